@@ -1,0 +1,145 @@
+#include "common/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+extern char** environ;
+
+namespace rrkit::proc {
+namespace {
+
+std::mutex g_status_mutex;
+std::map<pid_t, int>& reaped() {
+  static std::map<pid_t, int> statuses;  // exit statuses of children reaped by wait_gone
+  return statuses;
+}
+
+// True when the process is in state Z (zombie) or does not exist.
+bool is_zombie_or_gone(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return true;
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close_paren = content.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= content.size()) return true;
+  return content[close_paren + 2] == 'Z';
+}
+
+void try_reap(pid_t pid) {
+  int status = 0;
+  const pid_t r = waitpid(pid, &status, WNOHANG);
+  if (r == pid) {
+    std::lock_guard lock(g_status_mutex);
+    reaped()[pid] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+}
+
+}  // namespace
+
+pid_t spawn(const SpawnSpec& spec, std::string& error) {
+  // An inherited SIG_IGN for SIGCHLD would make the kernel reap children itself and lose
+  // their exit statuses, which the launcher needs to tell a crash from a clean exit.
+  ::signal(SIGCHLD, SIG_DFL);
+  if (spec.argv.empty()) {
+    error = spec.name + ": empty command";
+    return -1;
+  }
+  int log_fd = -1;
+  if (!spec.log_file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(spec.log_file.parent_path(), ec);
+    log_fd = ::open(spec.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+      error = spec.name + ": cannot open log " + spec.log_file.string() + ": " + std::strerror(errno);
+      return -1;
+    }
+  }
+  // Everything the child needs is prepared before fork: after fork only async-signal-safe calls.
+  std::vector<std::string> env_strings;
+  std::map<std::string, std::string> overrides(spec.env.begin(), spec.env.end());
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos && overrides.count(kv.substr(0, eq))) continue;
+    env_strings.push_back(std::move(kv));
+  }
+  for (const auto& [k, v] : overrides) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = spec.argv;
+  std::vector<char*> argvp;
+  for (auto& a : args) argvp.push_back(a.data());
+  argvp.push_back(nullptr);
+  const std::string cwd = spec.cwd.string();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    error = spec.name + ": fork failed: " + std::strerror(errno);
+    if (log_fd >= 0) ::close(log_fd);
+    return -1;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    if (log_fd >= 0) {
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+    }
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    ::execvpe(argvp[0], argvp.data(), envp.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also from the parent, so the group exists before we signal it
+  if (log_fd >= 0) ::close(log_fd);
+  return pid;
+}
+
+bool alive(pid_t pid) {
+  if (pid <= 0) return false;
+  try_reap(pid);
+  if (::kill(pid, 0) != 0) return false;
+  return !is_zombie_or_gone(pid);
+}
+
+void signal_group(pid_t pid, int sig) {
+  if (pid <= 0) return;
+  if (::kill(-pid, sig) != 0) ::kill(pid, sig);
+}
+
+bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
+  return wait_until([pid] { return !alive(pid); }, timeout, std::chrono::milliseconds(20));
+}
+
+bool stop(pid_t pid, std::chrono::milliseconds grace) {
+  if (!alive(pid)) return true;
+  signal_group(pid, SIGCONT);  // a paused (SIGSTOP) process cannot act on SIGTERM
+  signal_group(pid, SIGTERM);
+  if (wait_gone(pid, grace)) {
+    signal_group(pid, SIGKILL);  // stragglers in the group
+    return true;
+  }
+  signal_group(pid, SIGKILL);
+  wait_gone(pid, std::chrono::milliseconds(5000));
+  return false;
+}
+
+int exit_status(pid_t pid) {
+  try_reap(pid);
+  std::lock_guard lock(g_status_mutex);
+  const auto it = reaped().find(pid);
+  return it == reaped().end() ? -1 : it->second;
+}
+
+}  // namespace rrkit::proc

@@ -1,0 +1,2 @@
+// Replaced by the gateway implementation.
+namespace rrkit::gateway { int placeholder() { return 0; } }

@@ -1,0 +1,283 @@
+#include "harness/stack.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <stdexcept>
+
+#include "common/http_client.h"
+#include "common/net.h"
+#include "rrkit/versions.h"
+
+namespace rrkit::stack {
+
+namespace {
+
+fs::path self_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+void write_file(const fs::path& path, const std::string& content) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string java_binary() {
+  if (const char* home = std::getenv("JAVA_HOME"); home && *home) return std::string(home) + "/bin/java";
+  return "java";
+}
+
+constexpr const char* kKafkaLog4j = R"(status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.state.name = state.change.logger
+logger.state.level = warn
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+)";
+
+// A KRaft cluster id is a base64url-encoded UUID; every rrkit broker is a fresh single-node cluster.
+constexpr const char* kClusterId = "OW64pIRcRgyVBUQk-QjfSQ";
+
+}  // namespace
+
+Paths Paths::discover() {
+  Paths p;
+  if (const char* c = std::getenv("RRKIT_CACHE"); c && *c) {
+    p.cache_dir = c;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    p.cache_dir = fs::path(home) / ".cache" / "rrkit";
+  } else {
+    throw std::runtime_error("neither RRKIT_CACHE nor HOME is set");
+  }
+  p.kafka_libs = p.cache_dir / ("kafka-" + std::string(versions::kKafka)) / "libs";
+  p.daprd = p.cache_dir / "bin" / ("daprd-" + std::string(versions::kDaprd));
+  p.bin_dir = self_dir();
+  if (!fs::exists(p.kafka_libs / ("kafka_" + std::string(versions::kKafkaScala) + "-" + std::string(versions::kKafka) + ".jar"))) {
+    throw std::runtime_error("Kafka " + std::string(versions::kKafka) + " is not installed in " + p.kafka_libs.string() +
+                             "; run scripts/setup.sh");
+  }
+  if (!fs::exists(p.daprd)) {
+    throw std::runtime_error("daprd " + std::string(versions::kDaprd) + " is not built at " + p.daprd.string() +
+                             "; run scripts/setup.sh");
+  }
+  return p;
+}
+
+// ---- Process -------------------------------------------------------------
+
+Process::Process(Process&& other) noexcept : spec_(std::move(other.spec_)), pid_(other.pid_) { other.pid_ = -1; }
+
+Process& Process::operator=(Process&& other) noexcept {
+  if (this != &other) {
+    stop(5s);
+    spec_ = std::move(other.spec_);
+    pid_ = other.pid_;
+    other.pid_ = -1;
+  }
+  return *this;
+}
+
+Process::~Process() { stop(5s); }
+
+bool Process::start(std::string& error) {
+  if (alive()) return true;
+  pid_ = proc::spawn(spec_, error);
+  return pid_ > 0;
+}
+
+bool Process::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return true;
+  return proc::stop(pid_, grace);
+}
+
+void Process::kill9() {
+  if (pid_ > 0) {
+    proc::signal_group(pid_, SIGKILL);
+    proc::wait_gone(pid_, 5s);
+  }
+}
+void Process::pause() { proc::signal_group(pid_, SIGSTOP); }
+void Process::resume() { proc::signal_group(pid_, SIGCONT); }
+bool Process::alive() const { return proc::alive(pid_); }
+int Process::exit_status() const { return pid_ > 0 ? proc::exit_status(pid_) : -1; }
+
+bool wait_http_status(std::uint16_t port, const std::string& path, int status, std::chrono::milliseconds timeout,
+                      const Process* owner) {
+  bool owner_died = false;
+  const bool ok = proc::wait_until(
+      [&] {
+        if (owner && !owner->alive()) {
+          owner_died = true;
+          return true;
+        }
+        const auto r = http::get(port, path, 1s);
+        return !r.ec && r.status == status;
+      },
+      timeout, 100ms);
+  return ok && !owner_died;
+}
+
+std::string timestamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+// ---- Kafka ---------------------------------------------------------------
+
+Kafka::Kafka(Paths paths, fs::path run_dir, KafkaConfig config)
+    : paths_(std::move(paths)), dir_(std::move(run_dir) / "kafka"), config_(std::move(config)) {}
+
+bool Kafka::start(std::string& error) {
+  if (config_.port == 0) config_.port = net::free_port();
+  if (config_.controller_port == 0) config_.controller_port = net::free_port();
+  fs::remove_all(dir_ / "data");
+  fs::create_directories(dir_ / "data");
+  const std::string props =
+      "process.roles=broker,controller\n"
+      "node.id=1\n"
+      "controller.quorum.voters=1@127.0.0.1:" + std::to_string(config_.controller_port) + "\n"
+      "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(config_.port) +
+      ",CONTROLLER://127.0.0.1:" + std::to_string(config_.controller_port) + "\n"
+      "advertised.listeners=PLAINTEXT://127.0.0.1:" + std::to_string(config_.port) + "\n"
+      "controller.listener.names=CONTROLLER\n"
+      "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n"
+      "inter.broker.listener.name=PLAINTEXT\n"
+      "log.dirs=" + (dir_ / "data").string() + "\n"
+      "num.partitions=" + std::to_string(config_.default_partitions) + "\n"
+      "offsets.topic.replication.factor=1\n"
+      "offsets.topic.num.partitions=4\n"
+      "transaction.state.log.replication.factor=1\n"
+      "transaction.state.log.min.isr=1\n"
+      "share.coordinator.state.topic.replication.factor=1\n"
+      "share.coordinator.state.topic.min.isr=1\n"
+      "group.initial.rebalance.delay.ms=0\n"
+      "auto.create.topics.enable=true\n";
+  write_file(dir_ / "server.properties", props);
+  write_file(dir_ / "log4j2.properties", kKafkaLog4j);
+
+  const std::string classpath = (paths_.kafka_libs / "*").string();
+  const std::string log4j = "-Dlog4j2.configurationFile=" + (dir_ / "log4j2.properties").string();
+  // KRaft storage must be formatted once with a cluster id before the first start.
+  proc::SpawnSpec format{"kafka-format",
+                         {java_binary(), "-Xmx256m", log4j, "-cp", classpath, "kafka.tools.StorageTool", "format",
+                          "--cluster-id", kClusterId,
+                          "--config", (dir_ / "server.properties").string(), "--ignore-formatted"},
+                         {},
+                         dir_ / "format.log",
+                         {}};
+  Process formatter(format);
+  if (!formatter.start(error)) return false;
+  if (!proc::wait_gone(formatter.pid(), 60s) || formatter.exit_status() != 0) {
+    error = "kafka storage format failed (exit " + std::to_string(formatter.exit_status()) + "), see " +
+            (dir_ / "format.log").string();
+    return false;
+  }
+
+  process_ = Process(proc::SpawnSpec{
+      "kafka",
+      {java_binary(), "-Xmx512m", "-Xms256m", "-XX:+UseG1GC", log4j, "-cp", classpath, "kafka.Kafka",
+       (dir_ / "server.properties").string()},
+      {},
+      dir_ / "kafka.log",
+      {}});
+  if (!process_.start(error)) return false;
+  std::string last;
+  const bool ready = proc::wait_until(
+      [&] { return !process_.alive() || kafka::broker_ready(brokers(), 1s, last); }, config_.ready_timeout, 200ms);
+  if (!ready || !process_.alive()) {
+    error = "Kafka did not become ready on " + brokers() + " (" + (process_.alive() ? last : "process exited") +
+            "), see " + process_.log_file().string();
+    return false;
+  }
+  if (!kafka::ensure_topics(brokers(), config_.topics, 30s, error)) {
+    error = "creating topics: " + error;
+    return false;
+  }
+  return true;
+}
+
+// ---- Daprd ---------------------------------------------------------------
+
+std::string kafka_component_yaml(const DaprdConfig& c, const std::string& protocol) {
+  return "apiVersion: dapr.io/v1alpha1\n"
+         "kind: Component\n"
+         "metadata:\n"
+         "  name: " + c.pubsub_name + "\n"
+         "spec:\n"
+         "  type: pubsub.kafka\n"
+         "  version: v1\n"
+         "  metadata:\n"
+         "  - name: brokers\n    value: \"" + c.brokers + "\"\n"
+         "  - name: authType\n    value: \"none\"\n"
+         "  - name: consumerGroup\n    value: \"" + c.consumer_group + "\"\n"
+         "  - name: clientID\n    value: \"" + c.app_id + "\"\n"
+         "  - name: initialOffset\n    value: \"" + c.initial_offset + "\"\n"
+         "  - name: version\n    value: \"" + protocol + "\"\n"
+         // Fail fast instead of retrying forever inside daprd when the app rejects a message.
+         "  - name: consumeRetryInterval\n    value: \"200ms\"\n";
+}
+
+Daprd::Daprd(Paths paths, fs::path run_dir, DaprdConfig config)
+    : paths_(std::move(paths)), config_(std::move(config)) {
+  dir_ = std::move(run_dir) / ("daprd-" + config_.app_id);
+  resources_dir_ = dir_ / "resources";
+}
+
+bool Daprd::start(std::string& error) {
+  if (config_.http_port == 0) config_.http_port = net::free_port();
+  if (config_.grpc_port == 0) config_.grpc_port = net::free_port();
+  if (config_.metrics_port == 0) config_.metrics_port = net::free_port();
+  write_file(resources_dir_ / "pubsub.yaml", kafka_component_yaml(config_, std::string(versions::kDaprKafkaProtocol)));
+
+  std::vector<std::string> argv = {paths_.daprd.string(),
+                                   "--app-id", config_.app_id,
+                                   "--dapr-http-port", std::to_string(config_.http_port),
+                                   "--dapr-grpc-port", std::to_string(config_.grpc_port),
+                                   "--metrics-port", std::to_string(config_.metrics_port),
+                                   "--resources-path", resources_dir_.string(),
+                                   "--dapr-listen-addresses", "127.0.0.1",
+                                   "--log-level", config_.log_level,
+                                   "--dapr-graceful-shutdown-seconds", "2"};
+  if (config_.app_port != 0) {
+    argv.insert(argv.end(), {"--app-port", std::to_string(config_.app_port), "--app-channel-address", "127.0.0.1"});
+  }
+  std::vector<std::pair<std::string, std::string>> env;
+  if (!config_.app_api_token.empty()) env.emplace_back("APP_API_TOKEN", config_.app_api_token);
+  if (!config_.dapr_api_token.empty()) env.emplace_back("DAPR_API_TOKEN", config_.dapr_api_token);
+  process_ = Process(proc::SpawnSpec{"daprd-" + config_.app_id, std::move(argv), std::move(env), dir_ / "daprd.log", {}});
+  if (!process_.start(error)) return false;
+  if (!wait_http_status(config_.http_port, "/v1.0/healthz", 204, config_.ready_timeout, &process_)) {
+    error = "daprd " + config_.app_id + " did not become healthy on port " + std::to_string(config_.http_port) +
+            (process_.alive() ? "" : " (process exited)") + ", see " + process_.log_file().string();
+    return false;
+  }
+  return true;
+}
+
+bool Daprd::restart(std::string& error) {
+  process_.stop(10s);
+  if (!process_.start(error)) return false;
+  if (!wait_http_status(config_.http_port, "/v1.0/healthz", 204, config_.ready_timeout, &process_)) {
+    error = "daprd " + config_.app_id + " did not become healthy again, see " + process_.log_file().string();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace rrkit::stack
