@@ -1,0 +1,24 @@
+#include <catch2/catch.hpp>
+
+#include "common/digest.h"
+#include "common/reply.h"
+
+TEST_CASE("sha256 matches a known vector") {
+  CHECK(rrkit::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("reply payload is a deterministic function of the request") {
+  const auto req = nlohmann::json::parse(R"({"action":"x","data":{"n":1},"nonce":"abc"})");
+  const auto same = nlohmann::json::parse(R"({"nonce":"abc","data":{"n":1},"action":"x"})");
+  CHECK(rrkit::reply_payload_for(req) == rrkit::reply_payload_for(same));
+  CHECK(rrkit::payload_matches(same, rrkit::reply_payload_for(req)));
+  const auto other = nlohmann::json::parse(R"({"action":"x","data":{"n":1},"nonce":"abd"})");
+  CHECK_FALSE(rrkit::payload_matches(other, rrkit::reply_payload_for(req)));
+  CHECK_FALSE(rrkit::payload_matches(req, nlohmann::json("not an object")));
+}
+
+TEST_CASE("reply envelope carries id and status") {
+  const auto r = rrkit::make_reply("id-1", false, nlohmann::json::object());
+  CHECK(r["correlationId"] == "id-1");
+  CHECK(r["status"] == "error");
+}
