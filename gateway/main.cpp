@@ -1,7 +1,49 @@
+// rr-gateway: parses the configuration, wires the gateway and runs it.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "gateway/config.h"
+#include "gateway/gateway.h"
+
+namespace {
+
+// Every waiting client holds a socket: allow as many as the hard limit permits.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  rrkit::gateway::Config cfg;
+  rrkit::gateway::ConfigText text;
+  cfg.instance_id = rrkit::new_uuid_v4().substr(0, 8);
   CLI::App app{"rr-gateway: synchronous HTTP request/reply over Kafka through a Dapr sidecar"};
+  rrkit::gateway::add_options(app, cfg, text);
   CLI11_PARSE(app, argc, argv);
-  return 0;
+  if (auto error = rrkit::gateway::finalize(app, cfg, text)) {
+    std::cerr << "rr-gateway: " << *error << "\n";
+    return 3;
+  }
+  if (text.print_config) {
+    std::cout << app.config_to_str(true, false);
+    return 0;
+  }
+  raise_fd_limit();
+  auto logger = rrkit::log::make("gateway", cfg.log_level);
+  try {
+    rrkit::gateway::Gateway gateway(cfg, logger);
+    return gateway.run();
+  } catch (const std::exception& e) {
+    rrkit::log::error(logger, "fatal", {{"error", e.what()}});
+    return 1;
+  }
 }

@@ -1,0 +1,72 @@
+#pragma once
+// rr-gateway's one typed configuration, filled by CLI11 from flags, RR_GATEWAY_* environment
+// variables and an optional config file (--config), printable with --print-config.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace rrkit::gateway {
+
+enum class ReplyMode { broadcast, reply_to };
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "HOST:PORT" (host may be empty for 0.0.0.0); nullopt when malformed.
+std::optional<Endpoint> parse_endpoint(const std::string& text);
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string callback_listen = "127.0.0.1:8081";
+  std::string dapr_host = "127.0.0.1";
+  std::uint16_t dapr_http_port = 3500;
+  std::string pubsub = "rr-pubsub";
+  std::string request_topic = "rr.requests";
+  std::string reply_topic = "rr.replies";
+  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds max_timeout{60000};
+  std::size_t max_pending = 10000;
+  std::size_t max_body = 1048576;
+  std::chrono::milliseconds late_window{60000};
+  std::size_t late_window_max = 100000;
+  std::string instance_id;
+  ReplyMode reply_mode = ReplyMode::broadcast;
+  std::string id_field = "correlationId";
+  unsigned threads = 1;
+  std::size_t dapr_connections = 64;
+  std::string log_level = "info";
+  // Secrets come from the environment only (APP_API_TOKEN / DAPR_API_TOKEN) and are never printed.
+  std::string app_api_token;
+  std::string dapr_api_token;
+
+  // The topic this instance's replies arrive on: the shared reply topic (broadcast) or its own (reply-to).
+  std::string subscribed_reply_topic() const {
+    return reply_mode == ReplyMode::reply_to ? reply_topic + "." + instance_id : reply_topic;
+  }
+};
+
+// Text form of the options before validation; CLI11 binds to these.
+struct ConfigText {
+  std::string timeout = "5s";
+  std::string max_timeout = "60s";
+  std::string late_window = "60s";
+  std::string reply_mode = "broadcast";
+  bool print_config = false;
+};
+
+// Registers every rr-gateway option on app, bound to cfg/text.
+void add_options(CLI::App& app, Config& cfg, ConfigText& text);
+
+// Converts the text fields, applies DAPR_HTTP_PORT / tokens from the environment and checks
+// cross-field rules. Returns an error message, or nullopt when the configuration is usable.
+std::optional<std::string> finalize(CLI::App& app, Config& cfg, const ConfigText& text);
+
+}  // namespace rrkit::gateway

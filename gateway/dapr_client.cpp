@@ -1,0 +1,230 @@
+#include "gateway/dapr_client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cctype>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace rrkit::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string url_encode(const std::string& value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+struct Conn {
+  explicit Conn(asio::io_context& ioc) : strand(asio::make_strand(ioc)), stream(strand) {}
+  asio::strand<asio::io_context::executor_type> strand;
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  bool connected = false;
+};
+
+// A caller queued for a connection slot; woken by cancelling its timer on its own executor.
+struct Slot {
+  explicit Slot(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool granted = false;
+  std::unique_ptr<Conn> conn;  // a handed-over idle connection, or null: open a new one
+};
+
+}  // namespace
+
+struct DaprClient::Impl {
+  Impl(asio::io_context& i, DaprClientConfig c) : ioc(i), config(std::move(c)) {}
+  asio::io_context& ioc;
+  DaprClientConfig config;
+  std::mutex mutex;
+  std::vector<std::unique_ptr<Conn>> idle;
+  std::size_t open = 0;  // connections counted against max_connections (idle or in use)
+  std::deque<std::shared_ptr<Slot>> waiters;
+
+  // Returns a connection slot: a pooled idle connection, or a fresh unconnected one.
+  asio::awaitable<std::unique_ptr<Conn>> acquire(std::chrono::steady_clock::time_point deadline, bool& ok) {
+    std::shared_ptr<Slot> slot;
+    {
+      std::lock_guard lock(mutex);
+      if (!idle.empty()) {
+        auto c = std::move(idle.back());
+        idle.pop_back();
+        ok = true;
+        co_return c;
+      }
+      if (open < config.max_connections) {
+        ++open;
+        ok = true;
+        co_return std::make_unique<Conn>(ioc);
+      }
+      slot = std::make_shared<Slot>(co_await asio::this_coro::executor);
+      waiters.push_back(slot);
+    }
+    slot->timer.expires_at(deadline);
+    co_await slot->timer.async_wait(tuple_awaitable);
+    std::lock_guard lock(mutex);
+    if (!slot->granted) {
+      // Timed out in the queue: leave it, nobody will hand us a slot now.
+      std::erase(waiters, slot);
+      ok = false;
+      co_return nullptr;
+    }
+    ok = true;
+    co_return slot->conn ? std::move(slot->conn) : std::make_unique<Conn>(ioc);
+  }
+
+  // Gives a connection (or, when null, its slot) to the next queued caller or the pool.
+  void release(std::unique_ptr<Conn> conn) {
+    std::lock_guard lock(mutex);
+    if (!waiters.empty()) {
+      auto slot = std::move(waiters.front());
+      waiters.pop_front();
+      slot->granted = true;
+      slot->conn = std::move(conn);
+      asio::post(slot->timer.get_executor(), [slot] { slot->timer.cancel(); });
+      return;
+    }
+    if (conn) {
+      idle.push_back(std::move(conn));
+    } else {
+      --open;
+    }
+  }
+
+  struct Exchange {
+    DaprResult result;
+    bool keep = false;
+    bool stale = false;  // a reused connection failed before any answer: safe to retry once
+  };
+
+  asio::awaitable<Exchange> exchange(Conn& c, const http::request<http::string_body>& req,
+                                     std::chrono::steady_clock::time_point deadline) {
+    Exchange ex;
+    const bool reused = c.connected;
+    if (!c.connected) {
+      c.stream.expires_at(deadline);
+      boost::system::error_code ec;
+      const auto address = asio::ip::make_address(config.host, ec);
+      if (ec) {
+        ex.result = {DaprResult::Kind::unreachable, 0, {}, "bad daprd host: " + config.host};
+        co_return ex;
+      }
+      auto [cec] = co_await c.stream.async_connect(tcp::endpoint(address, config.port), tuple_awaitable);
+      if (cec) {
+        ex.result = {cec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
+                     "connect to daprd: " + cec.message()};
+        co_return ex;
+      }
+      c.connected = true;
+    }
+    c.stream.expires_at(deadline);
+    auto [wec, wn] = co_await http::async_write(c.stream, req, tuple_awaitable);
+    if (wec) {
+      ex.stale = reused && wec != beast::error::timeout;
+      ex.result = {wec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
+                   "write to daprd: " + wec.message()};
+      co_return ex;
+    }
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(4 * 1024 * 1024);
+    c.stream.expires_at(deadline);
+    auto [rec, rn] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
+    if (rec) {
+      ex.stale = reused && rn == 0 && rec != beast::error::timeout;
+      ex.result = {rec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
+                   "read from daprd: " + rec.message()};
+      co_return ex;
+    }
+    auto res = parser.release();
+    const int status = static_cast<int>(res.result_int());
+    ex.keep = res.keep_alive();
+    ex.result = {status >= 200 && status < 300 ? DaprResult::Kind::ok : DaprResult::Kind::rejected, status,
+                 std::move(res.body()), {}};
+    co_return ex;
+  }
+
+  // Runs on the connection's strand so that the stream is only ever touched there.
+  asio::awaitable<DaprResult> run_on(Conn* c, http::request<http::string_body> req,
+                                     std::chrono::steady_clock::time_point deadline, bool& keep, bool& stale) {
+    auto ex = co_await exchange(*c, req, deadline);
+    keep = ex.keep;
+    stale = ex.stale;
+    co_return ex.result;
+  }
+};
+
+DaprClient::DaprClient(asio::io_context& ioc, DaprClientConfig config)
+    : impl_(std::make_shared<Impl>(ioc, std::move(config))) {}
+
+DaprClient::~DaprClient() = default;
+
+asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string target, std::string body,
+                                             std::chrono::steady_clock::time_point deadline) {
+  auto impl = impl_;
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, impl->config.host + ":" + std::to_string(impl->config.port));
+  req.keep_alive(true);
+  if (!impl->config.api_token.empty()) req.set("dapr-api-token", impl->config.api_token);
+  if (!body.empty() || method == "POST") {
+    req.set(http::field::content_type, "application/json");
+    req.body() = std::move(body);
+  }
+  req.prepare_payload();
+
+  for (int attempt = 0;; ++attempt) {
+    bool ok = false;
+    auto conn = co_await impl->acquire(deadline, ok);
+    if (!ok) co_return DaprResult{DaprResult::Kind::timeout, 0, {}, "no connection to daprd free before the deadline"};
+    bool keep = false, stale = false;
+    Conn* c = conn.get();
+    auto result = co_await asio::co_spawn(c->strand, impl->run_on(c, req, deadline, keep, stale), use_awaitable);
+    if (result.ok() || result.kind == DaprResult::Kind::rejected) {
+      if (keep) {
+        impl->release(std::move(conn));
+      } else {
+        impl->release(nullptr);
+      }
+      co_return result;
+    }
+    impl->release(nullptr);  // a failed connection is never reused
+    // A pooled connection daprd had already closed: the request never reached it, retry once.
+    if (!stale || attempt > 0) co_return result;
+  }
+}
+
+void DaprClient::close_idle() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->open -= impl_->idle.size();
+  impl_->idle.clear();
+}
+
+}  // namespace rrkit::gateway

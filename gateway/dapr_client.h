@@ -1,0 +1,58 @@
+#pragma once
+// Async HTTP client for the local daprd sidecar with a bounded keep-alive connection pool.
+// Ownership: one per gateway, shared by all sessions; safe from any thread. Each pooled
+// connection lives on its own strand; a call runs there and the caller awaits it.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+
+namespace rrkit::gateway {
+
+struct DaprClientConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 3500;
+  std::string api_token;             // sent as dapr-api-token when not empty
+  std::size_t max_connections = 64;  // callers queue beyond this
+};
+
+struct DaprResult {
+  enum class Kind { ok, unreachable, rejected, timeout };
+  Kind kind = Kind::unreachable;
+  int status = 0;    // HTTP status when daprd answered
+  std::string body;  // daprd's answer (error details on rejection)
+  std::string error; // transport error text
+
+  bool ok() const { return kind == Kind::ok; }
+};
+
+class DaprClient {
+ public:
+  DaprClient(boost::asio::io_context& ioc, DaprClientConfig config);
+  ~DaprClient();
+  DaprClient(const DaprClient&) = delete;
+  DaprClient& operator=(const DaprClient&) = delete;
+
+  // One HTTP exchange with daprd finished by `deadline`. A 2xx answer is ok, another
+  // answer is rejected, no answer is unreachable (connect failed) or timeout.
+  boost::asio::awaitable<DaprResult> call(std::string method, std::string target, std::string body,
+                                          std::chrono::steady_clock::time_point deadline);
+
+  // Closes idle connections (shutdown).
+  void close_idle();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Percent-encodes a query parameter value.
+std::string url_encode(const std::string& value);
+
+}  // namespace rrkit::gateway

@@ -1,0 +1,83 @@
+#include "gateway/delivery.h"
+
+#include <openssl/evp.h>
+
+namespace rrkit::gateway {
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (const char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    clean.push_back(c);
+  }
+  if (clean.size() % 4 != 0) return std::nullopt;
+  if (clean.empty()) return std::string();
+  std::string out(clean.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes; trim them.
+  std::size_t len = static_cast<std::size_t>(n);
+  if (clean.back() == '=') --len;
+  if (clean[clean.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+std::string probe_prefix(const std::string& instance_id) { return "probe-" + instance_id + "-"; }
+
+namespace {
+
+using nlohmann::json;
+
+DeliveryResult malformed(std::string why) { return {std::nullopt, std::move(why)}; }
+
+// The reply itself, once unwrapped from the envelope.
+DeliveryResult from_reply(json reply, const std::string& id_field) {
+  if (!reply.is_object()) return malformed("reply is not a JSON object");
+  Delivery d;
+  const auto probe_flag = reply.find("rrkitProbe");
+  d.probe = probe_flag != reply.end() && probe_flag->is_boolean() && probe_flag->get<bool>();
+  const auto id = reply.find(id_field);
+  if (id != reply.end() && id->is_string()) d.id = id->get<std::string>();
+  if (d.id.rfind("probe-", 0) == 0) d.probe = true;
+  if (d.id.empty() && !d.probe) return malformed("reply has no string field \"" + id_field + "\"");
+  d.reply = std::move(reply);
+  return {std::move(d), {}};
+}
+
+DeliveryResult parse_json_text(std::string_view text, const std::string& id_field, const char* what) {
+  json parsed = json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) return malformed(std::string(what) + " is not valid JSON");
+  return from_reply(std::move(parsed), id_field);
+}
+
+}  // namespace
+
+DeliveryResult parse_delivery(std::string_view body, const std::string& id_field) {
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded()) return malformed("delivery body is not valid JSON");
+  if (!doc.is_object()) return malformed("delivery body is not a JSON object");
+
+  // A CloudEvent is recognised by its envelope fields; a reply that happens to carry a
+  // field named `data` but also its id at the top level is taken as a plain reply.
+  const bool has_b64 = doc.contains("data_base64");
+  const bool is_event = doc.contains("specversion") || has_b64 || (doc.contains("data") && !doc.contains(id_field));
+  if (!is_event) return from_reply(std::move(doc), id_field);
+
+  if (has_b64) {
+    const auto& b = doc["data_base64"];
+    if (!b.is_string()) return malformed("data_base64 is not a string");
+    const auto raw = base64_decode(b.get<std::string>());
+    if (!raw) return malformed("data_base64 is not valid base64");
+    return parse_json_text(*raw, id_field, "data_base64 content");
+  }
+  if (!doc.contains("data")) return malformed("CloudEvent carries neither data nor data_base64");
+  json data = std::move(doc["data"]);
+  // Publishers that send JSON as text end up with a JSON string in `data`.
+  if (data.is_string()) return parse_json_text(data.get<std::string>(), id_field, "CloudEvent data string");
+  return from_reply(std::move(data), id_field);
+}
+
+}  // namespace rrkit::gateway

@@ -1,0 +1,34 @@
+#pragma once
+// Parsing what daprd delivers on the reply route. Three shapes are accepted:
+//   1. a CloudEvent whose `data` is the reply object (or a JSON string holding it),
+//   2. a CloudEvent whose `data_base64` holds the raw reply bytes (rawPayload subscriptions),
+//   3. the plain reply object.
+// Pure functions: no I/O, no clocks, so every shape and every kind of garbage is unit-tested.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace rrkit::gateway {
+
+struct Delivery {
+  nlohmann::json reply;  // the reply object as the replier sent it
+  std::string id;        // its correlation id (may be empty only for probes)
+  bool probe = false;    // a readiness probe (ours or another instance's)
+};
+
+struct DeliveryResult {
+  std::optional<Delivery> delivery;
+  std::string error;  // why the delivery is malformed, when delivery is empty
+};
+
+DeliveryResult parse_delivery(std::string_view body, const std::string& id_field);
+
+// Standard base64 (RFC 4648, padding required, whitespace ignored); nullopt when invalid.
+std::optional<std::string> base64_decode(std::string_view text);
+
+// Probe ids are "probe-<instance>-<uuid>"; this is the prefix of this instance's ones.
+std::string probe_prefix(const std::string& instance_id);
+
+}  // namespace rrkit::gateway

@@ -1,2 +1,0 @@
-// Replaced by the gateway implementation.
-namespace rrkit::gateway { int placeholder() { return 0; } }

@@ -1,0 +1,49 @@
+#pragma once
+// rr-gateway's Prometheus metrics (names are part of the contract with rr-harness).
+// Owned by the gateway; every method is thread-safe (prometheus-cpp metrics are).
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/pending_table.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+}  // namespace prometheus
+
+namespace rrkit::gateway {
+
+// Outcome of one POST /api/send, the label of rr_gateway_requests_total.
+enum class Outcome { ok, timeout, bad_request, too_large, unsupported_media, overloaded, publish_failed, client_gone, shutdown };
+inline constexpr std::size_t kOutcomeCount = 9;
+inline constexpr std::size_t kReplyClassCount = 7;
+
+std::string_view to_string(Outcome o);
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  void request(Outcome o, double seconds);
+  void reply(ReplyClass c);
+  void publish(double seconds);
+  double requests(Outcome o) const;
+  double replies(ReplyClass c) const;
+  // Prometheus text exposition; the gauges are sampled from the table at scrape time.
+  std::string render(std::size_t pending, double oldest_pending_seconds);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::array<prometheus::Counter*, kOutcomeCount> requests_{};
+  std::array<prometheus::Counter*, kReplyClassCount> replies_{};
+  prometheus::Gauge* pending_ = nullptr;
+  prometheus::Gauge* oldest_ = nullptr;
+  prometheus::Histogram* request_duration_ = nullptr;
+  prometheus::Histogram* publish_duration_ = nullptr;
+};
+
+}  // namespace rrkit::gateway

@@ -1,0 +1,64 @@
+#include "gateway/send_request.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace rrkit::gateway {
+
+namespace {
+
+std::string lower_trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+bool is_json_media_type(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  const std::string media = lower_trim(content_type.substr(0, semi));
+  if (media == "application/json") return true;
+  return media.size() > 5 && media.rfind("application/", 0) == 0 && media.compare(media.size() - 5, 5, "+json") == 0;
+}
+
+std::variant<nlohmann::json, HttpError> validate_send(std::string_view content_type, std::string_view body,
+                                                      std::size_t max_body) {
+  if (body.size() > max_body) {
+    return HttpError{413, "too_large", "body is " + std::to_string(body.size()) + " bytes, limit is " +
+                                           std::to_string(max_body)};
+  }
+  if (!is_json_media_type(content_type)) {
+    return HttpError{415, "unsupported_media_type",
+                     "Content-Type must be application/json, got \"" + std::string(content_type) + "\""};
+  }
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) return HttpError{400, "invalid_json", "body is not valid JSON"};
+  if (!parsed.is_object()) return HttpError{400, "not_an_object", "body must be a JSON object"};
+  return parsed;
+}
+
+std::variant<std::chrono::milliseconds, HttpError> request_timeout(std::optional<std::string_view> header,
+                                                                   std::chrono::milliseconds default_timeout,
+                                                                   std::chrono::milliseconds max_timeout) {
+  if (!header) return std::min(default_timeout, max_timeout);
+  long long value = 0;
+  const auto* first = header->data();
+  const auto* last = first + header->size();
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc() || ptr != last || value <= 0) {
+    return HttpError{400, "invalid_timeout",
+                     "X-Request-Timeout-Ms must be a positive integer, got \"" + std::string(*header) + "\""};
+  }
+  return std::min(std::chrono::milliseconds(value), max_timeout);
+}
+
+nlohmann::json stamp_request(nlohmann::json request, const std::string& id_field, const std::string& id) {
+  request[id_field] = id;
+  return request;
+}
+
+}  // namespace rrkit::gateway

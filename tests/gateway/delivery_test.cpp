@@ -1,0 +1,95 @@
+#include <catch2/catch.hpp>
+
+#include "gateway/delivery.h"
+
+using namespace rrkit::gateway;
+using nlohmann::json;
+
+namespace {
+const json kReply = {{"correlationId", "0b6a1a3e-8c4f-4f5e-9b1a-2c3d4e5f6a7b"},
+                     {"status", "ok"},
+                     {"payload", {{"echo", {{"a", 1}}}, {"digest", "abc"}}}};
+}
+
+TEST_CASE("delivery: plain reply object") {
+  auto r = parse_delivery(kReply.dump(), "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->id == kReply["correlationId"]);
+  CHECK(r.delivery->reply == kReply);
+  CHECK_FALSE(r.delivery->probe);
+}
+
+TEST_CASE("delivery: CloudEvent with data object or JSON string") {
+  json ce = {{"specversion", "1.0"}, {"type", "com.dapr.event.sent"}, {"source", "x"}, {"id", "e1"}, {"data", kReply}};
+  auto r = parse_delivery(ce.dump(), "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->reply == kReply);
+  ce["data"] = kReply.dump();
+  r = parse_delivery(ce.dump(), "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->reply == kReply);
+}
+
+TEST_CASE("delivery: CloudEvent with data_base64 (rawPayload)") {
+  // base64 of the exact bytes the replier sent
+  const std::string raw = R"({"correlationId":"c-1","status":"ok"})";
+  const std::string b64 = "eyJjb3JyZWxhdGlvbklkIjoiYy0xIiwic3RhdHVzIjoib2sifQ==";
+  REQUIRE(base64_decode(b64) == raw);
+  json ce = {{"specversion", "1.0"}, {"datacontenttype", "application/octet-stream"}, {"data_base64", b64}};
+  auto r = parse_delivery(ce.dump(), "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->id == "c-1");
+}
+
+TEST_CASE("delivery: configurable id field") {
+  auto r = parse_delivery(R"({"requestId":"r-9","v":1})", "requestId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->id == "r-9");
+  CHECK_FALSE(parse_delivery(R"({"requestId":"r-9","v":1})", "correlationId").delivery);
+}
+
+TEST_CASE("delivery: probes are recognised by id prefix or flag") {
+  auto r = parse_delivery(R"({"correlationId":"probe-abc-123","rrkitProbe":true})", "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->probe);
+  r = parse_delivery(R"({"correlationId":"probe-other"})", "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->probe);
+  r = parse_delivery(R"({"rrkitProbe":true})", "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(r.delivery->probe);
+  CHECK(probe_prefix("inst1") == "probe-inst1-");
+}
+
+TEST_CASE("delivery: garbage is malformed with a reason") {
+  const char* bad[] = {
+      "",                                                       // empty
+      "{not json",                                              // unparseable
+      "[1,2,3]",                                                // not an object
+      "\"text\"",                                               // a string
+      R"({"status":"ok"})",                                     // no id
+      R"({"correlationId":42})",                                // id not a string
+      R"({"correlationId":""})",                                // empty id
+      R"({"specversion":"1.0"})",                               // event without data
+      R"({"specversion":"1.0","data":"{broken"})",              // data string not JSON
+      R"({"specversion":"1.0","data":[1]})",                    // data not an object
+      R"({"specversion":"1.0","data_base64":"!!!!"})",          // bad base64
+      R"({"specversion":"1.0","data_base64":"bm90IGpzb24="})",  // base64 of "not json"
+      R"({"specversion":"1.0","data_base64":7})",               // wrong type
+  };
+  for (const char* body : bad) {
+    INFO(body);
+    auto r = parse_delivery(body, "correlationId");
+    CHECK_FALSE(r.delivery);
+    CHECK_FALSE(r.error.empty());
+  }
+}
+
+TEST_CASE("base64 decoding") {
+  CHECK(base64_decode("") == std::string());
+  CHECK(base64_decode("YQ==") == std::string("a"));
+  CHECK(base64_decode("YWI=") == std::string("ab"));
+  CHECK(base64_decode("YWJj") == std::string("abc"));
+  CHECK(base64_decode("YW\nJj") == std::string("abc"));
+  CHECK_FALSE(base64_decode("YWJ"));
+}
