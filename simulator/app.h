@@ -1,0 +1,46 @@
+#pragma once
+// rr-simulator's typed configuration and its run loop (main.cpp only parses flags).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace rrkit::simulator {
+
+// Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 Kafka fatal error or runtime failure,
+// 2 bad configuration or profile, 70 the profile's crash fault.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntime = 1;
+inline constexpr int kExitConfig = 2;
+inline constexpr int kExitCrash = 70;
+
+struct Config {
+  std::string brokers = "127.0.0.1:9092";
+  std::string request_topic = "rr.requests";
+  std::string reply_topic = "rr.replies";
+  std::string group = "rr-simulator";
+  std::string profile;                 // empty: no faults
+  std::uint64_t seed = 1;
+  bool seed_given = false;             // --seed (or its env var) overrides the profile's seed
+  std::vector<std::string> overrides;  // --set KEY=VALUE
+  std::string decisions = "decisions.jsonl";  // empty: no decision log
+  std::string control_listen = "127.0.0.1:8090";  // "off": no control API
+  std::string id_from = "body:correlationId";
+  bool honor_reply_to = false;
+  std::string log_level = "info";
+  std::string shutdown_timeout = "10s";  // producer flush bound on SIGTERM
+  bool print_config = false;
+};
+
+// Registers every flag (with RR_SIMULATOR_* env vars and --config FILE) on app.
+void add_options(CLI::App& app, Config& config);
+// Call after parsing: records whether the seed was given explicitly.
+void finish_options(CLI::App& app, Config& config);
+nlohmann::json to_json(const Config& config);
+
+// Runs the simulator until SIGTERM/SIGINT, a fatal error, or the crash fault. Returns the exit code.
+int run(const Config& config);
+
+}  // namespace rrkit::simulator

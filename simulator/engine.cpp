@@ -1,0 +1,547 @@
+#include "simulator/engine.h"
+
+#include <algorithm>
+
+#include "common/reply.h"
+
+namespace rrkit::simulator {
+
+using namespace std::chrono_literals;
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+// Delivery tokens carry the entry and the copy so that a report finds its request.
+constexpr int kCopyBits = 12;
+std::uint64_t make_token(std::uint64_t seq, int copy) { return (seq << kCopyBits) | static_cast<std::uint64_t>(copy); }
+std::uint64_t token_seq(std::uint64_t token) { return token >> kCopyBits; }
+
+nlohmann::json id_or_null(const std::string& id) { return id.empty() ? nlohmann::json(nullptr) : nlohmann::json(id); }
+}  // namespace
+
+Engine::Engine(std::shared_ptr<const Profile> profile, std::uint64_t seed, DecisionLog& decisions, ReplySink& sink,
+               Metrics& metrics, log::Logger logger, CrashHandler on_crash)
+    : profile_(std::move(profile)),
+      seed_(seed),
+      decisions_(decisions),
+      sink_(sink),
+      metrics_(metrics),
+      logger_(std::move(logger)),
+      on_crash_(std::move(on_crash)) {
+  std::lock_guard lock(mutex_);
+  check_stall_locked(Clock::now());
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Engine::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Engine::push(Event e) {
+  e.order = event_order_++;
+  events_.push(std::move(e));
+  wake_.notify_all();
+}
+
+void Engine::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (events_.empty()) {
+      wake_.wait(lock);
+      continue;
+    }
+    const auto now = Clock::now();
+    if (events_.top().at > now) {
+      wake_.wait_until(lock, events_.top().at);
+      continue;
+    }
+    Event ev = events_.top();
+    events_.pop();
+    switch (ev.kind) {
+      case EventKind::service_done: service_done(ev.entry, now); break;
+      case EventKind::emit: emit(ev.entry, ev.copy, ev.planned_us, now); break;
+      case EventKind::reorder_flush: {
+        auto it = hold_.find(ev.bucket);
+        if (it != hold_.end() && it->second.epoch == ev.epoch && !it->second.items.empty()) {
+          if (stalled_locked(now)) {
+            ev.at = *stall_until_;
+            push(ev);
+          } else {
+            flush_hold(ev.bucket);
+          }
+        }
+        break;
+      }
+      case EventKind::stall_end:
+        if (stall_until_ && now >= *stall_until_) {
+          stall_until_.reset();
+          decisions_.write({{"type", "stall"}, {"ts_us", now_us()}, {"phase", "end"}});
+          log::info(logger_, "stall ended");
+        }
+        break;
+    }
+  }
+}
+
+void Engine::check_stall_locked(Clock::time_point now) {
+  if (stall_fired_ || !profile_->stall || consumed_since_profile_ < profile_->stall->after) return;
+  stall_fired_ = true;
+  const auto d = profile_->stall->duration;
+  stall_until_ = now + d;
+  ++counts_["stalls"];
+  metrics_.event("stall");
+  decisions_.write({{"type", "stall"},
+                    {"ts_us", now_us()},
+                    {"phase", "start"},
+                    {"after", profile_->stall->after},
+                    {"for_us", d.count()},
+                    {"until_us", now_us() + d.count()}});
+  log::warn(logger_, "stall started", {{"for_us", d.count()}});
+  Event e;
+  e.at = *stall_until_;
+  e.kind = EventKind::stall_end;
+  push(e);
+}
+
+void Engine::log_decision(const Entry& e) {
+  const Decision& d = e.decision;
+  nlohmann::json line{{"type", "decision"},
+                      {"ts_us", now_us()},
+                      {"id", id_or_null(e.msg.id)},
+                      {"rule", d.rule},
+                      {"drop", d.drop},
+                      {"service_us", d.service.count()},
+                      {"delay_us", d.delay.count()},
+                      {"copies", d.copies},
+                      {"spacing_us", d.spacing.count()},
+                      {"reorder", d.reorder},
+                      {"corrupt", d.corrupt},
+                      {"missing_id", d.missing_id},
+                      {"wrong_id", to_string(d.wrong_id)},
+                      {"error", d.error},
+                      {"kind", d.drop ? "drop" : d.kind()},
+                      {"topic", e.msg.reply_topic},
+                      {"request_topic", e.msg.topic},
+                      {"partition", e.msg.partition},
+                      {"offset", e.msg.offset}};
+  if (!e.msg.invalid.empty()) line["invalid"] = e.msg.invalid;
+  decisions_.write(line);
+}
+
+void Engine::on_message(Incoming msg) {
+  std::unique_lock lock(mutex_);
+  const auto now = Clock::now();
+  const auto profile = profile_;
+  if (profile->crash_after && consumed_since_profile_ >= *profile->crash_after) {
+    decisions_.write({{"type", "crash"},
+                      {"ts_us", now_us()},
+                      {"after", *profile->crash_after},
+                      {"id", id_or_null(msg.id)},
+                      {"partition", msg.partition},
+                      {"offset", msg.offset}});
+    log::error(logger_, "crash point reached, exiting", {{"cid", msg.id}, {"after", *profile->crash_after}});
+    lock.unlock();
+    on_crash_();
+    return;
+  }
+  ++consumed_since_profile_;
+  ++counts_["requests"];
+
+  const TopicPartition tp{msg.topic, msg.partition};
+  auto& track = partitions_[tp];
+  track.pending.insert(msg.offset);
+  track.next = std::max(track.next, msg.offset + 1);
+
+  Entry e;
+  e.seq = next_seq_++;
+  e.generation = track.generation;
+  if (!msg.invalid.empty() || msg.id.empty()) {
+    if (msg.invalid.empty()) msg.invalid = "no correlation id";
+    e.decision.rule = "invalid";
+    e.decision.drop = true;
+    e.decision.copies = 0;
+    e.msg = std::move(msg);
+    ++counts_["invalid"];
+    metrics_.decision("invalid");
+    log::warn(logger_, "request cannot be answered",
+              {{"reason", e.msg.invalid}, {"partition", e.msg.partition}, {"offset", e.msg.offset}});
+    log_decision(e);
+    track.pending.erase(e.msg.offset);
+    check_stall_locked(now);
+    return;
+  }
+  const RequestView view{msg.body_is_json ? &msg.request : nullptr, &msg.headers};
+  e.decision = decide(*profile, seed_, msg.id, view);
+  e.msg = std::move(msg);
+  const Decision& d = e.decision;
+  ++by_rule_[d.rule];
+  metrics_.request(d.rule);
+  if (d.drop) {
+    ++counts_["drop"];
+    metrics_.decision("drop");
+  } else {
+    const std::string kind = d.kind();
+    ++counts_[kind];
+    metrics_.decision(kind);
+    if (d.wrong_id != WrongId::none) ++counts_["wrong_id_" + to_string(d.wrong_id)];
+    if (d.copies > 1) {
+      ++counts_["duplicate"];
+      metrics_.decision("duplicate");
+    }
+    if (d.reorder) {
+      ++counts_["reorder"];
+      metrics_.decision("reorder");
+    }
+  }
+  log_decision(e);
+  log::debug(logger_, "request", {{"cid", e.msg.id}, {"rule", d.rule}, {"kind", d.drop ? "drop" : d.kind()}});
+
+  recent_ids_.push_back(e.msg.id);
+  if (recent_ids_.size() > 16) recent_ids_.pop_front();
+
+  const auto seq = e.seq;
+  auto [it, inserted] = entries_.emplace(seq, std::move(e));
+  if (busy_ < profile->processing.workers) {
+    start_service(it->second, now);
+  } else {
+    waiting_.push_back(seq);
+  }
+  metrics_.set_in_flight(static_cast<double>(entries_.size()));
+  metrics_.set_queue(static_cast<double>(waiting_.size()));
+  check_stall_locked(now);
+}
+
+void Engine::start_service(Entry& e, Clock::time_point now) {
+  ++busy_;
+  Event ev;
+  ev.at = now + e.decision.service;
+  ev.kind = EventKind::service_done;
+  ev.entry = e.seq;
+  push(ev);
+}
+
+void Engine::service_done(std::uint64_t seq, Clock::time_point now) {
+  --busy_;
+  while (busy_ < profile_->processing.workers && !waiting_.empty()) {
+    const auto next = waiting_.front();
+    waiting_.pop_front();
+    if (auto it = entries_.find(next); it != entries_.end()) start_service(it->second, now);
+  }
+  metrics_.set_queue(static_cast<double>(waiting_.size()));
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return;
+  Entry& e = it->second;
+  if (e.decision.drop) {
+    e.finished_emitting = true;
+    finish(seq);
+    return;
+  }
+  const std::int64_t base_us = now_us() + e.decision.delay.count();
+  for (int k = 1; k <= e.decision.copies; ++k) {
+    const auto offset = e.decision.delay + e.decision.spacing * (k - 1);
+    Event ev;
+    ev.at = now + offset;
+    ev.kind = EventKind::emit;
+    ev.entry = seq;
+    ev.copy = k;
+    ev.planned_us = base_us + e.decision.spacing.count() * (k - 1);
+    push(ev);
+  }
+}
+
+void Engine::emit(std::uint64_t seq, int copy, std::int64_t planned_us, Clock::time_point now) {
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return;
+  Entry& e = it->second;
+  if (stalled_locked(now)) {
+    // A stalled system sends nothing; what fell due is sent when the stall ends.
+    Event ev;
+    ev.at = *stall_until_;
+    ev.kind = EventKind::emit;
+    ev.entry = seq;
+    ev.copy = copy;
+    ev.planned_us = planned_us;
+    push(ev);
+    return;
+  }
+  if (e.decision.reorder) {
+    const std::string bucket = e.decision.rule;
+    auto& hb = hold_[bucket];
+    hb.items.push_back({seq, copy, planned_us});
+    if (hb.items.size() == 1) {
+      Event ev;
+      ev.at = now + e.decision.reorder_max_hold;
+      ev.kind = EventKind::reorder_flush;
+      ev.bucket = bucket;
+      ev.epoch = hb.epoch;
+      push(ev);
+    }
+    if (static_cast<int>(hb.items.size()) >= e.decision.reorder_window) flush_hold(bucket);
+    return;
+  }
+  produce_copy(e, copy, planned_us);
+}
+
+void Engine::flush_hold(const std::string& bucket) {
+  auto& hb = hold_[bucket];
+  std::vector<Held> items = std::move(hb.items);
+  hb.items.clear();
+  ++hb.epoch;
+  // The release order is a pure function of (seed, ids, copies) of what was held.
+  std::vector<std::pair<std::uint64_t, Held>> keyed;
+  for (const auto& h : items) {
+    auto it = entries_.find(h.entry);
+    if (it == entries_.end()) continue;
+    keyed.emplace_back(stream(seed_, it->second.msg.id, "reorder", std::to_string(h.copy)).next(), h);
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [key, h] : keyed) {
+    auto it = entries_.find(h.entry);
+    if (it != entries_.end()) produce_copy(it->second, h.copy, h.planned_us);
+  }
+}
+
+std::string Engine::swap_partner(const Entry& e) {
+  // Another request still waiting for its reply: its client is the one that gets the wrong answer.
+  const std::string* best = nullptr;
+  std::uint64_t best_key = 0;
+  for (const auto& [seq, other] : entries_) {
+    if (seq == e.seq || other.finished_emitting || other.msg.id == e.msg.id) continue;
+    const auto key = stream(seed_, e.msg.id, "swap", other.msg.id).next();
+    if (!best || key < best_key) {
+      best = &other.msg.id;
+      best_key = key;
+    }
+  }
+  if (best) return *best;
+  for (auto it = recent_ids_.rbegin(); it != recent_ids_.rend(); ++it) {
+    if (*it != e.msg.id) return *it;
+  }
+  Rng rng = stream(seed_, e.msg.id, e.decision.rule, "swap.fallback");
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>(rng.next() >> 32),
+                static_cast<unsigned long long>(rng.next() & 0xffffffffffffULL));
+  return buf;
+}
+
+void Engine::produce_copy(Entry& e, int copy, std::int64_t planned_us) {
+  const Decision& d = e.decision;
+  const std::string kind = d.kind();
+  std::string reply_id = e.msg.id;
+  std::string key = e.msg.id;
+  std::string body;
+  nlohmann::json payload = reply_payload_for(e.msg.request);
+  if (d.wrong_id == WrongId::random) {
+    reply_id = d.random_id;
+    key = reply_id;
+  } else if (d.wrong_id == WrongId::swap) {
+    reply_id = swap_partner(e);
+    key = reply_id;
+  }
+  nlohmann::json reply = make_reply(reply_id, !d.error, std::move(payload));
+  if (d.missing_id) {
+    reply.erase("correlationId");
+    reply_id.clear();
+  }
+  body = reply.dump();
+  if (d.corrupt) {
+    // A truncated object is never valid JSON; the key still names the request.
+    body.resize(body.size() / 2);
+    reply_id.clear();
+  }
+  const auto result = sink_.produce(e.msg.reply_topic, key, body, make_token(e.seq, copy));
+  if (result == ProduceResult::queue_full) {
+    Event ev;
+    ev.at = Clock::now() + 5ms;
+    ev.kind = EventKind::emit;
+    ev.entry = e.seq;
+    ev.copy = copy;
+    ev.planned_us = planned_us;
+    // Bypass the reorder buffer on retry: the release order was already decided.
+    e.decision.reorder = false;
+    push(ev);
+    return;
+  }
+  const std::int64_t sent = now_us();
+  ++e.emitted;
+  if (e.emitted >= d.copies) e.finished_emitting = true;
+  if (result == ProduceResult::failed) {
+    ++counts_["delivery_failed"];
+    metrics_.delivery_failed();
+    log::error(logger_, "reply could not be produced", {{"cid", e.msg.id}, {"copy", copy}});
+    ++e.delivered;
+    if (e.finished_emitting && e.delivered >= d.copies) finish(e.seq);
+    return;
+  }
+  ++counts_["replies"];
+  ++counts_["replies_" + kind];
+  metrics_.reply(kind);
+  metrics_.lateness(static_cast<double>(std::max<std::int64_t>(0, sent - planned_us)) / 1e6);
+  decisions_.write({{"type", "reply"},
+                    {"ts_us", sent},
+                    {"request_id", e.msg.id},
+                    {"reply_id", id_or_null(reply_id)},
+                    {"copy", copy},
+                    {"kind", kind},
+                    {"topic", e.msg.reply_topic},
+                    {"planned_us", planned_us},
+                    {"sent_us", sent}});
+  log::debug(logger_, "reply sent", {{"cid", e.msg.id}, {"copy", copy}, {"kind", kind}, {"reply_id", reply_id}});
+}
+
+void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error) {
+  std::lock_guard lock(mutex_);
+  const auto seq = token_seq(token);
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return;
+  Entry& e = it->second;
+  if (!ok) {
+    ++counts_["delivery_failed"];
+    metrics_.delivery_failed();
+    log::error(logger_, "reply delivery failed", {{"cid", e.msg.id}, {"error", error}});
+  } else {
+    ++counts_["delivered"];
+  }
+  ++e.delivered;
+  if (e.finished_emitting && e.delivered >= e.decision.copies) finish(seq);
+}
+
+void Engine::finish(std::uint64_t seq) {
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return;
+  const Entry& e = it->second;
+  auto pt = partitions_.find(TopicPartition{e.msg.topic, e.msg.partition});
+  if (pt != partitions_.end() && pt->second.generation == e.generation) pt->second.pending.erase(e.msg.offset);
+  entries_.erase(it);
+  metrics_.set_in_flight(static_cast<double>(entries_.size()));
+}
+
+void Engine::on_assigned(const std::vector<TopicPartition>& tps) {
+  std::lock_guard lock(mutex_);
+  ++generation_;
+  for (const auto& tp : tps) partitions_[tp] = PartitionTrack{generation_, {}, -1, -1};
+}
+
+void Engine::on_revoked(const std::vector<TopicPartition>& tps) {
+  std::lock_guard lock(mutex_);
+  // Requests still in flight from these partitions will be redelivered to the new owner;
+  // their replies may still go out here (at-least-once means duplicates are possible).
+  for (const auto& tp : tps) partitions_.erase(tp);
+}
+
+std::vector<CommitPoint> Engine::committable() {
+  std::lock_guard lock(mutex_);
+  std::vector<CommitPoint> out;
+  for (const auto& [tp, t] : partitions_) {
+    if (t.next < 0) continue;
+    const std::int64_t c = t.pending.empty() ? t.next : *t.pending.begin();
+    if (c > t.committed) out.push_back({tp, c});
+  }
+  return out;
+}
+
+void Engine::committed(const std::vector<CommitPoint>& points) {
+  std::lock_guard lock(mutex_);
+  for (const auto& p : points) {
+    auto it = partitions_.find(p.tp);
+    if (it != partitions_.end()) it->second.committed = std::max(it->second.committed, p.offset);
+  }
+}
+
+bool Engine::accepting() const {
+  std::lock_guard lock(mutex_);
+  return !paused_ && !stalled_locked(Clock::now()) &&
+         static_cast<int>(waiting_.size()) < profile_->processing.queue;
+}
+
+void Engine::pause() {
+  std::lock_guard lock(mutex_);
+  paused_ = true;
+  metrics_.set_paused(true);
+  decisions_.write({{"type", "pause"}, {"ts_us", now_us()}});
+}
+
+void Engine::resume() {
+  std::lock_guard lock(mutex_);
+  paused_ = false;
+  metrics_.set_paused(false);
+  decisions_.write({{"type", "resume"}, {"ts_us", now_us()}});
+}
+
+void Engine::set_profile(std::shared_ptr<const Profile> profile, const std::string& source) {
+  std::lock_guard lock(mutex_);
+  profile_ = std::move(profile);
+  consumed_since_profile_ = 0;
+  stall_fired_ = false;
+  ++counts_["profile_changes"];
+  metrics_.event("profile");
+  decisions_.write({{"type", "profile"}, {"ts_us", now_us()}, {"source", source}, {"profile", to_json(*profile_)}});
+  log::info(logger_, "profile applied", {{"source", source}});
+  // More workers may take waiting requests at once.
+  const auto now = Clock::now();
+  while (busy_ < profile_->processing.workers && !waiting_.empty()) {
+    const auto next = waiting_.front();
+    waiting_.pop_front();
+    if (auto it = entries_.find(next); it != entries_.end()) start_service(it->second, now);
+  }
+  check_stall_locked(now);
+}
+
+std::shared_ptr<const Profile> Engine::profile() const {
+  std::lock_guard lock(mutex_);
+  return profile_;
+}
+
+nlohmann::json Engine::stats() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json j = nlohmann::json::object();
+  for (const char* k : {"requests", "invalid", "ok", "error", "drop", "duplicate", "reorder", "corrupt", "missing_id",
+                        "wrong_id", "wrong_id_random", "wrong_id_swap", "replies", "delivered", "delivery_failed",
+                        "stalls", "profile_changes"}) {
+    const auto it = counts_.find(k);
+    j[k] = it == counts_.end() ? 0 : it->second;
+  }
+  nlohmann::json replies = nlohmann::json::object();
+  for (const char* k : {"ok", "error", "corrupt", "missing_id", "wrong_id"}) {
+    const auto it = counts_.find(std::string("replies_") + k);
+    replies[k] = it == counts_.end() ? 0 : it->second;
+  }
+  j["replies_by_kind"] = replies;
+  j["by_rule"] = by_rule_;
+  j["in_flight"] = entries_.size();
+  j["queued"] = waiting_.size();
+  j["busy_workers"] = busy_;
+  j["paused"] = paused_;
+  j["stalled"] = stalled_locked(Clock::now());
+  j["assigned_partitions"] = partitions_.size();
+  j["seed"] = seed_;
+  return j;
+}
+
+int Engine::assigned_partitions() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(partitions_.size());
+}
+
+std::size_t Engine::in_flight() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace rrkit::simulator

@@ -1,2 +1,0 @@
-// Replaced by the simulator implementation.
-namespace rrkit::simulator { int placeholder() { return 0; } }

@@ -1,0 +1,141 @@
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+#include "simulator/profile.h"
+
+using namespace rrkit::simulator;
+using namespace std::chrono_literals;
+
+namespace {
+std::string error_of(const std::string& yaml, const std::vector<Override>& o = {}) {
+  auto r = parse_profile(yaml, "p.yaml", o);
+  REQUIRE_FALSE(r);
+  REQUIRE(r.error);
+  return r.error->to_string();
+}
+}  // namespace
+
+TEST_CASE("profile: a full profile parses", "[profile]") {
+  const auto r = parse_profile(R"(
+seed: 7
+timeout: 2s
+processing: {workers: 4, queue: 100, service_time: "uniform:1ms,2ms"}
+stall: {after: 10, for: 500ms}
+crash: {after: 50}
+default: {delay: 5ms}
+rules:
+  - name: slow
+    match: {field: data.kind, equals: slow}
+    delay: {dist: lognormal, median: 100ms, sigma: 0.5}
+  - name: late
+    fraction: 0.1
+    delay: timeout+200ms
+  - name: chaos
+    match: [{header: x-test, exists: true}, {field: n, in: [1, 2]}]
+    drop: 0.1
+    duplicate: {copies: 3, spacing: 10ms}
+    reorder: {window: 4, max_hold: 2s}
+    corrupt: 0.1
+    missing_id: false
+    wrong_id: {mode: swap, probability: 0.5}
+    error: true
+)",
+                               "p.yaml");
+  REQUIRE(r);
+  const Profile& p = *r.profile;
+  CHECK(p.seed == 7u);
+  CHECK(p.timeout == 2s);
+  CHECK(p.processing.workers == 4);
+  REQUIRE(p.processing.service_time);
+  CHECK(p.processing.service_time->kind == DelaySpec::Kind::uniform);
+  REQUIRE(p.stall);
+  CHECK(p.stall->after == 10);
+  CHECK(p.crash_after == 50);
+  REQUIRE(p.rules.size() == 3);
+  CHECK(p.rules[0].match.at(0).field == "data.kind");
+  CHECK(p.rules[1].action.delay->kind == DelaySpec::Kind::timeout_plus);
+  CHECK(p.rules[1].action.delay->a == 200ms);
+  const Action& a = p.rules[2].action;
+  CHECK(a.copies == 3);
+  CHECK(a.spacing == 10ms);
+  CHECK(a.reorder_window == 4);
+  CHECK(a.wrong_id == WrongId::swap);
+  CHECK(a.wrong_id_probability == 0.5);
+  CHECK(a.error == 1.0);
+  CHECK(p.rules[2].match.size() == 2);
+}
+
+TEST_CASE("profile: round trip through JSON (what GET /profile returns can be PUT back)", "[profile]") {
+  const auto r = parse_profile("rules: [{name: a, fraction: 0.5, delay: 'pareto:10ms,1.5', duplicate: 2}]", "p");
+  REQUIRE(r);
+  const auto j = to_json(*r.profile);
+  const auto again = parse_profile(j.dump(), "json");
+  REQUIRE(again);
+  CHECK(to_json(*again.profile) == j);
+}
+
+TEST_CASE("profile: errors name the file, line and key", "[profile]") {
+  CHECK(error_of("rules:\n  - name: a\n    fraction: 1.5\n") == "p.yaml:3:15: rules.0.fraction: probability 1.5 is outside [0,1]");
+  CHECK(error_of("default:\n  drop: -0.1\n") == "p.yaml:2:9: default.drop: probability -0.1 is outside [0,1]");
+  const auto unknown = error_of("default:\n  delay: 5ms\n  dealy: 5ms\n");
+  CHECK(unknown.rfind("p.yaml:3:3: default.dealy: unknown key 'dealy'", 0) == 0);
+  CHECK(error_of("rules:\n- name: a\n  delay: -5ms\n") == "p.yaml:3:10: rules.0.delay: negative duration '-5ms'");
+  CHECK(error_of("default:\n  delay: {dist: normal, mean: 5ms, stddev: -1ms}\n").find("default.delay.stddev: negative duration") !=
+        std::string::npos);
+  CHECK(error_of("default: {delay: 'weibull:1ms'}").find("unknown distribution 'weibull'") != std::string::npos);
+  CHECK(error_of("rules: [{fraction: 0.5}]").find("rules.0: missing 'name'") != std::string::npos);
+  CHECK(error_of("rules: [{name: a}, {name: a}]").find("duplicate rule name") != std::string::npos);
+  CHECK(error_of("colour: red").find("p.yaml:1:1: colour: unknown key") == 0);
+  CHECK(error_of("default: [").find("p.yaml:") == 0);
+  CHECK(error_of("processing: {workers: 0}").find("processing.workers: must be >= 1") != std::string::npos);
+  CHECK(error_of("default: {wrong_id: sideways}").find("wrong_id must be random, swap or none") != std::string::npos);
+}
+
+TEST_CASE("profile: --set overrides apply and are blamed on the override", "[profile]") {
+  std::string err;
+  auto o1 = parse_override("default.delay=constant:50ms", err);
+  auto o2 = parse_override("rules.0.fraction=0.25", err);
+  auto o3 = parse_override("crash.after=3", err);
+  REQUIRE(o1);
+  REQUIRE(o2);
+  REQUIRE(o3);
+  const auto r = parse_profile("rules: [{name: a, fraction: 0.5}]", "p.yaml", {*o1, *o2, *o3});
+  REQUIRE(r);
+  CHECK(r.profile->default_rule.action.delay->a == 50ms);
+  CHECK(r.profile->rules[0].fraction == 0.25);
+  CHECK(r.profile->crash_after == 3);
+  auto bad = parse_override("default.delay=-3ms", err);
+  REQUIRE(bad);
+  CHECK(error_of("{}", {*bad}) == "--set default.delay=-3ms: default.delay: negative duration '-3ms'");
+  auto past = parse_override("rules.4.fraction=0.1", err);
+  CHECK(error_of("rules: [{name: a}]", {*past}).find("past the end") != std::string::npos);
+  CHECK_FALSE(parse_override("novalue", err));
+}
+
+TEST_CASE("profile: short delay forms", "[profile]") {
+  std::string err;
+  CHECK(parse_delay_short("50ms", err)->a == 50ms);
+  CHECK(parse_delay_short("normal:100ms,20ms", err)->b == 20ms);
+  CHECK(parse_delay_short("lognormal:100ms,0.5", err)->shape == 0.5);
+  CHECK(parse_delay_short("timeout+1s", err)->kind == DelaySpec::Kind::timeout_plus);
+  CHECK_FALSE(parse_delay_short("uniform:5ms", err));
+  CHECK_FALSE(parse_delay_short("uniform:5ms,1ms", err));
+  CHECK_FALSE(parse_delay_short("timeout-1s", err));
+  CHECK(err.find("negative") != std::string::npos);
+}
+
+TEST_CASE("profile: example profiles in scenarios/profiles are valid", "[profile]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(RRKIT_REPO_DIR) / "scenarios" / "profiles";
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path().string());
+    const auto r = load_profile_file(entry.path().string());
+    CHECK(r);
+    if (!r) FAIL(r.error->to_string());
+    ++n;
+  }
+  CHECK(n >= 10);
+}
