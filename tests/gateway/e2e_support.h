@@ -1,0 +1,103 @@
+#pragma once
+// End-to-end helpers for rr-gateway tests and the gateway bench: a real Kafka broker
+// (shared by a test binary), gateway + daprd instances as child processes started in the
+// order that loses nothing, a small librdkafka replier, and metric scraping.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/http_client.h"
+#include "harness/stack.h"
+
+namespace rrkit::gateway_test {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+inline constexpr const char* kRequestTopic = "rr.requests";
+inline constexpr const char* kReplyTopic = "rr.replies";
+
+// One Kafka for the whole test binary (started on first use, stopped at exit).
+struct SharedStack {
+  stack::Paths paths;
+  fs::path run_dir;
+  std::unique_ptr<stack::Kafka> kafka;
+  static SharedStack& get();
+};
+
+// Consumes the request topic and answers on the reply topic. What it does with each
+// request is chosen by the request itself, field "mode":
+//   "echo" (default) reply at once; "silent" never reply; "late" reply after "delayMs";
+//   "dup" reply twice; "malformed" first send a non-JSON message, then the proper reply.
+// Replies go to the Kafka header replyTo when present (reply-to mode).
+class Replier {
+ public:
+  explicit Replier(const std::string& brokers, bool answer_all_silently = false);
+  ~Replier();
+  std::uint64_t received() const { return received_; }
+  std::uint64_t sent() const { return sent_; }
+  void set_silent(bool silent) { silent_ = silent; }
+
+ private:
+  void loop();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> silent_{false};
+  std::atomic<std::uint64_t> received_{0}, sent_{0};
+  std::thread thread_;
+};
+
+struct InstanceOptions {
+  std::string app_id = "gw";
+  std::vector<std::string> extra_args;  // e.g. {"--timeout", "1s"}
+  std::string app_api_token;
+  std::string dapr_api_token;
+  bool shared_listener = false;  // --callback-listen equal to --listen
+};
+
+// One rr-gateway with its own daprd (consumer group = app id).
+class Instance {
+ public:
+  explicit Instance(InstanceOptions options);
+  // Starts the gateway, then daprd pointing at its callback port, then waits for /readyz 200.
+  bool start(std::string& error);
+  std::uint16_t port() const { return port_; }
+  std::uint16_t callback_port() const { return callback_port_; }
+  stack::Process& gateway() { return gateway_; }
+  stack::Daprd& daprd() { return *daprd_; }
+  // Current value of a metric line such as `rr_gateway_replies_total{class="late"}`; nullopt if absent.
+  std::optional<double> metric(const std::string& series) const;
+  double metric_or_zero(const std::string& series) const { return metric(series).value_or(0.0); }
+
+ private:
+  InstanceOptions options_;
+  std::uint16_t port_ = 0, callback_port_ = 0;
+  stack::Process gateway_;
+  std::unique_ptr<stack::Daprd> daprd_;
+};
+
+// POST /api/send with an optional timeout header.
+http::Response send(std::uint16_t port, const nlohmann::json& body, std::optional<int> timeout_ms = std::nullopt,
+                    std::chrono::milliseconds client_timeout = 30s);
+
+// Parses `name{labels} value` out of Prometheus text.
+std::optional<double> metric_value(const std::string& text, const std::string& series);
+
+// Reads VmRSS (kB) and Threads from /proc/<pid>/status.
+struct ProcStatus {
+  long rss_kb = -1;
+  long threads = -1;
+};
+ProcStatus proc_status(int pid);
+
+}  // namespace rrkit::gateway_test
