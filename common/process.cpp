@@ -32,13 +32,21 @@ bool is_zombie_or_gone(pid_t pid) {
   return content[close_paren + 2] == 'Z';
 }
 
-void try_reap(pid_t pid) {
+enum class ReapState { reaped, running, not_our_child };
+
+ReapState try_reap(pid_t pid) {
+  {
+    std::lock_guard lock(g_status_mutex);
+    if (reaped().count(pid)) return ReapState::reaped;
+  }
   int status = 0;
   const pid_t r = waitpid(pid, &status, WNOHANG);
   if (r == pid) {
     std::lock_guard lock(g_status_mutex);
     reaped()[pid] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return ReapState::reaped;
   }
+  return r == 0 ? ReapState::running : ReapState::not_our_child;
 }
 
 }  // namespace
@@ -108,9 +116,17 @@ pid_t spawn(const SpawnSpec& spec, std::string& error) {
 
 bool alive(pid_t pid) {
   if (pid <= 0) return false;
-  try_reap(pid);
-  if (::kill(pid, 0) != 0) return false;
-  return !is_zombie_or_gone(pid);
+  switch (try_reap(pid)) {
+    case ReapState::reaped:
+      return false;
+    case ReapState::running:
+      // Our child: only waitpid is authoritative. /proc shows a multi-threaded process (a JVM)
+      // as a zombie while its other threads are still exiting and before it can be reaped.
+      return true;
+    case ReapState::not_our_child:
+      break;
+  }
+  return ::kill(pid, 0) == 0 && !is_zombie_or_gone(pid);
 }
 
 void signal_group(pid_t pid, int sig) {

@@ -22,3 +22,14 @@ TEST_CASE("reply envelope carries id and status") {
   CHECK(r["correlationId"] == "id-1");
   CHECK(r["status"] == "error");
 }
+
+#include "common/base64.h"
+
+TEST_CASE("base64 round-trips and rejects garbage") {
+  for (std::string s : {"", "a", "ab", "abc", "abcd", "{\"nonce\":\"x\"}"}) {
+    CHECK(rrkit::base64_decode(rrkit::base64_encode(s)) == s);
+  }
+  CHECK(rrkit::base64_encode("{\"a\":1}") == "eyJhIjoxfQ==");
+  CHECK_FALSE(rrkit::base64_decode("abc"));
+  CHECK_FALSE(rrkit::base64_decode("!!!!"));
+}
