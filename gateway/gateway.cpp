@@ -512,7 +512,7 @@ struct Gateway::Impl {
     for (const auto& notify : waiting) notify(Completion{Finish::shutdown, {}});
     // Let every answer (replies, 503s) be written before the loop stops.
     asio::steady_timer timer(control);
-    const auto give_up = Clock::now() + 5s;
+    const auto give_up = Clock::now() + 10s;
     while (active.load() > 0 && Clock::now() < give_up) {
       timer.expires_after(10ms);
       co_await timer.async_wait(tuple_awaitable);

@@ -1,0 +1,80 @@
+#include <catch2/catch.hpp>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "gateway/config.h"
+
+using namespace rrkit::gateway;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Parsed {
+  Config cfg;
+  ConfigText text;
+  std::optional<std::string> error;
+};
+
+Parsed parse(std::vector<std::string> args) {
+  Parsed p;
+  CLI::App app;
+  add_options(app, p.cfg, p.text);
+  std::vector<const char*> argv = {"rr-gateway"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  p.error = finalize(app, p.cfg, p.text);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("config: defaults are the documented ones") {
+  auto p = parse({});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.listen == "127.0.0.1:8080");
+  CHECK(p.cfg.callback_listen == "127.0.0.1:8081");
+  CHECK(p.cfg.dapr_http_port == 3500);
+  CHECK(p.cfg.timeout == 5s);
+  CHECK(p.cfg.max_timeout == 60s);
+  CHECK(p.cfg.max_pending == 10000);
+  CHECK(p.cfg.max_body == 1048576);
+  CHECK(p.cfg.reply_mode == ReplyMode::broadcast);
+  CHECK(p.cfg.subscribed_reply_topic() == "rr.replies");
+  CHECK(p.cfg.instance_id.size() == 8);
+}
+
+TEST_CASE("config: flags, environment and config file") {
+  auto p = parse({"--timeout", "250ms", "--reply-mode", "reply-to", "--instance-id", "i1", "--threads", "2"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.timeout == 250ms);
+  CHECK(p.cfg.subscribed_reply_topic() == "rr.replies.i1");
+  CHECK(p.cfg.threads == 2);
+
+  ::setenv("RR_GATEWAY_MAX_PENDING", "7", 1);
+  ::setenv("DAPR_HTTP_PORT", "3999", 1);
+  p = parse({});
+  CHECK(p.cfg.max_pending == 7);
+  CHECK(p.cfg.dapr_http_port == 3999);
+  p = parse({"--dapr-http-port", "4001"});
+  CHECK(p.cfg.dapr_http_port == 4001);  // the flag wins over Dapr's variable
+  ::unsetenv("RR_GATEWAY_MAX_PENDING");
+  ::unsetenv("DAPR_HTTP_PORT");
+
+  const auto file = std::filesystem::temp_directory_path() / "rr-gateway-config-test.toml";
+  std::ofstream(file) << "listen = \"127.0.0.1:9100\"\nlate-window = \"2m\"\n";
+  p = parse({"--config", file.string()});
+  std::filesystem::remove(file);
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.listen == "127.0.0.1:9100");
+  CHECK(p.cfg.late_window == 120s);
+}
+
+TEST_CASE("config: bad values are reported") {
+  CHECK_THROWS_AS(parse({"--timeout", "soon"}), CLI::ValidationError);
+  CHECK_THROWS_AS(parse({"--listen", "nowhere"}), CLI::ValidationError);
+  CHECK_THROWS_AS(parse({"--reply-mode", "multicast"}), CLI::ValidationError);
+  CHECK(parse({"--timeout", "10s", "--max-timeout", "1s"}).error);
+}
