@@ -1,0 +1,71 @@
+#pragma once
+// What one scenario run produced, as the checker saw it: the input of every report
+// (console, JSON, JUnit, HTML) and of `rr-harness replay`. Plain data, no behaviour.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rrkit::harness {
+
+// One HTTP exchange as the harness client saw it, joined with the simulator's decision.
+struct RequestRecord {
+  std::uint64_t index = 0;      // order of sending, from 0
+  std::string nonce;            // unique per request, inside the request body
+  std::string correlation_id;   // from the gateway's answer (X-Correlation-Id header or body), may be empty
+  int gateway = 0;              // which gateway instance it was sent to (0-based)
+  std::int64_t intended_us = 0; // open loop: when it should have been sent (epoch µs); closed loop: = sent_us
+  std::int64_t sent_us = 0;     // epoch µs
+  std::int64_t done_us = 0;     // epoch µs when the answer (or the client-side error) arrived; 0 if never
+  int http_status = 0;          // 0: no HTTP answer (connection error, client-side abort)
+  std::string client_error;     // transport error text, or "disconnected" for scripted client disconnects
+  std::string outcome;          // ok | timeout | rejected | error | disconnected | no_answer
+  std::string classification;   // checker's verdict: ok, expected_timeout, late_ok, mis_correlated, lost_reply, ...
+  std::string simulator_rule;   // rule the simulator applied ("" if it never saw the request)
+  std::string simulator_action; // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
+  double latency_ms() const { return done_us > 0 ? static_cast<double>(done_us - intended_us) / 1000.0 : -1.0; }
+};
+
+struct CheckResult {
+  std::string name;     // e.g. "exactly one answer per request", "assert: late_replies == 37"
+  bool passed = false;
+  std::string message;  // for a failure: what was expected and what was seen
+};
+
+struct LatencySummary {
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;  // milliseconds, over answered requests
+  std::uint64_t count = 0;
+};
+
+struct ScenarioResult {
+  std::string name;
+  std::string path;
+  std::string description;
+  std::uint64_t seed = 0;
+  std::string status;  // pass | fail | error (infrastructure) 
+  std::string error;   // infrastructure error text when status == error
+  double duration_s = 0;
+  std::string repro;    // one-line command that reproduces this run
+  std::string run_dir;  // folder with scenario, history, decisions, metrics, logs
+  std::int64_t started_us = 0;
+  std::map<std::string, std::uint64_t> counts;           // by outcome, plus "sent"
+  std::map<std::string, std::uint64_t> classifications;  // by checker class
+  std::map<std::string, double> gateway_counters;        // summed over instances, e.g. "replies_late"
+  std::map<std::string, double> simulator_counters;      // induced faults, e.g. "late", "duplicates"
+  LatencySummary latency;
+  std::vector<CheckResult> checks;
+  std::vector<RequestRecord> requests;
+  std::vector<std::string> events;  // timeline actions as they happened: "t=2.0s kill daprd-1"
+};
+
+struct SuiteResult {
+  std::string started_at;  // ISO-8601 UTC
+  double duration_s = 0;
+  std::string machine;     // e.g. "2 cores, 23 GiB, Linux 6.1"
+  std::map<std::string, std::string> versions;  // kafka, daprd, rrkit
+  std::vector<ScenarioResult> scenarios;
+  int exit_code() const;   // 0 all pass, 1 a check failed, 2 an infrastructure error
+};
+
+}  // namespace rrkit::harness
