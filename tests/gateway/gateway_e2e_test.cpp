@@ -2,7 +2,11 @@
 // gateway as a child process, and a librdkafka replier of the test's own.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <future>
 
@@ -175,6 +179,26 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     // The client API is not served on the callback listener and vice versa.
     CHECK(http::post_json(gw.callback_port(), "/api/send", "{}").status == 404);
     CHECK(http::post_json(gw.port(), "/dapr/replies", "{}").status == 404);
+  }
+
+  SECTION("a client that disconnects while waiting is removed at once") {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(gw.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const std::string body = R"({"mode":"silent"})";
+    const std::string req = "POST /api/send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "X-Request-Timeout-Ms: 20000\r\nContent-Length: " + std::to_string(body.size()) +
+                            "\r\n\r\n" + body;
+    REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+    REQUIRE(wait_metric(gw, "rr_gateway_pending", 1, 5s));
+    ::close(fd);
+    CHECK(wait_metric(gw, "rr_gateway_requests_total{outcome=\"client_gone\"}", 1, 2s));
+    CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
+    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"timeout\"}") == 0);
   }
 
   SECTION("garbage deliveries are DROPped, not retried") {
