@@ -50,9 +50,6 @@ int main(int argc, char** argv) {
     }
     const std::string decisions = mode == "file" ? (dir / ("decisions-" + std::to_string(run) + ".jsonl")).string()
                                   : mode == "off" ? std::string() : mode;
-    rrkit::simulator::testing::Reader reader(brokers, reply_topic, "bench-reader-" + std::to_string(run));
-    std::vector<rrkit::simulator::testing::Record> got;
-    reader.poll(got, 500ms);  // join the group before replies arrive
     const auto port = rrkit::net::free_port();
     rrkit::proc::SpawnSpec spec;
     spec.name = "sim-" + std::to_string(run);
@@ -65,19 +62,23 @@ int main(int argc, char** argv) {
       std::cerr << error << "\n";
       return 2;
     }
+    // Measured on the simulator's side: from its first consumed request to its n-th delivered reply.
     std::chrono::steady_clock::time_point first{};
     const bool ok = rrkit::proc::wait_until(
         [&] {
-          reader.poll(got, 100ms);
-          if (got.size() == 1 && first == std::chrono::steady_clock::time_point{}) first = std::chrono::steady_clock::now();
-          return static_cast<int>(got.size()) >= n;
+          const auto r = rrkit::http::get(port, "/stats", 1000ms);
+          if (!r.ok()) return false;
+          const auto j = nlohmann::json::parse(r.body, nullptr, false);
+          if (j.is_discarded()) return false;
+          if (first == std::chrono::steady_clock::time_point{} && j.value("requests", 0) > 0)
+            first = std::chrono::steady_clock::now();
+          return j.value("delivered", 0) >= n;
         },
-        300s, 0ms);
+        300s, 5ms);
     const auto last = std::chrono::steady_clock::now();
     const double secs = std::chrono::duration<double>(last - first).count();
-    std::cout << "decision log " << (mode == "off" ? "off" : mode) << ": " << (ok ? "" : "INCOMPLETE ") << got.size()
-              << " replies in " << secs << " s = " << static_cast<int>(static_cast<double>(got.size() - 1) / secs)
-              << " replies/s\n";
+    std::cout << "decision log " << (mode == "off" ? "off" : mode) << ": " << (ok ? "" : "INCOMPLETE ") << n
+              << " replies delivered in " << secs << " s = " << static_cast<int>(n / secs) << " replies/s\n";
     sim.stop(20s);
   }
   kafka.stop();
