@@ -418,7 +418,7 @@ std::int64_t scenario_origin_us(const ScenarioResult& s) {
 }
 
 constexpr double plot_w = 1060, plot_h = 380;
-constexpr double margin_l = 72, margin_r = 24, margin_t = 40, margin_b = 56;
+constexpr double margin_l = 72, margin_r = 24, margin_t = 48, margin_b = 56;
 
 void draw_axes_frame(std::string& out, const axis& x, const axis& y, const std::string& x_title,
                      const std::string& y_title) {
@@ -518,9 +518,9 @@ std::string timeline_svg(const ScenarioResult& s) {
                   y.log ? "latency (ms, log scale)" : "latency (ms)");
   if (any_unanswered) {
     fmt::format_to(o, "<rect class=\"strip\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\"/>", x.px0,
-                   margin_t, x.px1 - x.px0, strip - 4);
+                   margin_t, x.px1 - x.px0, strip - 8);
     fmt::format_to(o, "<text class=\"tick\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">no answer</text>",
-                   x.px0 - 6, margin_t + strip / 2 + 2);
+                   x.px0 - 6, margin_t + strip / 2);
   }
   // Scripted actions as dashed verticals, numbered like the event list below the plot.
   std::size_t event_no = 0;
@@ -534,6 +534,8 @@ std::string timeline_svg(const ScenarioResult& s) {
     fmt::format_to(o, "<text class=\"event-label\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>", px + 3, margin_t + 6,
                    event_no);
   }
+  // Bigger dots when there are few, so a short run is still readable.
+  const double radius = points.size() < 300 ? 3.5 : 2.2;
   std::string current;
   for (const auto* r : points) {
     const std::string key = outcome_key(*r);
@@ -543,12 +545,12 @@ std::string timeline_svg(const ScenarioResult& s) {
       current = key;
     }
     const double px = x.map(static_cast<double>(r->sent_us - t0) / 1e6);
-    const double py = r->done_us > 0 ? y.map(std::max(r->latency_ms(), 0.01)) : margin_t + (strip - 4) / 2;
+    const double py = r->done_us > 0 ? y.map(std::max(r->latency_ms(), 0.01)) : margin_t + (strip - 8) / 2;
     if (key == "ok") {
-      fmt::format_to(o, "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.2\"/>", px, py);
+      fmt::format_to(o, "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"/>", px, py, radius);
     } else {
       // Only the unusual dots carry a tooltip: it keeps the page small at 20,000 requests.
-      fmt::format_to(o, "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.6\"><title>{}</title></circle>", px, py,
+      fmt::format_to(o, "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"><title>{}</title></circle>", px, py, radius + 0.4,
                      html(fmt::format("#{} {} {} {} {}", r->index, key, format_ms(r->latency_ms()), r->classification,
                                       r->simulator_action)));
     }
@@ -557,7 +559,7 @@ std::string timeline_svg(const ScenarioResult& s) {
   draw_legend(out, legend_entries(s));
   if (points.size() < s.requests.size()) {
     fmt::format_to(o,
-                   "<text class=\"note\" x=\"{:.1f}\" y=\"20\" text-anchor=\"end\">showing {} of {} requests "
+                   "<text class=\"note\" x=\"{:.1f}\" y=\"38\" text-anchor=\"end\">showing {} of {} requests "
                    "(even sample per outcome; rare outcomes kept whole)</text>",
                    plot_w - margin_r, points.size(), s.requests.size());
   }
@@ -653,7 +655,7 @@ std::string histogram_svg(const ScenarioResult& s) {
       fmt::format_to(o,
                      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
                      "<title>{}</title></rect>",
-                     bx + 2, ytop, bw - 4, std::max(0.5, ybot - ytop), colour_of(k),
+                     bx + 2, ytop, bw - 4, std::max(1.5, ybot - ytop), colour_of(k),
                      html(fmt::format("{}: {} {}", range, n, label_of(k))));
       base += static_cast<double>(n);
     }
@@ -699,7 +701,7 @@ constexpr const char* page_css = R"css(
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--fg);
        font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 60px; }
+main { max-width: 1320px; margin: 0 auto; padding: 24px 28px 60px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 0; }
 h3 { font-size: 15px; margin: 22px 0 8px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
@@ -710,10 +712,12 @@ a { color: #1f5fbf; text-decoration: none; } a:hover { text-decoration: underlin
 .total { background: var(--card); border:1px solid var(--line); border-radius:8px; padding:10px 18px; min-width:120px; }
 .total b { display:block; font-size:24px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 18px 22px;
-        margin: 0 0 22px; }
+        margin: 0 0 22px; overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { padding: 6px 9px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: #eef1f5; font-weight: 600; white-space: nowrap; }
+td.name { white-space: nowrap; font-weight: 600; }
+td.failing { min-width: 190px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr:last-child td { border-bottom: none; }
 .badge { display:inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 700;
@@ -785,10 +789,10 @@ void summary_table(std::string& out, const SuiteResult& suite) {
       failing += html(s.error);
     }
     fmt::format_to(o,
-                   "<tr><td><a href=\"#{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+                   "<tr><td class=\"name\"><a href=\"#{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-                   "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+                   "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"failing\">{}</td></tr>\n",
                    anchor_of(i), html(s.name), badge(s.status), format_seconds(s.duration_s), count_of(c, "sent"),
                    count_of(c, "ok"), count_of(c, "timeout"), count_of(c, "rejected"), count_of(c, "error"),
                    other_outcomes(c) - count_of(c, "error"), has_latency ? format_ms(s.latency.p50) : "-",
@@ -820,8 +824,10 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
   fmt::format_to(o, "<section class=\"card\" id=\"{}\"><div class=\"head\"><h2>{}</h2>{}</div>\n", anchor_of(i),
                  html(s.name), badge(s.status));
   fmt::format_to(o, "<div class=\"meta\"><span>file <code>{}</code></span><span>seed <code>{}</code></span>"
-                    "<span>duration {}</span><span>run folder <code>{}</code></span></div>\n",
-                 html(s.path), s.seed, format_seconds(s.duration_s), html(s.run_dir));
+                    "<span>duration {}</span>",
+                 html(s.path), s.seed, format_seconds(s.duration_s));
+  if (!s.run_dir.empty()) fmt::format_to(o, "<span>run folder <code>{}</code></span>", html(s.run_dir));
+  out += "</div>\n";
   if (!s.description.empty()) fmt::format_to(o, "<p class=\"desc\">{}</p>\n", html(s.description));
   if (!s.error.empty()) fmt::format_to(o, "<h3>infrastructure error</h3><pre class=\"error\">{}</pre>\n", html(s.error));
   fmt::format_to(o, "<h3>reproduce</h3><pre>{}</pre>\n", html(s.repro));
@@ -955,8 +961,40 @@ std::string render_junit_report(const SuiteResult& suite) { return junit(suite);
 std::string render_html_report(const SuiteResult& suite) { return html_page(suite); }
 
 void write_json_report(const SuiteResult& suite, const std::filesystem::path& file) {
-  // Invalid UTF-8 in captured text is replaced rather than making the whole report unwritable.
-  write_file_atomically(file, to_json(suite).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  // Pretty-printed, except that each request is one line: 20,000 requests per scenario stay a file that diff,
+  // grep and an editor handle, instead of 260,000 lines per scenario. Invalid UTF-8 in captured text is replaced
+  // rather than making the whole report unwritable.
+  using nlohmann::json;
+  constexpr auto replace = json::error_handler_t::replace;
+  json top = to_json(suite);
+  json scenarios = std::move(top["scenarios"]);
+  top.erase("scenarios");
+  std::string out = top.dump(1, ' ', false, replace);
+  out.erase(out.size() - 2);  // the closing "\n}"
+  out += ",\n \"scenarios\": [";
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    json& sc = scenarios[i];
+    json requests = std::move(sc["requests"]);
+    sc.erase("requests");
+    std::string head = sc.dump(1, ' ', false, replace);
+    head.erase(head.size() - 2);
+    // Re-indent the scenario object by two spaces so it nests under "scenarios".
+    std::string nested;
+    for (const char c : head) {
+      nested += c;
+      if (c == '\n') nested += "  ";
+    }
+    out += i == 0 ? "\n  " : ",\n  ";
+    out += nested;
+    out += ",\n   \"requests\": [";
+    for (std::size_t k = 0; k < requests.size(); ++k) {
+      out += k == 0 ? "\n    " : ",\n    ";
+      out += requests[k].dump(-1, ' ', false, replace);
+    }
+    out += requests.empty() ? "]\n  }" : "\n   ]\n  }";
+  }
+  out += scenarios.empty() ? "]\n}\n" : "\n ]\n}\n";
+  write_file_atomically(file, out);
 }
 
 void write_junit_report(const SuiteResult& suite, const std::filesystem::path& file) {

@@ -317,6 +317,17 @@ TEST_CASE("suite JSON round trip is exact") {
   const auto file = temp_dir() / "sub" / "report.json";
   write_json_report(suite, file);
   CHECK(to_json(read_json_report(file)) == to_json(suite));
+  // One request per line, so the file stays greppable.
+  const std::string text_on_disk = slurp(file);
+  CHECK(text_on_disk.find("\n    {\"classification\":\"ok\",\"client_error\":\"\",\"correlation_id\"") !=
+        std::string::npos);
+  // Empty suites and scenarios without requests are written as valid JSON too.
+  SuiteResult empty;
+  write_json_report(empty, file);
+  CHECK(to_json(read_json_report(file)) == to_json(empty));
+  empty.scenarios.emplace_back().name = "no requests";
+  write_json_report(empty, file);
+  CHECK(to_json(read_json_report(file)) == to_json(empty));
   CHECK_FALSE(std::filesystem::exists(file.string() + fmt::format(".tmp.{}", ::getpid())));
 }
 
@@ -521,5 +532,7 @@ TEST_CASE("sample HTML report from synthetic data") {
   write_html_report(suite, file);
   write_json_report(suite, "/tmp/rrkit-report-sample.json");
   write_junit_report(suite, "/tmp/rrkit-report-sample.xml");
+  std::ofstream console("/tmp/rrkit-report-sample.txt");
+  print_console_summary(suite, console, false);
   CHECK(std::filesystem::file_size(file) > 10'000);
 }
