@@ -893,8 +893,11 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
                                                   : fmt::format("{}: {}", r->simulator_rule, r->simulator_action);
       std::string outcome = r->outcome;
       if (!r->client_error.empty()) outcome += " (" + r->client_error + ")";
+      // The gateway's answer as a tooltip: what a mis-correlated or malformed reply actually said.
+      std::string answer = r->response_body.size() > 400 ? r->response_body.substr(0, 400) + "..." : r->response_body;
+      fmt::format_to(o, "<tr title=\"{}\">", html(answer.empty() ? std::string("no response body") : "response: " + answer));
       fmt::format_to(o,
-                     "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td><code>{}</code></td>"
+                     "<td class=\"num\">{}</td><td><code>{}</code></td><td><code>{}</code></td>"
                      "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
                      "<td>{}</td></tr>",
                      r->index, html(r->nonce), html(r->correlation_id), r->gateway, r->http_status, html(outcome),

@@ -20,7 +20,8 @@ inline constexpr const char* suite_json_format = "rrkit-suite/1";
 
 // JSON (de)serialisation (harness/result.cpp). Round trip is exact: from_json(to_json(x)) == x field by field.
 // Field names are the C++ member names. Missing keys take the struct's default; a key of the wrong type is an error;
-// unknown keys are ignored (so newer writers stay readable).
+// unknown keys are ignored (so newer writers stay readable). Exception: RequestRecord's request_body and
+// response_body are not written (reports stay small; the run folder's history keeps them) but are read when present.
 nlohmann::json to_json(const RequestRecord& r);
 nlohmann::json to_json(const CheckResult& c);
 nlohmann::json to_json(const LatencySummary& l);

@@ -184,6 +184,10 @@ RequestRecord request_at(const json& j, const std::string& path) {
   r.get("classification", out.classification);
   r.get("simulator_rule", out.simulator_rule);
   r.get("simulator_action", out.simulator_action);
+  // Bodies are not written into reports (they would double a report's size) but a record that carries them,
+  // such as a history line, reads back complete.
+  r.get("request_body", out.request_body);
+  r.get("response_body", out.response_body);
   return out;
 }
 
@@ -236,6 +240,7 @@ ScenarioResult scenario_at(const json& j, const std::string& path) {
 
 }  // namespace
 
+// request_body and response_body stay out: they belong to the run folder's history, not to reports.
 nlohmann::json to_json(const RequestRecord& r) {
   return {{"index", r.index},
           {"nonce", r.nonce},

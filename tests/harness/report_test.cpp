@@ -275,11 +275,19 @@ std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-std::filesystem::path temp_dir() {
-  auto d = std::filesystem::temp_directory_path() / fmt::format("rrkit-report-test-{}", ::getpid());
-  std::filesystem::create_directories(d);
-  return d;
-}
+// A private folder for one test case, removed when the test case ends (pass or fail).
+struct scratch_dir {
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / fmt::format("rrkit-report-test-{}", ::getpid());
+  scratch_dir() { std::filesystem::create_directories(path); }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  std::filesystem::path operator/(const std::string& name) const { return path / name; }
+};
 
 }  // namespace
 
@@ -314,7 +322,8 @@ TEST_CASE("suite JSON round trip is exact") {
   CHECK(back.exit_code() == suite.exit_code());
 
   // Through the file writer and reader as well (what `rr-harness replay` and --json use).
-  const auto file = temp_dir() / "sub" / "report.json";
+  const scratch_dir dir;
+  const auto file = dir / "sub" / "report.json";
   write_json_report(suite, file);
   CHECK(to_json(read_json_report(file)) == to_json(suite));
   // One request per line, so the file stays greppable.
@@ -329,6 +338,23 @@ TEST_CASE("suite JSON round trip is exact") {
   write_json_report(empty, file);
   CHECK(to_json(read_json_report(file)) == to_json(empty));
   CHECK_FALSE(std::filesystem::exists(file.string() + fmt::format(".tmp.{}", ::getpid())));
+}
+
+TEST_CASE("request bodies stay out of reports but are read when present") {
+  RequestRecord r;
+  r.index = 4;
+  r.request_body = R"({"nonce":"n4"})";
+  r.response_body = R"({"correlationId":"c","status":"ok"})";
+  const json j = to_json(r);
+  CHECK_FALSE(j.contains("request_body"));
+  CHECK_FALSE(j.contains("response_body"));
+  json with_bodies = j;
+  with_bodies["request_body"] = r.request_body;
+  with_bodies["response_body"] = r.response_body;
+  const RequestRecord back = request_from_json(with_bodies);
+  CHECK(back.index == 4);
+  CHECK(back.request_body == r.request_body);
+  CHECK(back.response_body == r.response_body);
 }
 
 TEST_CASE("JSON reader names the bad field and keeps defaults for missing ones") {
@@ -351,7 +377,7 @@ TEST_CASE("JSON reader names the bad field and keeps defaults for missing ones")
   CHECK(minimal.requests.empty());
   CHECK(minimal.latency.count == 0);
 
-  const auto dir = temp_dir();
+  const scratch_dir dir;
   CHECK_THROWS_WITH(read_json_report(dir / "missing.json"), Catch::Contains("missing.json"));
   std::ofstream(dir / "broken.json") << "{\"scenarios\": [";
   CHECK_THROWS_WITH(read_json_report(dir / "broken.json"), Catch::Contains("not valid JSON"));
@@ -409,7 +435,8 @@ TEST_CASE("JUnit report is well-formed, escaped and carries the failure text") {
   CHECK(doc.find("run folder: runs/x/kafka-paused") != std::string::npos);
   CHECK(doc.find("<system-out>") != std::string::npos);
 
-  const auto file = temp_dir() / "junit.xml";
+  const scratch_dir dir;
+  const auto file = dir / "junit.xml";
   write_junit_report(suite, file);
   CHECK(slurp(file) == doc);
 }
@@ -444,7 +471,8 @@ TEST_CASE("HTML report is self-contained and has the summary, plots and every sc
   // 600 requests are all drawn, no sampling note for them.
   CHECK(page.find("of 600 requests") == std::string::npos);
 
-  const auto file = temp_dir() / "report.html";
+  const scratch_dir dir;
+  const auto file = dir / "report.html";
   write_html_report(suite, file);
   CHECK(slurp(file) == page);
   // Stays a reasonable size at 20,000 requests.
