@@ -740,7 +740,7 @@ ul.checks li.fail::before { content: "\2717"; color: var(--fail); }
 ul.checks .msg { display:block; color: var(--fail); font-size: 14px; }
 ul.checks li.pass .msg { color: var(--muted); }
 ol.events { margin: 0; padding-left: 28px; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 13px; }
-.grid2 { display:grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+.grid2 { display:grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 18px; }
 svg.plot { width: 100%; height: auto; display: block; background: #fff; }
 svg.plot text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; fill: #333; }
 svg.plot .tick { font-size: 12px; fill: #555; }
@@ -802,19 +802,14 @@ void summary_table(std::string& out, const SuiteResult& suite) {
   out += "</tbody></table></div>\n";
 }
 
-void key_value_table(std::string& out, const std::string& title, const std::map<std::string, double>& a,
-                     const std::string& a_name, const std::map<std::string, double>& b, const std::string& b_name) {
-  if (a.empty() && b.empty()) return;
+void counter_table(std::string& out, const std::string& title, const std::string& value_title,
+                   const std::map<std::string, double>& counters) {
+  if (counters.empty()) return;
   auto o = std::back_inserter(out);
-  std::map<std::string, std::pair<std::optional<double>, std::optional<double>>> rows;
-  for (const auto& [k, v] : a) rows[k].first = v;
-  for (const auto& [k, v] : b) rows[k].second = v;
-  fmt::format_to(o, "<div><h3>{}</h3><table><thead><tr><th>counter</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
-                 html(title), html(a_name), html(b_name));
-  auto cell = [](const std::optional<double>& v) { return v ? fmt::format("{:g}", *v) : std::string("-"); };
-  for (const auto& [k, v] : rows) {
-    fmt::format_to(o, "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>", html(k),
-                   cell(v.first), cell(v.second));
+  fmt::format_to(o, "<div><h3>{}</h3><table><thead><tr><th>counter</th><th class=\"num\">{}</th></tr></thead><tbody>",
+                 html(title), html(value_title));
+  for (const auto& [k, v] : counters) {
+    fmt::format_to(o, "<tr><td>{}</td><td class=\"num\">{:g}</td></tr>", html(k), v);
   }
   out += "</tbody></table></div>";
 }
@@ -862,16 +857,14 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
 
   out += "<div class=\"grid2\">";
   if (!s.classifications.empty()) {
-    std::map<std::string, double> cls;
-    for (const auto& [k, v] : s.classifications) cls[k] = static_cast<double>(v);
     out += "<div><h3>checker classification</h3><table><thead><tr><th>class</th><th class=\"num\">requests</th></tr></thead><tbody>";
     for (const auto& [k, v] : s.classifications) {
       fmt::format_to(o, "<tr><td>{}</td><td class=\"num\">{}</td></tr>", html(k), v);
     }
     out += "</tbody></table></div>";
   }
-  key_value_table(out, "induced vs counted", s.simulator_counters, "simulator induced", s.gateway_counters,
-                  "gateway counted");
+  counter_table(out, "simulator (induced)", "count", s.simulator_counters);
+  counter_table(out, "gateway (counted, all instances)", "count", s.gateway_counters);
   out += "</div>\n";
 
   // The first unusual requests in full, so that a failure can be read without opening the run folder.
