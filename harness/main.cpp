@@ -1,11 +1,107 @@
-// rr-harness: drives rrkit scenarios end to end against the real stack.
+// rr-harness: runs request/reply scenarios end to end on a real Kafka + daprd stack,
+// checks every exchange, and reports for people and for CI.
+// Exit codes: 0 pass, 1 a check failed, 2 infrastructure error, 3 usage error.
 #include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <iostream>
+#include <sys/utsname.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include "harness/report.h"
+#include "harness/runner.h"
+#include "harness/scenario.h"
 #include "harness/stack_cli.h"
+#include "harness/traffic.h"
+#include "rrkit/versions.h"
+
+namespace {
+
+using namespace rrkit::harness;
+
+std::string machine_description() {
+  utsname u{};
+  uname(&u);
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  return fmt::format("{} cores, {:.0f} GiB, {} {}", sysconf(_SC_NPROCESSORS_ONLN),
+                     static_cast<double>(pages) * static_cast<double>(page) / (1024.0 * 1024 * 1024), u.sysname,
+                     u.release);
+}
+
+std::string iso_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Loads every scenario under paths; prints each problem; returns false if any is invalid.
+bool load_all(const std::vector<std::string>& paths, const std::vector<std::string>& tags,
+              std::vector<Scenario>& out) {
+  std::string error;
+  const auto files = find_scenarios(paths, error);
+  if (!error.empty()) {
+    std::cerr << "rr-harness: " << error << "\n";
+    return false;
+  }
+  bool ok = true;
+  for (const auto& f : files) {
+    auto sc = load_scenario(f, error);
+    if (!sc) {
+      std::cerr << "rr-harness: " << error << "\n";
+      ok = false;
+      continue;
+    }
+    bool selected = tags.empty();
+    for (const auto& t : tags) {
+      if (std::find(sc->tags.begin(), sc->tags.end(), t) != sc->tags.end()) selected = true;
+    }
+    if (selected) out.push_back(std::move(*sc));
+  }
+  return ok;
+}
+
+int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string>& tags, RunOptions options,
+            const std::string& junit, const std::string& json, const std::string& html) {
+  std::vector<Scenario> scenarios;
+  if (!load_all(paths, tags, scenarios)) return 3;
+  if (scenarios.empty()) {
+    std::cerr << "rr-harness: no scenario selected\n";
+    return 3;
+  }
+  SuiteResult suite;
+  suite.started_at = iso_now();
+  suite.machine = machine_description();
+  suite.versions = {{"kafka", rrkit::versions::kKafka}, {"daprd", rrkit::versions::kDaprd},
+                    {"rrkit", rrkit::versions::kRrkit}};
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& sc : scenarios) {
+    std::cerr << fmt::format("==> {} (seed {}){}\n", sc.name, options.seed.value_or(sc.seed),
+                             sc.description.empty() ? "" : ": " + sc.description);
+    auto result = run_scenario(sc, options);
+    std::cerr << fmt::format("    {} in {:.1f}s{}\n", result.status, result.duration_s,
+                             result.status == "error" ? ": " + result.error : "");
+    if (result.status != "pass") std::cerr << "    reproduce: " << result.repro << "\n";
+    suite.scenarios.push_back(std::move(result));
+  }
+  suite.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::filesystem::create_directories(options.out_dir);
+  write_json_report(suite, json.empty() ? options.out_dir / "report.json" : std::filesystem::path(json));
+  if (!junit.empty()) write_junit_report(suite, junit);
+  const auto html_path = html.empty() ? options.out_dir / "report.html" : std::filesystem::path(html);
+  write_html_report(suite, html_path);
+  print_console_summary(suite, std::cout, isatty(STDOUT_FILENO) != 0);
+  std::cout << "HTML report: " << std::filesystem::absolute(html_path).string() << "\n";
+  return suite.exit_code();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // SIGINT/SIGTERM are taken synchronously (sigtimedwait) so that Ctrl-C tears the stack down cleanly;
@@ -16,16 +112,90 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  // Thousands of client connections in flight: lift the soft descriptor limit to the hard one.
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
 
   CLI::App app{"rr-harness: run request/reply scenarios end to end on a real Kafka + daprd stack"};
   app.require_subcommand(1);
   int exit_code = 0;
-  rrkit::harness::add_stack_command(app, exit_code);
+
+  std::vector<std::string> paths, tags;
+  RunOptions options;
+  std::uint64_t seed = 0;
+  std::string junit, json, html, out_dir = "runs";
+  auto* run = app.add_subcommand("run", "Run scenarios (files or folders) and report");
+  run->add_option("paths", paths, "Scenario files or folders")->required();
+  auto* seed_opt = run->add_option("--seed", seed, "Seed for every scenario (default: each scenario's own)");
+  run->add_option("--tag", tags, "Only scenarios with one of these tags (repeatable)");
+  run->add_option("--out", out_dir, "Folder for run folders and reports")->capture_default_str();
+  run->add_option("--junit", junit, "Write a JUnit XML report here");
+  run->add_option("--json", json, "Write the JSON report here (default <out>/report.json)");
+  run->add_option("--html", html, "Write the HTML report here (default <out>/report.html)");
+  run->add_option("--gateway-url", options.gateway_urls,
+                  "Attach mode: send traffic to this running gateway (repeatable) instead of launching a stack");
+  run->add_option("--decisions", options.attach_decisions, "Attach mode: the simulator's decision log to join with");
+  run->add_option("--id-pointer", options.attach_id_pointer,
+                  "Attach mode: JSON pointer to the correlation id in the gateway's answer")->capture_default_str();
+  run->callback([&] {
+    if (*seed_opt) options.seed = seed;
+    options.out_dir = out_dir;
+    options.progress_tty = isatty(STDERR_FILENO) != 0;
+    exit_code = cmd_run(paths, tags, options, junit, json, html);
+  });
+
+  std::vector<std::string> list_paths;
+  auto* list = app.add_subcommand("list", "List scenarios with their tags and descriptions");
+  list->add_option("paths", list_paths, "Scenario files or folders")->required();
+  list->callback([&] {
+    std::vector<Scenario> scenarios;
+    const bool ok = load_all(list_paths, {}, scenarios);
+    for (const auto& s : scenarios) {
+      std::string t;
+      for (const auto& tag : s.tags) t += (t.empty() ? "" : ",") + tag;
+      std::cout << fmt::format("{:<28} {:<14} {}\n", s.name, t, s.description);
+    }
+    exit_code = ok ? 0 : 3;
+  });
+
+  std::vector<std::string> validate_paths;
+  auto* validate = app.add_subcommand("validate", "Check scenario files without running them");
+  validate->add_option("paths", validate_paths, "Scenario files or folders")->required();
+  validate->callback([&] {
+    std::vector<Scenario> scenarios;
+    const bool ok = load_all(validate_paths, {}, scenarios);
+    std::cout << scenarios.size() << " scenario(s) valid" << (ok ? "" : "; some are not (see above)") << "\n";
+    exit_code = ok ? 0 : 3;
+  });
+
+  std::string replay_dir;
+  auto* replay = app.add_subcommand("replay", "Re-run the checker on a stored run folder");
+  replay->add_option("run_dir", replay_dir, "A run folder (runs/<scenario>-seed<N>)")->required();
+  replay->callback([&] {
+    std::string error;
+    auto result = replay_run(replay_dir, error);
+    if (!result) {
+      std::cerr << "rr-harness: " << error << "\n";
+      exit_code = 3;
+      return;
+    }
+    SuiteResult suite;
+    suite.started_at = iso_now();
+    suite.scenarios.push_back(std::move(*result));
+    print_console_summary(suite, std::cout, isatty(STDOUT_FILENO) != 0);
+    exit_code = suite.exit_code();
+  });
+
+  add_stack_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
-    return rc == 0 ? 0 : 3;  // usage errors exit 3
+    return rc == 0 ? 0 : 3;
   } catch (const std::exception& e) {
     std::cerr << "rr-harness: " << e.what() << "\n";
     return 2;

@@ -24,6 +24,8 @@ struct RequestRecord {
   std::string classification;   // checker's verdict: ok, expected_timeout, late_ok, mis_correlated, lost_reply, ...
   std::string simulator_rule;   // rule the simulator applied ("" if it never saw the request)
   std::string simulator_action; // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
+  std::string request_body;      // the JSON sent (kept in history.jsonl for replay, not in reports)
+  std::string response_body;     // the gateway's answer body (likewise)
   double latency_ms() const { return done_us > 0 ? static_cast<double>(done_us - intended_us) / 1000.0 : -1.0; }
 };
 

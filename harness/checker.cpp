@@ -1,0 +1,395 @@
+#include "harness/checker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "common/reply.h"
+
+namespace rrkit::harness {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kGatewayReplies = "rr_gateway_replies_total";
+
+// How long a reply may take from the simulator's send to the gateway (Kafka + daprd delivery)
+// before a 504 for it counts as a lost reply rather than a race with the deadline.
+constexpr std::int64_t kDeliveryBudgetUs = 500'000;
+
+std::string str_or_empty(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool is_valid_reply_kind(const std::string& kind) { return kind == "ok" || kind == "error" || kind == "wrong_id"; }
+
+std::string describe_decision(const Json& d) {
+  if (d.value("drop", false)) return "drop";
+  std::string s = d.value("kind", std::string("ok"));
+  const auto delay = d.value("delay_us", std::int64_t{0});
+  if (delay > 0) s += fmt::format(" after {:.0f}ms", static_cast<double>(delay) / 1000.0);
+  const int copies = d.value("copies", 1);
+  if (copies > 1) s += fmt::format(" x{}", copies);
+  if (d.value("reorder", false)) s += " reordered";
+  return s;
+}
+
+std::int64_t timeout_us_for(const Scenario& sc) {
+  return sc.traffic.request_timeout_ms > 0 ? sc.traffic.request_timeout_ms * 1000 : sc.gateway_timeout.count();
+}
+
+bool waived(const Scenario& sc, const std::string& invariant) {
+  return std::find(sc.allow.begin(), sc.allow.end(), invariant) != sc.allow.end();
+}
+
+// Resolves an assertion operand: a number, or a metric name from the table.
+bool resolve(const std::string& token, const std::map<std::string, double>& table, double& out, std::string& error) {
+  const auto slash = token.find(" / ");
+  if (slash != std::string::npos) {
+    double a = 0, b = 0;
+    if (!resolve(token.substr(0, slash), table, a, error) || !resolve(token.substr(slash + 3), table, b, error)) {
+      return false;
+    }
+    out = b == 0 ? 0 : a / b;
+    return true;
+  }
+  char* end = nullptr;
+  const double v = std::strtod(token.c_str(), &end);
+  if (end && *end == '\0' && !token.empty()) {
+    out = v;
+    return true;
+  }
+  const auto it = table.find(token);
+  if (it == table.end()) {
+    // Counts that never occurred are simply absent: a known prefix means zero.
+    for (const char* prefix : {"outcome.", "class.", "gateway.", "simulator.", "expected."}) {
+      if (token.rfind(prefix, 0) == 0) {
+        out = 0;
+        return true;
+      }
+    }
+    error = "unknown metric \"" + token + "\"";
+    return false;
+  }
+  out = it->second;
+  return true;
+}
+
+bool compare(double a, const std::string& op, double b) {
+  if (op == "==") return std::fabs(a - b) < 1e-9;
+  if (op == "!=") return std::fabs(a - b) >= 1e-9;
+  if (op == ">=") return a >= b;
+  if (op == "<=") return a <= b;
+  if (op == ">") return a > b;
+  return a < b;
+}
+
+std::string num(double v) {
+  if (std::fabs(v - std::round(v)) < 1e-9) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.3f}", v);
+}
+
+}  // namespace
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const double rank = std::ceil(p / 100.0 * static_cast<double>(values.size()));
+  const auto idx = static_cast<std::size_t>(std::clamp(rank, 1.0, static_cast<double>(values.size()))) - 1;
+  return values[idx];
+}
+
+double metric_value(const std::string& text, const std::string& name, const std::string& label,
+                    const std::string& value) {
+  double sum = 0;
+  std::istringstream in(text);
+  std::string line;
+  const std::string want_label = label.empty() ? "" : label + "=\"" + value + "\"";
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.compare(0, name.size(), name) != 0) continue;
+    const char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != ' ' && next != '{') continue;
+    const auto brace_end = line.find('}');
+    const std::string labels = next == '{' && brace_end != std::string::npos ? line.substr(name.size(), brace_end - name.size() + 1) : "";
+    if (!want_label.empty() && labels.find(want_label) == std::string::npos) continue;
+    if (want_label.empty() && !labels.empty() && !label.empty()) continue;
+    const auto space = line.rfind(' ');
+    if (space == std::string::npos) continue;
+    sum += std::strtod(line.c_str() + space + 1, nullptr);
+  }
+  return sum;
+}
+
+ExpectedReplies expected_replies(const CheckInput& in) {
+  ExpectedReplies e;
+  std::unordered_map<std::string, const RequestRecord*> by_id;
+  for (const auto& r : in.requests) {
+    if (!r.correlation_id.empty()) by_id[r.correlation_id] = &r;
+  }
+  // Copies per correlation id that the gateways will see.
+  std::unordered_map<std::string, int> copies_for;
+  const int n = std::max(1, in.gateways);
+  // How many instances receive each reply message.
+  const int receivers = in.shared_consumer_group || in.reply_mode == "reply-to" ? 1 : n;
+  for (const auto& d : in.decisions) {
+    if (str_or_empty(d, "type") != "reply") continue;
+    const std::string kind = str_or_empty(d, "kind");
+    const std::string reply_id = str_or_empty(d, "reply_id");
+    if (kind == "corrupt" || kind == "missing_id" || reply_id.empty()) {
+      e.malformed += receivers;
+      continue;
+    }
+    const auto it = by_id.find(reply_id);
+    if (it == by_id.end()) {
+      e.unknown += receivers;
+      continue;
+    }
+    // The owner classifies it; in broadcast mode every other instance sees an id it never issued.
+    e.unknown += receivers - 1;
+    copies_for[reply_id] += 1;
+  }
+  for (const auto& [id, copies] : copies_for) {
+    const RequestRecord& r = *by_id.at(id);
+    if (r.outcome == "ok") {
+      e.matched += 1;
+      e.duplicate += copies - 1;
+    } else {
+      e.late += 1;
+      e.duplicate += copies - 1;
+    }
+  }
+  return e;
+}
+
+void run_checks(const CheckInput& in, ScenarioResult& out) {
+  const Scenario& sc = *in.scenario;
+  out.requests = in.requests;
+  out.events = in.events;
+  out.checks.clear();
+  out.counts.clear();
+  out.classifications.clear();
+
+  // Decisions and replies by correlation id.
+  std::unordered_map<std::string, const Json*> decision_for;
+  std::unordered_map<std::string, std::vector<const Json*>> replies_for;
+  std::map<std::string, double> sim;
+  for (const auto& d : in.decisions) {
+    const std::string type = str_or_empty(d, "type");
+    if (type == "decision") {
+      const std::string id = str_or_empty(d, "id");
+      if (!id.empty() && !decision_for.count(id)) decision_for[id] = &d;
+      sim["simulator.requests"] += 1;
+      sim["simulator." + d.value("kind", std::string("ok"))] += 1;
+      const int copies = d.value("copies", 1);
+      if (copies > 1) sim["simulator.duplicated"] += 1;
+      if (d.value("reorder", false)) sim["simulator.reordered"] += 1;
+    } else if (type == "reply") {
+      replies_for[str_or_empty(d, "reply_id")].push_back(&d);
+      sim["simulator.replies"] += 1;
+    } else if (!type.empty()) {
+      sim["simulator.events." + type] += 1;
+    }
+  }
+
+  const std::int64_t timeout_us = timeout_us_for(sc);
+  std::vector<std::string> mis, bounds, lost, unanswered;
+  std::vector<double> ok_latency, all_latency;
+  for (auto& r : out.requests) {
+    out.counts[r.outcome] += 1;
+    if (const auto it = decision_for.find(r.correlation_id); it != decision_for.end()) {
+      r.simulator_rule = it->second->value("rule", std::string());
+      r.simulator_action = describe_decision(*it->second);
+    }
+    if (r.done_us > 0 && (r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "rejected")) {
+      all_latency.push_back(r.latency_ms());
+    }
+    if (r.outcome == "ok") {
+      ok_latency.push_back(r.latency_ms());
+      const Json body = Json::parse(r.response_body, nullptr, false);
+      Json request = Json::parse(r.request_body, nullptr, false);
+      const Json* payload = nullptr;
+      if (body.is_object() && body.contains("response") && body["response"].is_object() &&
+          body["response"].contains("payload")) {
+        payload = &body["response"]["payload"];
+      }
+      bool mine = false;
+      if (payload && payload->is_object() && payload->contains("echo") && (*payload)["echo"].is_object()) {
+        // The legacy system echoes the request as it was published: the client body plus the id field.
+        const Json& echo = (*payload)["echo"];
+        mine = echo.value("nonce", std::string()) == r.nonce && payload_matches(echo, *payload);
+        if (mine && request.is_object()) {
+          for (const auto& [k, v] : request.items()) {
+            if (!echo.contains(k) || echo[k] != v) mine = false;
+          }
+        }
+      }
+      r.classification = mine ? "ok" : "mis_correlated";
+      if (!mine) mis.push_back(fmt::format("request #{} ({}) got a payload that is not its own", r.index, r.correlation_id));
+    } else if (r.outcome == "timeout") {
+      const std::int64_t took = r.done_us - r.sent_us;
+      const std::int64_t timeout_for_r = timeout_us;
+      if (took < timeout_for_r || took > timeout_for_r + sc.timeout_epsilon.count()) {
+        bounds.push_back(fmt::format("request #{} ({}): 504 after {:.1f} ms, expected [{:.0f}, {:.0f}] ms", r.index,
+                                     r.correlation_id, static_cast<double>(took) / 1000.0,
+                                     static_cast<double>(timeout_for_r) / 1000.0,
+                                     static_cast<double>(timeout_for_r + sc.timeout_epsilon.count()) / 1000.0));
+      }
+      // Was a good reply for this id sent well before the deadline? Then the gateway lost it.
+      std::int64_t first_good = 0;
+      for (const Json* rep : replies_for[r.correlation_id]) {
+        if (!is_valid_reply_kind(str_or_empty(*rep, "kind"))) continue;
+        const auto sent = rep->value("sent_us", std::int64_t{0});
+        if (first_good == 0 || sent < first_good) first_good = sent;
+      }
+      if (first_good > 0 && first_good + kDeliveryBudgetUs < r.sent_us + timeout_for_r) {
+        r.classification = "lost_reply";
+        lost.push_back(fmt::format("request #{} ({}): reply sent {:.0f} ms after the request, yet 504 at {:.0f} ms",
+                                   r.index, r.correlation_id,
+                                   static_cast<double>(first_good - r.sent_us) / 1000.0,
+                                   static_cast<double>(took) / 1000.0));
+      } else if (first_good > 0) {
+        r.classification = "late_reply";
+      } else if (decision_for.count(r.correlation_id)) {
+        r.classification = "expected_timeout";
+      } else {
+        r.classification = "not_consumed";
+      }
+    } else if (r.outcome == "rejected") {
+      r.classification = "rejected";
+    } else if (r.outcome == "disconnected") {
+      r.classification = "disconnected";
+    } else if (r.outcome == "not_sent") {
+      r.classification = "not_sent";
+    } else {
+      r.classification = r.http_status > 0 ? "http_" + std::to_string(r.http_status) : "no_answer";
+      if (r.http_status == 0) {
+        unanswered.push_back(fmt::format("request #{}: no HTTP answer ({})", r.index, r.client_error));
+      }
+    }
+    out.classifications[r.classification] += 1;
+  }
+  out.counts["sent"] = out.requests.size();
+
+  // Latency summary over 200 answers.
+  out.latency.count = ok_latency.size();
+  out.latency.p50 = percentile(ok_latency, 50);
+  out.latency.p90 = percentile(ok_latency, 90);
+  out.latency.p99 = percentile(ok_latency, 99);
+  out.latency.p999 = percentile(ok_latency, 99.9);
+  out.latency.max = ok_latency.empty() ? 0 : *std::max_element(ok_latency.begin(), ok_latency.end());
+  double sum = 0;
+  for (double v : ok_latency) sum += v;
+  out.latency.mean = ok_latency.empty() ? 0 : sum / static_cast<double>(ok_latency.size());
+
+  // Gateway counters (summed over instances) and what the decision log says they must be.
+  const ExpectedReplies want = expected_replies(in);
+  out.gateway_counters.clear();
+  for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed", "forged", "probe"}) {
+    double total = 0;
+    for (const auto& text : in.gateway_metrics) total += metric_value(text, kGatewayReplies, "class", cls);
+    out.gateway_counters[std::string("replies_") + cls] = total;
+  }
+  for (const char* outcome : {"ok", "timeout", "overloaded", "publish_failed", "client_gone", "bad_request"}) {
+    double total = 0;
+    for (const auto& text : in.gateway_metrics) total += metric_value(text, "rr_gateway_requests_total", "outcome", outcome);
+    out.gateway_counters[std::string("requests_") + outcome] = total;
+  }
+  out.simulator_counters = sim;
+
+  // The built-in invariants. A negative control lists in expect.violations what MUST be found.
+  auto invariant = [&](const std::string& name, const std::string& title, const std::vector<std::string>& problems) {
+    CheckResult c;
+    c.name = name + ": " + title;
+    const bool expected_violation =
+        std::find(sc.expect_violations.begin(), sc.expect_violations.end(), name) != sc.expect_violations.end();
+    std::string detail;
+    for (std::size_t i = 0; i < problems.size() && i < 5; ++i) detail += (i ? "; " : "") + problems[i];
+    if (problems.size() > 5) detail += fmt::format("; ... {} in all", problems.size());
+    if (expected_violation) {
+      c.passed = !problems.empty();
+      c.name = name + ": must be detected (negative control)";
+      c.message = problems.empty() ? "expected the checker to report " + name + " violations, but it found none"
+                                   : fmt::format("detected as expected: {} violation(s): {}", problems.size(), detail);
+    } else if (waived(sc, name)) {
+      c.passed = true;
+      c.message = problems.empty() ? "waived by the scenario (none seen)"
+                                   : fmt::format("waived by the scenario ({} seen): {}", problems.size(), detail);
+    } else {
+      c.passed = problems.empty();
+      c.message = problems.empty() ? "ok" : detail;
+    }
+    out.checks.push_back(std::move(c));
+  };
+
+  invariant("one_answer", "exactly one HTTP answer per request", unanswered);
+  invariant("no_mis_correlation", "no 200 carries another request's payload", mis);
+  invariant("timeout_bounds",
+            fmt::format("every 504 within [timeout, timeout + {} ms]", sc.timeout_epsilon.count() / 1000), bounds);
+  invariant("no_lost_replies", "no 504 for a reply that was sent in time", lost);
+  {
+    std::vector<std::string> problems;
+    auto cmp = [&](const char* cls, double expected) {
+      const double got = out.gateway_counters[std::string("replies_") + cls];
+      if (std::fabs(got - expected) > 1e-9) {
+        problems.push_back(fmt::format("expected {}_replies == {}, gateway counted {}", cls, num(expected), num(got)));
+      }
+    };
+    cmp("matched", want.matched);
+    cmp("late", want.late);
+    cmp("duplicate", want.duplicate);
+    cmp("unknown", want.unknown);
+    cmp("malformed", want.malformed);
+    invariant("reply_counters", "gateway reply counters equal what the simulator induced", problems);
+  }
+  invariant("pending_drained", "pending returns to 0 after the settle time",
+            in.pending_drained ? std::vector<std::string>{} : std::vector<std::string>{in.pending_detail});
+  invariant("no_crash", "no component died unless the scenario crashed it", in.unexpected_deaths);
+
+  // Scenario assertions over counts, ratios and latency percentiles.
+  std::map<std::string, double> table = sim;
+  table["sent"] = static_cast<double>(out.requests.size());
+  table["requests"] = table["sent"];
+  for (const auto& [k, v] : out.counts) table["outcome." + k] = static_cast<double>(v);
+  for (const auto& [k, v] : out.classifications) table["class." + k] = static_cast<double>(v);
+  for (const auto& [k, v] : out.gateway_counters) table["gateway." + k] = v;
+  table["expected.matched"] = want.matched;
+  table["expected.late"] = want.late;
+  table["expected.duplicate"] = want.duplicate;
+  table["expected.unknown"] = want.unknown;
+  table["expected.malformed"] = want.malformed;
+  table["latency.p50"] = out.latency.p50;
+  table["latency.p90"] = out.latency.p90;
+  table["latency.p99"] = out.latency.p99;
+  table["latency.p999"] = out.latency.p999;
+  table["latency.max"] = out.latency.max;
+  table["latency.mean"] = out.latency.mean;
+  for (const auto& a : sc.assertions) {
+    CheckResult c;
+    c.name = "assert: " + a.text;
+    double lhs = 0, rhs = 0;
+    std::string error;
+    if (!resolve(a.lhs, table, lhs, error) || !resolve(a.rhs, table, rhs, error)) {
+      c.passed = false;
+      c.message = fmt::format("{}:{}: {}", sc.path, a.line, error);
+    } else {
+      c.passed = compare(lhs, a.op, rhs);
+      c.message = c.passed ? fmt::format("{} = {}", a.lhs, num(lhs))
+                           : fmt::format("expected {} {} {}, got {} = {}", a.lhs, a.op, num(rhs), a.lhs, num(lhs));
+    }
+    out.checks.push_back(std::move(c));
+  }
+  for (const auto& e : in.infra_errors) {
+    out.checks.push_back({"timeline action", false, e});
+  }
+
+  const bool all_pass = std::all_of(out.checks.begin(), out.checks.end(), [](const CheckResult& c) { return c.passed; });
+  if (out.status != "error") out.status = all_pass ? "pass" : "fail";
+}
+
+}  // namespace rrkit::harness

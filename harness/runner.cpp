@@ -1,0 +1,346 @@
+#include "harness/runner.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/http_client.h"
+#include "common/process.h"
+#include "harness/checker.h"
+#include "harness/topology.h"
+#include "harness/traffic.h"
+
+namespace rrkit::harness {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+namespace {
+
+std::vector<Json> read_jsonl(const fs::path& file) {
+  std::vector<Json> lines;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto j = Json::parse(line, nullptr, false);
+    if (!j.is_discarded()) lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
+Json record_to_json(const RequestRecord& r) {
+  return Json{{"index", r.index},           {"nonce", r.nonce},           {"correlation_id", r.correlation_id},
+              {"gateway", r.gateway},       {"intended_us", r.intended_us}, {"sent_us", r.sent_us},
+              {"done_us", r.done_us},       {"http_status", r.http_status}, {"client_error", r.client_error},
+              {"outcome", r.outcome},       {"request_body", r.request_body}, {"response_body", r.response_body}};
+}
+
+RequestRecord record_from_json(const Json& j) {
+  RequestRecord r;
+  r.index = j.value("index", std::uint64_t{0});
+  r.nonce = j.value("nonce", std::string());
+  r.correlation_id = j.value("correlation_id", std::string());
+  r.gateway = j.value("gateway", 0);
+  r.intended_us = j.value("intended_us", std::int64_t{0});
+  r.sent_us = j.value("sent_us", std::int64_t{0});
+  r.done_us = j.value("done_us", std::int64_t{0});
+  r.http_status = j.value("http_status", 0);
+  r.client_error = j.value("client_error", std::string());
+  r.outcome = j.value("outcome", std::string());
+  r.request_body = j.value("request_body", std::string());
+  r.response_body = j.value("response_body", std::string());
+  return r;
+}
+
+// Sends the timeline's actions at their times while traffic runs; returns what happened.
+void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, const std::atomic<bool>& traffic_done,
+                  std::vector<std::string>& events, std::vector<std::string>& failures) {
+  for (const auto& a : sc.timeline) {
+    const std::int64_t due = start_us + a.at.count();
+    while (now_us() < due) {
+      std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::int64_t>(due - now_us(), 20'000)));
+    }
+    std::string error;
+    bool ok = true;
+    const auto t = static_cast<std::size_t>(a.target);
+    if (!topo) {
+      ok = false;
+      error = "timeline actions need a stack launched by the harness (not attach mode)";
+    } else if (a.action == "kill_daprd") {
+      ok = topo->kill_daprd(t, error);
+    } else if (a.action == "restart_daprd") {
+      ok = topo->restart_daprd(t, error);
+    } else if (a.action == "pause_kafka") {
+      ok = topo->pause_kafka(error);
+    } else if (a.action == "resume_kafka") {
+      ok = topo->resume_kafka(error);
+    } else if (a.action == "crash_simulator") {
+      ok = topo->crash_simulator(error);
+    } else if (a.action == "restart_simulator") {
+      ok = topo->restart_simulator(error);
+    } else if (a.action == "restart_gateway") {
+      ok = topo->restart_gateway(t, error);
+    } else if (a.action == "set_profile") {
+      ok = topo->set_profile(a.profile_yaml, error);
+    } else if (a.action == "pause_simulator") {
+      ok = topo->pause_simulator(error);
+    } else if (a.action == "resume_simulator") {
+      ok = topo->resume_simulator(error);
+    }
+    const double at_s = static_cast<double>(now_us() - start_us) / 1e6;
+    events.push_back(fmt::format("t={:.2f}s {}{}{}", at_s, a.action,
+                                 a.action.find("daprd") != std::string::npos || a.action == "restart_gateway"
+                                     ? fmt::format(" gateway {}", a.target)
+                                     : "",
+                                 ok ? "" : " FAILED: " + error));
+    if (!ok) failures.push_back(fmt::format("{}:{}: {} failed: {}", sc.path, a.line, a.action, error));
+    (void)traffic_done;
+  }
+}
+
+std::string fetch_metrics(std::uint16_t port) {
+  const auto r = http::get(port, "/metrics", 3s);
+  return r.ok() ? r.body : std::string();
+}
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+bool parse_url(const std::string& url, Endpoint& out) {
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) return false;
+  const std::string rest = url.substr(prefix.size());
+  const auto colon = rest.find(':');
+  if (colon == std::string::npos) return false;
+  out.host = rest.substr(0, colon);
+  try {
+    out.port = static_cast<std::uint16_t>(std::stoi(rest.substr(colon + 1)));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return out.port != 0;
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  Scenario sc = scenario;
+  if (options.seed) sc.seed = *options.seed;
+  ScenarioResult result;
+  result.name = sc.name;
+  result.path = sc.path;
+  result.description = sc.description;
+  result.seed = sc.seed;
+  result.started_us = now_us();
+  result.repro = fmt::format("{} run {} --seed {}", options.self_command, sc.path, sc.seed);
+  const fs::path run_dir = fs::absolute(options.out_dir / fmt::format("{}-seed{}", sc.name, sc.seed));
+  std::error_code ec;
+  fs::remove_all(run_dir, ec);
+  fs::create_directories(run_dir);
+  result.run_dir = run_dir.string();
+  fs::copy_file(sc.path, run_dir / "scenario.yaml", fs::copy_options::overwrite_existing, ec);
+  std::ofstream(run_dir / "seed") << sc.seed << "\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  auto finish = [&](ScenarioResult& r) -> ScenarioResult& {
+    r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  };
+
+  const bool attach = !options.gateway_urls.empty();
+  std::unique_ptr<Topology> topo;
+  TrafficPlan plan = sc.traffic;
+  plan.seed = sc.seed;
+  if (!attach) {
+    TopologyOptions to;
+    to.run_dir = run_dir;
+    to.gateways = sc.gateways;
+    to.shared_consumer_group = sc.shared_consumer_group;
+    to.reply_mode = sc.reply_mode;
+    to.partitions = sc.partitions;
+    to.gateway_timeout = fmt::format("{}ms", sc.gateway_timeout.count() / 1000);
+    to.gateway_args = sc.gateway_args;
+    to.simulator_profile_yaml = sc.profile_yaml;
+    to.seed = sc.seed;
+    to.simulator_args = sc.simulator_args;
+    std::string error;
+    try {
+      topo = std::make_unique<Topology>(stack::Paths::discover(), to);
+      if (!topo->up(error)) throw std::runtime_error(error);
+    } catch (const std::exception& e) {
+      result.status = "error";
+      result.error = e.what();
+      if (topo) topo->down();
+      return finish(result);
+    }
+    for (const auto& c : sc.expected_crashes) topo->mark_expected_down(c, true);
+    plan.gateway_ports = topo->gateway_ports();
+  } else {
+    for (const auto& url : options.gateway_urls) {
+      Endpoint e;
+      if (!parse_url(url, e)) {
+        result.status = "error";
+        result.error = "cannot read gateway URL \"" + url + "\" (expected http://HOST:PORT)";
+        return finish(result);
+      }
+      plan.host = e.host;
+      plan.gateway_ports.push_back(e.port);
+    }
+    plan.id_pointer = options.attach_id_pointer;
+  }
+
+  // Traffic on its own thread; the timeline and the progress display on this one.
+  TrafficProgress progress;
+  std::vector<RequestRecord> records;
+  std::atomic<bool> traffic_done{false};
+  const std::int64_t start_us = now_us();
+  std::thread traffic([&] {
+    records = run_traffic(plan, progress);
+    traffic_done = true;
+  });
+  std::vector<std::string> events, failures;
+  std::thread timeline([&] { run_timeline(sc, topo.get(), start_us, traffic_done, events, failures); });
+  auto last_line = std::chrono::steady_clock::now();
+  while (!traffic_done) {
+    std::this_thread::sleep_for(100ms);
+    const auto sent = progress.sent.load();
+    const auto answered = progress.answered.load();
+    const double elapsed = static_cast<double>(now_us() - start_us) / 1e6;
+    const std::string line = fmt::format("{} | traffic | sent {} answered {} in flight {} | {:.1f}s", sc.name, sent,
+                                         answered, sent - std::min(sent, answered), elapsed);
+    if (options.progress_tty) {
+      std::cerr << "\r\033[K" << line << std::flush;
+    } else if (std::chrono::steady_clock::now() - last_line > 5s) {
+      std::cerr << line << "\n";
+      last_line = std::chrono::steady_clock::now();
+    }
+  }
+  traffic.join();
+  timeline.join();
+  if (options.progress_tty) std::cerr << "\r\033[K";
+
+  // Settle: wait (with a deadline) until every gateway has no pending request and the reply
+  // counters have caught up with what the simulator sent; then snapshot the evidence.
+  CheckInput in;
+  in.scenario = &sc;
+  in.requests = records;
+  in.gateways = static_cast<int>(plan.gateway_ports.size());
+  in.shared_consumer_group = sc.shared_consumer_group;
+  in.reply_mode = sc.reply_mode;
+  in.events = events;
+  in.infra_errors = failures;
+  const fs::path decisions_file = attach ? fs::path(options.attach_decisions) : run_dir / "decisions.jsonl";
+  auto snapshot = [&] {
+    in.gateway_metrics.clear();
+    for (auto port : plan.gateway_ports) in.gateway_metrics.push_back(fetch_metrics(port));
+    in.decisions = decisions_file.empty() ? std::vector<Json>{} : read_jsonl(decisions_file);
+  };
+  bool settled = false;
+  proc::wait_until(
+      [&] {
+        snapshot();
+        double pending = 0;
+        for (const auto& m : in.gateway_metrics) pending += metric_value(m, "rr_gateway_pending");
+        const auto want = expected_replies(in);
+        double late = 0, dup = 0, unknown = 0, malformed = 0, matched = 0;
+        for (const auto& m : in.gateway_metrics) {
+          matched += metric_value(m, "rr_gateway_replies_total", "class", "matched");
+          late += metric_value(m, "rr_gateway_replies_total", "class", "late");
+          dup += metric_value(m, "rr_gateway_replies_total", "class", "duplicate");
+          unknown += metric_value(m, "rr_gateway_replies_total", "class", "unknown");
+          malformed += metric_value(m, "rr_gateway_replies_total", "class", "malformed");
+        }
+        in.pending_drained = pending == 0;
+        in.pending_detail = fmt::format("{} request(s) still pending after the settle time", pending);
+        settled = pending == 0 && matched == want.matched && late == want.late && dup == want.duplicate &&
+                  unknown == want.unknown && malformed == want.malformed;
+        return settled;
+      },
+      std::chrono::duration_cast<std::chrono::milliseconds>(sc.settle), 250ms);
+  if (topo) in.unexpected_deaths = topo->unexpected_deaths();
+  for (std::size_t i = 0; i < in.gateway_metrics.size(); ++i) {
+    std::ofstream(run_dir / fmt::format("metrics-gw-{}.txt", i + 1)) << in.gateway_metrics[i];
+  }
+  if (topo) {
+    const auto stats = http::get(topo->simulator_control_port(), "/stats", 2s);
+    if (stats.ok()) std::ofstream(run_dir / "simulator-stats.json") << stats.body << "\n";
+  }
+  {
+    std::ofstream hist(run_dir / "history.jsonl");
+    for (const auto& r : records) hist << record_to_json(r).dump() << "\n";
+    Json meta = {{"gateways", in.gateways},
+                 {"shared_consumer_group", in.shared_consumer_group},
+                 {"reply_mode", in.reply_mode},
+                 {"pending_drained", in.pending_drained},
+                 {"pending_detail", in.pending_detail},
+                 {"unexpected_deaths", in.unexpected_deaths},
+                 {"events", in.events},
+                 {"infra_errors", in.infra_errors},
+                 {"decisions", decisions_file.string()},
+                 {"seed", sc.seed},
+                 {"started_us", result.started_us}};
+    std::ofstream(run_dir / "run.json") << meta.dump(2) << "\n";
+  }
+  if (topo) topo->down();
+
+  run_checks(in, result);
+  return finish(result);
+}
+
+std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& error) {
+  std::ifstream meta_in(run_dir / "run.json");
+  if (!meta_in) {
+    error = (run_dir / "run.json").string() + ": not a run folder (no run.json)";
+    return std::nullopt;
+  }
+  const Json meta = Json::parse(meta_in, nullptr, false);
+  if (meta.is_discarded()) {
+    error = (run_dir / "run.json").string() + ": unreadable";
+    return std::nullopt;
+  }
+  auto sc = load_scenario(run_dir / "scenario.yaml", error, false);
+  if (!sc) return std::nullopt;
+  sc->seed = meta.value("seed", sc->seed);
+  CheckInput in;
+  in.scenario = &*sc;
+  for (const auto& j : read_jsonl(run_dir / "history.jsonl")) in.requests.push_back(record_from_json(j));
+  const fs::path decisions = fs::exists(run_dir / "decisions.jsonl") ? run_dir / "decisions.jsonl"
+                                                                      : fs::path(meta.value("decisions", std::string()));
+  if (!decisions.empty()) in.decisions = read_jsonl(decisions);
+  in.gateways = meta.value("gateways", 1);
+  for (int i = 0; i < in.gateways; ++i) {
+    std::ifstream m(run_dir / fmt::format("metrics-gw-{}.txt", i + 1));
+    std::stringstream ss;
+    ss << m.rdbuf();
+    in.gateway_metrics.push_back(ss.str());
+  }
+  in.shared_consumer_group = meta.value("shared_consumer_group", false);
+  in.reply_mode = meta.value("reply_mode", std::string("broadcast"));
+  in.pending_drained = meta.value("pending_drained", true);
+  in.pending_detail = meta.value("pending_detail", std::string());
+  in.unexpected_deaths = meta.value("unexpected_deaths", std::vector<std::string>{});
+  in.events = meta.value("events", std::vector<std::string>{});
+  in.infra_errors = meta.value("infra_errors", std::vector<std::string>{});
+  ScenarioResult result;
+  result.name = sc->name;
+  result.path = sc->path;
+  result.description = sc->description;
+  result.seed = sc->seed;
+  result.run_dir = run_dir.string();
+  result.started_us = meta.value("started_us", std::int64_t{0});
+  result.repro = fmt::format("rr-harness replay {}", run_dir.string());
+  run_checks(in, result);
+  return result;
+}
+
+}  // namespace rrkit::harness

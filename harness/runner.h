@@ -1,0 +1,31 @@
+#pragma once
+// Runs scenarios end to end: deploy (or attach), drive traffic and the timeline, settle,
+// collect the evidence into the run folder, check, and report.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/result.h"
+#include "harness/scenario.h"
+
+namespace rrkit::harness {
+
+struct RunOptions {
+  std::filesystem::path out_dir = "runs";   // each scenario gets <out>/<name>-seed<N>/
+  std::optional<std::uint64_t> seed;        // overrides the scenarios' seeds
+  // Attach mode: test gateways that are already running (ours or not).
+  std::vector<std::string> gateway_urls;    // http://127.0.0.1:8080
+  std::string attach_decisions;             // a simulator decision log to join with, if there is one
+  std::string attach_id_pointer = "/correlationId";
+  bool progress_tty = false;                // live progress line instead of periodic lines
+  std::string self_command = "rr-harness";  // for the reproduce line
+};
+
+ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// Re-runs the checker on a stored run folder.
+std::optional<ScenarioResult> replay_run(const std::filesystem::path& run_dir, std::string& error);
+
+}  // namespace rrkit::harness

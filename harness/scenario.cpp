@@ -1,0 +1,351 @@
+#include "harness/scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/duration.h"
+
+namespace rrkit::harness {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string>& invariant_names() {
+  static const std::vector<std::string> names = {
+      "one_answer",       // exactly one HTTP answer per request
+      "no_mis_correlation",  // no 200 carries another request's payload
+      "timeout_bounds",   // every 504 within [timeout, timeout + epsilon]
+      "no_lost_replies",  // no 504 for a request whose reply was sent well in time
+      "reply_counters",   // gateway matched/late/duplicate/unknown/malformed == what the simulator induced
+      "pending_drained",  // pending back to 0 after the settle time
+      "no_crash",         // no component died unless the scenario crashed it
+  };
+  return names;
+}
+
+namespace {
+
+const std::set<std::string> kActions = {"kill_daprd",       "restart_daprd",   "pause_kafka",     "resume_kafka",
+                                        "crash_simulator",  "restart_simulator", "restart_gateway", "set_profile",
+                                        "pause_simulator",  "resume_simulator"};
+
+struct Loader {
+  std::string file;
+  std::string error;
+
+  bool fail(const YAML::Node& node, const std::string& key, const std::string& problem) {
+    if (error.empty()) {
+      const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+      error = file + ":" + std::to_string(line) + ": " + key + ": " + problem;
+    }
+    return false;
+  }
+
+  bool only_keys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) {
+    if (!map.IsMap()) return fail(map, where, "must be a mapping");
+    for (const auto& kv : map) {
+      const auto key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        return fail(kv.first, where.empty() ? key : where + "." + key, "unknown key (expected one of: " + list + ")");
+      }
+    }
+    return true;
+  }
+
+  template <class T>
+  bool scalar(const YAML::Node& parent, const std::string& key, const std::string& path, T& out) {
+    const auto node = parent[key];
+    if (!node) return true;
+    if (!node.IsScalar()) return fail(node, path, "must be a scalar");
+    try {
+      out = node.as<T>();
+    } catch (const YAML::Exception&) {
+      return fail(node, path, "has the wrong type (\"" + node.Scalar() + "\")");
+    }
+    return true;
+  }
+
+  bool duration(const YAML::Node& parent, const std::string& key, const std::string& path,
+                std::chrono::microseconds& out) {
+    const auto node = parent[key];
+    if (!node) return true;
+    if (!node.IsScalar()) return fail(node, path, "must be a duration like 250ms or 2s");
+    const auto d = parse_duration(node.Scalar());
+    if (!d) return fail(node, path, "is not a duration (\"" + node.Scalar() + "\"; use e.g. 250ms, 2s)");
+    out = *d;
+    return true;
+  }
+
+  bool strings(const YAML::Node& parent, const std::string& key, const std::string& path,
+               std::vector<std::string>& out) {
+    const auto node = parent[key];
+    if (!node) return true;
+    if (!node.IsSequence()) return fail(node, path, "must be a list");
+    for (const auto& item : node) {
+      if (!item.IsScalar()) return fail(item, path, "items must be scalars");
+      out.push_back(item.Scalar());
+    }
+    return true;
+  }
+
+  bool positive(const YAML::Node& parent, const std::string& key, const std::string& path, double value,
+                double min, double max) {
+    if (value < min || value > max) {
+      return fail(parent[key] ? parent[key] : parent, path,
+                  "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return true;
+  }
+};
+
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& item : node) a.push_back(yaml_to_json(item));
+      return a;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted in the source: keep it a string
+      if (s == "true") return true;
+      if (s == "false") return false;
+      if (s == "null" || s == "~") return nullptr;
+      try {
+        std::size_t used = 0;
+        const long long i = std::stoll(s, &used);
+        if (used == s.size()) return i;
+        const double d = std::stod(s, &used);
+        if (used == s.size()) return d;
+      } catch (const std::exception&) {
+      }
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+bool parse_assertion(const std::string& text, Assertion& a) {
+  static const std::vector<std::string> ops = {"==", "!=", ">=", "<=", ">", "<"};
+  for (const auto& op : ops) {
+    const auto pos = text.find(" " + op + " ");
+    if (pos == std::string::npos) continue;
+    a.text = text;
+    a.lhs = text.substr(0, pos);
+    a.op = op;
+    a.rhs = text.substr(pos + op.size() + 2);
+    auto trim = [](std::string& s) {
+      s.erase(0, s.find_first_not_of(' '));
+      s.erase(s.find_last_not_of(' ') + 1);
+    };
+    trim(a.lhs);
+    trim(a.rhs);
+    return !a.lhs.empty() && !a.rhs.empty();
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, bool read_profile) {
+  Loader L{path.string(), {}};
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path.string());
+  } catch (const YAML::BadFile&) {
+    error = path.string() + ": cannot read the file";
+    return std::nullopt;
+  } catch (const YAML::ParserException& e) {
+    error = path.string() + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg;
+    return std::nullopt;
+  }
+  Scenario s;
+  s.path = path.string();
+  s.name = path.stem().string();
+  const bool ok = [&] {
+    if (!L.only_keys(root, "", {"name", "description", "tags", "seed", "stack", "simulator", "traffic", "timeline",
+                                "settle", "expect"})) {
+      return false;
+    }
+    if (!L.scalar(root, "name", "name", s.name) || !L.scalar(root, "description", "description", s.description) ||
+        !L.strings(root, "tags", "tags", s.tags) || !L.scalar(root, "seed", "seed", s.seed) ||
+        !L.duration(root, "settle", "settle", s.settle)) {
+      return false;
+    }
+    if (const auto st = root["stack"]) {
+      if (!L.only_keys(st, "stack", {"gateways", "consumer_groups", "reply_mode", "partitions", "gateway_timeout",
+                                     "gateway_args", "simulator_args"})) {
+        return false;
+      }
+      std::string groups = "per-instance";
+      if (!L.scalar(st, "gateways", "stack.gateways", s.gateways) ||
+          !L.positive(st, "gateways", "stack.gateways", s.gateways, 1, 8) ||
+          !L.scalar(st, "consumer_groups", "stack.consumer_groups", groups) ||
+          !L.scalar(st, "reply_mode", "stack.reply_mode", s.reply_mode) ||
+          !L.scalar(st, "partitions", "stack.partitions", s.partitions) ||
+          !L.positive(st, "partitions", "stack.partitions", s.partitions, 1, 64) ||
+          !L.duration(st, "gateway_timeout", "stack.gateway_timeout", s.gateway_timeout) ||
+          !L.strings(st, "gateway_args", "stack.gateway_args", s.gateway_args) ||
+          !L.strings(st, "simulator_args", "stack.simulator_args", s.simulator_args)) {
+        return false;
+      }
+      if (groups != "per-instance" && groups != "shared") {
+        return L.fail(st["consumer_groups"], "stack.consumer_groups", "must be per-instance or shared");
+      }
+      s.shared_consumer_group = groups == "shared";
+      if (s.reply_mode != "broadcast" && s.reply_mode != "reply-to") {
+        return L.fail(st["reply_mode"], "stack.reply_mode", "must be broadcast or reply-to");
+      }
+    }
+    if (const auto sim = root["simulator"]) {
+      if (!L.only_keys(sim, "simulator", {"profile", "profile_file"})) return false;
+      if (sim["profile"] && sim["profile_file"]) {
+        return L.fail(sim, "simulator", "give either profile (inline) or profile_file, not both");
+      }
+      if (const auto p = sim["profile"]) {
+        YAML::Emitter out;
+        out << p;
+        s.profile_yaml = std::string(out.c_str()) + "\n";
+      }
+      if (const auto pf = sim["profile_file"]; pf && read_profile) {
+        const fs::path file = path.parent_path() / pf.as<std::string>();
+        std::ifstream in(file);
+        if (!in) return L.fail(pf, "simulator.profile_file", "cannot read " + file.string());
+        std::stringstream ss;
+        ss << in.rdbuf();
+        s.profile_yaml = ss.str();
+      }
+    }
+    if (const auto t = root["traffic"]) {
+      if (!L.only_keys(t, "traffic", {"mode", "concurrency", "rate", "requests", "duration", "body",
+                                      "request_timeout", "disconnect_fraction", "disconnect_after", "client_timeout"})) {
+        return false;
+      }
+      std::string mode = "closed";
+      auto& tp = s.traffic;
+      std::chrono::microseconds req_timeout{0};
+      if (!L.scalar(t, "mode", "traffic.mode", mode) || !L.scalar(t, "concurrency", "traffic.concurrency", tp.concurrency) ||
+          !L.positive(t, "concurrency", "traffic.concurrency", tp.concurrency, 1, 20000) ||
+          !L.scalar(t, "rate", "traffic.rate", tp.rate) || !L.positive(t, "rate", "traffic.rate", tp.rate, 0.1, 100000) ||
+          !L.scalar(t, "requests", "traffic.requests", tp.requests) ||
+          !L.positive(t, "requests", "traffic.requests", static_cast<double>(tp.requests), 0, 1e7) ||
+          !L.duration(t, "duration", "traffic.duration", tp.duration) ||
+          !L.duration(t, "request_timeout", "traffic.request_timeout", req_timeout) ||
+          !L.scalar(t, "disconnect_fraction", "traffic.disconnect_fraction", tp.disconnect_fraction) ||
+          !L.positive(t, "disconnect_fraction", "traffic.disconnect_fraction", tp.disconnect_fraction, 0, 1) ||
+          !L.duration(t, "disconnect_after", "traffic.disconnect_after", tp.disconnect_after) ||
+          !L.duration(t, "client_timeout", "traffic.client_timeout", tp.client_timeout)) {
+        return false;
+      }
+      if (mode != "closed" && mode != "open") return L.fail(t["mode"], "traffic.mode", "must be closed or open");
+      tp.mode = mode == "open" ? TrafficPlan::Mode::open : TrafficPlan::Mode::closed;
+      tp.request_timeout_ms = req_timeout.count() / 1000;
+      if (const auto b = t["body"]) {
+        if (!b.IsMap()) return L.fail(b, "traffic.body", "must be a mapping (the JSON object to send)");
+        tp.body_template = yaml_to_json(b);
+      }
+    }
+    if (const auto tl = root["timeline"]) {
+      if (!tl.IsSequence()) return L.fail(tl, "timeline", "must be a list of actions");
+      for (const auto& item : tl) {
+        if (!L.only_keys(item, "timeline[]", {"at", "action", "target", "profile"})) return false;
+        TimelineAction a;
+        a.line = item.Mark().line + 1;
+        if (!item["at"] || !item["action"]) return L.fail(item, "timeline[]", "needs at and action");
+        if (!L.duration(item, "at", "timeline[].at", a.at) || !L.scalar(item, "action", "timeline[].action", a.action) ||
+            !L.scalar(item, "target", "timeline[].target", a.target)) {
+          return false;
+        }
+        if (!kActions.count(a.action)) {
+          std::string list;
+          for (const auto& k : kActions) list += (list.empty() ? "" : ", ") + k;
+          return L.fail(item["action"], "timeline[].action", "unknown action \"" + a.action + "\" (one of: " + list + ")");
+        }
+        if (a.target < 0 || a.target >= s.gateways) {
+          if (item["target"]) return L.fail(item["target"], "timeline[].target", "no such gateway");
+        }
+        if (a.action == "set_profile") {
+          if (!item["profile"]) return L.fail(item, "timeline[].profile", "set_profile needs a profile");
+          YAML::Emitter out;
+          out << item["profile"];
+          a.profile_yaml = std::string(out.c_str()) + "\n";
+        }
+        s.timeline.push_back(std::move(a));
+      }
+      std::stable_sort(s.timeline.begin(), s.timeline.end(),
+                       [](const TimelineAction& x, const TimelineAction& y) { return x.at < y.at; });
+    }
+    if (const auto e = root["expect"]) {
+      if (!L.only_keys(e, "expect", {"timeout_epsilon", "violations", "allow", "crashes", "assert"})) return false;
+      if (!L.duration(e, "timeout_epsilon", "expect.timeout_epsilon", s.timeout_epsilon) ||
+          !L.strings(e, "violations", "expect.violations", s.expect_violations) ||
+          !L.strings(e, "allow", "expect.allow", s.allow) || !L.strings(e, "crashes", "expect.crashes", s.expected_crashes)) {
+        return false;
+      }
+      for (const auto* list : {&s.expect_violations, &s.allow}) {
+        for (const auto& v : *list) {
+          const auto& names = invariant_names();
+          if (std::find(names.begin(), names.end(), v) == names.end()) {
+            std::string all;
+            for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+            return L.fail(e, "expect", "unknown invariant \"" + v + "\" (one of: " + all + ")");
+          }
+        }
+      }
+      if (const auto as = e["assert"]) {
+        if (!as.IsSequence()) return L.fail(as, "expect.assert", "must be a list of \"metric op value\" strings");
+        for (const auto& item : as) {
+          Assertion a;
+          a.line = item.Mark().line + 1;
+          if (!item.IsScalar() || !parse_assertion(item.Scalar(), a)) {
+            return L.fail(item, "expect.assert", "cannot read \"" + (item.IsScalar() ? item.Scalar() : "?") +
+                                                     "\" (write e.g. \"outcome.timeout == 40\")");
+          }
+          s.assertions.push_back(std::move(a));
+        }
+      }
+    }
+    return true;
+  }();
+  if (!ok) {
+    error = L.error;
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::vector<fs::path> find_scenarios(const std::vector<std::string>& paths, std::string& error) {
+  std::vector<fs::path> out;
+  for (const auto& p : paths) {
+    const fs::path path(p);
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) {
+      out.push_back(path);
+    } else if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& entry : fs::directory_iterator(path)) {
+        const auto ext = entry.path().extension();
+        if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) found.push_back(entry.path());
+      }
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      error = p + ": no such file or folder";
+      return {};
+    }
+  }
+  return out;
+}
+
+}  // namespace rrkit::harness

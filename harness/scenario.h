@@ -1,0 +1,72 @@
+#pragma once
+// Scenario files (YAML): what to deploy, what traffic to send, what to do on the way,
+// and what must hold afterwards. Loading validates strictly: an unknown key, a wrong type
+// or an out-of-range value is an error naming the file, line and key.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/traffic.h"
+
+namespace rrkit::harness {
+
+struct TimelineAction {
+  std::chrono::microseconds at{0};
+  std::string action;  // see kActions in scenario.cpp
+  int target = 0;      // gateway index for gateway/daprd actions
+  std::string profile_yaml;  // set_profile
+  int line = 0;
+};
+
+struct Assertion {
+  std::string text;  // as written, e.g. "outcome.timeout == 40"
+  std::string lhs, op, rhs;
+  int line = 0;
+};
+
+struct Scenario {
+  std::string path;
+  std::string name;
+  std::string description;
+  std::vector<std::string> tags;
+  std::uint64_t seed = 1;
+
+  // Deployment
+  int gateways = 1;
+  bool shared_consumer_group = false;
+  std::string reply_mode = "broadcast";
+  int partitions = 4;
+  std::chrono::microseconds gateway_timeout = std::chrono::seconds(1);
+  std::vector<std::string> gateway_args;
+  std::vector<std::string> simulator_args;
+  std::string profile_yaml;  // the simulator's fault profile (from a file or inline)
+
+  TrafficPlan traffic;
+  std::vector<TimelineAction> timeline;
+  std::chrono::microseconds settle = std::chrono::seconds(5);
+
+  // Checks
+  std::chrono::microseconds timeout_epsilon = std::chrono::milliseconds(150);
+  std::vector<std::string> expect_violations;  // negative controls: these invariants MUST be reported
+  std::vector<std::string> allow;              // invariants this scenario waives, with the reason in the file
+  std::vector<std::string> expected_crashes;   // components the scenario itself crashes (e.g. simulator)
+  std::vector<Assertion> assertions;
+};
+
+// Loads and validates. On error returns nullopt and sets error to "file:line: key: problem".
+// read_profile=false skips reading simulator.profile_file (replay of a stored run needs only the checks).
+std::optional<Scenario> load_scenario(const std::filesystem::path& path, std::string& error, bool read_profile = true);
+
+// Scenario files under the given paths (files as given, folders searched for *.yaml, sorted).
+// Profile files (scenarios/profiles/) are not scenarios and are skipped.
+std::vector<std::filesystem::path> find_scenarios(const std::vector<std::string>& paths, std::string& error);
+
+// Names of the built-in invariants (for validation of expect_violations/allow).
+const std::vector<std::string>& invariant_names();
+
+}  // namespace rrkit::harness

@@ -1,0 +1,253 @@
+#include "harness/topology.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/http_client.h"
+#include "common/net.h"
+
+namespace rrkit::harness {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+Topology::Topology(stack::Paths paths, TopologyOptions options)
+    : paths_(std::move(paths)), options_(std::move(options)) {}
+
+Topology::~Topology() { down(); }
+
+bool Topology::up(std::string& error) {
+  fs::create_directories(options_.run_dir);
+  stack::KafkaConfig kc;
+  kc.default_partitions = options_.partitions;
+  kc.topics = {{options_.request_topic, options_.partitions}, {options_.reply_topic, options_.partitions}};
+  for (int i = 0; i < options_.gateways; ++i) {
+    auto g = std::make_unique<GatewayInstance>();
+    g->id = "gw-" + std::to_string(i + 1);
+    if (options_.reply_mode == "reply-to") kc.topics.push_back({options_.reply_topic + "." + g->id, options_.partitions});
+    gateways_.push_back(std::move(g));
+  }
+  kafka_ = std::make_unique<stack::Kafka>(paths_, options_.run_dir, kc);
+  if (!kafka_->start(error)) return false;
+  if (options_.simulator && !start_simulator(error)) return false;
+
+  for (auto& g : gateways_) {
+    g->port = net::free_port();
+    g->callback_port = net::free_port();
+    stack::DaprdConfig dc;
+    dc.app_id = g->id;
+    dc.app_port = g->callback_port;
+    dc.http_port = net::free_port();
+    dc.brokers = kafka_->brokers();
+    // Default: a consumer group per instance, so every instance sees every reply and keeps its own.
+    dc.consumer_group = options_.shared_consumer_group ? "rr-gateways-shared" : "{appID}";
+    dc.app_api_token = options_.app_api_token;
+    g->daprd = std::make_unique<stack::Daprd>(paths_, options_.run_dir, dc);
+    if (!start_gateway(*g, error)) return false;
+    // daprd blocks its start-up until the app port answers, so the gateway goes first.
+    if (!g->daprd->start(error)) return false;
+  }
+  for (std::size_t i = 0; i < gateways_.size(); ++i) {
+    if (!wait_gateway_ready(i, 90s, error)) return false;
+  }
+  return true;
+}
+
+void Topology::down() {
+  for (auto& g : gateways_) g->process.stop(10s);
+  for (auto& g : gateways_) {
+    if (g->daprd) g->daprd->stop();
+  }
+  simulator_.stop(10s);
+  if (kafka_) kafka_->stop();
+}
+
+std::vector<std::uint16_t> Topology::gateway_ports() const {
+  std::vector<std::uint16_t> ports;
+  for (const auto& g : gateways_) ports.push_back(g->port);
+  return ports;
+}
+
+bool Topology::start_simulator(std::string& error) {
+  const fs::path profile = options_.run_dir / "profile.yaml";
+  std::ofstream(profile) << (options_.simulator_profile_yaml.empty() ? "{}\n" : options_.simulator_profile_yaml);
+  if (sim_control_port_ == 0) sim_control_port_ = net::free_port();
+  std::vector<std::string> argv = {(paths_.bin_dir / "rr-simulator").string(),
+                                   "--brokers", kafka_->brokers(),
+                                   "--request-topic", options_.request_topic,
+                                   "--reply-topic", options_.reply_topic,
+                                   "--group", "rr-simulator",
+                                   "--profile", profile.string(),
+                                   "--seed", std::to_string(options_.seed),
+                                   "--decisions", decisions_file().string(),
+                                   "--control-listen", "127.0.0.1:" + std::to_string(sim_control_port_)};
+  if (options_.reply_mode == "reply-to") argv.push_back("--honor-reply-to");
+  argv.insert(argv.end(), options_.simulator_args.begin(), options_.simulator_args.end());
+  simulator_ = stack::Process(proc::SpawnSpec{"simulator", argv, {}, options_.run_dir / "simulator.log", {}});
+  if (!simulator_.start(error)) return false;
+  // Ready once the consumer owns partitions of the request topic; before that a request would
+  // still be consumed later (offsets start at the earliest), but its latency would include the group join.
+  const bool ready = proc::wait_until(
+      [&] {
+        if (!simulator_.alive()) return true;
+        const auto r = http::get(sim_control_port_, "/healthz", 1s);
+        if (!r.ok()) return false;
+        const auto j = nlohmann::json::parse(r.body, nullptr, false);
+        return j.is_object() && j.value("assigned_partitions", 0) > 0;
+      },
+      60s, 100ms);
+  if (!ready || !simulator_.alive()) {
+    error = "rr-simulator did not become ready (see " + simulator_.log_file().string() + ")";
+    return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Topology::gateway_argv(const GatewayInstance& g) const {
+  std::vector<std::string> argv = {(paths_.bin_dir / "rr-gateway").string(),
+                                   "--listen", "127.0.0.1:" + std::to_string(g.port),
+                                   "--callback-listen", "127.0.0.1:" + std::to_string(g.callback_port),
+                                   "--dapr-http-port", std::to_string(g.daprd->http_port()),
+                                   "--pubsub", g.daprd->config().pubsub_name,
+                                   "--request-topic", options_.request_topic,
+                                   "--reply-topic", options_.reply_topic,
+                                   "--instance-id", g.id,
+                                   "--reply-mode", options_.reply_mode,
+                                   "--timeout", options_.gateway_timeout};
+  argv.insert(argv.end(), options_.gateway_args.begin(), options_.gateway_args.end());
+  return argv;
+}
+
+bool Topology::start_gateway(GatewayInstance& g, std::string& error) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (!options_.app_api_token.empty()) env.emplace_back("APP_API_TOKEN", options_.app_api_token);
+  g.process = stack::Process(proc::SpawnSpec{g.id, gateway_argv(g), env, options_.run_dir / (g.id + ".log"), {}});
+  if (!g.process.start(error)) return false;
+  if (!stack::wait_http_status(g.port, "/healthz", 200, 30s, &g.process)) {
+    error = "rr-gateway " + g.id + " did not answer /healthz (see " + g.process.log_file().string() + ")";
+    return false;
+  }
+  return true;
+}
+
+bool Topology::wait_gateway_ready(std::size_t i, std::chrono::milliseconds timeout, std::string& error) {
+  auto& g = *gateways_.at(i);
+  if (!stack::wait_http_status(g.port, "/readyz", 200, timeout, &g.process)) {
+    error = "rr-gateway " + g.id + " did not become ready (/readyz) within " +
+            std::to_string(timeout.count() / 1000) + " s (see " + g.process.log_file().string() + " and " +
+            g.daprd->process().log_file().string() + ")";
+    return false;
+  }
+  return true;
+}
+
+bool Topology::kill_daprd(std::size_t i, std::string& error) {
+  if (i >= gateways_.size()) {
+    error = "no gateway " + std::to_string(i);
+    return false;
+  }
+  auto& d = *gateways_[i]->daprd;
+  mark_expected_down(d.process().name(), true);
+  d.process().kill9();
+  return true;
+}
+
+bool Topology::restart_daprd(std::size_t i, std::string& error) {
+  if (i >= gateways_.size()) {
+    error = "no gateway " + std::to_string(i);
+    return false;
+  }
+  auto& d = *gateways_[i]->daprd;
+  if (!d.restart(error)) return false;
+  mark_expected_down(d.process().name(), false);
+  return true;
+}
+
+bool Topology::pause_kafka(std::string&) {
+  kafka_->process().pause();
+  return true;
+}
+
+bool Topology::resume_kafka(std::string&) {
+  kafka_->process().resume();
+  return true;
+}
+
+bool Topology::crash_simulator(std::string&) {
+  mark_expected_down("simulator", true);
+  simulator_.kill9();
+  return true;
+}
+
+bool Topology::restart_simulator(std::string& error) {
+  simulator_.stop(10s);
+  if (!start_simulator(error)) return false;
+  mark_expected_down("simulator", false);
+  return true;
+}
+
+bool Topology::restart_gateway(std::size_t i, std::string& error) {
+  if (i >= gateways_.size()) {
+    error = "no gateway " + std::to_string(i);
+    return false;
+  }
+  auto& g = *gateways_[i];
+  g.process.stop(15s);
+  if (!start_gateway(g, error)) return false;
+  return wait_gateway_ready(i, 60s, error);
+}
+
+bool Topology::set_profile(const std::string& yaml, std::string& error) {
+  http::Request req;
+  req.method = "PUT";
+  req.port = sim_control_port_;
+  req.target = "/profile";
+  req.body = yaml;
+  req.content_type = "application/yaml";
+  req.timeout = 5s;
+  const auto r = http::call(req);
+  if (!r.ok()) {
+    error = "simulator rejected the profile: " + (r.ec ? r.ec.message() : std::to_string(r.status) + " " + r.body);
+    return false;
+  }
+  return true;
+}
+
+bool Topology::pause_simulator(std::string& error) {
+  const auto r = http::post_json(sim_control_port_, "/pause", "{}", 5s);
+  if (!r.ok()) error = "simulator pause failed: " + (r.ec ? r.ec.message() : r.body);
+  return r.ok();
+}
+
+bool Topology::resume_simulator(std::string& error) {
+  const auto r = http::post_json(sim_control_port_, "/resume", "{}", 5s);
+  if (!r.ok()) error = "simulator resume failed: " + (r.ec ? r.ec.message() : r.body);
+  return r.ok();
+}
+
+void Topology::mark_expected_down(const std::string& name, bool is_down) {
+  auto it = std::find(expected_down_.begin(), expected_down_.end(), name);
+  if (is_down && it == expected_down_.end()) expected_down_.push_back(name);
+  if (!is_down && it != expected_down_.end()) expected_down_.erase(it);
+}
+
+std::vector<std::string> Topology::unexpected_deaths() const {
+  std::vector<std::string> dead;
+  auto check = [&](const stack::Process& p) {
+    if (p.pid() > 0 && !p.alive() &&
+        std::find(expected_down_.begin(), expected_down_.end(), p.name()) == expected_down_.end()) {
+      dead.push_back(p.name() + " (exit " + std::to_string(p.exit_status()) + ")");
+    }
+  };
+  if (kafka_) check(kafka_->process());
+  if (options_.simulator) check(simulator_);
+  for (const auto& g : gateways_) {
+    check(g->process);
+    check(g->daprd->process());
+  }
+  return dead;
+}
+
+}  // namespace rrkit::harness

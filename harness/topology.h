@@ -1,0 +1,96 @@
+#pragma once
+// A whole rrkit deployment on this machine, for one scenario: Kafka, the simulator,
+// and N gateways each with its own daprd, on free ports, logs in the run folder.
+// Built on rrkit::stack, the same launcher `rr-harness stack up` uses.
+// Owned and driven by the scenario runner's thread.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/stack.h"
+
+namespace rrkit::harness {
+
+struct TopologyOptions {
+  std::filesystem::path run_dir;
+  int gateways = 1;
+  bool shared_consumer_group = false;  // negative control: all gateways in one group (replies get lost)
+  std::string reply_mode = "broadcast";  // broadcast | reply-to
+  int partitions = 4;
+  std::string request_topic = "rr.requests";
+  std::string reply_topic = "rr.replies";
+  std::string gateway_timeout = "1s";
+  std::vector<std::string> gateway_args;
+  bool simulator = true;
+  std::string simulator_profile_yaml;  // written to run_dir/profile.yaml
+  std::uint64_t seed = 1;
+  std::vector<std::string> simulator_args;
+  std::string app_api_token;  // APP_API_TOKEN shared by daprd and gateway (empty: none)
+};
+
+struct GatewayInstance {
+  std::string id;  // instance id, also the Dapr app id
+  std::uint16_t port = 0;
+  std::uint16_t callback_port = 0;
+  stack::Process process;
+  std::unique_ptr<stack::Daprd> daprd;
+};
+
+class Topology {
+ public:
+  Topology(stack::Paths paths, TopologyOptions options);
+  ~Topology();
+  Topology(const Topology&) = delete;
+  Topology& operator=(const Topology&) = delete;
+
+  bool up(std::string& error);
+  void down();
+
+  std::vector<std::uint16_t> gateway_ports() const;
+  std::size_t gateway_count() const { return gateways_.size(); }
+  GatewayInstance& gateway(std::size_t i) { return *gateways_.at(i); }
+  stack::Kafka& kafka() { return *kafka_; }
+  stack::Process& simulator() { return simulator_; }
+  std::uint16_t simulator_control_port() const { return sim_control_port_; }
+  std::filesystem::path decisions_file() const { return options_.run_dir / "decisions.jsonl"; }
+  const TopologyOptions& options() const { return options_; }
+
+  // Timeline actions. Each returns false with a message when it could not be carried out.
+  bool kill_daprd(std::size_t i, std::string& error);
+  bool restart_daprd(std::size_t i, std::string& error);
+  bool pause_kafka(std::string& error);
+  bool resume_kafka(std::string& error);
+  bool crash_simulator(std::string& error);
+  bool restart_simulator(std::string& error);
+  bool restart_gateway(std::size_t i, std::string& error);
+  bool set_profile(const std::string& yaml, std::string& error);
+  bool pause_simulator(std::string& error);
+  bool resume_simulator(std::string& error);
+
+  // Names of components that are not running although no action stopped them.
+  std::vector<std::string> unexpected_deaths() const;
+  // Components a timeline action stopped on purpose (they are not counted as crashes).
+  void mark_expected_down(const std::string& name, bool down);
+
+  // Waits until a gateway answers /readyz with 200.
+  bool wait_gateway_ready(std::size_t i, std::chrono::milliseconds timeout, std::string& error);
+
+ private:
+  bool start_simulator(std::string& error);
+  bool start_gateway(GatewayInstance& g, std::string& error);
+  std::vector<std::string> gateway_argv(const GatewayInstance& g) const;
+
+  stack::Paths paths_;
+  TopologyOptions options_;
+  std::unique_ptr<stack::Kafka> kafka_;
+  stack::Process simulator_;
+  std::uint16_t sim_control_port_ = 0;
+  std::vector<std::unique_ptr<GatewayInstance>> gateways_;
+  std::vector<std::string> expected_down_;
+};
+
+}  // namespace rrkit::harness
