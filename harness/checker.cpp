@@ -47,36 +47,55 @@ bool waived(const Scenario& sc, const std::string& invariant) {
   return std::find(sc.allow.begin(), sc.allow.end(), invariant) != sc.allow.end();
 }
 
-// Resolves an assertion operand: a number, or a metric name from the table.
-bool resolve(const std::string& token, const std::map<std::string, double>& table, double& out, std::string& error) {
-  const auto slash = token.find(" / ");
-  if (slash != std::string::npos) {
-    double a = 0, b = 0;
-    if (!resolve(token.substr(0, slash), table, a, error) || !resolve(token.substr(slash + 3), table, b, error)) {
-      return false;
-    }
-    out = b == 0 ? 0 : a / b;
-    return true;
-  }
+// Resolves one operand: a number, or a metric name from the table.
+bool resolve_term(const std::string& token, const std::map<std::string, double>& table, double& out,
+                  std::string& error) {
   char* end = nullptr;
   const double v = std::strtod(token.c_str(), &end);
-  if (end && *end == '\0' && !token.empty()) {
+  if (!token.empty() && end && *end == '\0') {
     out = v;
     return true;
   }
   const auto it = table.find(token);
-  if (it == table.end()) {
-    // Counts that never occurred are simply absent: a known prefix means zero.
-    for (const char* prefix : {"outcome.", "class.", "gateway.", "simulator.", "expected."}) {
-      if (token.rfind(prefix, 0) == 0) {
-        out = 0;
-        return true;
-      }
+  if (it != table.end()) {
+    out = it->second;
+    return true;
+  }
+  // Counts that never occurred are simply absent: a known prefix means zero.
+  for (const char* prefix : {"outcome.", "class.", "gateway.", "simulator.", "expected."}) {
+    if (token.rfind(prefix, 0) == 0) {
+      out = 0;
+      return true;
     }
-    error = "unknown metric \"" + token + "\"";
+  }
+  error = "unknown metric \"" + token + "\"";
+  return false;
+}
+
+// Evaluates "a", "a / b", "a - b * 2" ...: operands and + - * / separated by spaces, left to right.
+bool resolve(const std::string& expr, const std::map<std::string, double>& table, double& out, std::string& error) {
+  std::istringstream in(expr);
+  std::string token;
+  if (!(in >> token) || !resolve_term(token, table, out, error)) {
+    if (error.empty()) error = "empty expression";
     return false;
   }
-  out = it->second;
+  std::string op;
+  while (in >> op) {
+    double rhs = 0;
+    if (!(in >> token) || !resolve_term(token, table, rhs, error)) {
+      if (error.empty()) error = "\"" + expr + "\": operator " + op + " needs an operand";
+      return false;
+    }
+    if (op == "+") out += rhs;
+    else if (op == "-") out -= rhs;
+    else if (op == "*") out *= rhs;
+    else if (op == "/") out = rhs == 0 ? 0 : out / rhs;
+    else {
+      error = "\"" + expr + "\": unknown operator " + op;
+      return false;
+    }
+  }
   return true;
 }
 
@@ -165,6 +184,22 @@ ExpectedReplies expected_replies(const CheckInput& in) {
     }
   }
   return e;
+}
+
+void join_ids_by_nonce(CheckInput& in) {
+  std::unordered_map<std::string, std::string> id_for_nonce;
+  for (const auto& d : in.decisions) {
+    if (str_or_empty(d, "type") != "decision") continue;
+    const auto f = d.find("fields");
+    if (f == d.end() || !f->is_object()) continue;
+    const std::string nonce = str_or_empty(*f, "nonce");
+    const std::string id = str_or_empty(d, "id");
+    if (!nonce.empty() && !id.empty()) id_for_nonce.emplace(nonce, id);
+  }
+  for (auto& r : in.requests) {
+    if (!r.correlation_id.empty()) continue;
+    if (const auto it = id_for_nonce.find(r.nonce); it != id_for_nonce.end()) r.correlation_id = it->second;
+  }
 }
 
 void run_checks(const CheckInput& in, ScenarioResult& out) {

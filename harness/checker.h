@@ -36,6 +36,10 @@ struct ExpectedReplies {
 
 ExpectedReplies expected_replies(const CheckInput& in);
 
+// Gives requests whose client never saw a correlation id (it hung up, or the connection failed
+// after sending) the id the simulator logged for their nonce (decision lines' "fields").
+void join_ids_by_nonce(CheckInput& in);
+
 // Fills requests' classification, counts, latency, checks and status of `out`.
 void run_checks(const CheckInput& in, ScenarioResult& out);
 

@@ -249,6 +249,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   proc::wait_until(
       [&] {
         snapshot();
+        join_ids_by_nonce(in);
         double pending = 0;
         for (const auto& m : in.gateway_metrics) pending += metric_value(m, "rr_gateway_pending");
         const auto want = expected_replies(in);
@@ -331,6 +332,7 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   in.unexpected_deaths = meta.value("unexpected_deaths", std::vector<std::string>{});
   in.events = meta.value("events", std::vector<std::string>{});
   in.infra_errors = meta.value("infra_errors", std::vector<std::string>{});
+  join_ids_by_nonce(in);
   ScenarioResult result;
   result.name = sc->name;
   result.path = sc->path;

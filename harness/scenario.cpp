@@ -251,6 +251,8 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
       if (mode != "closed" && mode != "open") return L.fail(t["mode"], "traffic.mode", "must be closed or open");
       tp.mode = mode == "open" ? TrafficPlan::Mode::open : TrafficPlan::Mode::closed;
       tp.request_timeout_ms = req_timeout.count() / 1000;
+      // A duration without a count means "as many as the duration allows".
+      if (t["duration"] && !t["requests"]) tp.requests = 0;
       if (const auto b = t["body"]) {
         if (!b.IsMap()) return L.fail(b, "traffic.body", "must be a mapping (the JSON object to send)");
         tp.body_template = yaml_to_json(b);

@@ -84,6 +84,8 @@ bool Topology::start_simulator(std::string& error) {
                                    "--decisions", decisions_file().string(),
                                    "--control-listen", "127.0.0.1:" + std::to_string(sim_control_port_)};
   if (options_.reply_mode == "reply-to") argv.push_back("--honor-reply-to");
+  // The harness's nonce joins a request whose client never saw the correlation id (it hung up).
+  argv.insert(argv.end(), {"--log-field", "nonce"});
   argv.insert(argv.end(), options_.simulator_args.begin(), options_.simulator_args.end());
   simulator_ = stack::Process(proc::SpawnSpec{"simulator", argv, {}, options_.run_dir / "simulator.log", {}});
   if (!simulator_.start(error)) return false;

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -230,6 +231,10 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
     const auto by_time = static_cast<std::uint64_t>(plan.rate * static_cast<double>(plan.duration.count()) / 1e6);
     count = count == 0 ? by_time : std::min(count, by_time);
   }
+  if (count == 0 && plan.mode == TrafficPlan::Mode::closed && plan.duration.count() > 0) {
+    // Closed loop for a duration: enough records that the workers cannot run out first.
+    count = 50000;
+  }
   if (count == 0) count = 1;
   // The io_context outlives the pooled connections (declared first, destroyed last).
   net::io_context ioc(1);
@@ -247,6 +252,9 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
     net::co_spawn(ioc, open_loop(sh, start), net::detached);
     ioc.run();
   }
+  // Closed loop for a duration: drop the records the time did not allow to send.
+  records.erase(std::remove_if(records.begin(), records.end(), [](const RequestRecord& r) { return r.outcome == "not_sent"; }),
+                records.end());
   for (auto& r : records) {
     if (r.outcome.empty()) r.outcome = "no_answer";
   }

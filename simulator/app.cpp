@@ -48,6 +48,9 @@ void add_options(CLI::App& app, Config& c) {
       ->capture_default_str();
   app.add_flag("--honor-reply-to", c.honor_reply_to, "Reply to the topic in the request's replyTo header when present")
       ->envname(env("HONOR_REPLY_TO"));
+  app.add_option("--log-field", c.log_fields,
+                 "Copy this request body field into each decision line (repeatable; the harness joins on it)")
+      ->envname(env("LOG_FIELD"));
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
       ->envname(env("LOG_LEVEL"))
       ->capture_default_str();
@@ -72,6 +75,7 @@ nlohmann::json to_json(const Config& c) {
           {"control_listen", c.control_listen},
           {"id_from", c.id_from},
           {"honor_reply_to", c.honor_reply_to},
+          {"log_fields", c.log_fields},
           {"log_level", c.log_level},
           {"shutdown_timeout", c.shutdown_timeout}};
 }
@@ -194,6 +198,7 @@ int run(const Config& config) {
     logger->flush();
     std::_Exit(kExitCrash);
   });
+  engine.set_logged_fields(config.log_fields);
   sink.attach(&engine);
   decisions.write({{"type", "profile"},
                    {"ts_us", now_us()},

@@ -141,6 +141,13 @@ void Engine::log_decision(const Entry& e) {
                       {"partition", e.msg.partition},
                       {"offset", e.msg.offset}};
   if (!e.msg.invalid.empty()) line["invalid"] = e.msg.invalid;
+  if (!logged_fields_.empty() && e.msg.request.is_object()) {
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& f : logged_fields_) {
+      if (const auto it = e.msg.request.find(f); it != e.msg.request.end()) fields[f] = *it;
+    }
+    line["fields"] = std::move(fields);
+  }
   decisions_.write(line);
 }
 

@@ -82,6 +82,10 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
   ~Engine();
 
+  // Request body fields copied into each decision line ("fields"), so that a client that never
+  // learned the correlation id (it hung up first) can still be joined with its decision by its own field.
+  void set_logged_fields(std::vector<std::string> fields) { logged_fields_ = std::move(fields); }
+
   void start();
   // Stops the scheduler; replies not yet emitted are abandoned (their offsets stay uncommitted).
   void stop();
@@ -108,6 +112,7 @@ class Engine {
   std::size_t in_flight() const;
 
  private:
+  std::vector<std::string> logged_fields_;
   struct Entry {
     std::uint64_t seq = 0;
     Incoming msg;
