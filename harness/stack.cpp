@@ -167,6 +167,8 @@ bool Kafka::start(std::string& error) {
       "share.coordinator.state.topic.replication.factor=1\n"
       "share.coordinator.state.topic.min.isr=1\n"
       "group.initial.rebalance.delay.ms=0\n"
+      // Lets test consumers use short session timeouts, so a killed member's partitions move on quickly.
+      "group.min.session.timeout.ms=1000\n"
       "auto.create.topics.enable=true\n";
   write_file(dir_ / "server.properties", props);
   write_file(dir_ / "log4j2.properties", kKafkaLog4j);
@@ -230,7 +232,10 @@ std::string kafka_component_yaml(const DaprdConfig& c, const std::string& protoc
          "  - name: initialOffset\n    value: \"" + c.initial_offset + "\"\n"
          "  - name: version\n    value: \"" + protocol + "\"\n"
          // Fail fast instead of retrying forever inside daprd when the app rejects a message.
-         "  - name: consumeRetryInterval\n    value: \"200ms\"\n";
+         "  - name: consumeRetryInterval\n    value: \"200ms\"\n"
+         // A daprd killed with -9 holds its partitions until its session expires: keep that short.
+         "  - name: sessionTimeout\n    value: \"4s\"\n"
+         "  - name: heartbeatInterval\n    value: \"1s\"\n";
 }
 
 Daprd::Daprd(Paths paths, fs::path run_dir, DaprdConfig config)
