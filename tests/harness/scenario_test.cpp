@@ -1,0 +1,103 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/ids.h"
+#include "harness/scenario.h"
+
+namespace fs = std::filesystem;
+using rrkit::harness::load_scenario;
+
+namespace {
+
+// Writes text to a fresh file and returns its path.
+fs::path write_temp(const std::string& text) {
+  const auto path = fs::temp_directory_path() / ("rrkit-scenario-" + rrkit::new_uuid_v4() + ".yaml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string load_error(const std::string& text) {
+  const auto path = write_temp(text);
+  std::string error;
+  const auto s = load_scenario(path, error);
+  fs::remove(path);
+  return s ? std::string() : error;
+}
+
+}  // namespace
+
+TEST_CASE("every scenario in the library is valid") {
+  const fs::path dir = fs::path(RRKIT_SOURCE_DIR) / "scenarios";
+  std::string error;
+  const auto files = rrkit::harness::find_scenarios({dir.string()}, error);
+  REQUIRE(error.empty());
+  REQUIRE(files.size() >= 15);
+  for (const auto& f : files) {
+    INFO(f.string());
+    const auto s = load_scenario(f, error);
+    INFO(error);
+    CHECK(s.has_value());
+  }
+}
+
+TEST_CASE("a full scenario loads with its values") {
+  const auto path = write_temp(R"(name: demo
+description: d
+tags: [ci]
+seed: 9
+stack: {gateways: 2, consumer_groups: per-instance, gateway_timeout: 750ms, gateway_args: ["--max-pending", "5"]}
+simulator:
+  profile: {default: {delay: 10ms}}
+traffic: {mode: open, rate: 20, duration: 2s, request_timeout: 300ms, body: {a: "{{seq}}"}}
+timeline:
+  - {at: 1s, action: kill_daprd, target: 1}
+  - {at: 500ms, action: pause_kafka}
+settle: 3s
+expect:
+  allow: [reply_counters]
+  assert: ["outcome.ok >= 10", "latency.p99 < 200"]
+)");
+  std::string error;
+  const auto s = load_scenario(path, error);
+  fs::remove(path);
+  INFO(error);
+  REQUIRE(s);
+  CHECK(s->name == "demo");
+  CHECK(s->seed == 9);
+  CHECK(s->gateways == 2);
+  CHECK(s->gateway_timeout == std::chrono::milliseconds(750));
+  CHECK(s->gateway_args.size() == 2);
+  CHECK(s->profile_yaml.find("delay") != std::string::npos);
+  CHECK(s->traffic.mode == rrkit::harness::TrafficPlan::Mode::open);
+  CHECK(s->traffic.requests == 0);  // duration without a count
+  CHECK(s->traffic.request_timeout_ms == 300);
+  REQUIRE(s->timeline.size() == 2);
+  CHECK(s->timeline[0].action == "pause_kafka");  // sorted by time
+  CHECK(s->timeline[1].target == 1);
+  REQUIRE(s->assertions.size() == 2);
+  CHECK(s->assertions[1].lhs == "latency.p99");
+  CHECK(s->assertions[1].op == "<");
+  CHECK(s->assertions[1].rhs == "200");
+}
+
+TEST_CASE("scenario errors name the file, the line and the key") {
+  CHECK(load_error("name: x\nbogus: 1\n").find(":2: bogus: unknown key") != std::string::npos);
+  CHECK(load_error("traffic:\n  mode: sideways\n").find(":2: traffic.mode: must be closed or open") != std::string::npos);
+  CHECK(load_error("traffic: {concurrency: 0}\n").find("traffic.concurrency: must be between") != std::string::npos);
+  CHECK(load_error("settle: soon\n").find(":1: settle: is not a duration") != std::string::npos);
+  CHECK(load_error("stack: {gateways: 2}\ntimeline:\n  - {at: 1s, action: explode}\n")
+            .find(":3: timeline[].action: unknown action \"explode\"") != std::string::npos);
+  CHECK(load_error("timeline:\n  - {at: 1s, action: kill_daprd, target: 3}\n").find("no such gateway") != std::string::npos);
+  CHECK(load_error("expect:\n  violations: [everything_fine]\n").find("unknown invariant") != std::string::npos);
+  CHECK(load_error("expect:\n  assert: [\"latency is fine\"]\n").find("expect.assert: cannot read") != std::string::npos);
+  CHECK(load_error("traffic: [1, 2\n").find("YAML syntax error") != std::string::npos);
+  CHECK(load_error("simulator: {profile_file: no/such/file.yaml}\n").find("cannot read") != std::string::npos);
+}
+
+TEST_CASE("a missing scenario file is a clear error") {
+  std::string error;
+  CHECK_FALSE(load_scenario("/nonexistent/rrkit.yaml", error));
+  CHECK(error.find("cannot read the file") != std::string::npos);
+}
