@@ -12,7 +12,13 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+std::optional<std::string> base64_decode(std::string_view input) {
+  // Line breaks and spaces (MIME-style wrapping) are not part of the data.
+  std::string text;
+  text.reserve(input.size());
+  for (const char c : input) {
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') text.push_back(c);
+  }
   if (text.size() % 4 != 0) return std::nullopt;
   if (text.empty()) return std::string();
   std::string out(3 * (text.size() / 4) + 1, '\0');

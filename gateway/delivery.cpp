@@ -1,29 +1,8 @@
 #include "gateway/delivery.h"
 
-#include <openssl/evp.h>
+#include "common/base64.h"
 
 namespace rrkit::gateway {
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (const char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    clean.push_back(c);
-  }
-  if (clean.size() % 4 != 0) return std::nullopt;
-  if (clean.empty()) return std::string();
-  std::string out(clean.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes; trim them.
-  std::size_t len = static_cast<std::size_t>(n);
-  if (clean.back() == '=') --len;
-  if (clean[clean.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
-}
 
 std::string probe_prefix(const std::string& instance_id) { return "probe-" + instance_id + "-"; }
 
@@ -69,7 +48,7 @@ DeliveryResult parse_delivery(std::string_view body, const std::string& id_field
   if (has_b64) {
     const auto& b = doc["data_base64"];
     if (!b.is_string()) return malformed("data_base64 is not a string");
-    const auto raw = base64_decode(b.get<std::string>());
+    const auto raw = rrkit::base64_decode(b.get<std::string>());
     if (!raw) return malformed("data_base64 is not valid base64");
     return parse_json_text(*raw, id_field, "data_base64 content");
   }

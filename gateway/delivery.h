@@ -25,8 +25,6 @@ struct DeliveryResult {
 
 DeliveryResult parse_delivery(std::string_view body, const std::string& id_field);
 
-// Standard base64 (RFC 4648, padding required, whitespace ignored); nullopt when invalid.
-std::optional<std::string> base64_decode(std::string_view text);
 
 // Probe ids are "probe-<instance>-<uuid>"; this is the prefix of this instance's ones.
 std::string probe_prefix(const std::string& instance_id);

@@ -30,6 +30,7 @@ TEST_CASE("base64 round-trips and rejects garbage") {
     CHECK(rrkit::base64_decode(rrkit::base64_encode(s)) == s);
   }
   CHECK(rrkit::base64_encode("{\"a\":1}") == "eyJhIjoxfQ==");
+  CHECK(rrkit::base64_decode("YW\nJj") == std::string("abc"));
   CHECK_FALSE(rrkit::base64_decode("abc"));
   CHECK_FALSE(rrkit::base64_decode("!!!!"));
 }
