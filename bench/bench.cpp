@@ -1,0 +1,604 @@
+#include "bench/bench.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include "bench/floors.h"
+#include "bench/measure.h"
+#include "common/http_client.h"
+#include "common/net.h"
+#include "harness/topology.h"
+#include "harness/traffic.h"
+#include "rrkit/versions.h"
+#include "tests/e2e/tiny_http_server.h"
+
+namespace rrkit::bench {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using harness::TrafficPlan;
+using harness::TrafficProgress;
+using json = nlohmann::json;
+
+void add_options(CLI::App& app, Config& c) {
+  auto env = [](const char* name) { return std::string("RR_BENCH_") + name; };
+  if (c.peer_dir.empty()) c.peer_dir = RRKIT_BENCH_PEER_DIR;
+  app.add_option("--sections", c.sections, "Comma list of capacity,latency,rate,timeout,memory,peer or all")
+      ->envname(env("SECTIONS"))->capture_default_str();
+  app.add_option("--latency-requests", c.latency_requests, "Sequential requests per path (latency)")
+      ->envname(env("LATENCY_REQUESTS"))->capture_default_str();
+  app.add_option("--rates", c.rates, "Open-loop rate steps, req/s")->delimiter(',')->envname(env("RATES"))->capture_default_str();
+  app.add_option("--step-seconds", c.step_seconds, "Length of each rate step")
+      ->envname(env("STEP_SECONDS"))->capture_default_str();
+  app.add_option("--p99-limit-ms", c.p99_limit_ms, "A rate is sustained when p99 is below this")
+      ->envname(env("P99_LIMIT_MS"))->capture_default_str();
+  app.add_option("--waiting", c.waiting, "Waiting-request counts for the memory figures")->delimiter(',')
+      ->envname(env("WAITING"))->capture_default_str();
+  app.add_option("--timeout-rate", c.timeout_rate, "Requests per second that time out (timeout precision)")
+      ->envname(env("TIMEOUT_RATE"))->capture_default_str();
+  app.add_option("--timeout-seconds", c.timeout_seconds, "Length of the timeout-precision run")
+      ->envname(env("TIMEOUT_SECONDS"))->capture_default_str();
+  app.add_option("--timeout-ms", c.timeout_ms, "X-Request-Timeout-Ms of the timeout-precision run")
+      ->envname(env("TIMEOUT_MS"))->capture_default_str();
+  app.add_option("--capacity-seconds", c.capacity_seconds, "Length of the harness-capacity run")
+      ->envname(env("CAPACITY_SECONDS"))->capture_default_str();
+  app.add_option("--capacity-concurrency", c.capacity_concurrency, "Closed-loop workers of the harness-capacity run")
+      ->envname(env("CAPACITY_CONCURRENCY"))->capture_default_str();
+  app.add_option("--peer-dir", c.peer_dir, "Folder of the Node.js peer (server.js, node_modules)")
+      ->envname(env("PEER_DIR"))->capture_default_str();
+  app.add_option("--node", c.node, "Node.js executable")->envname(env("NODE"))->capture_default_str();
+  app.add_option("--run-dir", c.run_dir, "Folder for component logs (default /tmp/rr-bench-<time>)")
+      ->envname(env("RUN_DIR"));
+  app.add_option("--json", c.json_out, "Write the results JSON here")->envname(env("JSON"));
+  app.add_option("--markdown", c.markdown_out, "Write the results as markdown (RESULTS.md) here")
+      ->envname(env("MARKDOWN"));
+  app.add_option("--log-level", c.log_level, "Log level of rr-gateway, rr-simulator and daprd")
+      ->envname(env("LOG_LEVEL"))->capture_default_str();
+}
+
+namespace {
+
+bool selected(const Config& c, const std::string& section) {
+  return c.sections == "all" || ("," + c.sections + ",").find("," + section + ",") != std::string::npos;
+}
+
+void say(const std::string& line) { std::cout << line << std::endl; }
+
+void pin_current_thread(int core) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(static_cast<unsigned>(core), &set);
+  ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+}
+
+void unpin_current_thread() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i) CPU_SET(i, &set);
+  ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+}
+
+double thread_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_THREAD, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::optional<double> scrape(std::uint16_t port, const std::string& series) {
+  const auto r = http::get(port, "/metrics", 5s);
+  if (!r.ok()) return std::nullopt;
+  std::istringstream in(r.body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nullopt;
+}
+
+TrafficPlan base_plan(std::uint16_t port) {
+  TrafficPlan p;
+  p.gateway_ports = {port};
+  p.body_template = {{"action", "bench"}, {"data", {{"seq", "{{seq}}"}}}};
+  p.client_timeout = 30s;
+  return p;
+}
+
+// Sequential requests (one worker, keep-alive): the low-load latency of path (c) and of the peer.
+Percentiles sequential_latency(std::uint16_t port, int requests, std::uint64_t& failed) {
+  auto plan = base_plan(port);
+  plan.mode = TrafficPlan::Mode::closed;
+  plan.concurrency = 1;
+  plan.requests = static_cast<std::uint64_t>(requests);
+  TrafficProgress progress;
+  const auto records = harness::run_traffic(plan, progress);
+  failed = static_cast<std::uint64_t>(
+      std::count_if(records.begin(), records.end(), [](const auto& r) { return r.http_status != 200; }));
+  return ok_latency(records);
+}
+
+// Sends until `warm` requests in a row got 200: the reply path is live end to end.
+bool warm_up(std::uint16_t port, int warm, std::chrono::seconds budget) {
+  const auto until = std::chrono::steady_clock::now() + budget;
+  int ok = 0;
+  while (ok < warm && std::chrono::steady_clock::now() < until) {
+    const auto r = http::post_json(port, "/api/send", R"({"action":"warm"})", 6s);
+    ok = r.status == 200 ? ok + 1 : 0;
+  }
+  return ok >= warm;
+}
+
+struct Watched {
+  std::string name;
+  pid_t pgid;
+};
+
+// Open-loop steps at rising rates until p99 reaches the limit or a request fails; CPU time of
+// each watched process per answered request at every step.
+json rate_sweep(const Config& c, std::uint16_t port, const std::vector<Watched>& watched, const std::string& who) {
+  json steps = json::array();
+  double max_rate = 0;
+  json at_max;
+  for (const double rate : c.rates) {
+    auto plan = base_plan(port);
+    plan.mode = TrafficPlan::Mode::open;
+    plan.rate = rate;
+    plan.requests = 0;
+    plan.duration = std::chrono::microseconds(static_cast<std::int64_t>(c.step_seconds * 1e6));
+    plan.client_timeout = 10s;
+    std::map<std::string, double> cpu0;
+    for (const auto& w : watched) cpu0[w.name] = group_cpu_seconds(w.pgid);
+    TrafficProgress progress;
+    const auto records = harness::run_traffic(plan, progress);
+    std::uint64_t ok = 0;
+    std::int64_t first = 0, last = 0;
+    for (const auto& r : records) {
+      if (r.http_status == 200) ++ok;
+      if (first == 0 || (r.intended_us > 0 && r.intended_us < first)) first = r.intended_us;
+      last = std::max(last, r.done_us);
+    }
+    const auto lat = ok_latency(records);
+    json cpu = json::object();
+    for (const auto& w : watched) {
+      const double used = group_cpu_seconds(w.pgid) - cpu0[w.name];
+      cpu[w.name] = ok > 0 ? used * 1e6 / static_cast<double>(ok) : 0.0;  // µs per request
+    }
+    const auto failed = records.size() - ok;
+    const bool sustained = failed == 0 && lat.p99 < c.p99_limit_ms;
+    const double achieved = last > first ? static_cast<double>(ok) * 1e6 / static_cast<double>(last - first) : 0;
+    json step = {{"rate", rate},          {"sent", records.size()}, {"ok", ok},
+                 {"failed", failed},      {"achieved_rps", achieved}, {"latency", lat.to_json()},
+                 {"cpu_us_per_request", cpu}, {"sustained", sustained}};
+    std::string cpu_text;
+    for (const auto& [name, us] : cpu.items()) cpu_text += fmt::format(" {} {:.0f}", name, us.get<double>());
+    say(fmt::format("  {} {:>6.0f} req/s: ok {} failed {} p50 {:.2f} ms p99 {:.2f} ms {} | CPU µs/req:{}", who, rate,
+                    ok, failed, lat.p50, lat.p99, sustained ? "sustained" : "NOT sustained", cpu_text));
+    steps.push_back(step);
+    if (!sustained) break;
+    max_rate = rate;
+    at_max = step;
+    // Let the previous step's tail drain so that steps do not overlap.
+    std::this_thread::sleep_for(1s);
+  }
+  return {{"steps", steps}, {"max_sustained_rps", max_rate}, {"at_max", at_max},
+          {"p99_limit_ms", c.p99_limit_ms}, {"step_seconds", c.step_seconds}};
+}
+
+// Holds `counts` requests waiting (the replier drops everything) and reads the RSS at each count.
+// `pending` reads how many requests the server holds. Clients run on their own threads and are
+// released by the caller (restarting the server answers them).
+json memory_figures(const Config& c, std::uint16_t port, pid_t pid, const std::function<double()>& pending,
+                    std::vector<std::thread>& clients, std::vector<std::unique_ptr<TrafficProgress>>& progress,
+                    const std::string& who) {
+  json points = json::array();
+  const long rss0 = rss_kb(pid);
+  points.push_back({{"waiting", 0}, {"rss_kb", rss0}});
+  say(fmt::format("  {} RSS with 0 waiting: {} kB", who, rss0));
+  int have = 0;
+  json per = json::object();
+  for (const int target : c.waiting) {
+    auto plan = base_plan(port);
+    plan.mode = TrafficPlan::Mode::open;
+    plan.rate = 4000;
+    plan.requests = static_cast<std::uint64_t>(target - have);
+    plan.request_timeout_ms = 280000;
+    plan.client_timeout = 300s;
+    progress.push_back(std::make_unique<TrafficProgress>());
+    auto* prog = progress.back().get();
+    clients.emplace_back([plan, prog] { harness::run_traffic(plan, *prog); });
+    const bool reached =
+        proc::wait_until([&] { return pending() >= static_cast<double>(target); }, 120s, 250ms);
+    std::this_thread::sleep_for(1s);  // let allocations settle (buffers of the last requests)
+    const long rss = rss_kb(pid);
+    const double held = pending();
+    const double bytes = held > 0 ? static_cast<double>(rss - rss0) * 1024.0 / held : 0;
+    points.push_back({{"waiting", held}, {"target", target}, {"reached", reached}, {"rss_kb", rss},
+                      {"bytes_per_pending", bytes}});
+    say(fmt::format("  {} RSS with {:.0f} waiting (target {}{}): {} kB, {:.0f} bytes per pending request", who, held,
+                    target, reached ? "" : ", NOT reached", rss, bytes));
+    have = target;
+  }
+  return points;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  if (path.empty()) return;
+  fs::create_directories(fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+// The Node.js peer behind its own daprd (consumer group = its app id), on the same Kafka topics.
+class Peer {
+ public:
+  Peer(const Config& c, const stack::Paths& paths, const std::string& brokers)
+      : config_(c), paths_(paths), brokers_(brokers) {}
+  bool start(int timeout_ms, std::string& error) {
+    port_ = net::free_port();
+    std::vector<std::pair<std::string, std::string>> env = {{"PEER_PORT", std::to_string(port_)},
+                                                            {"DAPR_HTTP_PORT", "0"},
+                                                            {"PEER_TIMEOUT_MS", std::to_string(timeout_ms)}};
+    stack::DaprdConfig dc;
+    dc.app_id = "bench-peer";
+    dc.app_port = port_;
+    dc.http_port = net::free_port();
+    dc.brokers = brokers_;
+    dc.log_level = config_.log_level;
+    env[1].second = std::to_string(dc.http_port);
+    node_ = stack::Process(proc::SpawnSpec{"peer", {config_.node, (fs::path(config_.peer_dir) / "server.js").string()},
+                                           env, config_.run_dir / "peer.log", config_.peer_dir});
+    if (!node_.start(error)) return false;
+    if (!stack::wait_http_status(port_, "/healthz", 200, 30s, &node_)) {
+      error = "the Node.js peer did not answer /healthz (see " + node_.log_file().string() + ")";
+      return false;
+    }
+    daprd_ = std::make_unique<stack::Daprd>(paths_, config_.run_dir, dc);
+    if (!daprd_->start(error)) return false;
+    if (!warm_up(port_, 20, 90s)) {
+      error = "the Node.js peer never answered 200 (see " + node_.log_file().string() + ")";
+      return false;
+    }
+    return true;
+  }
+  void stop() {
+    node_.stop(5s);
+    if (daprd_) daprd_->stop();
+  }
+  void restart_node(int timeout_ms, std::string& error) {
+    node_.stop(5s);
+    node_.spec().env[2].second = std::to_string(timeout_ms);
+    if (!node_.start(error)) return;
+    stack::wait_http_status(port_, "/healthz", 200, 30s, &node_);
+  }
+  std::uint16_t port() const { return port_; }
+  stack::Process& node() { return node_; }
+  stack::Daprd& daprd() { return *daprd_; }
+  double pending() const {
+    const auto r = http::get(port_, "/healthz", 5s);
+    const auto j = json::parse(r.body, nullptr, false);
+    return j.is_object() ? j.value("pending", 0.0) : 0.0;
+  }
+
+ private:
+  const Config& config_;
+  const stack::Paths& paths_;
+  std::string brokers_;
+  std::uint16_t port_ = 0;
+  stack::Process node_;
+  std::unique_ptr<stack::Daprd> daprd_;
+};
+
+const char* kDropAll = "description: every request dropped (bench)\nrules:\n  - {name: hold, fraction: 1.0, drop: true}\n";
+const char* kNoFaults = "description: immediate ok replies\n";
+
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+}  // namespace
+
+int run(const Config& c_in) {
+  Config c = c_in;
+  if (!c.peer_dir.empty()) c.peer_dir = fs::absolute(c.peer_dir).string();
+  if (c.run_dir.empty()) c.run_dir = fs::path("/tmp") / ("rr-bench-" + stack::timestamp());
+  fs::create_directories(c.run_dir);
+  const auto started = std::chrono::steady_clock::now();
+  json results = {{"date", utc_now_iso()},
+                  {"machine", machine_description()},
+                  {"versions",
+                   {{"kafka", versions::kKafka}, {"daprd", versions::kDaprd}, {"rrkit", versions::kRrkit},
+                    {"librdkafka", rd_kafka_version_str()}}},
+                  {"run_dir", c.run_dir.string()},
+                  {"noise", "2-core machine shared with other work while measuring: figures are noisy"}};
+  say("rr-bench: logs in " + c.run_dir.string());
+
+  // Section 5 first: it needs no stack, and the machine is quietest before Kafka starts.
+  if (selected(c, "capacity")) {
+    say("== harness capacity: run_traffic (closed loop) against a trivial local endpoint, pinned to core 0");
+    pin_current_thread(1);  // the endpoint's thread inherits core 1
+    test::TinyHttpServer trivial([](const test::TinyRequest&) { return test::TinyResponse{200, R"({"ok":true})"}; });
+    pin_current_thread(0);
+    auto plan = base_plan(trivial.port());
+    plan.mode = TrafficPlan::Mode::closed;
+    plan.concurrency = c.capacity_concurrency;
+    plan.requests = static_cast<std::uint64_t>(c.capacity_seconds * 60000);
+    plan.duration = std::chrono::microseconds(static_cast<std::int64_t>(c.capacity_seconds * 1e6));
+    TrafficProgress progress;
+    const double cpu0 = thread_cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto records = harness::run_traffic(plan, progress);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu = thread_cpu_seconds() - cpu0;
+    unpin_current_thread();
+    std::uint64_t ok = 0;
+    std::int64_t first = 0, last = 0;
+    for (const auto& r : records) {
+      if (r.http_status != 200) continue;
+      ++ok;
+      if (first == 0 || r.sent_us < first) first = r.sent_us;
+      last = std::max(last, r.done_us);
+    }
+    const double rps = last > first ? static_cast<double>(ok) * 1e6 / static_cast<double>(last - first) : 0;
+    // Includes preparing the request bodies before sending; the busy share tells whether the client
+    // core (not the endpoint) was the limit.
+    results["harness_capacity"] = {{"requests_per_second", rps}, {"ok", ok}, {"concurrency", c.capacity_concurrency},
+                                   {"client_core_busy", wall > 0 ? cpu / wall : 0},
+                                   {"how", "harness::run_traffic on one thread pinned to core 0 "
+                                           "(sched_setaffinity, as taskset -c 0); endpoint: one Beast thread on core 1"}};
+    say(fmt::format("  {:.0f} req/s ({} ok, {} workers), client thread busy {:.0f}% of its core", rps, ok,
+                    c.capacity_concurrency, 100 * (wall > 0 ? cpu / wall : 0)));
+  }
+
+  const bool need_stack = selected(c, "latency") || selected(c, "rate") || selected(c, "timeout") ||
+                          selected(c, "memory") || selected(c, "peer");
+  if (!need_stack) {
+    results["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    write_file(c.json_out, results.dump(2) + "\n");
+    write_file(c.markdown_out, markdown(results));
+    return 0;
+  }
+
+  stack::Paths paths;
+  try {
+    paths = stack::Paths::discover();
+  } catch (const std::exception& e) {
+    std::cerr << "rr-bench: " << e.what() << "\n";
+    return 2;
+  }
+  harness::TopologyOptions topts;
+  topts.run_dir = c.run_dir;
+  topts.gateway_timeout = "5s";
+  topts.simulator_profile_yaml = kNoFaults;
+  topts.gateway_args = {"--max-pending", "25000", "--max-timeout", "300s", "--log-level", c.log_level};
+  topts.simulator_args = {"--log-level", c.log_level};
+  harness::Topology topo(paths, topts);
+  say("== starting Kafka, rr-simulator, rr-gateway + daprd");
+  std::string error;
+  if (!topo.up(error)) {
+    std::cerr << "rr-bench: " << error << "\n";
+    return 2;
+  }
+  const std::string brokers = topo.kafka().brokers();
+  auto& gw = topo.gateway(0);
+  auto watched = [&] {
+    return std::vector<Watched>{{"gateway", gw.process.pid()},
+                                {"daprd", gw.daprd->process().pid()},
+                                {"kafka", topo.kafka().process().pid()},
+                                {"simulator", topo.simulator().pid()}};
+  };
+  if (!warm_up(gw.port, 50, 60s)) {
+    std::cerr << "rr-bench: rr-gateway never answered 200 during warm-up\n";
+    return 2;
+  }
+  int status = 0;
+
+  if (selected(c, "latency")) {
+    say(fmt::format("== round-trip latency at low load, {} sequential requests per path", c.latency_requests));
+    json lat = json::object();
+    FloorResult a, b;
+    if (kafka_pingpong(brokers, c.latency_requests, a, error)) {
+      lat["a_raw_kafka"] = a.latency.to_json();
+      lat["a_raw_kafka"]["lost"] = a.lost;
+      lat["a_raw_kafka"]["how"] = a.notes;
+      say(fmt::format("  (a) raw librdkafka: p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms", a.latency.p50, a.latency.p99,
+                      a.latency.p999));
+    } else {
+      say("  (a) failed: " + error);
+      status = 2;
+    }
+    if (dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, b, error)) {
+      lat["b_dapr_floor"] = b.latency.to_json();
+      lat["b_dapr_floor"]["lost"] = b.lost;
+      lat["b_dapr_floor"]["how"] = b.notes;
+      say(fmt::format("  (b) through daprd:  p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms", b.latency.p50, b.latency.p99,
+                      b.latency.p999));
+    } else {
+      say("  (b) failed: " + error);
+      status = 2;
+    }
+    std::uint64_t failed = 0;
+    const auto cl = sequential_latency(gw.port, c.latency_requests, failed);
+    lat["c_rr_gateway"] = cl.to_json();
+    lat["c_rr_gateway"]["failed"] = failed;
+    lat["c_rr_gateway"]["how"] = "harness run_traffic, closed loop with 1 worker (keep-alive), rr-simulator no faults";
+    say(fmt::format("  (c) rr-gateway:     p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms ({} failed)", cl.p50, cl.p99,
+                    cl.p999, failed));
+    json ratios = json::object();
+    for (const auto& [name, fa, fb] : {std::tuple{"p50", a.latency.p50, b.latency.p50},
+                                       std::tuple{"p99", a.latency.p99, b.latency.p99},
+                                       std::tuple{"p999", a.latency.p999, b.latency.p999}}) {
+      const double cv = std::string(name) == "p50" ? cl.p50 : std::string(name) == "p99" ? cl.p99 : cl.p999;
+      ratios[std::string("c_over_b_") + name] = ratio(cv, fb);
+      ratios[std::string("c_over_a_") + name] = ratio(cv, fa);
+    }
+    lat["ratios"] = ratios;
+    say(fmt::format("  c/b: p50 {:.2f} p99 {:.2f} p999 {:.2f}   c/a: p50 {:.2f} p99 {:.2f} p999 {:.2f}",
+                    ratios["c_over_b_p50"].get<double>(), ratios["c_over_b_p99"].get<double>(),
+                    ratios["c_over_b_p999"].get<double>(), ratios["c_over_a_p50"].get<double>(),
+                    ratios["c_over_a_p99"].get<double>(), ratios["c_over_a_p999"].get<double>()));
+    results["latency"] = lat;
+  }
+
+  if (selected(c, "rate")) {
+    say(fmt::format("== max sustained open-loop rate through rr-gateway (p99 < {} ms, steps of {} s)", c.p99_limit_ms,
+                    c.step_seconds));
+    results["max_rate"] = rate_sweep(c, gw.port, watched(), "rr-gateway");
+    proc::wait_until([&] { return scrape(gw.port, "rr_gateway_pending").value_or(1) == 0; }, 30s, 200ms);
+  }
+
+  if (selected(c, "timeout")) {
+    say(fmt::format("== timeout precision: {} req/s all timing out after {} ms (simulator drops every request)",
+                    c.timeout_rate, c.timeout_ms));
+    if (!topo.set_profile(kDropAll, error)) {
+      say("  failed: " + error);
+      status = 2;
+    } else {
+      auto plan = base_plan(gw.port);
+      plan.mode = TrafficPlan::Mode::open;
+      plan.rate = c.timeout_rate;
+      plan.requests = 0;
+      plan.duration = std::chrono::microseconds(static_cast<std::int64_t>(c.timeout_seconds * 1e6));
+      plan.request_timeout_ms = c.timeout_ms;
+      plan.client_timeout = 30s;
+      TrafficProgress progress;
+      const auto records = harness::run_traffic(plan, progress);
+      std::vector<double> late_ms;
+      std::uint64_t others = 0;
+      std::int64_t first = 0, last = 0;
+      for (const auto& r : records) {
+        if (r.http_status != 504) {
+          ++others;
+          continue;
+        }
+        // The deadline starts when the gateway reads the request; the client's send time is the
+        // closest the client can see (it is at most a loopback write earlier).
+        late_ms.push_back(static_cast<double>(r.done_us - r.sent_us) / 1000.0 - c.timeout_ms);
+        if (first == 0 || r.sent_us < first) first = r.sent_us;
+        last = std::max(last, r.sent_us);
+      }
+      const auto p = percentiles(late_ms);
+      const double rate = last > first ? static_cast<double>(late_ms.size()) * 1e6 / static_cast<double>(last - first) : 0;
+      results["timeout_precision"] = {{"rate_requested", c.timeout_rate}, {"rate_504_per_s", rate},
+                                      {"timeout_ms", c.timeout_ms},        {"timeouts", late_ms.size()},
+                                      {"other_answers", others},           {"lateness", p.to_json()},
+                                      {"how", "504 arrival (client) minus client send time minus timeout"}};
+      say(fmt::format("  {} x 504 at {:.0f}/s ({} other answers): 504 - deadline p50 {:.2f} ms p90 {:.2f} ms p99 "
+                      "{:.2f} ms p999 {:.2f} ms min {:.2f} max {:.2f}",
+                      late_ms.size(), rate, others, p.p50, p.p90, p.p99, p.p999, p.min, p.max));
+      proc::wait_until([&] { return scrape(gw.port, "rr_gateway_pending").value_or(1) == 0; }, 30s, 200ms);
+    }
+  }
+
+  if (selected(c, "memory")) {
+    say("== memory: rr-gateway RSS with requests waiting (simulator drops every request)");
+    // A fresh gateway, so that earlier sections' allocations do not count as the idle figure.
+    if (!topo.set_profile(kDropAll, error) || !topo.restart_gateway(0, error)) {
+      say("  failed: " + error);
+      status = 2;
+    } else {
+      topo.set_profile(kNoFaults, error);
+      warm_up(gw.port, 50, 60s);
+      topo.set_profile(kDropAll, error);
+      std::vector<std::thread> clients;
+      std::vector<std::unique_ptr<TrafficProgress>> progress;
+      const auto points = memory_figures(
+          c, gw.port, gw.process.pid(), [&] { return scrape(gw.port, "rr_gateway_pending").value_or(0); }, clients,
+          progress, "rr-gateway");
+      results["memory"] = {{"gateway", points},
+                           {"limit", "RLIMIT_NOFILE is 20000 (hard) for every process here, so one gateway cannot "
+                                     "hold more than ~19.9k client connections; 100k waiting is out of reach with "
+                                     "HTTP/1.1 (one request in flight per connection)"}};
+      // Releasing the clients: SIGTERM answers every waiting request (503 shutdown).
+      topo.restart_gateway(0, error);
+      for (auto& t : clients) t.join();
+    }
+    topo.set_profile(kNoFaults, error);
+  }
+
+  if (selected(c, "peer")) {
+    say("== the Node.js peer (@dapr/dapr + Express) on path (c), same Kafka, its own daprd");
+    // rr-gateway and its daprd stop, so that the peer has the machine (and the reply topic) to itself.
+    gw.process.stop(10s);
+    gw.daprd->stop();
+    topo.mark_expected_down(gw.process.name(), true);
+    Peer peer(c, paths, brokers);
+    if (!peer.start(5000, error)) {
+      say("  failed: " + error);
+      status = 2;
+    } else {
+      json pj = json::object();
+      std::uint64_t failed = 0;
+      const auto pl = sequential_latency(peer.port(), c.latency_requests, failed);
+      pj["latency"] = pl.to_json();
+      pj["latency"]["failed"] = failed;
+      say(fmt::format("  peer latency: p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms ({} failed)", pl.p50, pl.p99,
+                      pl.p999, failed));
+      pj["max_rate"] = rate_sweep(c, peer.port(),
+                                  {{"peer", peer.node().pid()},
+                                   {"daprd", peer.daprd().process().pid()},
+                                   {"kafka", topo.kafka().process().pid()},
+                                   {"simulator", topo.simulator().pid()}},
+                                  "peer");
+      proc::wait_until([&] { return peer.pending() == 0; }, 30s, 200ms);
+      // Memory: the peer's 5 s timeout would expire requests while the others connect, so this
+      // measurement runs with PEER_TIMEOUT_MS=280000 (a restart of the node process).
+      topo.set_profile(kDropAll, error);
+      peer.restart_node(280000, error);
+      std::vector<std::thread> clients;
+      std::vector<std::unique_ptr<TrafficProgress>> progress;
+      Config pc = c;
+      pc.waiting = {c.waiting.front()};
+      pj["memory"] = memory_figures(pc, peer.port(), peer.node().pid(), [&] { return peer.pending(); }, clients,
+                                    progress, "peer");
+      peer.stop();  // the waiting clients get a connection reset
+      for (auto& t : clients) t.join();
+      topo.set_profile(kNoFaults, error);
+      results["peer"] = pj;
+
+      // rr-gateway ÷ peer
+      json vs = json::object();
+      if (results.contains("latency")) {
+        const auto& g = results["latency"]["c_rr_gateway"];
+        vs["p50"] = ratio(g["p50_ms"].get<double>(), pl.p50);
+        vs["p99"] = ratio(g["p99_ms"].get<double>(), pl.p99);
+      }
+      if (results.contains("max_rate")) {
+        vs["max_rate"] = ratio(results["max_rate"]["max_sustained_rps"].get<double>(),
+                               pj["max_rate"]["max_sustained_rps"].get<double>());
+      }
+      if (results.contains("memory")) {
+        // Compare at the same waiting count (the first one).
+        const auto& gm = results["memory"]["gateway"];
+        const auto& pm = pj["memory"];
+        if (gm.size() > 1 && pm.size() > 1) {
+          vs["bytes_per_pending"] =
+              ratio(gm[1]["bytes_per_pending"].get<double>(), pm[1]["bytes_per_pending"].get<double>());
+        }
+      }
+      results["gateway_over_peer"] = vs;
+      std::string text;
+      for (const auto& [k, v] : vs.items()) text += fmt::format(" {} {:.2f}", k, v.get<double>());
+      say("  rr-gateway ÷ peer:" + text);
+    }
+  }
+
+  topo.down();
+  results["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  write_file(c.json_out, results.dump(2) + "\n");
+  write_file(c.markdown_out, markdown(results));
+  say(fmt::format("rr-bench: done in {:.0f} s{}{}", results["duration_s"].get<double>(),
+                  c.json_out.empty() ? "" : ", JSON " + c.json_out,
+                  c.markdown_out.empty() ? "" : ", markdown " + c.markdown_out));
+  return status;
+}
+
+}  // namespace rrkit::bench

@@ -1,0 +1,44 @@
+#pragma once
+// rr-bench: every figure of the benchmark in one run on the real stack (Kafka 4.3.1, daprd 1.18.3):
+// latency floors and rr-gateway (paths a, b, c), maximum sustained open-loop rate with CPU per
+// request, memory per waiting request, timeout precision, harness capacity, and the Node.js peer.
+// Figures only: nothing here passes or fails. Driven from main() on one thread.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rrkit::bench {
+
+struct Config {
+  std::string sections = "all";  // comma list: capacity,latency,rate,timeout,memory,peer (or all)
+  int latency_requests = 1000;   // sequential requests per path for section 1
+  std::vector<double> rates = {250, 500, 1000, 1500, 2000, 3000, 4000, 6000};  // open-loop steps (req/s)
+  double step_seconds = 4;       // length of each rate step
+  double p99_limit_ms = 100;     // a step is sustained when p99 is under this and every request got 200
+  std::vector<int> waiting = {10000, 19000};  // waiting requests for the memory figures
+  double timeout_rate = 5000;    // req/s that time out, section 4
+  double timeout_seconds = 4;
+  int timeout_ms = 200;          // X-Request-Timeout-Ms for section 4
+  double capacity_seconds = 3;   // section 5
+  int capacity_concurrency = 64;
+  std::string peer_dir;          // bench/peer (server.js + node_modules)
+  std::string node = "node";
+  std::filesystem::path run_dir;  // logs of every component; default /tmp/rr-bench-<stamp>
+  std::string json_out;          // results JSON
+  std::string markdown_out;      // RESULTS.md
+  std::string log_level = "warn";  // of rr-gateway, rr-simulator, daprd
+};
+
+void add_options(CLI::App& app, Config& config);
+
+// Runs the selected sections; returns the results document (also written to the configured files).
+// Exit code: 0 when every selected section produced its figures, 2 on an infrastructure failure.
+int run(const Config& config);
+
+// RESULTS.md from the results document.
+std::string markdown(const nlohmann::json& results);
+
+}  // namespace rrkit::bench

@@ -1,0 +1,29 @@
+#pragma once
+// The two floors rr-gateway is compared with, over the same Kafka broker:
+//   (a) raw librdkafka ping-pong: produce a request, a replier thread answers, consume the reply;
+//   (b) the Dapr floor: publish through daprd's HTTP API, rr-simulator answers, daprd delivers the
+//       reply to a subscription on this process's own HTTP endpoint. No rr-gateway involved.
+// Both send one request at a time and time it from just before the send to the reply's arrival.
+#include <filesystem>
+#include <string>
+
+#include "bench/measure.h"
+#include "harness/stack.h"
+
+namespace rrkit::bench {
+
+struct FloorResult {
+  Percentiles latency;
+  std::uint64_t lost = 0;  // requests whose reply did not come within 5 s
+  std::string notes;       // how it was measured, for the results file
+};
+
+// Path (a). Uses topics bench.a.requests / bench.a.replies (1 partition each), linger.ms=0 both ways.
+bool kafka_pingpong(const std::string& brokers, int requests, FloorResult& out, std::string& error);
+
+// Path (b). Starts its own daprd (app id bench-dapr-floor) and rr-simulator on topics
+// bench.b.requests / bench.b.replies, both stopped before returning. Logs go to run_dir.
+bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_dir, const std::string& brokers,
+                   int requests, FloorResult& out, std::string& error);
+
+}  // namespace rrkit::bench

@@ -1,0 +1,134 @@
+// RESULTS.md from the results document: one table per section, every figure quoted.
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "bench/bench.h"
+
+namespace rrkit::bench {
+
+namespace {
+
+using json = nlohmann::json;
+
+double num(const json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0; }
+
+std::string ms(const json& j, const char* key) { return fmt::format("{:.2f}", num(j, key)); }
+
+}  // namespace
+
+std::string markdown(const json& r) {
+  std::ostringstream o;
+  o << "# rrkit benchmark results\n\n"
+    << "Produced by `bench/run.sh` (rr-bench). Figures, not thresholds. The machine is shared (2 cores; another "
+       "engineer's end-to-end runs were using the CPU at the same time), so every figure is noisy: compare "
+       "ratios within one run rather than absolute numbers across runs.\n\n"
+    << "| | |\n|---|---|\n"
+    << "| date | " << r.value("date", "") << " |\n"
+    << "| machine | " << r.value("machine", "") << " |\n";
+  if (r.contains("versions")) {
+    for (const auto& [k, v] : r["versions"].items()) o << "| " << k << " | " << v.get<std::string>() << " |\n";
+  }
+  o << "| run time | " << fmt::format("{:.0f} s", num(r, "duration_s")) << " |\n\n";
+
+  if (r.contains("latency")) {
+    const auto& l = r["latency"];
+    o << "## 1. Round-trip latency at low load (sequential requests)\n\n"
+      << "| path | n | p50 ms | p99 ms | p99.9 ms | max ms | how |\n|---|---|---|---|---|---|---|\n";
+    for (const auto& [key, label] : {std::pair{"a_raw_kafka", "(a) raw librdkafka ping-pong (floor)"},
+                                     std::pair{"b_dapr_floor", "(b) through daprd, no gateway (Dapr floor)"},
+                                     std::pair{"c_rr_gateway", "(c) rr-gateway + rr-simulator, zero delay"}}) {
+      if (!l.contains(key)) continue;
+      const auto& p = l[key];
+      o << "| " << label << " | " << p.value("count", 0) << " | " << ms(p, "p50_ms") << " | " << ms(p, "p99_ms")
+        << " | " << ms(p, "p999_ms") << " | " << ms(p, "max_ms") << " | " << p.value("how", "") << " |\n";
+    }
+    if (l.contains("ratios")) {
+      const auto& q = l["ratios"];
+      o << "\n| ratio | p50 | p99 | p99.9 |\n|---|---|---|---|\n"
+        << fmt::format("| c/b | {:.2f} | {:.2f} | {:.2f} |\n", num(q, "c_over_b_p50"), num(q, "c_over_b_p99"),
+                       num(q, "c_over_b_p999"))
+        << fmt::format("| c/a | {:.2f} | {:.2f} | {:.2f} |\n", num(q, "c_over_a_p50"), num(q, "c_over_a_p99"),
+                       num(q, "c_over_a_p999"));
+    }
+    o << "\n";
+  }
+
+  auto sweep = [&](const json& s, const std::string& title) {
+    o << "## " << title << "\n\n"
+      << fmt::format("Open loop, {:.0f} s per step, latency from the intended send time; sustained = every request "
+                     "200 and p99 < {:.0f} ms. **Max sustained: {:.0f} req/s.**\n\n",
+                     num(s, "step_seconds"), num(s, "p99_limit_ms"), num(s, "max_sustained_rps"))
+      << "| rate req/s | ok | failed | achieved req/s | p50 ms | p99 ms | sustained | CPU µs per request |\n"
+      << "|---|---|---|---|---|---|---|---|\n";
+    for (const auto& st : s["steps"]) {
+      std::string cpu;
+      for (const auto& [k, v] : st["cpu_us_per_request"].items()) {
+        cpu += fmt::format("{}{} {:.0f}", cpu.empty() ? "" : ", ", k, v.get<double>());
+      }
+      o << fmt::format("| {:.0f} | {} | {} | {:.0f} | {} | {} | {} | {} |\n", num(st, "rate"), st.value("ok", 0),
+                       st.value("failed", 0), num(st, "achieved_rps"), ms(st["latency"], "p50_ms"),
+                       ms(st["latency"], "p99_ms"), st.value("sustained", false) ? "yes" : "no", cpu);
+    }
+    o << "\n";
+  };
+  if (r.contains("max_rate")) sweep(r["max_rate"], "2. Maximum sustained rate through rr-gateway");
+
+  auto memory = [&](const json& points) {
+    o << "| waiting requests | RSS kB | bytes per pending request |\n|---|---|---|\n";
+    for (const auto& p : points) {
+      o << fmt::format("| {:.0f}{} | {} | {} |\n", num(p, "waiting"),
+                       p.contains("target") ? fmt::format(" (target {})", p.value("target", 0)) : "",
+                       p.value("rss_kb", 0L),
+                       p.contains("bytes_per_pending") ? fmt::format("{:.0f}", num(p, "bytes_per_pending")) : "-");
+    }
+    o << "\n";
+  };
+  if (r.contains("memory")) {
+    o << "## 3. Memory: rr-gateway RSS with requests waiting\n\n"
+      << "The simulator drops every request, clients wait (timeout 280 s). Bytes per pending = (RSS − idle RSS) / "
+         "waiting.\n\n";
+    memory(r["memory"]["gateway"]);
+    o << "Limit: " << r["memory"].value("limit", "") << ".\n\n";
+  }
+  if (r.contains("timeout_precision")) {
+    const auto& t = r["timeout_precision"];
+    const auto& p = t["lateness"];
+    o << "## 4. Timeout precision\n\n"
+      << fmt::format("{} requests answered 504 at {:.0f}/s (requested {:.0f}/s; {} other answers), timeout {} ms. "
+                     "Distribution of (504 arrival − deadline), deadline = client send time + timeout:\n\n",
+                     t.value("timeouts", 0), num(t, "rate_504_per_s"), num(t, "rate_requested"),
+                     t.value("other_answers", 0), t.value("timeout_ms", 0))
+      << "| min ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|---|\n"
+      << fmt::format("| {} | {} | {} | {} | {} | {} |\n\n", ms(p, "min_ms"), ms(p, "p50_ms"), ms(p, "p90_ms"),
+                     ms(p, "p99_ms"), ms(p, "p999_ms"), ms(p, "max_ms"));
+  }
+  if (r.contains("harness_capacity")) {
+    const auto& h = r["harness_capacity"];
+    o << "## 5. Harness capacity\n\n"
+      << fmt::format("**{:.0f} requests/s** ({} workers, closed loop); client thread busy {:.0f}% of its core. {}.\n\n",
+                     num(h, "requests_per_second"), h.value("concurrency", 0), 100 * num(h, "client_core_busy"),
+                     h.value("how", ""));
+  }
+  if (r.contains("peer")) {
+    const auto& p = r["peer"];
+    o << "## 6. The peer: seed design with @dapr/dapr + Express (Node.js), path (c)\n\n"
+      << "Latency (sequential, same client as (c)):\n\n"
+      << "| n | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|\n"
+      << fmt::format("| {} | {} | {} | {} | {} |\n\n", p["latency"].value("count", 0), ms(p["latency"], "p50_ms"),
+                     ms(p["latency"], "p99_ms"), ms(p["latency"], "p999_ms"), ms(p["latency"], "max_ms"));
+    sweep(p["max_rate"], "6b. Maximum sustained rate through the peer");
+    o << "Peer memory (node RSS; PEER_TIMEOUT_MS=280000 for this measurement only):\n\n";
+    memory(p["memory"]);
+  }
+  if (r.contains("gateway_over_peer")) {
+    const auto& v = r["gateway_over_peer"];
+    o << "### rr-gateway ÷ peer\n\n| p50 | p99 | max rate | RSS per pending |\n|---|---|---|---|\n"
+      << fmt::format("| {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n\n", num(v, "p50"), num(v, "p99"), num(v, "max_rate"),
+                     num(v, "bytes_per_pending"))
+      << "Below 1 is better for rr-gateway on p50, p99 and RSS; above 1 is better on max rate.\n\n";
+  }
+  return o.str();
+}
+
+}  // namespace rrkit::bench

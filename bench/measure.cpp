@@ -1,0 +1,142 @@
+#include "bench/measure.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <thread>
+
+namespace rrkit::bench {
+
+namespace fs = std::filesystem;
+
+nlohmann::json Percentiles::to_json() const {
+  return {{"count", count}, {"p50_ms", p50}, {"p90_ms", p90}, {"p99_ms", p99}, {"p999_ms", p999},
+          {"min_ms", min},   {"max_ms", max}, {"mean_ms", mean}};
+}
+
+Percentiles percentiles(std::vector<double> v) {
+  Percentiles p;
+  if (v.empty()) return p;
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) {
+    // Nearest rank: the smallest value with at least q of the sample at or below it.
+    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+    return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+  };
+  p.count = v.size();
+  p.p50 = at(0.5);
+  p.p90 = at(0.9);
+  p.p99 = at(0.99);
+  p.p999 = at(0.999);
+  p.min = v.front();
+  p.max = v.back();
+  p.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  return p;
+}
+
+Percentiles ok_latency(const std::vector<harness::RequestRecord>& records) {
+  std::vector<double> ms;
+  ms.reserve(records.size());
+  for (const auto& r : records) {
+    if (r.http_status == 200) ms.push_back(r.latency_ms());
+  }
+  return percentiles(std::move(ms));
+}
+
+namespace {
+
+// Fields of /proc/<pid>/stat after the command name (which may contain spaces and parentheses).
+std::vector<std::string> stat_fields(const fs::path& stat_file) {
+  std::ifstream in(stat_file);
+  std::string line;
+  std::getline(in, line);
+  const auto close = line.rfind(')');
+  std::vector<std::string> out;
+  if (close == std::string::npos) return out;
+  std::istringstream rest(line.substr(close + 2));
+  for (std::string f; rest >> f;) out.push_back(f);
+  return out;  // out[0] = state (field 3), out[2] = pgrp (field 5), out[11] = utime (14), out[12] = stime (15)
+}
+
+template <typename F>
+void for_each_in_group(pid_t pgid, F&& f) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    const auto fields = stat_fields(entry.path() / "stat");
+    if (fields.size() < 13) continue;
+    if (std::stol(fields[2]) != pgid) continue;
+    f(static_cast<pid_t>(std::stol(name)), fields);
+  }
+}
+
+}  // namespace
+
+double group_cpu_seconds(pid_t pgid) {
+  if (pgid <= 0) return 0;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for_each_in_group(pgid, [&](pid_t, const std::vector<std::string>& f) {
+    total += static_cast<double>(std::stoull(f[11]) + std::stoull(f[12])) / tick;
+  });
+  return total;
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+long group_rss_kb(pid_t pgid) {
+  long total = 0;
+  for_each_in_group(pgid, [&](pid_t pid, const std::vector<std::string>&) {
+    const long r = rss_kb(pid);
+    if (r > 0) total += r;
+  });
+  return total;
+}
+
+std::string machine_description() {
+  std::string cpu = "unknown CPU";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  long mem_kb = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string line; std::getline(meminfo, line);) {
+    if (line.rfind("MemTotal:", 0) == 0) mem_kb = std::stol(line.substr(9));
+  }
+  utsname u{};
+  ::uname(&u);
+  std::ostringstream out;
+  out << std::thread::hardware_concurrency() << " cores (" << cpu << "), " << (mem_kb + 512 * 1024) / (1024 * 1024)
+      << " GiB, " << u.sysname << " " << u.release;
+  return out.str();
+}
+
+std::string utc_now_iso() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace rrkit::bench
