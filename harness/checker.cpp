@@ -145,6 +145,14 @@ double metric_value(const std::string& text, const std::string& name, const std:
   return sum;
 }
 
+double gateway_counter(const CheckInput& in, const std::string& name, const std::string& label,
+                       const std::string& value) {
+  double total = 0;
+  for (const auto& text : in.gateway_metrics) total += metric_value(text, name, label, value);
+  for (const auto& text : in.gateway_baseline) total -= metric_value(text, name, label, value);
+  return total;
+}
+
 ExpectedReplies expected_replies(const CheckInput& in) {
   ExpectedReplies e;
   std::unordered_map<std::string, const RequestRecord*> by_id;
@@ -326,14 +334,11 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   const ExpectedReplies want = expected_replies(in);
   out.gateway_counters.clear();
   for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed", "forged", "probe"}) {
-    double total = 0;
-    for (const auto& text : in.gateway_metrics) total += metric_value(text, kGatewayReplies, "class", cls);
-    out.gateway_counters[std::string("replies_") + cls] = total;
+    out.gateway_counters[std::string("replies_") + cls] = gateway_counter(in, kGatewayReplies, "class", cls);
   }
   for (const char* outcome : {"ok", "timeout", "overloaded", "publish_failed", "client_gone", "bad_request"}) {
-    double total = 0;
-    for (const auto& text : in.gateway_metrics) total += metric_value(text, "rr_gateway_requests_total", "outcome", outcome);
-    out.gateway_counters[std::string("requests_") + outcome] = total;
+    out.gateway_counters[std::string("requests_") + outcome] =
+        gateway_counter(in, "rr_gateway_requests_total", "outcome", outcome);
   }
   out.simulator_counters = sim;
 

@@ -19,6 +19,7 @@ struct CheckInput {
   std::vector<RequestRecord> requests;
   std::vector<nlohmann::json> decisions;           // decision-log lines (all types)
   std::vector<std::string> gateway_metrics;        // final /metrics text per gateway instance
+  std::vector<std::string> gateway_baseline;       // /metrics text after the warm-up (subtracted; may be empty)
   std::vector<std::string> unexpected_deaths;      // components that died unscripted
   int gateways = 1;
   bool shared_consumer_group = false;
@@ -42,6 +43,9 @@ void join_ids_by_nonce(CheckInput& in);
 
 // Fills requests' classification, counts, latency, checks and status of `out`.
 void run_checks(const CheckInput& in, ScenarioResult& out);
+
+// A gateway counter summed over instances, less its value at the baseline (after the warm-up).
+double gateway_counter(const CheckInput& in, const std::string& name, const std::string& label, const std::string& value);
 
 // Sum of a Prometheus sample over instances: name{label="value"} (label empty: unlabelled sample).
 double metric_value(const std::string& text, const std::string& name, const std::string& label = "",

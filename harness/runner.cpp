@@ -170,7 +170,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     to.partitions = sc.partitions;
     to.gateway_timeout = fmt::format("{}ms", sc.gateway_timeout.count() / 1000);
     to.gateway_args = sc.gateway_args;
-    to.simulator_profile_yaml = sc.profile_yaml;
+    to.simulator_profile_yaml = sc.warmup > 0 ? std::string() : sc.profile_yaml;
     to.seed = sc.seed;
     to.simulator_args = sc.simulator_args;
     std::string error;
@@ -197,6 +197,47 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       plan.gateway_ports.push_back(e.port);
     }
     plan.id_pointer = options.attach_id_pointer;
+  }
+
+  // Warm-up: a few requests through every gateway with the fault-free profile, so that the first
+  // requests of the scenario do not pay for connection set-up, producer ids and consumer fetch start
+  // (measured: the very first reply can take a second on a fresh broker). Then the scenario's profile
+  // is applied and the counters and the decision log are baselined.
+  std::vector<std::string> baseline;
+  std::size_t decisions_offset = 0;
+  std::vector<std::string> warmup_events;
+  if (!attach && sc.warmup > 0) {
+    TrafficPlan w;
+    w.mode = TrafficPlan::Mode::closed;
+    w.concurrency = 1;
+    w.requests = static_cast<std::uint64_t>(sc.warmup) * plan.gateway_ports.size();
+    w.body_template = {{"warmup", true}};
+    w.gateway_ports = plan.gateway_ports;
+    w.seed = sc.seed;
+    TrafficProgress wp;
+    const auto warm = run_traffic(w, wp);
+    double first_ms = warm.empty() ? 0 : warm.front().latency_ms(), worst = 0;
+    std::size_t ok = 0;
+    for (const auto& r : warm) {
+      ok += r.outcome == "ok";
+      worst = std::max(worst, r.latency_ms());
+    }
+    warmup_events.push_back(fmt::format("warm-up: {}/{} requests answered 200, first {:.0f} ms, slowest {:.0f} ms", ok,
+                                        warm.size(), first_ms, worst));
+    std::string error;
+    if (ok != warm.size()) {
+      error = warmup_events.back() + " (the stack does not answer; see the logs in " + run_dir.string() + ")";
+    } else if (!sc.profile_yaml.empty() && !topo->set_profile(sc.profile_yaml, error)) {
+      error = "applying the scenario's profile: " + error;
+    }
+    if (!error.empty()) {
+      result.status = "error";
+      result.error = error;
+      topo->down();
+      return finish(result);
+    }
+    for (auto port : plan.gateway_ports) baseline.push_back(fetch_metrics(port));
+    decisions_offset = read_jsonl(run_dir / "decisions.jsonl").size();
   }
 
   // Traffic on its own thread; the timeline and the progress display on this one.
@@ -237,13 +278,20 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   in.gateways = static_cast<int>(plan.gateway_ports.size());
   in.shared_consumer_group = sc.shared_consumer_group;
   in.reply_mode = sc.reply_mode;
-  in.events = events;
+  in.events = warmup_events;
+  in.events.insert(in.events.end(), events.begin(), events.end());
   in.infra_errors = failures;
+  in.gateway_baseline = baseline;
   const fs::path decisions_file = attach ? fs::path(options.attach_decisions) : run_dir / "decisions.jsonl";
   auto snapshot = [&] {
     in.gateway_metrics.clear();
     for (auto port : plan.gateway_ports) in.gateway_metrics.push_back(fetch_metrics(port));
     in.decisions = decisions_file.empty() ? std::vector<Json>{} : read_jsonl(decisions_file);
+    // Lines of the warm-up are not part of the scenario.
+    if (decisions_offset > 0) {
+      in.decisions.erase(in.decisions.begin(),
+                         in.decisions.begin() + static_cast<std::ptrdiff_t>(std::min(decisions_offset, in.decisions.size())));
+    }
   };
   bool settled = false;
   proc::wait_until(
@@ -253,17 +301,20 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         double pending = 0;
         for (const auto& m : in.gateway_metrics) pending += metric_value(m, "rr_gateway_pending");
         const auto want = expected_replies(in);
-        double late = 0, dup = 0, unknown = 0, malformed = 0, matched = 0;
-        for (const auto& m : in.gateway_metrics) {
-          matched += metric_value(m, "rr_gateway_replies_total", "class", "matched");
-          late += metric_value(m, "rr_gateway_replies_total", "class", "late");
-          dup += metric_value(m, "rr_gateway_replies_total", "class", "duplicate");
-          unknown += metric_value(m, "rr_gateway_replies_total", "class", "unknown");
-          malformed += metric_value(m, "rr_gateway_replies_total", "class", "malformed");
+        auto replies = [&](const char* cls) { return gateway_counter(in, "rr_gateway_replies_total", "class", cls); };
+        const double matched = replies("matched"), late = replies("late"), dup = replies("duplicate"),
+                     unknown = replies("unknown"), malformed = replies("malformed");
+        // The simulator must have nothing left to send (replies waiting on a delay, a reorder window or a
+        // worker), or counters could match now and move again a moment later.
+        bool simulator_idle = true;
+        if (topo && topo->simulator().alive()) {
+          const auto st = http::get(topo->simulator_control_port(), "/stats", 1s);
+          const auto j = Json::parse(st.ok() ? st.body : std::string("null"), nullptr, false);
+          simulator_idle = j.is_object() && j.value("in_flight", 0) == 0 && j.value("queued", 0) == 0;
         }
         in.pending_drained = pending == 0;
         in.pending_detail = fmt::format("{} request(s) still pending after the settle time", pending);
-        settled = pending == 0 && matched == want.matched && late == want.late && dup == want.duplicate &&
+        settled = simulator_idle && pending == 0 && matched == want.matched && late == want.late && dup == want.duplicate &&
                   unknown == want.unknown && malformed == want.malformed;
         return settled;
       },
@@ -271,6 +322,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   if (topo) in.unexpected_deaths = topo->unexpected_deaths();
   for (std::size_t i = 0; i < in.gateway_metrics.size(); ++i) {
     std::ofstream(run_dir / fmt::format("metrics-gw-{}.txt", i + 1)) << in.gateway_metrics[i];
+    if (i < baseline.size()) std::ofstream(run_dir / fmt::format("metrics-gw-{}.baseline.txt", i + 1)) << baseline[i];
   }
   if (topo) {
     const auto stats = http::get(topo->simulator_control_port(), "/stats", 2s);
@@ -288,6 +340,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
                  {"events", in.events},
                  {"infra_errors", in.infra_errors},
                  {"decisions", decisions_file.string()},
+                 {"decisions_offset", decisions_offset},
                  {"seed", sc.seed},
                  {"started_us", result.started_us}};
     std::ofstream(run_dir / "run.json") << meta.dump(2) << "\n";
@@ -318,12 +371,20 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   const fs::path decisions = fs::exists(run_dir / "decisions.jsonl") ? run_dir / "decisions.jsonl"
                                                                       : fs::path(meta.value("decisions", std::string()));
   if (!decisions.empty()) in.decisions = read_jsonl(decisions);
+  const auto offset = std::min<std::size_t>(meta.value("decisions_offset", std::size_t{0}), in.decisions.size());
+  in.decisions.erase(in.decisions.begin(), in.decisions.begin() + static_cast<std::ptrdiff_t>(offset));
   in.gateways = meta.value("gateways", 1);
   for (int i = 0; i < in.gateways; ++i) {
     std::ifstream m(run_dir / fmt::format("metrics-gw-{}.txt", i + 1));
     std::stringstream ss;
     ss << m.rdbuf();
     in.gateway_metrics.push_back(ss.str());
+    std::ifstream b(run_dir / fmt::format("metrics-gw-{}.baseline.txt", i + 1));
+    if (b) {
+      std::stringstream bs;
+      bs << b.rdbuf();
+      in.gateway_baseline.push_back(bs.str());
+    }
   }
   in.shared_consumer_group = meta.value("shared_consumer_group", false);
   in.reply_mode = meta.value("reply_mode", std::string("broadcast"));

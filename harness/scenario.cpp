@@ -175,12 +175,13 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
   s.name = path.stem().string();
   const bool ok = [&] {
     if (!L.only_keys(root, "", {"name", "description", "tags", "seed", "stack", "simulator", "traffic", "timeline",
-                                "settle", "expect"})) {
+                                "settle", "warmup", "expect"})) {
       return false;
     }
     if (!L.scalar(root, "name", "name", s.name) || !L.scalar(root, "description", "description", s.description) ||
         !L.strings(root, "tags", "tags", s.tags) || !L.scalar(root, "seed", "seed", s.seed) ||
-        !L.duration(root, "settle", "settle", s.settle)) {
+        !L.duration(root, "settle", "settle", s.settle) || !L.scalar(root, "warmup", "warmup", s.warmup) ||
+        !L.positive(root, "warmup", "warmup", s.warmup, 0, 1000)) {
       return false;
     }
     if (const auto st = root["stack"]) {

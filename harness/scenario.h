@@ -49,6 +49,7 @@ struct Scenario {
   TrafficPlan traffic;
   std::vector<TimelineAction> timeline;
   std::chrono::microseconds settle = std::chrono::seconds(5);
+  int warmup = 10;  // fault-free requests per gateway before the scenario starts (0: none)
 
   // Checks
   std::chrono::microseconds timeout_epsilon = std::chrono::milliseconds(150);

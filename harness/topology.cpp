@@ -73,6 +73,7 @@ std::vector<std::uint16_t> Topology::gateway_ports() const {
 bool Topology::start_simulator(std::string& error) {
   const fs::path profile = options_.run_dir / "profile.yaml";
   std::ofstream(profile) << (options_.simulator_profile_yaml.empty() ? "{}\n" : options_.simulator_profile_yaml);
+  // (With a warm-up the runner starts fault-free and applies the scenario's profile afterwards.)
   if (sim_control_port_ == 0) sim_control_port_ = net::free_port();
   std::vector<std::string> argv = {(paths_.bin_dir / "rr-simulator").string(),
                                    "--brokers", kafka_->brokers(),
@@ -210,6 +211,7 @@ bool Topology::set_profile(const std::string& yaml, std::string& error) {
   req.content_type = "application/yaml";
   req.timeout = 5s;
   const auto r = http::call(req);
+  if (r.ok()) options_.simulator_profile_yaml = yaml;  // a restarted simulator keeps the current profile
   if (!r.ok()) {
     error = "simulator rejected the profile: " + (r.ec ? r.ec.message() : std::to_string(r.status) + " " + r.body);
     return false;
