@@ -245,6 +245,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   std::vector<RequestRecord> records;
   std::atomic<bool> traffic_done{false};
   const std::int64_t start_us = now_us();
+  result.started_us = start_us;  // plots and timeline events count from the first request
   std::thread traffic([&] {
     records = run_traffic(plan, progress);
     traffic_done = true;
