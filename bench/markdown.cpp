@@ -23,6 +23,11 @@ std::string markdown(const json& r) {
     << "Produced by `bench/run.sh` (rr-bench). Figures, not thresholds. The machine is shared (2 cores; another "
        "engineer's end-to-end runs were using the CPU at the same time), so every figure is noisy: compare "
        "ratios within one run rather than absolute numbers across runs.\n\n"
+    << "How to run (from a clone, after `scripts/setup.sh` has provisioned Kafka and daprd): `bench/run.sh`. It "
+       "builds rrkit into build-bench/ with scripts/build.sh, runs `npm ci` in bench/peer, then `rr-bench`, which "
+       "starts the real stack itself and writes bench/results/latest.json and this file. Extra flags go to "
+       "rr-bench (`build-bench/bin/rr-bench --help`), e.g. `bench/run.sh --sections latency,rate`. Component logs "
+       "stay in /tmp/rr-bench-<time>/.\n\n"
     << "| | |\n|---|---|\n"
     << "| date | " << r.value("date", "") << " |\n"
     << "| machine | " << r.value("machine", "") << " |\n";
