@@ -14,6 +14,7 @@
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
+#include "harness/stack.h"
 #include "harness/stack_cli.h"
 #include "harness/traffic.h"
 #include "rrkit/versions.h"
@@ -32,14 +33,7 @@ std::string machine_description() {
                      u.release);
 }
 
-std::string iso_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_now() { return rrkit::stack::timestamp("%Y-%m-%dT%H:%M:%SZ"); }
 
 // Loads every scenario under paths; prints each problem; returns false if any is invalid.
 bool load_all(const std::vector<std::string>& paths, const std::vector<std::string>& tags,

@@ -129,12 +129,12 @@ bool wait_http_status(std::uint16_t port, const std::string& path, int status, s
   return ok && !owner_died;
 }
 
-std::string timestamp() {
+std::string timestamp(const char* format) {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
 

@@ -131,7 +131,7 @@ std::string kafka_component_yaml(const DaprdConfig& config, const std::string& k
 bool wait_http_status(std::uint16_t port, const std::string& path, int status, std::chrono::milliseconds timeout,
                       const Process* owner = nullptr);
 
-// Current time as a run-folder friendly stamp, e.g. 20261124-101500.
-std::string timestamp();
+// Current UTC time in a strftime format; the default is a run-folder friendly stamp, e.g. 20261124-101500.
+std::string timestamp(const char* format = "%Y%m%d-%H%M%S");
 
 }  // namespace rrkit::stack
