@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, and runs every ctest
-# (unit tests, then end-to-end tests on the real Kafka + daprd stack).
+# The test command: installs what is missing, builds, and runs every ctest (unit tests, then
+# end-to-end tests on the real Kafka + daprd stack). Then, when CI is set (or RRKIT_SANITIZE_TESTS=1),
+# builds the unit tests again with AddressSanitizer + UndefinedBehaviorSanitizer and runs them.
+# Extra arguments go to the first ctest run (e.g. -L unit, -R scenario).
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
 "$RRKIT_ROOT/scripts/build.sh"
 say "Running tests"
-cd "$RRKIT_BUILD"
-ctest --output-on-failure --timeout 900 "$@"
+(cd "$RRKIT_BUILD" && ctest --output-on-failure --timeout 900 "$@")
+
+if [ "${RRKIT_SANITIZE_TESTS:-${CI:+1}}" = 1 ]; then
+  asan="${RRKIT_BUILD}-asan"
+  say "Building the unit tests with ASan/UBSan in $asan"
+  t0=$SECONDS
+  cmake -S "$RRKIT_ROOT" -B "$asan" -G Ninja -DRRKIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --build "$asan" --target unit_tests -j "$(nproc)"
+  note "sanitizer build took $((SECONDS - t0)) s"
+  say "Running the unit tests under ASan/UBSan"
+  (cd "$asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure --timeout 300 -L unit)
+fi
