@@ -20,6 +20,7 @@ struct Config {
   double p99_limit_ms = 100;     // a step is sustained when p99 is under this and every request got 200
   std::vector<int> waiting = {10000, 19000};  // waiting requests for the memory figures
   double timeout_rate = 5000;    // req/s that time out, section 4
+  double timeout_rate_low = 1000;  // the same at a rate the stack sustains, to separate saturation from the timer
   double timeout_seconds = 4;
   int timeout_ms = 200;          // X-Request-Timeout-Ms for section 4
   double capacity_seconds = 3;   // section 5

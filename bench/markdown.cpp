@@ -28,6 +28,7 @@ std::string markdown(const json& r) {
        "starts the real stack itself and writes bench/results/latest.json and this file. Extra flags go to "
        "rr-bench (`build-bench/bin/rr-bench --help`), e.g. `bench/run.sh --sections latency,rate`. Component logs "
        "stay in /tmp/rr-bench-<time>/.\n\n"
+    << "Profiles of rr-gateway (heap per waiting request, CPU) and the fixes they suggest: bench/PROFILING.md.\n\n"
     << "| | |\n|---|---|\n"
     << "| date | " << r.value("date", "") << " |\n"
     << "| machine | " << r.value("machine", "") << " |\n";
@@ -97,16 +98,19 @@ std::string markdown(const json& r) {
     o << "Limit: " << r["memory"].value("limit", "") << ".\n\n";
   }
   if (r.contains("timeout_precision")) {
-    const auto& t = r["timeout_precision"];
-    const auto& p = t["lateness"];
     o << "## 4. Timeout precision\n\n"
-      << fmt::format("{} requests answered 504 at {:.0f}/s (requested {:.0f}/s; {} other answers), timeout {} ms. "
-                     "Distribution of (504 arrival − deadline), deadline = client send time + timeout:\n\n",
-                     t.value("timeouts", 0), num(t, "rate_504_per_s"), num(t, "rate_requested"),
-                     t.value("other_answers", 0), t.value("timeout_ms", 0))
-      << "| min ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|---|\n"
-      << fmt::format("| {} | {} | {} | {} | {} | {} |\n\n", ms(p, "min_ms"), ms(p, "p50_ms"), ms(p, "p90_ms"),
-                     ms(p, "p99_ms"), ms(p, "p999_ms"), ms(p, "max_ms"));
+      << "The simulator drops every request; deadline = client send time + timeout. Distribution of (504 arrival − "
+         "deadline):\n\n"
+      << "| rate requested | 504/s | 504s | other answers | timeout ms | min ms | p50 ms | p90 ms | p99 ms | p99.9 ms | "
+         "max ms |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& t : r["timeout_precision"]) {
+      const auto& p = t["lateness"];
+      o << fmt::format("| {:.0f} | {:.0f} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", num(t, "rate_requested"),
+                       num(t, "rate_504_per_s"), t.value("timeouts", 0), t.value("other_answers", 0),
+                       t.value("timeout_ms", 0), ms(p, "min_ms"), ms(p, "p50_ms"), ms(p, "p90_ms"), ms(p, "p99_ms"),
+                       ms(p, "p999_ms"), ms(p, "max_ms"));
+    }
+    o << "\n";
   }
   if (r.contains("harness_capacity")) {
     const auto& h = r["harness_capacity"];
