@@ -155,55 +155,55 @@ json rate_sweep(const Config& c, std::uint16_t port, const std::vector<Watched>&
   double max_rate = 0;
   json at_max;
   for (const double rate : c.rates) {
-   // The machine is shared: a step that fails is run once more before the sweep stops.
-   for (int attempt = 1; attempt <= 2; ++attempt) {
-    auto plan = base_plan(port);
-    plan.mode = TrafficPlan::Mode::open;
-    plan.rate = rate;
-    plan.requests = 0;
-    plan.duration = std::chrono::microseconds(static_cast<std::int64_t>(c.step_seconds * 1e6));
-    plan.client_timeout = 10s;
-    std::map<std::string, double> cpu0;
-    for (const auto& w : watched) cpu0[w.name] = group_cpu_seconds(w.pgid);
-    TrafficProgress progress;
-    const auto records = harness::run_traffic(plan, progress);
-    std::uint64_t ok = 0;
-    std::int64_t first = 0, last = 0;
-    for (const auto& r : records) {
-      if (r.http_status == 200) ++ok;
-      if (first == 0 || (r.intended_us > 0 && r.intended_us < first)) first = r.intended_us;
-      last = std::max(last, r.done_us);
+    // The machine is shared: a step that fails is run once more before the sweep stops.
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+      auto plan = base_plan(port);
+      plan.mode = TrafficPlan::Mode::open;
+      plan.rate = rate;
+      plan.requests = 0;
+      plan.duration = std::chrono::microseconds(static_cast<std::int64_t>(c.step_seconds * 1e6));
+      plan.client_timeout = 10s;
+      std::map<std::string, double> cpu0;
+      for (const auto& w : watched) cpu0[w.name] = group_cpu_seconds(w.pgid);
+      TrafficProgress progress;
+      const auto records = harness::run_traffic(plan, progress);
+      std::uint64_t ok = 0;
+      std::int64_t first = 0, last = 0;
+      for (const auto& r : records) {
+        if (r.http_status == 200) ++ok;
+        if (first == 0 || (r.intended_us > 0 && r.intended_us < first)) first = r.intended_us;
+        last = std::max(last, r.done_us);
+      }
+      const auto lat = ok_latency(records);
+      json cpu = json::object();
+      for (const auto& w : watched) {
+        const double used = group_cpu_seconds(w.pgid) - cpu0[w.name];
+        cpu[w.name] = ok > 0 ? used * 1e6 / static_cast<double>(ok) : 0.0;  // µs per request
+      }
+      const auto failed = records.size() - ok;
+      const bool sustained = failed == 0 && lat.p99 < c.p99_limit_ms;
+      const double achieved = last > first ? static_cast<double>(ok) * 1e6 / static_cast<double>(last - first) : 0;
+      json step = {{"rate", rate},          {"attempt", attempt},     {"sent", records.size()}, {"ok", ok},
+                   {"failed", failed},      {"achieved_rps", achieved}, {"latency", lat.to_json()},
+                   {"cpu_us_per_request", cpu}, {"sustained", sustained}};
+      std::string cpu_text;
+      for (const auto& [name, us] : cpu.items()) cpu_text += fmt::format(" {} {:.0f}", name, us.get<double>());
+      say(fmt::format("  {} {:>6.0f} req/s{}: ok {} failed {} p50 {:.2f} ms p99 {:.2f} ms {} | CPU µs/req:{}", who, rate,
+                      attempt > 1 ? " (again)" : "", ok, failed, lat.p50, lat.p99,
+                      sustained ? "sustained" : "NOT sustained", cpu_text));
+      steps.push_back(step);
+      // Let the previous step's tail drain so that steps do not overlap.
+      std::this_thread::sleep_for(attempt == 1 && !sustained ? 3s : 1s);
+      if (sustained) {
+        max_rate = rate;
+        at_max = step;
+        break;
+      }
+      if (attempt == 2) {
+        return {{"steps", steps}, {"max_sustained_rps", max_rate}, {"at_max", at_max},
+                {"p99_limit_ms", c.p99_limit_ms}, {"step_seconds", c.step_seconds}};
+      }
     }
-    const auto lat = ok_latency(records);
-    json cpu = json::object();
-    for (const auto& w : watched) {
-      const double used = group_cpu_seconds(w.pgid) - cpu0[w.name];
-      cpu[w.name] = ok > 0 ? used * 1e6 / static_cast<double>(ok) : 0.0;  // µs per request
-    }
-    const auto failed = records.size() - ok;
-    const bool sustained = failed == 0 && lat.p99 < c.p99_limit_ms;
-    const double achieved = last > first ? static_cast<double>(ok) * 1e6 / static_cast<double>(last - first) : 0;
-    json step = {{"rate", rate},          {"attempt", attempt},     {"sent", records.size()}, {"ok", ok},
-                 {"failed", failed},      {"achieved_rps", achieved}, {"latency", lat.to_json()},
-                 {"cpu_us_per_request", cpu}, {"sustained", sustained}};
-    std::string cpu_text;
-    for (const auto& [name, us] : cpu.items()) cpu_text += fmt::format(" {} {:.0f}", name, us.get<double>());
-    say(fmt::format("  {} {:>6.0f} req/s{}: ok {} failed {} p50 {:.2f} ms p99 {:.2f} ms {} | CPU µs/req:{}", who, rate,
-                    attempt > 1 ? " (again)" : "", ok, failed, lat.p50, lat.p99,
-                    sustained ? "sustained" : "NOT sustained", cpu_text));
-    steps.push_back(step);
-    // Let the previous step's tail drain so that steps do not overlap.
-    std::this_thread::sleep_for(attempt == 1 && !sustained ? 3s : 1s);
-    if (sustained) {
-      max_rate = rate;
-      at_max = step;
-      break;
-    }
-    if (attempt == 2) {
-      return {{"steps", steps}, {"max_sustained_rps", max_rate}, {"at_max", at_max},
-              {"p99_limit_ms", c.p99_limit_ms}, {"step_seconds", c.step_seconds}};
-    }
-   }
   }
   return {{"steps", steps}, {"max_sustained_rps", max_rate}, {"at_max", at_max},
           {"p99_limit_ms", c.p99_limit_ms}, {"step_seconds", c.step_seconds}};
@@ -312,6 +312,43 @@ class Peer {
   std::unique_ptr<stack::Daprd> daprd_;
 };
 
+// One harness-capacity measurement: run_traffic on this thread pinned to core 0, against a trivial
+// endpoint whose thread is pinned to core 1.
+json capacity_run(const Config& c) {
+  pin_current_thread(1);  // the endpoint's thread inherits core 1
+  test::TinyHttpServer trivial([](const test::TinyRequest&) { return test::TinyResponse{200, R"({"ok":true})"}; });
+  pin_current_thread(0);
+  auto plan = base_plan(trivial.port());
+  plan.mode = TrafficPlan::Mode::closed;
+  plan.concurrency = c.capacity_concurrency;
+  plan.requests = static_cast<std::uint64_t>(c.capacity_seconds * 60000);
+  plan.duration = std::chrono::microseconds(static_cast<std::int64_t>(c.capacity_seconds * 1e6));
+  TrafficProgress progress;
+  const double cpu0 = thread_cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto records = harness::run_traffic(plan, progress);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = thread_cpu_seconds() - cpu0;
+  unpin_current_thread();
+  std::uint64_t ok = 0;
+  std::int64_t first = 0, last = 0;
+  for (const auto& r : records) {
+    if (r.http_status != 200) continue;
+    ++ok;
+    if (first == 0 || r.sent_us < first) first = r.sent_us;
+    last = std::max(last, r.done_us);
+  }
+  const double rps = last > first ? static_cast<double>(ok) * 1e6 / static_cast<double>(last - first) : 0;
+  // The busy share (which includes preparing the request bodies) tells whether the client core or
+  // the endpoint was the limit: well under 100% means the figure is a lower bound.
+  return {{"requests_per_second", rps},
+          {"ok", ok},
+          {"concurrency", c.capacity_concurrency},
+          {"client_core_busy", wall > 0 ? cpu / wall : 0},
+          {"how", "harness::run_traffic on one thread pinned to core 0 (sched_setaffinity, as taskset -c 0); "
+                  "endpoint: one Beast thread on core 1; best of 2 runs"}};
+}
+
 const char* kDropAll = "description: every request dropped (bench)\nrules:\n  - {name: hold, fraction: 1.0, drop: true}\n";
 const char* kNoFaults = "description: immediate ok replies\n";
 
@@ -337,38 +374,21 @@ int run(const Config& c_in) {
   // Section 5 first: it needs no stack, and the machine is quietest before Kafka starts.
   if (selected(c, "capacity")) {
     say("== harness capacity: run_traffic (closed loop) against a trivial local endpoint, pinned to core 0");
-    pin_current_thread(1);  // the endpoint's thread inherits core 1
-    test::TinyHttpServer trivial([](const test::TinyRequest&) { return test::TinyResponse{200, R"({"ok":true})"}; });
-    pin_current_thread(0);
-    auto plan = base_plan(trivial.port());
-    plan.mode = TrafficPlan::Mode::closed;
-    plan.concurrency = c.capacity_concurrency;
-    plan.requests = static_cast<std::uint64_t>(c.capacity_seconds * 60000);
-    plan.duration = std::chrono::microseconds(static_cast<std::int64_t>(c.capacity_seconds * 1e6));
-    TrafficProgress progress;
-    const double cpu0 = thread_cpu_seconds();
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto records = harness::run_traffic(plan, progress);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double cpu = thread_cpu_seconds() - cpu0;
-    unpin_current_thread();
-    std::uint64_t ok = 0;
-    std::int64_t first = 0, last = 0;
-    for (const auto& r : records) {
-      if (r.http_status != 200) continue;
-      ++ok;
-      if (first == 0 || r.sent_us < first) first = r.sent_us;
-      last = std::max(last, r.done_us);
+    // Run twice and keep the better figure: the other core is shared with other work.
+    json runs = json::array();
+    json best;
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+      auto one = capacity_run(c);
+      say(fmt::format("  {:.0f} req/s ({} ok, {} workers), client thread busy {:.0f}% of its core",
+                      one["requests_per_second"].get<double>(), one["ok"].get<std::uint64_t>(),
+                      c.capacity_concurrency, 100 * one["client_core_busy"].get<double>()));
+      if (best.is_null() || one["requests_per_second"].get<double>() > best["requests_per_second"].get<double>()) {
+        best = one;
+      }
+      runs.push_back(std::move(one));
     }
-    const double rps = last > first ? static_cast<double>(ok) * 1e6 / static_cast<double>(last - first) : 0;
-    // Includes preparing the request bodies before sending; the busy share tells whether the client
-    // core (not the endpoint) was the limit.
-    results["harness_capacity"] = {{"requests_per_second", rps}, {"ok", ok}, {"concurrency", c.capacity_concurrency},
-                                   {"client_core_busy", wall > 0 ? cpu / wall : 0},
-                                   {"how", "harness::run_traffic on one thread pinned to core 0 "
-                                           "(sched_setaffinity, as taskset -c 0); endpoint: one Beast thread on core 1"}};
-    say(fmt::format("  {:.0f} req/s ({} ok, {} workers), client thread busy {:.0f}% of its core", rps, ok,
-                    c.capacity_concurrency, 100 * (wall > 0 ? cpu / wall : 0)));
+    best["runs"] = runs;
+    results["harness_capacity"] = best;
   }
 
   const bool need_stack = selected(c, "latency") || selected(c, "rate") || selected(c, "timeout") ||
