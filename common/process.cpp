@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,8 @@ pid_t spawn(const SpawnSpec& spec, std::string& error) {
   for (auto& a : args) argvp.push_back(a.data());
   argvp.push_back(nullptr);
   const std::string cwd = spec.cwd.string();
+  const pid_t parent = ::getpid();
+  const bool die_with_parent = spec.die_with_parent;
 
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -96,6 +99,10 @@ pid_t spawn(const SpawnSpec& spec, std::string& error) {
   }
   if (pid == 0) {
     ::setpgid(0, 0);
+    if (die_with_parent) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(125);  // the launcher died before prctl took effect
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -18,6 +18,10 @@ struct SpawnSpec {
   std::vector<std::pair<std::string, std::string>> env;  // added to / overriding the parent's
   std::filesystem::path log_file;  // stdout and stderr, appended
   std::filesystem::path cwd;       // empty: inherit
+  // The child gets SIGTERM when the thread that spawned it ends (prctl PR_SET_PDEATHSIG), so a
+  // launcher that crashes or is killed leaves no orphan behind. Off for detached stacks. The
+  // spawning thread must therefore outlive the child.
+  bool die_with_parent = true;
 };
 
 // Starts the child; returns its pid (> 0), or -1 with a message in error.

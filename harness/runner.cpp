@@ -251,7 +251,14 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     traffic_done = true;
   });
   std::vector<std::string> events, failures;
-  std::thread timeline([&] { run_timeline(sc, topo.get(), start_us, traffic_done, events, failures); });
+  // The timeline thread spawns restarted components, which die with the thread that spawned them
+  // (PR_SET_PDEATHSIG), so it stays alive until the stack is down.
+  std::atomic<bool> timeline_done{false}, scenario_over{false};
+  std::thread timeline([&] {
+    run_timeline(sc, topo.get(), start_us, traffic_done, events, failures);
+    timeline_done = true;
+    while (!scenario_over) std::this_thread::sleep_for(20ms);
+  });
   auto last_line = std::chrono::steady_clock::now();
   while (!traffic_done) {
     std::this_thread::sleep_for(100ms);
@@ -268,7 +275,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     }
   }
   traffic.join();
-  timeline.join();
+  while (!timeline_done) std::this_thread::sleep_for(20ms);
   if (options.progress_tty) std::cerr << "\r\033[K";
 
   // Settle: wait (with a deadline) until every gateway has no pending request and the reply
@@ -347,6 +354,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     std::ofstream(run_dir / "run.json") << meta.dump(2) << "\n";
   }
   if (topo) topo->down();
+  scenario_over = true;
+  timeline.join();
 
   run_checks(in, result);
   return finish(result);

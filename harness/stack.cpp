@@ -198,6 +198,7 @@ bool Kafka::start(std::string& error) {
       {},
       dir_ / "kafka.log",
       {}});
+  process_.spec().die_with_parent = config_.die_with_parent;
   if (!process_.start(error)) return false;
   std::string last;
   const bool ready = proc::wait_until(
@@ -266,6 +267,7 @@ bool Daprd::start(std::string& error) {
   if (!config_.app_api_token.empty()) env.emplace_back("APP_API_TOKEN", config_.app_api_token);
   if (!config_.dapr_api_token.empty()) env.emplace_back("DAPR_API_TOKEN", config_.dapr_api_token);
   process_ = Process(proc::SpawnSpec{"daprd-" + config_.app_id, std::move(argv), std::move(env), dir_ / "daprd.log", {}});
+  process_.spec().die_with_parent = config_.die_with_parent;
   if (!process_.start(error)) return false;
   if (!wait_http_status(config_.http_port, "/v1.0/healthz", 204, config_.ready_timeout, &process_)) {
     error = "daprd " + config_.app_id + " did not become healthy on port " + std::to_string(config_.http_port) +

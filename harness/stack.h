@@ -70,6 +70,7 @@ struct KafkaConfig {
   int default_partitions = 4;
   std::vector<kafka::TopicSpec> topics;
   std::chrono::milliseconds ready_timeout = 90s;
+  bool die_with_parent = true;  // false: the broker outlives the launcher (detached stacks)
 };
 
 class Kafka {
@@ -102,6 +103,7 @@ struct DaprdConfig {
   std::string dapr_api_token;  // DAPR_API_TOKEN: daprd requires it from the app
   std::string log_level = "info";
   std::chrono::milliseconds ready_timeout = 60s;
+  bool die_with_parent = true;  // false: daprd outlives the launcher (detached stacks)
 };
 
 class Daprd {

@@ -64,6 +64,7 @@ int stack_up(const UpOptions& o) {
   stack::KafkaConfig kc;
   kc.port = o.kafka_port;
   kc.default_partitions = o.partitions;
+  kc.die_with_parent = !o.detach;
   kc.topics = {{o.request_topic, o.partitions}, {o.reply_topic, o.partitions}};
   stack::Kafka kafka(paths, run_dir, kc);
   std::cerr << "==> starting Kafka (KRaft, single node)\n";
@@ -82,6 +83,7 @@ int stack_up(const UpOptions& o) {
     stack::DaprdConfig dc;
     dc.app_id = "rr-app-" + std::to_string(i + 1);
     dc.brokers = kafka.brokers();
+    dc.die_with_parent = !o.detach;
     auto d = std::make_unique<stack::Daprd>(paths, run_dir, dc);
     const auto s0 = std::chrono::steady_clock::now();
     if (!d->start(error)) {
