@@ -212,6 +212,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     w.concurrency = 1;
     w.requests = static_cast<std::uint64_t>(sc.warmup) * plan.gateway_ports.size();
     w.body_template = {{"warmup", true}};
+    // The first messages on a fresh stack take ~250 ms each way (producer ids, metadata, first
+    // fetches), more than some scenarios' timeouts: the warm-up waits longer than the scenario does.
+    w.request_timeout_ms = 10000;
     w.gateway_ports = plan.gateway_ports;
     w.seed = sc.seed;
     TrafficProgress wp;
