@@ -239,7 +239,24 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       topo->down();
       return finish(result);
     }
-    for (auto port : plan.gateway_ports) baseline.push_back(fetch_metrics(port));
+    // In broadcast mode the other instances receive the warm-up replies too, a little later than the
+    // owner: wait until every copy is counted before taking the baseline.
+    const double copies_each = sc.shared_consumer_group || sc.reply_mode == "reply-to" ? 1.0
+                                                                                      : static_cast<double>(plan.gateway_ports.size());
+    const double want = static_cast<double>(warm.size()) * copies_each;
+    proc::wait_until(
+        [&] {
+          baseline.clear();
+          double seen = 0;
+          for (auto port : plan.gateway_ports) {
+            baseline.push_back(fetch_metrics(port));
+            for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed"}) {
+              seen += metric_value(baseline.back(), "rr_gateway_replies_total", "class", cls);
+            }
+          }
+          return seen >= want;
+        },
+        10s, 100ms);
     decisions_offset = read_jsonl(run_dir / "decisions.jsonl").size();
   }
 
