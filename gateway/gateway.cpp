@@ -4,9 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -21,6 +19,7 @@
 
 #include <atomic>
 #include <optional>
+#include <variant>
 #include <thread>
 #include <vector>
 
@@ -72,6 +71,7 @@ struct Waiter {
   explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
   asio::steady_timer timer;
   std::optional<Completion> result;
+  bool readable = false;  // the client's socket became readable while waiting
 };
 
 }  // namespace
@@ -193,8 +193,28 @@ struct Gateway::Impl {
           break;
         }
         if (bec) break;
-        Request req = parser.release();
-        std::optional<Response> res = co_await dispatch(req, stream, roles, started);
+        std::optional<Response> res;
+        std::optional<Prepared> to_send;
+        {
+          // Everything up to the publish happens in plain functions, and the request is
+          // destroyed at the end of this block, before any wait: a waiting request then
+          // holds only the little it needs.
+          const Request req = parser.release();
+          if ((roles & kClient) && is_send && req.method() == http::verb::post) {
+            auto prepared = prepare_send(req, started);
+            if (auto* p = std::get_if<Prepared>(&prepared)) {
+              to_send = std::move(*p);
+            } else {
+              res = std::move(std::get<Response>(prepared));
+            }
+          } else {
+            res = dispatch(req, roles, started);
+          }
+        }
+        if (to_send) {
+          if (buffer.size() == 0) buffer.shrink_to_fit();  // nothing pipelined: no need to hold 512 B
+          res = co_await handle_send(std::move(*to_send), stream);
+        }
         if (!res) break;  // the client went away while waiting: nobody to answer
         const bool keep = res->keep_alive();
         stream.expires_after(30s);
@@ -208,8 +228,8 @@ struct Gateway::Impl {
     }
   }
 
-  asio::awaitable<std::optional<Response>> dispatch(const Request& req, beast::tcp_stream& stream, unsigned roles,
-                                                    Clock::time_point started) {
+  // Every route but POST /api/send (session hands that to prepare_send/handle_send).
+  Response dispatch(const Request& req, unsigned roles, Clock::time_point started) {
     const std::string target(req.target());
     const std::string path = target.substr(0, target.find('?'));
     const unsigned v = req.version();
@@ -222,22 +242,19 @@ struct Gateway::Impl {
     };
 
     if ((roles & kClient) && path == "/api/send") {
-      if (req.method() != http::verb::post) {
-        metrics.request(Outcome::bad_request, seconds_since(started));
-        co_return method_not_allowed("POST");
-      }
-      co_return co_await handle_send(req, stream, started);
+      metrics.request(Outcome::bad_request, seconds_since(started));
+      return method_not_allowed("POST");
     }
     if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
-      if (req.method() != http::verb::get) co_return method_not_allowed("GET");
-      if (path == "/healthz") co_return make_response(http::status::ok, {{"status", "ok"}}, v, keep);
-      if (path == "/readyz") co_return readyz(v, keep);
+      if (req.method() != http::verb::get) return method_not_allowed("GET");
+      if (path == "/healthz") return make_response(http::status::ok, {{"status", "ok"}}, v, keep);
+      if (path == "/readyz") return readyz(v, keep);
       Response r{http::status::ok, v};
       r.set(http::field::content_type, "text/plain; version=0.0.4");
       r.keep_alive(keep);
       r.body() = metrics.render(table.size(), std::chrono::duration<double>(table.oldest_age(Clock::now())).count());
       r.prepare_payload();
-      co_return r;
+      return r;
     }
     if ((roles & kCallback) && (path == "/dapr/subscribe" || path == kReplyRoute)) {
       if (!cfg.app_api_token.empty()) {
@@ -247,18 +264,18 @@ struct Gateway::Impl {
             CRYPTO_memcmp(given.data(), cfg.app_api_token.data(), given.size()) != 0) {
           metrics.reply(ReplyClass::forged);
           log::warn(logger, "callback rejected: bad dapr-api-token", {{"path", path}});
-          co_return make_response(http::status::unauthorized,
+          return make_response(http::status::unauthorized,
                                   {{"error", "unauthorized"}, {"message", "missing or wrong dapr-api-token"}}, v, keep);
         }
       }
       if (path == "/dapr/subscribe") {
-        if (req.method() != http::verb::get) co_return method_not_allowed("GET");
-        co_return make_response(http::status::ok, subscriptions(), v, keep);
+        if (req.method() != http::verb::get) return method_not_allowed("GET");
+        return make_response(http::status::ok, subscriptions(), v, keep);
       }
-      if (req.method() != http::verb::post) co_return method_not_allowed("POST");
-      co_return handle_delivery(req, v, keep);
+      if (req.method() != http::verb::post) return method_not_allowed("POST");
+      return handle_delivery(req, v, keep);
     }
-    co_return make_response(http::status::not_found, {{"error", "not_found"}, {"message", "no route " + path}}, v, keep);
+    return make_response(http::status::not_found, {{"error", "not_found"}, {"message", "no route " + path}}, v, keep);
   }
 
   json subscriptions() const {
@@ -279,9 +296,26 @@ struct Gateway::Impl {
   }
 
   // ---- POST /api/send ------------------------------------------------------
+  //
+  // Split so that a waiting request costs little: prepare_send and the answer builders are
+  // plain functions (their temporaries never live in a coroutine frame), and handle_send
+  // keeps only a Prepared and a Waiter across its suspensions.
 
-  asio::awaitable<std::optional<Response>> handle_send(const Request& req, beast::tcp_stream& stream,
-                                                       Clock::time_point started) {
+  // What a send needs after its request is gone.
+  struct Prepared {
+    CorrelationId id;
+    std::string target;  // daprd publish target; moved out when published
+    std::string body;    // the stamped request; moved out when published
+    Clock::time_point started;
+    Clock::time_point deadline;
+    std::chrono::milliseconds timeout;
+    unsigned version;
+    bool keep;
+  };
+
+  // Validation and the publish call's target and body; a Response when the request is
+  // answered without publishing.
+  std::variant<Response, Prepared> prepare_send(const Request& req, Clock::time_point started) {
     const unsigned v = req.version();
     const bool keep = req.keep_alive();
     auto reject = [&](const HttpError& e, Outcome o) {
@@ -289,7 +323,7 @@ struct Gateway::Impl {
       log::info(logger, "request rejected", {{"status", e.status}, {"error", e.code}, {"message", e.message}});
       return error_response(e, v, keep);
     };
-    if (stopping) co_return reject({503, "shutdown", "gateway is shutting down"}, Outcome::shutdown);
+    if (stopping) return reject({503, "shutdown", "gateway is shutting down"}, Outcome::shutdown);
 
     const auto ct = req.find(http::field::content_type);
     auto validated = validate_send(ct == req.end() ? std::string_view() : std::string_view(ct->value()), req.body(),
@@ -298,142 +332,160 @@ struct Gateway::Impl {
       const Outcome o = e->status == 413 ? Outcome::too_large
                         : e->status == 415 ? Outcome::unsupported_media
                                            : Outcome::bad_request;
-      co_return reject(*e, o);
+      return reject(*e, o);
     }
     const auto th = req.find("X-Request-Timeout-Ms");
     auto timeout = request_timeout(th == req.end() ? std::nullopt : std::optional<std::string_view>(th->value()),
                                    cfg.timeout, cfg.max_timeout);
-    if (auto* e = std::get_if<HttpError>(&timeout)) co_return reject(*e, Outcome::bad_request);
+    if (auto* e = std::get_if<HttpError>(&timeout)) return reject(*e, Outcome::bad_request);
     const auto timeout_ms = std::get<std::chrono::milliseconds>(timeout);
-    const Clock::time_point deadline = started + timeout_ms;
 
-    const CorrelationId id = new_correlation_id();
-    auto answer = [&](http::status status, const json& body, Outcome o) {
-      metrics.request(o, seconds_since(started));
-      Response r = make_response(status, body, v, keep && !stopping);
-      r.set("X-Correlation-Id", id.str());
-      log::info(logger, "request answered",
-                {{"cid", id.str()}, {"status", static_cast<int>(status)}, {"outcome", to_string(o)},
-                 {"ms", seconds_since(started) * 1000.0}});
-      return r;
-    };
+    Prepared p{new_correlation_id(), {}, {}, started, started + timeout_ms, timeout_ms, v, keep};
+    p.target = "/v1.0/publish/" + url_encode(cfg.pubsub) + "/" + url_encode(cfg.request_topic) +
+               "?metadata.rawPayload=true&metadata.partitionKey=" + url_encode(p.id.str()) +
+               "&metadata.correlationId=" + url_encode(p.id.str());
+    if (cfg.reply_mode == ReplyMode::reply_to) {
+      p.target += "&metadata.replyTo=" + url_encode(cfg.subscribed_reply_topic());
+    }
+    p.body = stamp_request(std::get<json>(std::move(validated)), cfg.id_field, p.id.str()).dump();
+    return p;
+  }
 
-    auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+  Response answer(const Prepared& p, http::status status, const json& body, Outcome o) {
+    metrics.request(o, seconds_since(p.started));
+    Response r = make_response(status, body, p.version, p.keep && !stopping);
+    r.set("X-Correlation-Id", p.id.str());
+    log::info(logger, "request answered",
+              {{"cid", p.id.str()}, {"status", static_cast<int>(status)}, {"outcome", to_string(o)},
+               {"ms", seconds_since(p.started) * 1000.0}});
+    return r;
+  }
+
+  Response timeout_answer(const Prepared& p) {
+    return answer(p, http::status::gateway_timeout,
+                  {{"correlationId", p.id.str()}, {"error", "timeout"}, {"timeoutMs", p.timeout.count()}},
+                  Outcome::timeout);
+  }
+
+  // The answer when the table refused the entry; nullopt when it was inserted.
+  std::optional<Response> register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter) {
     PendingTable::Notify notify = [waiter](Completion c) {
       asio::post(waiter->timer.get_executor(), [waiter, c = std::move(c)]() mutable {
         waiter->result = std::move(c);
         waiter->timer.cancel();
       });
     };
-    switch (table.insert(id, started, std::move(notify))) {
-      case PendingTable::Insert::inserted: break;
+    switch (table.insert(p.id, p.started, std::move(notify))) {
+      case PendingTable::Insert::inserted: return std::nullopt;
       case PendingTable::Insert::full: {
-        Response r = answer(http::status::service_unavailable,
-                            {{"correlationId", id.str()}, {"error", "overloaded"},
+        Response r = answer(p, http::status::service_unavailable,
+                            {{"correlationId", p.id.str()}, {"error", "overloaded"},
                              {"message", "max pending requests (" + std::to_string(cfg.max_pending) + ") reached"}},
                             Outcome::overloaded);
         r.set(http::field::retry_after, "1");
-        co_return r;
+        return r;
       }
       case PendingTable::Insert::closed:
-        co_return answer(http::status::service_unavailable, {{"correlationId", id.str()}, {"error", "shutdown"}},
-                         Outcome::shutdown);
+        return answer(p, http::status::service_unavailable, {{"correlationId", p.id.str()}, {"error", "shutdown"}},
+                      Outcome::shutdown);
       case PendingTable::Insert::duplicate_id:  // a UUIDv4 collision: practically impossible, still not silent
-        co_return answer(http::status::internal_server_error, {{"correlationId", id.str()}, {"error", "id_collision"}},
-                         Outcome::publish_failed);
+        break;
     }
+    return answer(p, http::status::internal_server_error, {{"correlationId", p.id.str()}, {"error", "id_collision"}},
+                  Outcome::publish_failed);
+  }
+
+  // After a failed publish: the answer if we removed the entry ourselves, nullopt when someone
+  // else (a reply, or shutdown) removed it first and their answer is on its way to the waiter.
+  std::optional<Response> publish_failed(const Prepared& p, const DaprResult& published) {
+    const bool timed_out = published.kind == DaprResult::Kind::timeout;
+    if (!table.finish(p.id, timed_out ? Finish::timed_out : Finish::publish_failed, Clock::now())) return std::nullopt;
+    log::warn(logger, "publish failed",
+              {{"cid", p.id.str()}, {"status", published.status}, {"error", published.error},
+               {"dapr", published.body.substr(0, 512)}});
+    if (timed_out) return timeout_answer(p);
+    const bool unreachable = published.kind == DaprResult::Kind::unreachable;
+    return answer(p, unreachable ? http::status::service_unavailable : http::status::bad_gateway,
+                  {{"correlationId", p.id.str()},
+                   {"error", unreachable ? "dapr_unavailable" : "publish_rejected"},
+                   {"message", published.error.empty() ? "daprd answered " + std::to_string(published.status) + ": " +
+                                                             published.body.substr(0, 512)
+                                                       : published.error}},
+                  Outcome::publish_failed);
+  }
+
+  Response completed_answer(const Prepared& p, Completion& done) {
+    if (done.how == Finish::replied) {
+      return answer(p, http::status::ok, {{"correlationId", p.id.str()}, {"response", std::move(done.reply)}},
+                    Outcome::ok);
+    }
+    return answer(p, http::status::service_unavailable,
+                  {{"correlationId", p.id.str()}, {"error", "shutdown"}, {"message", "gateway is shutting down"}},
+                  Outcome::shutdown);
+  }
+
+  // Readable while waiting: true when the client closed (EOF / reset), false when it merely
+  // pipelined more bytes.
+  static bool client_closed(tcp::socket& socket) {
+    char byte = 0;
+    boost::system::error_code ec;
+    const std::size_t n = socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    return ec || n == 0;
+  }
+
+  // Publishes and waits for the reply, the deadline or the client leaving, whichever comes
+  // first; nullopt when the client left (nobody to answer).
+  asio::awaitable<std::optional<Response>> handle_send(Prepared p, beast::tcp_stream& stream) {
+    auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+    if (auto refused = register_pending(p, waiter)) co_return std::move(*refused);
 
     // Publish. The reply may arrive before daprd even answers the publish: the waiter holds it.
-    std::string target = "/v1.0/publish/" + url_encode(cfg.pubsub) + "/" + url_encode(cfg.request_topic) +
-                         "?metadata.rawPayload=true&metadata.partitionKey=" + url_encode(id.str()) +
-                         "&metadata.correlationId=" + url_encode(id.str());
-    if (cfg.reply_mode == ReplyMode::reply_to) target += "&metadata.replyTo=" + url_encode(cfg.subscribed_reply_topic());
     const Clock::time_point publish_start = Clock::now();
-    DaprResult published = co_await dapr.call(
-        "POST", target, stamp_request(std::get<json>(std::move(validated)), cfg.id_field, id.str()).dump(), deadline);
+    const DaprResult published = co_await dapr.call("POST", std::move(p.target), std::move(p.body), p.deadline);
     metrics.publish(seconds_since(publish_start));
     if (!published.ok()) {
-      const bool timed_out = published.kind == DaprResult::Kind::timeout;
-      if (table.finish(id, timed_out ? Finish::timed_out : Finish::publish_failed, Clock::now())) {
-        log::warn(logger, "publish failed",
-                  {{"cid", id.str()}, {"status", published.status}, {"error", published.error},
-                   {"dapr", published.body.substr(0, 512)}});
-        if (timed_out) {
-          co_return answer(http::status::gateway_timeout,
-                           {{"correlationId", id.str()}, {"error", "timeout"}, {"timeoutMs", timeout_ms.count()}},
-                           Outcome::timeout);
-        }
-        const bool unreachable = published.kind == DaprResult::Kind::unreachable;
-        co_return answer(unreachable ? http::status::service_unavailable : http::status::bad_gateway,
-                         {{"correlationId", id.str()},
-                          {"error", unreachable ? "dapr_unavailable" : "publish_rejected"},
-                          {"message", published.error.empty() ? "daprd answered " + std::to_string(published.status) +
-                                                                    ": " + published.body.substr(0, 512)
-                                                              : published.error}},
-                         Outcome::publish_failed);
-      }
-      // Someone else removed the entry (a reply, or shutdown): their answer wins below.
+      if (auto failed = publish_failed(p, published)) co_return std::move(*failed);
     } else {
-      log::debug(logger, "request published", {{"cid", id.str()}, {"timeoutMs", timeout_ms.count()}});
+      log::debug(logger, "request published", {{"cid", p.id.str()}, {"timeoutMs", p.timeout.count()}});
     }
 
-    // Wait for the reply, the deadline or the client leaving, whichever comes first.
-    bool watch_client = true;
+    // One plain wait on the timer: the reply's notify cancels it, and so does the socket
+    // becoming readable (the client closing, or pipelining), watched once by a callback.
+    tcp::socket& socket = stream.socket();
+    socket.async_wait(tcp::socket::wait_read, [waiter](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled when the wait ends, or the socket failed: nothing to watch
+      waiter->readable = true;
+      waiter->timer.cancel();
+    });
     bool lost_race = false;  // our removal attempt failed: the winner's notify is on its way
-    for (;;) {
+    std::optional<Response> res;
+    while (!waiter->result) {
+      waiter->timer.expires_at(lost_race ? Clock::time_point::max() : p.deadline);
+      const auto [tec] = co_await waiter->timer.async_wait(tuple_awaitable);
       if (waiter->result) break;
-      waiter->timer.expires_at(lost_race ? Clock::time_point::max() : deadline);
-      bool timer_fired = false;
-      if (watch_client) {
-        auto [order, tec, sec] =
-            co_await asio::experimental::make_parallel_group(
-                waiter->timer.async_wait(asio::deferred),
-                stream.socket().async_wait(tcp::socket::wait_read, asio::deferred))
-                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
-        if (order[0] == 1) {
-          if (sec) {
-            watch_client = false;
-            continue;
-          }
-          // Readable while waiting: either the client closed (EOF / reset) or it pipelined more bytes.
-          char byte = 0;
-          boost::system::error_code pec;
-          const std::size_t n = stream.socket().receive(asio::buffer(&byte, 1), tcp::socket::message_peek, pec);
-          if (pec || n == 0) {
-            if (table.finish(id, Finish::client_gone, Clock::now())) {
-              metrics.request(Outcome::client_gone, seconds_since(started));
-              log::info(logger, "client gone before the reply", {{"cid", id.str()}});
-              co_return std::nullopt;
-            }
-            lost_race = true;
-          }
-          watch_client = false;
-          continue;
+      if (waiter->readable) {
+        waiter->readable = false;  // not re-armed: a client that pipelines is no longer watched
+        if (!client_closed(socket)) continue;
+        if (table.finish(p.id, Finish::client_gone, Clock::now())) {
+          metrics.request(Outcome::client_gone, seconds_since(p.started));
+          log::info(logger, "client gone before the reply", {{"cid", p.id.str()}});
+          break;
         }
-        timer_fired = !tec;
-      } else {
-        auto [tec] = co_await waiter->timer.async_wait(tuple_awaitable);
-        timer_fired = !tec;
+        lost_race = true;
+        continue;
       }
-      if (waiter->result) break;
-      if (timer_fired && !lost_race) {
-        if (table.finish(id, Finish::timed_out, Clock::now())) {
-          co_return answer(http::status::gateway_timeout,
-                           {{"correlationId", id.str()}, {"error", "timeout"}, {"timeoutMs", timeout_ms.count()}},
-                           Outcome::timeout);
+      if (!tec && !lost_race) {
+        if (table.finish(p.id, Finish::timed_out, Clock::now())) {
+          res = timeout_answer(p);
+          break;
         }
         lost_race = true;
       }
     }
-
-    Completion& done = *waiter->result;
-    if (done.how == Finish::replied) {
-      co_return answer(http::status::ok, {{"correlationId", id.str()}, {"response", std::move(done.reply)}},
-                       Outcome::ok);
-    }
-    co_return answer(http::status::service_unavailable,
-                     {{"correlationId", id.str()}, {"error", "shutdown"}, {"message", "gateway is shutting down"}},
-                     Outcome::shutdown);
+    boost::system::error_code ignored;
+    socket.cancel(ignored);  // ends the readable watch, if still armed
+    if (waiter->result) res = completed_answer(p, *waiter->result);
+    co_return res;
   }
 
   // ---- deliveries from daprd -------------------------------------------------
