@@ -68,7 +68,10 @@ void Engine::run() {
     }
     const auto now = Clock::now();
     if (events_.top().at > now) {
-      wake_.wait_until(lock, events_.top().at);
+      // A copy: wait_until keeps its argument by reference while the lock is released, and a push
+      // from another thread may reallocate the queue under it.
+      const auto due = events_.top().at;
+      wake_.wait_until(lock, due);
       continue;
     }
     Event ev = events_.top();
