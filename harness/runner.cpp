@@ -14,6 +14,7 @@
 #include "common/http_client.h"
 #include "common/process.h"
 #include "harness/checker.h"
+#include "harness/report.h"
 #include "harness/topology.h"
 #include "harness/traffic.h"
 
@@ -37,28 +38,12 @@ std::vector<Json> read_jsonl(const fs::path& file) {
   return lines;
 }
 
-Json record_to_json(const RequestRecord& r) {
-  return Json{{"index", r.index},           {"nonce", r.nonce},           {"correlation_id", r.correlation_id},
-              {"gateway", r.gateway},       {"intended_us", r.intended_us}, {"sent_us", r.sent_us},
-              {"done_us", r.done_us},       {"http_status", r.http_status}, {"client_error", r.client_error},
-              {"outcome", r.outcome},       {"request_body", r.request_body}, {"response_body", r.response_body}};
-}
-
-RequestRecord record_from_json(const Json& j) {
-  RequestRecord r;
-  r.index = j.value("index", std::uint64_t{0});
-  r.nonce = j.value("nonce", std::string());
-  r.correlation_id = j.value("correlation_id", std::string());
-  r.gateway = j.value("gateway", 0);
-  r.intended_us = j.value("intended_us", std::int64_t{0});
-  r.sent_us = j.value("sent_us", std::int64_t{0});
-  r.done_us = j.value("done_us", std::int64_t{0});
-  r.http_status = j.value("http_status", 0);
-  r.client_error = j.value("client_error", std::string());
-  r.outcome = j.value("outcome", std::string());
-  r.request_body = j.value("request_body", std::string());
-  r.response_body = j.value("response_body", std::string());
-  return r;
+// A history line: the report's record plus the bodies, which replay needs and reports leave out.
+Json history_line(const RequestRecord& r) {
+  Json j = to_json(r);
+  j["request_body"] = r.request_body;
+  j["response_body"] = r.response_body;
+  return j;
 }
 
 // Sends the timeline's actions at their times while traffic runs; returns what happened.
@@ -358,7 +343,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   }
   {
     std::ofstream hist(run_dir / "history.jsonl");
-    for (const auto& r : records) hist << record_to_json(r).dump() << "\n";
+    for (const auto& r : records) hist << history_line(r).dump() << "\n";
     Json meta = {{"gateways", in.gateways},
                  {"shared_consumer_group", in.shared_consumer_group},
                  {"reply_mode", in.reply_mode},
@@ -397,7 +382,7 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   sc->seed = meta.value("seed", sc->seed);
   CheckInput in;
   in.scenario = &*sc;
-  for (const auto& j : read_jsonl(run_dir / "history.jsonl")) in.requests.push_back(record_from_json(j));
+  for (const auto& j : read_jsonl(run_dir / "history.jsonl")) in.requests.push_back(request_from_json(j));
   const fs::path decisions = fs::exists(run_dir / "decisions.jsonl") ? run_dir / "decisions.jsonl"
                                                                       : fs::path(meta.value("decisions", std::string()));
   if (!decisions.empty()) in.decisions = read_jsonl(decisions);
