@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config curl procps
+  build-essential cmake ninja-build pkg-config curl procps ccache
   librdkafka-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libboost1.81-dev
   libspdlog-dev libyaml-cpp-dev libssl-dev prometheus-cpp-dev
   openjdk-17-jre-headless maven golang-go

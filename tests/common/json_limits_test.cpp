@@ -1,0 +1,56 @@
+#include "common/json_limits.h"
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+using rrkit::JsonErrc;
+
+namespace {
+std::string nested(std::size_t levels) {
+  return "{\"a\":" + std::string(levels, '[') + std::string(levels, ']') + "}";
+}
+}  // namespace
+
+TEST_CASE("json_limits: the 100,000-level body is refused as too deep, not parsed") {
+  const auto r = rrkit::parse_bounded(nested(100000));
+  CHECK(r.errc == JsonErrc::too_deep);
+  CHECK(r.value.is_discarded());
+}
+
+TEST_CASE("json_limits: depth is counted at the limit and one past it") {
+  // nested(n) has n arrays inside one object: depth n + 1.
+  CHECK(rrkit::parse_bounded(nested(rrkit::kMaxJsonDepth - 1)).ok());
+  CHECK(rrkit::parse_bounded(nested(rrkit::kMaxJsonDepth)).errc == JsonErrc::too_deep);
+  CHECK(rrkit::json_depth("[]") == 1);
+  CHECK(rrkit::json_depth("1") == 0);
+}
+
+TEST_CASE("json_limits: brackets inside strings and escaped quotes do not count") {
+  const std::string text = R"({"s":"[[[[\"[[[[","t":["]]]]"]})";
+  CHECK(rrkit::json_depth(text) == 2);
+  const auto r = rrkit::parse_bounded(text, 2);
+  REQUIRE(r.ok());
+  CHECK(r.value["s"] == "[[[[\"[[[[");
+}
+
+TEST_CASE("json_limits: invalid JSON and trailing garbage are invalid, not too deep") {
+  CHECK(rrkit::parse_bounded("{\"a\":").errc == JsonErrc::invalid);
+  CHECK(rrkit::parse_bounded("{} x").errc == JsonErrc::invalid);
+  CHECK(rrkit::parse_bounded("").errc == JsonErrc::invalid);
+}
+
+TEST_CASE("json_limits: value depth without recursion, and a dump that cannot crash or throw") {
+  nlohmann::json deep = nlohmann::json::array();
+  for (int i = 0; i < 200000; ++i) {
+    nlohmann::json outer = nlohmann::json::array();
+    outer.push_back(std::move(deep));
+    deep = std::move(outer);
+  }
+  CHECK(rrkit::json_value_depth(deep) > rrkit::kMaxJsonDepth);
+  CHECK(rrkit::safe_dump(deep) == "\"<too deep>\"");
+  CHECK(rrkit::json_value_depth(nlohmann::json{{"a", {1, 2}}}) == 2);
+  // Invalid UTF-8 is replaced, not thrown.
+  const nlohmann::json latin1 = std::string("caf\xe9");
+  CHECK(rrkit::safe_dump(latin1) == "\"caf\xef\xbf\xbd\"");
+}
