@@ -62,6 +62,30 @@ void add_options(CLI::App& app, Config& cfg, ConfigText& text) {
   app.add_option("--max-body", cfg.max_body, "largest accepted request body in bytes (413 above)")
       ->envname(env("MAX_BODY"))
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-reply-body", cfg.max_reply_body,
+                 "largest accepted delivery body in bytes on the reply route (DROP above, never a retried status)")
+      ->envname(env("MAX_REPLY_BODY"))
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-client-connections", cfg.max_client_connections,
+                 "open connections on the client listener at most (503 and close above); 0: all descriptors "
+                 "left after the daprd pool, the callback listener and a reserve")
+      ->envname(env("MAX_CLIENT_CONNECTIONS"))
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-callback-connections", cfg.max_callback_connections,
+                 "open connections on the Dapr callback listener at most")
+      ->envname(env("MAX_CALLBACK_CONNECTIONS"))
+      ->check(CLI::PositiveNumber);
+  app.add_option("--header-timeout", text.header_timeout,
+                 "a request header must be complete this long after its first byte (and a new connection's first byte must come)")
+      ->envname(env("HEADER_TIMEOUT"))
+      ->check(check_duration);
+  app.add_option("--idle-timeout", text.idle_timeout, "idle keep-alive connections are closed after this (Keep-Alive: timeout=)")
+      ->envname(env("IDLE_TIMEOUT"))
+      ->check(check_duration);
+  app.add_option("--dapr-acquire-timeout", text.dapr_acquire_timeout,
+                 "longest wait for a free daprd connection before 503 dapr_busy")
+      ->envname(env("DAPR_ACQUIRE_TIMEOUT"))
+      ->check(check_duration);
   app.add_option("--late-window", text.late_window, "how long finished ids are remembered to classify replies")
       ->envname(env("LATE_WINDOW"))
       ->check(check_duration);
@@ -88,6 +112,10 @@ std::optional<std::string> finalize(CLI::App& app, Config& cfg, const ConfigText
   cfg.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*parse_duration(text.timeout));
   cfg.max_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*parse_duration(text.max_timeout));
   cfg.late_window = std::chrono::duration_cast<std::chrono::milliseconds>(*parse_duration(text.late_window));
+  cfg.header_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*parse_duration(text.header_timeout));
+  cfg.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*parse_duration(text.idle_timeout));
+  cfg.dapr_acquire_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*parse_duration(text.dapr_acquire_timeout));
   cfg.reply_mode = text.reply_mode == "reply-to" ? ReplyMode::reply_to : ReplyMode::broadcast;
   // Dapr's own variable, as set by `dapr run`; the RR_GATEWAY_ one or the flag wins.
   if (app.count("--dapr-http-port") == 0) {
@@ -107,6 +135,9 @@ std::optional<std::string> finalize(CLI::App& app, Config& cfg, const ConfigText
   if (const char* t = std::getenv("DAPR_API_TOKEN")) cfg.dapr_api_token = t;
   if (cfg.timeout.count() <= 0) return std::string("--timeout must be positive");
   if (cfg.max_timeout < cfg.timeout) return std::string("--max-timeout must be at least --timeout");
+  if (cfg.header_timeout.count() <= 0) return std::string("--header-timeout must be positive");
+  if (cfg.idle_timeout.count() <= 0) return std::string("--idle-timeout must be positive");
+  if (cfg.dapr_acquire_timeout.count() <= 0) return std::string("--dapr-acquire-timeout must be positive");
   if (cfg.instance_id.empty()) cfg.instance_id = new_uuid_v4().substr(0, 8);
   if (cfg.id_field.empty()) return std::string("--id-field must not be empty");
   return std::nullopt;

@@ -35,6 +35,19 @@ struct Config {
   std::chrono::milliseconds max_timeout{60000};
   std::size_t max_pending = 10000;
   std::size_t max_body = 1048576;
+  // Deliveries carry the reply in a (possibly base64) CloudEvent: room for a reply that echoes a
+  // --max-body request. A bigger delivery is DROPped (daprd would retry any refusal forever).
+  std::size_t max_reply_body = 4 * 1048576;
+  // Open connections per listener; lowered at startup to fit the descriptor limit while keeping
+  // descriptors for the daprd pool and the callback listener. 0 clients: whatever is left.
+  std::size_t max_client_connections = 0;
+  std::size_t max_callback_connections = 256;
+  // A request's header must arrive within header_timeout of its first byte (and a new connection
+  // must send its first byte within it); a keep-alive connection may idle for idle_timeout.
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{120000};
+  // How long a publish may wait for a free daprd connection before 503 dapr_busy.
+  std::chrono::milliseconds dapr_acquire_timeout{100};
   std::chrono::milliseconds late_window{60000};
   std::size_t late_window_max = 100000;
   std::string instance_id;
@@ -58,6 +71,9 @@ struct ConfigText {
   std::string timeout = "5s";
   std::string max_timeout = "60s";
   std::string late_window = "60s";
+  std::string header_timeout = "10s";
+  std::string idle_timeout = "120s";
+  std::string dapr_acquire_timeout = "100ms";
   std::string reply_mode = "broadcast";
   bool print_config = false;
 };

@@ -12,10 +12,15 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
 #include <cctype>
+#include <cerrno>
 #include <deque>
 #include <mutex>
 #include <vector>
+
+#include "gateway/dapr_retry.h"
 
 namespace rrkit::gateway {
 
@@ -123,13 +128,29 @@ struct DaprClient::Impl {
   struct Exchange {
     DaprResult result;
     bool keep = false;
-    bool stale = false;  // a reused connection failed before any answer: safe to retry once
+    ExchangeFailure failure;  // what the retry decision needs when result is not ok
   };
+
+  // An idle pooled connection that daprd closed (or wrote to unasked) is not worth a request:
+  // sending on it would fail after the bytes left, and such a request may not be retried.
+  static bool peer_closed(tcp::socket& socket) {
+    char byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+    return true;  // 0: EOF; > 0: unsolicited bytes (e.g. a 408), the stream is out of step
+  }
 
   asio::awaitable<Exchange> exchange(Conn& c, const http::request<http::string_body>& req,
                                      std::chrono::steady_clock::time_point deadline) {
     Exchange ex;
+    if (c.connected && peer_closed(c.stream.socket())) {
+      boost::system::error_code ignored;
+      c.stream.socket().close(ignored);
+      c.buffer.clear();
+      c.connected = false;
+    }
     const bool reused = c.connected;
+    ex.failure.reused = reused;
     if (!c.connected) {
       c.stream.expires_at(deadline);
       boost::system::error_code ec;
@@ -149,7 +170,8 @@ struct DaprClient::Impl {
     c.stream.expires_at(deadline);
     auto [wec, wn] = co_await http::async_write(c.stream, req, tuple_awaitable);
     if (wec) {
-      ex.stale = reused && wec != beast::error::timeout;
+      ex.failure.bytes_written = wn;
+      ex.failure.timed_out = wec == beast::error::timeout;
       ex.result = {wec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
                    "write to daprd: " + wec.message()};
       co_return ex;
@@ -159,7 +181,9 @@ struct DaprClient::Impl {
     c.stream.expires_at(deadline);
     auto [rec, rn] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
     if (rec) {
-      ex.stale = reused && rn == 0 && rec != beast::error::timeout;
+      // The whole request was written: daprd may have published it before the read failed.
+      ex.failure.bytes_written = wn;
+      ex.failure.timed_out = rec == beast::error::timeout;
       ex.result = {rec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
                    "read from daprd: " + rec.message()};
       co_return ex;
@@ -174,10 +198,11 @@ struct DaprClient::Impl {
 
   // Runs on the connection's strand so that the stream is only ever touched there.
   asio::awaitable<DaprResult> run_on(Conn* c, http::request<http::string_body> req,
-                                     std::chrono::steady_clock::time_point deadline, bool& keep, bool& stale) {
+                                     std::chrono::steady_clock::time_point deadline, bool& keep,
+                                     ExchangeFailure& failure) {
     auto ex = co_await exchange(*c, req, deadline);
     keep = ex.keep;
-    stale = ex.stale;
+    failure = ex.failure;
     co_return ex.result;
   }
 };
@@ -189,7 +214,14 @@ DaprClient::~DaprClient() = default;
 
 asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string target, std::string body,
                                              std::chrono::steady_clock::time_point deadline) {
+  co_return co_await call(std::move(method), std::move(target), std::move(body), deadline, CallOptions{});
+}
+
+asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string target, std::string body,
+                                             std::chrono::steady_clock::time_point deadline, CallOptions options) {
   auto impl = impl_;
+  const bool bounded_wait = options.acquire_deadline && *options.acquire_deadline < deadline;
+  const auto acquire_by = bounded_wait ? *options.acquire_deadline : deadline;
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, impl->config.host + ":" + std::to_string(impl->config.port));
   req.keep_alive(true);
@@ -202,11 +234,19 @@ asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string tar
 
   for (int attempt = 0;; ++attempt) {
     bool ok = false;
-    auto conn = co_await impl->acquire(deadline, ok);
-    if (!ok) co_return DaprResult{DaprResult::Kind::timeout, 0, {}, "no connection to daprd free before the deadline"};
-    bool keep = false, stale = false;
+    auto conn = co_await impl->acquire(acquire_by, ok);
+    if (!ok) {
+      if (bounded_wait) co_return DaprResult{DaprResult::Kind::busy, 0, {}, "no connection to daprd free in time"};
+      co_return DaprResult{DaprResult::Kind::timeout, 0, {}, "no connection to daprd free before the deadline"};
+    }
+    if (options.abandoned && options.abandoned->load()) {
+      impl->release(std::move(conn));  // untouched: as good as before
+      co_return DaprResult{DaprResult::Kind::abandoned, 0, {}, "the caller answered its client before sending"};
+    }
+    bool keep = false;
+    ExchangeFailure failure;
     Conn* c = conn.get();
-    auto result = co_await asio::co_spawn(c->strand, impl->run_on(c, req, deadline, keep, stale), use_awaitable);
+    auto result = co_await asio::co_spawn(c->strand, impl->run_on(c, req, deadline, keep, failure), use_awaitable);
     if (result.ok() || result.kind == DaprResult::Kind::rejected) {
       if (keep) {
         impl->release(std::move(conn));
@@ -216,8 +256,7 @@ asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string tar
       co_return result;
     }
     impl->release(nullptr);  // a failed connection is never reused
-    // A pooled connection daprd had already closed: the request never reached it, retry once.
-    if (!stale || attempt > 0) co_return result;
+    if (!may_retry(failure, attempt)) co_return result;
   }
 }
 

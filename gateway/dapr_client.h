@@ -6,10 +6,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -23,7 +25,9 @@ struct DaprClientConfig {
 };
 
 struct DaprResult {
-  enum class Kind { ok, unreachable, rejected, timeout };
+  // busy: no connection free within the acquire wait; abandoned: not sent because the caller
+  // had already answered its client (nothing reached daprd).
+  enum class Kind { ok, unreachable, rejected, timeout, busy, abandoned };
   Kind kind = Kind::unreachable;
   int status = 0;    // HTTP status when daprd answered
   std::string body;  // daprd's answer (error details on rejection)
@@ -39,10 +43,20 @@ class DaprClient {
   DaprClient(const DaprClient&) = delete;
   DaprClient& operator=(const DaprClient&) = delete;
 
+  struct CallOptions {
+    // Give up waiting for a free connection at this point (busy); none: wait until the deadline.
+    std::optional<std::chrono::steady_clock::time_point> acquire_deadline;
+    // Read once a connection is held, just before writing: true means the caller no longer
+    // wants the request sent (its client was answered). Must outlive the call.
+    const std::atomic<bool>* abandoned = nullptr;
+  };
+
   // One HTTP exchange with daprd finished by `deadline`. A 2xx answer is ok, another
   // answer is rejected, no answer is unreachable (connect failed) or timeout.
   boost::asio::awaitable<DaprResult> call(std::string method, std::string target, std::string body,
                                           std::chrono::steady_clock::time_point deadline);
+  boost::asio::awaitable<DaprResult> call(std::string method, std::string target, std::string body,
+                                          std::chrono::steady_clock::time_point deadline, CallOptions options);
 
   // Closes idle connections (shutdown).
   void close_idle();

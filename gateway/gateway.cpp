@@ -17,6 +17,9 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/resource.h>
+
+#include <array>
 #include <atomic>
 #include <optional>
 #include <variant>
@@ -24,8 +27,10 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "gateway/dapr_client.h"
 #include "gateway/delivery.h"
+#include "gateway/limits.h"
 #include "gateway/metrics.h"
 #include "gateway/pending_table.h"
 #include "gateway/send_request.h"
@@ -46,16 +51,12 @@ namespace {
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-enum Role : unsigned { kClient = 1, kCallback = 2 };
-
-constexpr const char* kReplyRoute = "/dapr/replies";
-
 Response make_response(http::status status, const json& body, unsigned version, bool keep_alive) {
   Response res{status, version};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::server, "rr-gateway");
   res.keep_alive(keep_alive);
-  res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  res.body() = rrkit::safe_dump(body);
   res.prepare_payload();
   return res;
 }
@@ -66,13 +67,39 @@ Response error_response(const HttpError& e, unsigned version, bool keep_alive) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// The waiting side of a pending request; lives on its session's strand.
+// The waiting side of a pending request; lives on its session's strand, shared with the
+// request's publish task (which runs there too).
 struct Waiter {
   explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
   asio::steady_timer timer;
   std::optional<Completion> result;
+  std::unique_ptr<DaprResult> publish_failure;  // set by the publish task; a pointer keeps waiters small
+  // Set once the client is answered: a publish still waiting for a daprd connection is then
+  // never sent (read by the Dapr client on another strand, hence atomic).
+  std::atomic<bool> abandoned{false};
   bool readable = false;  // the client's socket became readable while waiting
 };
+
+// Counts an open connection of a listener for as long as its session lives.
+class ConnectionToken {
+ public:
+  explicit ConnectionToken(std::atomic<std::size_t>& open) : open_(&open) { ++*open_; }
+  ConnectionToken(ConnectionToken&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
+  ConnectionToken& operator=(ConnectionToken&&) = delete;
+  ConnectionToken(const ConnectionToken&) = delete;
+  ~ConnectionToken() {
+    if (open_) --*open_;
+  }
+
+ private:
+  std::atomic<std::size_t>* open_;
+};
+
+std::size_t descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  return static_cast<std::size_t>(lim.rlim_cur);
+}
 
 }  // namespace
 
@@ -101,6 +128,10 @@ struct Gateway::Impl {
   std::atomic<bool> dapr_healthy{false};
   std::atomic<bool> subscription_live{false};
   std::atomic<int> active{0};  // requests between "headers read" and "answer written"
+  ConnectionCaps caps;
+  std::atomic<std::size_t> client_open{0};    // connections of the client (or shared) listener
+  std::atomic<std::size_t> callback_open{0};  // connections of a separate callback listener
+  std::atomic<std::size_t> refusing{0};       // over-cap connections being answered 503
 
   // ---- setup ---------------------------------------------------------------
 
@@ -141,29 +172,76 @@ struct Gateway::Impl {
         co_await backoff.async_wait(tuple_awaitable);
         continue;
       }
+      // A separate callback listener has its own count, so clients can never starve deliveries.
+      const bool callback_only = roles == kCallback;
+      auto& open = callback_only ? callback_open : client_open;
+      const std::size_t cap = callback_only ? caps.callback : caps.client;
       auto ex = socket.get_executor();
-      asio::co_spawn(ex, session(std::move(socket), roles), asio::detached);
+      if (open.load() >= cap) {
+        metrics.connection_refused(callback_only);
+        // Answered on a best-effort basis; beyond a few at once they are just closed.
+        if (refusing.load() < 64) asio::co_spawn(ex, refuse(std::move(socket)), asio::detached);
+        continue;
+      }
+      asio::co_spawn(ex, session(std::move(socket), roles, ConnectionToken(open)), asio::detached);
+    }
+  }
+
+  // An over-cap connection: a short 503 and a close, without reading a request.
+  asio::awaitable<void> refuse(tcp::socket socket) {
+    ConnectionToken token(refusing);
+    beast::tcp_stream stream(std::move(socket));
+    Response res = make_response(http::status::service_unavailable,
+                                 {{"error", "too_many_connections"}, {"message", "connection limit reached"}}, 11, false);
+    res.set(http::field::retry_after, "1");
+    stream.expires_after(2s);
+    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+    if (!wec) co_await linger_close(stream, 1s);
+  }
+
+  // Closes after an answer sent before the request was read in full: stops sending, then reads
+  // and discards for a moment so the peer sees the answer instead of a reset.
+  static asio::awaitable<void> linger_close(beast::tcp_stream& stream, std::chrono::milliseconds how_long) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(how_long);
+    std::array<char, 2048> sink{};
+    std::size_t total = 0;
+    while (total < 64 * 1024 * 1024) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
+      if (ec) break;
+      total += n;
     }
   }
 
   // ---- one connection ------------------------------------------------------
 
-  asio::awaitable<void> session(tcp::socket socket, unsigned roles) {
+  asio::awaitable<void> session(tcp::socket socket, unsigned roles, ConnectionToken token) {
+    (void)token;  // counts this connection until the session ends
     try {
       beast::tcp_stream stream(std::move(socket));
       beast::flat_buffer buffer;
-      for (;;) {
+      for (bool first = true;; first = false) {
         http::request_parser<http::string_body> parser;
-        parser.header_limit(16 * 1024);
-        stream.expires_after(120s);  // idle keep-alive connections are closed after this
+        // Deliveries may carry large Kafka headers; clients get the usual 16 KiB.
+        parser.header_limit(roles & kCallback ? 256 * 1024 : 16 * 1024);
+        // No body limit while the header is read: an oversize Content-Length is judged below,
+        // by route, so that it gets the route's answer (413, or DROP) instead of a header error.
+        parser.body_limit(boost::none);
+        if (buffer.size() == 0) {
+          // A new connection must start its request soon; a kept-alive one may idle longer.
+          stream.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
+          auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(512), tuple_awaitable);
+          if (rec) break;
+          buffer.commit(rn);
+        }
+        // Measured from the first byte: a client trickling its header is cut off here.
+        stream.expires_after(cfg.header_timeout);
         auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
         if (hec) {
           if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
               hec != asio::error::connection_reset && hec != asio::error::operation_aborted) {
-            stream.expires_after(5s);
-            Response bad = make_response(http::status::bad_request,
-                                         {{"error", "bad_http"}, {"message", hec.message()}}, 11, false);
-            co_await http::async_write(stream, bad, tuple_awaitable);
+            co_await answer_bad_header(stream, parser, roles, hec);
           }
           break;
         }
@@ -174,22 +252,31 @@ struct Gateway::Impl {
         } in_flight(active);
 
         const Clock::time_point started = Clock::now();
-        const std::string target(parser.get().target());
-        const bool is_send = target.substr(0, target.find('?')) == "/api/send";
-        // Deliveries carry the reply inside a (possibly base64) envelope: allow for that.
-        parser.body_limit(is_send ? cfg.max_body : cfg.max_body * 2 + 64 * 1024);
+        const Route route = route_of(parser.get().target(), roles);
+        const std::size_t limit = body_limit(route, cfg.max_body, cfg.max_reply_body);
+        if (const auto declared = parser.content_length(); declared && *declared > limit) {
+          if (route == Route::reply) {
+            const unsigned version = parser.get().version();
+            const bool keep = parser.get().keep_alive();
+            if (!co_await discard_body(stream, buffer, parser)) break;  // parser is spent after this
+            Response res = drop_oversize(version, keep, *declared);
+            if (!co_await write_answer(stream, res)) break;
+            continue;
+          }
+          Response res = too_large(route, parser.get().version(), started, limit);
+          co_await write_answer(stream, res);
+          co_await linger_close(stream, 2s);
+          break;
+        }
+        parser.body_limit(limit);  // a chunked body is counted as it arrives
         stream.expires_after(30s);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
         if (bec == http::error::body_limit) {
-          HttpError e{413, "too_large", "body exceeds " + std::to_string(is_send ? cfg.max_body : cfg.max_body * 2) +
-                                            " bytes"};
-          if (is_send) {
-            metrics.request(Outcome::too_large, seconds_since(started));
-            log::info(logger, "request rejected", {{"status", 413}, {"error", e.code}});
-          }
-          Response res = error_response(e, parser.get().version(), false);
-          stream.expires_after(5s);
-          co_await http::async_write(stream, res, tuple_awaitable);
+          // The stream cannot be resynchronised after a refused chunked body: answer, then close.
+          Response res = route == Route::reply ? drop_oversize(parser.get().version(), false, limit + 1)
+                                               : too_large(route, parser.get().version(), started, limit);
+          co_await write_answer(stream, res);
+          co_await linger_close(stream, 2s);
           break;
         }
         if (bec) break;
@@ -200,7 +287,7 @@ struct Gateway::Impl {
           // destroyed at the end of this block, before any wait: a waiting request then
           // holds only the little it needs.
           const Request req = parser.release();
-          if ((roles & kClient) && is_send && req.method() == http::verb::post) {
+          if (route == Route::send && req.method() == http::verb::post) {
             auto prepared = prepare_send(req, started);
             if (auto* p = std::get_if<Prepared>(&prepared)) {
               to_send = std::move(*p);
@@ -216,16 +303,73 @@ struct Gateway::Impl {
           res = co_await handle_send(std::move(*to_send), stream);
         }
         if (!res) break;  // the client went away while waiting: nobody to answer
-        const bool keep = res->keep_alive();
-        stream.expires_after(30s);
-        auto [wec, wn] = co_await http::async_write(stream, *res, tuple_awaitable);
-        if (wec || !keep) break;
+        if (!co_await write_answer(stream, *res)) break;
       }
       boost::system::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     } catch (const std::exception& e) {
       log::error(logger, "session failed", {{"error", e.what()}});
     }
+  }
+
+  // Writes an answer, promising Keep-Alive: timeout=N when the connection stays open; false
+  // when the connection is done (write failed, or not keep-alive).
+  asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res) {
+    const bool keep = res.keep_alive();
+    if (keep) res.set("Keep-Alive", keep_alive_value(cfg.idle_timeout));
+    stream.expires_after(30s);
+    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+    co_return !wec && keep;
+  }
+
+  Response too_large(Route route, unsigned version, Clock::time_point started, std::size_t limit) {
+    HttpError e{413, "too_large", "body exceeds " + std::to_string(limit) + " bytes"};
+    if (route == Route::send) {
+      metrics.request(Outcome::too_large, seconds_since(started));
+      log::info(logger, "request rejected", {{"status", 413}, {"error", e.code}});
+    }
+    return error_response(e, version, false);
+  }
+
+  // A delivery the gateway cannot take is DROPped: daprd retries every other refusal, holding
+  // the reply partition (and every later reply on it) for as long as it does.
+  Response drop_oversize(unsigned version, bool keep, std::uint64_t bytes) {
+    metrics.reply(ReplyClass::malformed);
+    log::warn(logger, "oversize reply dropped", {{"bytes", bytes}, {"limit", cfg.max_reply_body}});
+    return make_response(http::status::ok, {{"status", "DROP"}}, version, keep && !stopping);
+  }
+
+  // Reads and throws away a body announced by Content-Length, so the connection stays usable
+  // (daprd keeps its connections alive); header_parser is moved from.
+  static asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                            http::request_parser<http::string_body>& header_parser) {
+    http::request_parser<http::buffer_body> parser(std::move(header_parser));
+    std::array<char, 4096> sink{};
+    stream.expires_after(30s);
+    while (!parser.is_done()) {
+      parser.get().body().data = sink.data();
+      parser.get().body().size = sink.size();
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+      if (ec && ec != http::error::need_buffer) co_return false;
+    }
+    co_return true;
+  }
+
+  // A header the parser refused. On the reply route (or a callback-only listener, where the
+  // target may not even be known) that is a delivery the gateway cannot take: DROP.
+  asio::awaitable<void> answer_bad_header(beast::tcp_stream& stream, http::request_parser<http::string_body>& parser,
+                                          unsigned roles, const boost::system::error_code& ec) {
+    const bool delivery = roles == kCallback || route_of(parser.get().target(), roles) == Route::reply;
+    if (delivery) {
+      metrics.reply(ReplyClass::malformed);
+      log::warn(logger, "unreadable delivery dropped", {{"error", ec.message()}});
+    }
+    Response res = delivery ? make_response(http::status::ok, {{"status", "DROP"}}, 11, false)
+                            : make_response(http::status::bad_request,
+                                            {{"error", "bad_http"}, {"message", ec.message()}}, 11, false);
+    stream.expires_after(5s);
+    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+    if (!wec) co_await linger_close(stream, 2s);
   }
 
   // Every route but POST /api/send (session hands that to prepare_send/handle_send).
@@ -252,7 +396,8 @@ struct Gateway::Impl {
       Response r{http::status::ok, v};
       r.set(http::field::content_type, "text/plain; version=0.0.4");
       r.keep_alive(keep);
-      r.body() = metrics.render(table.size(), std::chrono::duration<double>(table.oldest_age(Clock::now())).count());
+      r.body() = metrics.render(table.size(), std::chrono::duration<double>(table.oldest_age(Clock::now())).count(),
+                                client_open.load(), callback_open.load());
       r.prepare_payload();
       return r;
     }
@@ -404,6 +549,17 @@ struct Gateway::Impl {
               {{"cid", p.id.str()}, {"status", published.status}, {"error", published.error},
                {"dapr", published.body.substr(0, 512)}});
     if (timed_out) return timeout_answer(p);
+    if (published.kind == DaprResult::Kind::busy) {
+      // Nothing was sent: the client may retry at once, elsewhere or a moment later.
+      Response r = answer(p, http::status::service_unavailable,
+                          {{"correlationId", p.id.str()},
+                           {"error", "dapr_busy"},
+                           {"message", "no connection to daprd free within " +
+                                           std::to_string(cfg.dapr_acquire_timeout.count()) + " ms"}},
+                          Outcome::publish_failed);
+      r.set(http::field::retry_after, "1");
+      return r;
+    }
     const bool unreachable = published.kind == DaprResult::Kind::unreachable;
     return answer(p, unreachable ? http::status::service_unavailable : http::status::bad_gateway,
                   {{"correlationId", p.id.str()},
@@ -433,24 +589,34 @@ struct Gateway::Impl {
     return ec || n == 0;
   }
 
-  // Publishes and waits for the reply, the deadline or the client leaving, whichever comes
-  // first; nullopt when the client left (nobody to answer).
+  // The publish of one request, beside its waiter on the session's strand: the waiter answers
+  // the client at the deadline whatever the publish is doing, and a publish still waiting for
+  // a daprd connection by then is never sent (the waiter's abandoned flag).
+  asio::awaitable<void> publish(std::shared_ptr<Waiter> waiter, std::string target, std::string body,
+                                Clock::time_point deadline) {
+    const Clock::time_point publish_start = Clock::now();
+    DaprResult published =
+        co_await dapr.call("POST", std::move(target), std::move(body), deadline,
+                           {publish_start + cfg.dapr_acquire_timeout, &waiter->abandoned});
+    if (published.kind == DaprResult::Kind::abandoned) co_return;
+    metrics.publish(seconds_since(publish_start));
+    if (published.ok()) co_return;
+    waiter->publish_failure = std::make_unique<DaprResult>(std::move(published));
+    waiter->timer.cancel();
+  }
+
+  // Publishes and waits for the reply, the deadline, a failed publish or the client leaving,
+  // whichever comes first; nullopt when the client left (nobody to answer).
   asio::awaitable<std::optional<Response>> handle_send(Prepared p, beast::tcp_stream& stream) {
-    auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
+    const auto ex = co_await asio::this_coro::executor;
+    auto waiter = std::make_shared<Waiter>(ex);
     if (auto refused = register_pending(p, waiter)) co_return std::move(*refused);
 
-    // Publish. The reply may arrive before daprd even answers the publish: the waiter holds it.
-    const Clock::time_point publish_start = Clock::now();
-    const DaprResult published = co_await dapr.call("POST", std::move(p.target), std::move(p.body), p.deadline);
-    metrics.publish(seconds_since(publish_start));
-    if (!published.ok()) {
-      if (auto failed = publish_failed(p, published)) co_return std::move(*failed);
-    } else {
-      log::debug(logger, "request published", {{"cid", p.id.str()}, {"timeoutMs", p.timeout.count()}});
-    }
+    // The reply may arrive before daprd even answers the publish: the waiter holds it.
+    asio::co_spawn(ex, publish(waiter, std::move(p.target), std::move(p.body), p.deadline), asio::detached);
 
-    // One plain wait on the timer: the reply's notify cancels it, and so does the socket
-    // becoming readable (the client closing, or pipelining), watched once by a callback.
+    // One plain wait on the timer: the reply's notify cancels it, and so do a failed publish and
+    // the socket becoming readable (the client closing, or pipelining), watched once by a callback.
     tcp::socket& socket = stream.socket();
     socket.async_wait(tcp::socket::wait_read, [waiter](const boost::system::error_code& ec) {
       if (ec) return;  // cancelled when the wait ends, or the socket failed: nothing to watch
@@ -459,29 +625,37 @@ struct Gateway::Impl {
     });
     bool lost_race = false;  // our removal attempt failed: the winner's notify is on its way
     std::optional<Response> res;
-    while (!waiter->result) {
-      waiter->timer.expires_at(lost_race ? Clock::time_point::max() : p.deadline);
-      const auto [tec] = co_await waiter->timer.async_wait(tuple_awaitable);
+    for (;;) {
+      // Checked before every wait: a cancel that came while we were not waiting is not lost.
       if (waiter->result) break;
-      if (waiter->readable) {
-        waiter->readable = false;  // not re-armed: a client that pipelines is no longer watched
-        if (!client_closed(socket)) continue;
-        if (table.finish(p.id, Finish::client_gone, Clock::now())) {
-          metrics.request(Outcome::client_gone, seconds_since(p.started));
-          log::info(logger, "client gone before the reply", {{"cid", p.id.str()}});
-          break;
-        }
+      if (waiter->publish_failure && !lost_race) {
+        res = publish_failed(p, *waiter->publish_failure);
+        if (res) break;
         lost_race = true;
         continue;
       }
-      if (!tec && !lost_race) {
-        if (table.finish(p.id, Finish::timed_out, Clock::now())) {
-          res = timeout_answer(p);
-          break;
+      if (waiter->readable) {
+        waiter->readable = false;  // not re-armed: a client that pipelines is no longer watched
+        if (client_closed(socket)) {
+          if (table.finish(p.id, Finish::client_gone, Clock::now())) {
+            metrics.request(Outcome::client_gone, seconds_since(p.started));
+            log::info(logger, "client gone before the reply", {{"cid", p.id.str()}});
+            break;
+          }
+          lost_race = true;
         }
-        lost_race = true;
+        continue;
       }
+      waiter->timer.expires_at(lost_race ? Clock::time_point::max() : p.deadline);
+      const auto [tec] = co_await waiter->timer.async_wait(tuple_awaitable);
+      if (tec || lost_race || waiter->result || waiter->publish_failure || waiter->readable) continue;
+      if (table.finish(p.id, Finish::timed_out, Clock::now())) {
+        res = timeout_answer(p);
+        break;
+      }
+      lost_race = true;
     }
+    waiter->abandoned = true;  // answered (or gone): a publish not yet sent must not be
     boost::system::error_code ignored;
     socket.cancel(ignored);  // ends the readable watch, if still armed
     if (waiter->result) res = completed_answer(p, *waiter->result);
@@ -582,6 +756,14 @@ struct Gateway::Impl {
       return 2;
     }
     const bool shared = client_ep->host == callback_ep->host && client_ep->port == callback_ep->port;
+    const std::size_t fd_limit = descriptor_limit();
+    const std::size_t want_client = cfg.max_client_connections == 0 ? SIZE_MAX : cfg.max_client_connections;
+    caps = connection_caps(fd_limit, want_client, cfg.max_callback_connections, cfg.dapr_connections, shared);
+    const bool warn = caps.reduced && cfg.max_client_connections != 0;
+    (warn ? log::warn : log::info)(
+        logger, warn ? "connection caps lowered to fit the descriptor limit" : "connection caps",
+        {{"client", caps.client}, {"callback", caps.callback}, {"descriptor_limit", fd_limit},
+         {"dapr_connections", cfg.dapr_connections}, {"reserved", kReservedDescriptors}});
     if (shared) {
       if (!bind(*client_ep, kClient | kCallback)) return 2;
     } else if (!bind(*client_ep, kClient) || !bind(*callback_ep, kCallback)) {

@@ -67,6 +67,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("latency of the publish call to daprd")
                            .Register(*registry_)
                            .Add({}, latency_buckets());
+  auto& conns = prometheus::BuildGauge()
+                    .Name("rr_gateway_connections")
+                    .Help("open connections by listener (a shared listener counts as client)")
+                    .Register(*registry_);
+  client_connections_ = &conns.Add({{"listener", "client"}});
+  callback_connections_ = &conns.Add({{"listener", "callback"}});
+  auto& refused = prometheus::BuildCounter()
+                      .Name("rr_gateway_connections_refused_total")
+                      .Help("connections closed at once because their listener was at its cap")
+                      .Register(*registry_);
+  client_refused_ = &refused.Add({{"listener", "client"}});
+  callback_refused_ = &refused.Add({{"listener", "callback"}});
 }
 
 Metrics::~Metrics() = default;
@@ -78,11 +90,17 @@ void Metrics::request(Outcome o, double seconds) {
 
 void Metrics::reply(ReplyClass c) { replies_[static_cast<std::size_t>(c)]->Increment(); }
 void Metrics::publish(double seconds) { publish_duration_->Observe(seconds); }
+void Metrics::connection_refused(bool callback_listener) {
+  (callback_listener ? callback_refused_ : client_refused_)->Increment();
+}
 double Metrics::requests(Outcome o) const { return requests_[static_cast<std::size_t>(o)]->Value(); }
 double Metrics::replies(ReplyClass c) const { return replies_[static_cast<std::size_t>(c)]->Value(); }
 
-std::string Metrics::render(std::size_t pending, double oldest_pending_seconds) {
+std::string Metrics::render(std::size_t pending, double oldest_pending_seconds, std::size_t client_connections,
+                            std::size_t callback_connections) {
   pending_->Set(static_cast<double>(pending));
+  client_connections_->Set(static_cast<double>(client_connections));
+  callback_connections_->Set(static_cast<double>(callback_connections));
   oldest_->Set(oldest_pending_seconds);
   std::ostringstream out;
   prometheus::TextSerializer{}.Serialize(out, registry_->Collect());

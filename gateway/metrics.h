@@ -31,10 +31,13 @@ class Metrics {
   void request(Outcome o, double seconds);
   void reply(ReplyClass c);
   void publish(double seconds);
+  // A connection closed at once because its listener was at its cap.
+  void connection_refused(bool callback_listener);
   double requests(Outcome o) const;
   double replies(ReplyClass c) const;
   // Prometheus text exposition; the gauges are sampled from the table at scrape time.
-  std::string render(std::size_t pending, double oldest_pending_seconds);
+  std::string render(std::size_t pending, double oldest_pending_seconds, std::size_t client_connections = 0,
+                     std::size_t callback_connections = 0);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -44,6 +47,10 @@ class Metrics {
   prometheus::Gauge* oldest_ = nullptr;
   prometheus::Histogram* request_duration_ = nullptr;
   prometheus::Histogram* publish_duration_ = nullptr;
+  prometheus::Gauge* client_connections_ = nullptr;
+  prometheus::Gauge* callback_connections_ = nullptr;
+  prometheus::Counter* client_refused_ = nullptr;
+  prometheus::Counter* callback_refused_ = nullptr;
 };
 
 }  // namespace rrkit::gateway

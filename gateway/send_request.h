@@ -24,7 +24,8 @@ struct HttpError {
 // application/json (any parameters, any case) or a +json media type.
 bool is_json_media_type(std::string_view content_type);
 
-// Content type, size and JSON-object checks, in that order of precedence: 413 before 415 before 400.
+// Content type, size and JSON-object checks, in that order of precedence: 413 before 415 before 400
+// (invalid_json, too_deep past rrkit::kMaxJsonDepth levels, not_an_object).
 std::variant<nlohmann::json, HttpError> validate_send(std::string_view content_type, std::string_view body,
                                                       std::size_t max_body);
 

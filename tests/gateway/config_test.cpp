@@ -78,3 +78,26 @@ TEST_CASE("config: bad values are reported") {
   CHECK_THROWS_AS(parse({"--reply-mode", "multicast"}), CLI::ValidationError);
   CHECK(parse({"--timeout", "10s", "--max-timeout", "1s"}).error);
 }
+
+TEST_CASE("config: limits and deadlines of the hardened server") {
+  auto p = parse({});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.max_reply_body == 4u * 1048576u);
+  CHECK(p.cfg.header_timeout == 10s);
+  CHECK(p.cfg.idle_timeout == 120s);
+  CHECK(p.cfg.dapr_acquire_timeout == 100ms);
+  CHECK(p.cfg.max_client_connections == 0);  // all descriptors left
+  CHECK(p.cfg.max_callback_connections == 256);
+  p = parse({"--max-reply-body", "65536", "--header-timeout", "2s", "--idle-timeout", "30s",
+             "--dapr-acquire-timeout", "20ms", "--max-client-connections", "10", "--max-callback-connections", "5"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.max_reply_body == 65536);
+  CHECK(p.cfg.header_timeout == 2s);
+  CHECK(p.cfg.idle_timeout == 30s);
+  CHECK(p.cfg.dapr_acquire_timeout == 20ms);
+  CHECK(p.cfg.max_client_connections == 10);
+  CHECK(p.cfg.max_callback_connections == 5);
+  CHECK_THROWS_AS(parse({"--max-callback-connections", "0"}), CLI::ValidationError);
+  CHECK_THROWS_AS(parse({"--header-timeout", "soon"}), CLI::ValidationError);
+  CHECK(parse({"--idle-timeout", "0s"}).error);
+}

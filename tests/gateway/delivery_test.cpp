@@ -86,3 +86,16 @@ TEST_CASE("delivery: garbage is malformed with a reason") {
   }
 }
 
+
+TEST_CASE("delivery: a reply nested too deep is malformed (DROP), in every envelope") {
+  const std::string deep_value = std::string(100000, '[') + std::string(100000, ']');
+  const std::string plain = R"({"correlationId":"c-1","payload":)" + deep_value + "}";
+  const std::string in_data = R"({"specversion":"1.0","data":{"correlationId":"c-1","payload":)" + deep_value + "}}";
+  const json as_string = {{"specversion", "1.0"}, {"data", plain}};
+  const json as_b64 = {{"specversion", "1.0"}, {"data_base64", rrkit::base64_encode(plain)}};
+  for (const std::string& body : {plain, in_data, as_string.dump(), as_b64.dump()}) {
+    auto r = parse_delivery(body, "correlationId");
+    CHECK_FALSE(r.delivery);
+    CHECK(r.error.find("deeper") != std::string::npos);
+  }
+}

@@ -114,6 +114,11 @@ void Replier::loop() {
       continue;
     }
     if (mode == "malformed") produce(topic, id, "{this is not json");
+    if (mode == "big") {
+      // A reply too big for the gateway, on the same partition (same key) just before the proper one.
+      const std::string pad(static_cast<std::size_t>(request.value("padBytes", 100000)), 'x');
+      produce(topic, id, make_reply(id, true, {{"pad", pad}}).dump());
+    }
     produce(topic, id, reply);
     if (mode == "dup") produce(topic, id, reply);
   }

@@ -37,7 +37,8 @@ struct SharedStack {
 // Consumes the request topic and answers on the reply topic. What it does with each
 // request is chosen by the request itself, field "mode":
 //   "echo" (default) reply at once; "silent" never reply; "late" reply after "delayMs";
-//   "dup" reply twice; "malformed" first send a non-JSON message, then the proper reply.
+//   "dup" reply twice; "malformed" first send a non-JSON message, then the proper reply;
+//   "big" first send a reply with a "padBytes" (default 100000) pad, then the proper reply.
 // Replies go to the Kafka header replyTo when present (reply-to mode).
 class Replier {
  public:

@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <future>
+#include <utility>
 
 #include "common/ids.h"
 #include "common/reply.h"
@@ -55,6 +57,77 @@ bool wait_metric(const Instance& inst, const std::string& series, double value, 
   return proc::wait_until([&] { return inst.metric_or_zero(series) == value; }, timeout);
 }
 
+// A raw client connection, for what the blocking client cannot do (trickle, hold, reuse).
+struct RawConn {
+  int fd = -1;
+  explicit RawConn(std::uint16_t port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ~RawConn() {
+    if (fd >= 0) ::close(fd);
+  }
+  RawConn(RawConn&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  bool write(const std::string& bytes) const {
+    return fd >= 0 && ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  }
+  // Reads one response (header + Content-Length body), or until EOF / the timeout.
+  std::string read_response(std::chrono::milliseconds timeout) const {
+    std::string in;
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    while (std::chrono::steady_clock::now() < until) {
+      const auto head_end = in.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        const auto cl = in.find("Content-Length: ");
+        const std::size_t want = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
+        if (in.size() >= head_end + 4 + want) return in;
+      }
+      timeval tv{0, 100000};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n == 0) return in;
+      if (n > 0) in.append(buf, static_cast<std::size_t>(n));
+    }
+    return in;
+  }
+  // True when the server closed the connection within the timeout.
+  bool closed_within(std::chrono::milliseconds timeout) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    char buf[512];
+    while (std::chrono::steady_clock::now() < until) {
+      timeval tv{0, 100000};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
+    }
+    return false;
+  }
+};
+
+std::string http_request(const std::string& method, const std::string& target, const std::string& body,
+                         const std::string& extra_headers = "") {
+  return method + " " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra_headers +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+int status_of(const std::string& response) {
+  return response.size() > 12 ? std::atoi(response.c_str() + 9) : 0;
+}
+
+std::optional<double> callback_metric(const Instance& gw, const std::string& series) {
+  const auto r = http::get(gw.callback_port(), "/metrics", 5s);
+  if (!r.ok()) return std::nullopt;
+  return metric_value(r.body, series);
+}
+
 }  // namespace
 
 TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
@@ -63,7 +136,7 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
   o.app_id = "gw-main";
   o.app_api_token = kAppToken;
   o.dapr_api_token = kDaprToken;
-  o.extra_args = {"--timeout", "2s", "--max-body", "4096", "--late-window", "30s"};
+  o.extra_args = {"--timeout", "2s", "--max-body", "4096", "--max-reply-body", "65536", "--late-window", "30s"};
   Instance gw(std::move(o));
   std::string error;
   REQUIRE(gw.start(error));
@@ -138,6 +211,11 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     auto too_big = call("POST", "/api/send", json{{"blob", std::string(8000, 'x')}}.dump(), "application/json");
     CHECK(too_big.status == 413);
     CHECK(parse(too_big)["error"] == "too_large");
+    // Over the parser's own default limit (1 MiB), announced by Content-Length as every client does:
+    // still 413, not a header error.
+    auto huge = call("POST", "/api/send", json{{"blob", std::string(2 << 20, 'x')}}.dump(), "application/json");
+    CHECK(huge.status == 413);
+    CHECK(parse(huge)["error"] == "too_large");
     CHECK(call("POST", "/api/send", "{}", "text/plain").status == 415);
     CHECK(call("GET", "/nope", "", "application/json").status == 404);
     auto wrong_method = call("GET", "/api/send", "", "application/json");
@@ -152,11 +230,51 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     CHECK(http::call(bad_timeout).status == 400);
     CHECK(gw.metric_or_zero("rr_gateway_publish_duration_seconds_count") == published_before);
     CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"bad_request\"}") == 4);
-    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"too_large\"}") == 1);
+    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"too_large\"}") == 2);
     CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"unsupported_media\"}") == 1);
-    // And the gateway still works.
-    json ok = {{"still", "fine"}};
+    // And the gateway still works, with a body of exactly --max-body.
+    json ok = {{"still", "fine"}, {"pad", ""}};
+    ok["pad"] = std::string(4096 - ok.dump().size(), 'p');
+    REQUIRE(ok.dump().size() == 4096);
     check_round_trip(send(gw.port(), ok), ok);
+  }
+
+  SECTION("a reply over --max-reply-body is DROPped and the next reply on its partition arrives") {
+    // The replier sends a 100 KB reply, then the proper one with the same key (same partition).
+    // A refusal daprd retries would hold the proper one back until the client's 504.
+    json req = {{"mode", "big"}, {"padBytes", 100000}};
+    const auto t0 = std::chrono::steady_clock::now();
+    check_round_trip(send(gw.port(), req), req);
+    CHECK(std::chrono::steady_clock::now() - t0 < 1900ms);
+    CHECK(wait_metric(gw, "rr_gateway_replies_total{class=\"malformed\"}", 1));
+    for (int i = 0; i < 8; ++i) {
+      json next = {{"after", "big"}, {"i", i}};
+      check_round_trip(send(gw.port(), next), next);
+    }
+  }
+
+  SECTION("deliveries the gateway cannot take are answered DROP, never a status daprd retries") {
+    http::Request r;
+    r.method = "POST";
+    r.port = gw.callback_port();
+    r.target = "/dapr/replies";
+    r.headers = {{"dapr-api-token", kAppToken}};
+    r.body = json{{"correlationId", new_uuid_v4()}, {"pad", std::string(100000, 'x')}}.dump();
+    auto res = http::call(r);
+    CHECK(res.status == 200);
+    CHECK(parse(res)["status"] == "DROP");
+    r.body = json{{"correlationId", new_uuid_v4()}}.dump();
+    r.headers.emplace_back("X-Huge", std::string(300 * 1024, 'h'));
+    res = http::call(r);
+    CHECK(res.status == 200);
+    CHECK(parse(res)["status"] == "DROP");
+    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"malformed\"}") == 2);
+    // The callback listener still serves.
+    r.headers.pop_back();
+    r.body = json{{"correlationId", new_uuid_v4()}}.dump();
+    res = http::call(r);
+    CHECK(res.status == 200);
+    CHECK(parse(res)["status"] == "SUCCESS");
   }
 
   SECTION("a forged delivery (wrong or missing token) is rejected with 401 and counted") {
@@ -311,4 +429,144 @@ TEST_CASE("gateway e2e: SIGTERM answers every waiting client and exits 0") {
   CHECK(std::chrono::steady_clock::now() - t0 < 3s);
   REQUIRE(proc::wait_gone(gw.gateway().pid(), 10s));
   CHECK(gw.gateway().exit_status() == 0);
+}
+
+TEST_CASE("gateway e2e: a deeply nested body is refused at once and harms nobody") {
+  replier();
+  // Default --max-body (1 MiB): the 200 KB body is well under it.
+  Instance gw = start_instance({"gw-deep", {"--timeout", "10s"}, "", "", false});
+  // A client already waiting while the bad request arrives must still get its reply.
+  json waiting_req = {{"mode", "late"}, {"delayMs", 1500}, {"who", "waiting"}};
+  auto waiting = std::async(std::launch::async, [&] { return send(gw.port(), waiting_req); });
+  REQUIRE(wait_metric(gw, "rr_gateway_pending", 1, 5s));
+  REQUIRE(wait_metric(gw, "rr_gateway_publish_duration_seconds_count", 1, 5s));
+  const double published_before = 1;
+  const std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const auto r = http::post_json(gw.port(), "/api/send", deep, 5s);
+  REQUIRE(r.status == 400);
+  CHECK(parse(r)["error"] == "too_deep");
+  CHECK(gw.metric_or_zero("rr_gateway_publish_duration_seconds_count") == published_before);
+  check_round_trip(waiting.get(), waiting_req);
+  json next = {{"after", "deep"}};
+  check_round_trip(send(gw.port(), next), next);
+  // The same nesting in a delivery is malformed: DROP, counted, and the gateway stays up.
+  const auto d = http::post_json(gw.callback_port(), "/dapr/replies",
+                                 R"({"correlationId":"c-1","payload":)" + std::string(100000, '[') +
+                                     std::string(100000, ']') + "}",
+                                 5s);
+  CHECK(d.status == 200);
+  CHECK(parse(d)["status"] == "DROP");
+  CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"malformed\"}") == 1);
+  CHECK(gw.gateway().alive());
+  check_round_trip(send(gw.port(), next), next);
+}
+
+TEST_CASE("gateway e2e: connection cap, header deadline and Keep-Alive") {
+  replier();
+  constexpr int kCap = 10;
+  Instance gw = start_instance(
+      {"gw-conns", {"--max-client-connections", std::to_string(kCap), "--header-timeout", "2s"}, "", "", false});
+
+  // A client trickling its header is cut off by the header deadline, not the 120 s idle timeout.
+  {
+    RawConn slow(gw.port());
+    REQUIRE(slow.write("P"));
+    CHECK(slow.closed_within(15s));
+  }
+  REQUIRE(proc::wait_until([&] { return callback_metric(gw, "rr_gateway_connections{listener=\"client\"}") == 0.0; },
+                           10s));
+
+  // Fill the client listener with idle keep-alive connections (each served one request).
+  std::vector<RawConn> held;
+  for (int i = 0; i < kCap; ++i) {
+    held.emplace_back(gw.port());
+    REQUIRE(held.back().write(http_request("GET", "/healthz", "")));
+    const std::string res = held.back().read_response(5s);
+    REQUIRE(status_of(res) == 200);
+    CHECK(res.find("Keep-Alive: timeout=120") != std::string::npos);
+  }
+  REQUIRE(proc::wait_until(
+      [&] { return callback_metric(gw, "rr_gateway_connections{listener=\"client\"}") == double(kCap); }, 10s));
+
+  // One more client is refused cleanly: a 503 it can read, then the close.
+  const auto refused = http::get(gw.port(), "/healthz", 5s);
+  CHECK(refused.status == 503);
+  CHECK(parse(refused)["error"] == "too_many_connections");
+  CHECK(callback_metric(gw, "rr_gateway_connections_refused_total{listener=\"client\"}") == 1.0);
+
+  // The callback listener and the publish path still work: a held connection sends a request.
+  CHECK(http::get(gw.callback_port(), "/dapr/subscribe", 5s).status == 200);
+  const std::string body = json{{"at", "cap"}}.dump();
+  REQUIRE(held.front().write(http_request("POST", "/api/send", body)));
+  const std::string res = held.front().read_response(10s);
+  REQUIRE(status_of(res) == 200);
+  const json answer = json::parse(res.substr(res.find("\r\n\r\n") + 4), nullptr, false);
+  CHECK(answer["response"]["correlationId"] == answer["correlationId"]);
+
+  // Capacity comes back when the connections go.
+  held.clear();
+  REQUIRE(proc::wait_until(
+      [&] { return callback_metric(gw, "rr_gateway_connections{listener=\"client\"}") == 0.0; }, 10s));
+  json after = {{"after", "cap"}};
+  check_round_trip(send(gw.port(), after), after);
+}
+
+TEST_CASE("gateway e2e: a stalled daprd gets 503 dapr_busy at once, 504 on time and a prompt shutdown") {
+  replier();
+  Instance gw = start_instance(
+      {"gw-stall", {"--dapr-connections", "3", "--dapr-acquire-timeout", "100ms", "--timeout", "20s"}, "", "", false});
+  json warm = {{"warm", 1}};
+  check_round_trip(send(gw.port(), warm), warm);
+  auto& daprd = gw.daprd().process();
+  daprd.pause();
+  struct Resume {
+    stack::Process& p;
+    ~Resume() { p.resume(); }
+  } resume{daprd};
+
+  // More requests than connections: those without one are answered 503 dapr_busy long before
+  // their deadline; those whose publish hangs in daprd get their 504 at the deadline.
+  constexpr int kTimeoutMs = 1500;
+  struct Timed {
+    http::Response r;
+    std::chrono::milliseconds took;
+  };
+  std::vector<std::future<Timed>> calls;
+  for (int i = 0; i < 8; ++i) {
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = send(gw.port(), {{"stall", i}}, kTimeoutMs);
+      return Timed{r, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)};
+    }));
+  }
+  int busy = 0, timeouts = 0;
+  for (auto& f : calls) {
+    const auto t = f.get();
+    INFO("status " << t.r.status << " after " << t.took.count() << " ms: " << t.r.body);
+    if (t.r.status == 503) {
+      ++busy;
+      CHECK(parse(t.r)["error"] == "dapr_busy");
+      CHECK(t.r.header("Retry-After") == "1");
+      CHECK(t.took < std::chrono::milliseconds(kTimeoutMs));
+    } else {
+      ++timeouts;
+      CHECK(t.r.status == 504);
+      CHECK(t.took >= std::chrono::milliseconds(kTimeoutMs));
+      CHECK(t.took < std::chrono::milliseconds(kTimeoutMs + 1000));
+    }
+  }
+  CHECK(busy >= 5);  // 3 connections at most, one of them possibly taken by the health check
+  CHECK(timeouts >= 1);
+  REQUIRE(wait_metric(gw, "rr_gateway_pending", 0, 5s));
+
+  // SIGTERM while a publish hangs in the stalled daprd: the client's 503 comes at once.
+  auto waiting = std::async(std::launch::async, [&] { return send(gw.port(), {{"stall", "shutdown"}}); });
+  REQUIRE(wait_metric(gw, "rr_gateway_pending", 1, 5s));
+  const auto t0 = std::chrono::steady_clock::now();
+  proc::signal_group(gw.gateway().pid(), SIGTERM);
+  const auto r = waiting.get();
+  CHECK(r.status == 503);
+  CHECK(parse(r)["error"] == "shutdown");
+  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+  REQUIRE(proc::wait_gone(gw.gateway().pid(), 15s));
 }

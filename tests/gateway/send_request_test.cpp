@@ -67,3 +67,20 @@ TEST_CASE("config: endpoints") {
   CHECK_FALSE(parse_endpoint("h:70000"));
   CHECK_FALSE(parse_endpoint("h:12x"));
 }
+
+TEST_CASE("send validation: a deeply nested body is too_deep, not a crash") {
+  // The body that used to kill rr-gateway: 200 KB, under the default --max-body.
+  const std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto v = validate_send("application/json", deep, 1048576);
+  REQUIRE(std::holds_alternative<HttpError>(v));
+  const auto e = std::get<HttpError>(v);
+  CHECK(e.status == 400);
+  CHECK(e.code == "too_deep");
+  // Deep but within the limit is fine, and the stamped body dumps.
+  const std::string ok = "{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}";
+  auto fine = validate_send("application/json", ok, 1048576);
+  REQUIRE(std::holds_alternative<json>(fine));
+  CHECK_FALSE(stamp_request(std::get<json>(std::move(fine)), "correlationId", "x").dump().empty());
+  // Unbalanced deep garbage is refused before the parser sees it, too.
+  CHECK(std::get<HttpError>(validate_send("application/json", std::string(5000, '{'), 1048576)).code == "too_deep");
+}
