@@ -545,11 +545,14 @@ struct Gateway::Impl {
   std::optional<Response> publish_failed(const Prepared& p, const DaprResult& published) {
     const bool timed_out = published.kind == DaprResult::Kind::timeout;
     if (!table.finish(p.id, timed_out ? Finish::timed_out : Finish::publish_failed, Clock::now())) return std::nullopt;
-    log::warn(logger, "publish failed",
+    // Busy is the overload answer (like 503 overloaded): not a warning per request, which at
+    // thousands per second would cost the CPU the overloaded gateway lacks.
+    const bool busy = published.kind == DaprResult::Kind::busy;
+    (busy ? log::info : log::warn)(logger, "publish failed",
               {{"cid", p.id.str()}, {"status", published.status}, {"error", published.error},
                {"dapr", published.body.substr(0, 512)}});
     if (timed_out) return timeout_answer(p);
-    if (published.kind == DaprResult::Kind::busy) {
+    if (busy) {
       // Nothing was sent: the client may retry at once, elsewhere or a moment later.
       Response r = answer(p, http::status::service_unavailable,
                           {{"correlationId", p.id.str()},
