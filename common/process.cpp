@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
+#include <sstream>
+#include <string_view>
 #include <map>
 #include <mutex>
 
@@ -17,10 +20,18 @@ extern char** environ;
 namespace rrkit::proc {
 namespace {
 
+// Exit statuses of the children we reaped, by pid. A record outlives the reaping on purpose: it is
+// what stops a later signal_group() from hitting whoever gets the pid next. It goes when spawn()
+// hands the same pid to a new child of ours, whose fate the old record must not describe.
 std::mutex g_status_mutex;
 std::map<pid_t, int>& reaped() {
-  static std::map<pid_t, int> statuses;  // exit statuses of children reaped by wait_gone
+  static std::map<pid_t, int> statuses;
   return statuses;
+}
+
+bool is_reaped(pid_t pid) {
+  std::lock_guard lock(g_status_mutex);
+  return reaped().count(pid) > 0;
 }
 
 // True when the process is in state Z (zombie) or does not exist.
@@ -117,6 +128,12 @@ pid_t spawn(const SpawnSpec& spec, std::string& error) {
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // also from the parent, so the group exists before we signal it
+  {
+    // The kernel reuses pids: a record left by an earlier child with this pid would report the new
+    // one dead at once. (Nothing can have reaped the new child yet: only its pid leads to waitpid.)
+    std::lock_guard lock(g_status_mutex);
+    reaped().erase(pid);
+  }
   if (log_fd >= 0) ::close(log_fd);
   return pid;
 }
@@ -136,9 +153,11 @@ bool alive(pid_t pid) {
   return ::kill(pid, 0) == 0 && !is_zombie_or_gone(pid);
 }
 
-void signal_group(pid_t pid, int sig) {
-  if (pid <= 0) return;
-  if (::kill(-pid, sig) != 0) ::kill(pid, sig);
+bool signal_group(pid_t pid, int sig) {
+  // A reaped child's pid may belong to anyone by now.
+  if (pid <= 0 || is_reaped(pid)) return false;
+  if (::kill(-pid, sig) == 0) return true;
+  return ::kill(pid, sig) == 0;
 }
 
 bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
@@ -158,11 +177,47 @@ bool stop(pid_t pid, std::chrono::milliseconds grace) {
   return false;
 }
 
+std::optional<Identity> identity(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  const std::string dir = "/proc/" + std::to_string(pid);
+  std::ifstream stat(dir + "/stat");
+  if (!stat) return std::nullopt;
+  const std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces and parentheses: fields are counted after the last ')'.
+  const auto close_paren = content.rfind(')');
+  if (close_paren == std::string::npos) return std::nullopt;
+  std::istringstream fields(content.substr(close_paren + 1));
+  std::string field;
+  for (int n = 3; n <= 22; ++n) {
+    if (!(fields >> field)) return std::nullopt;
+  }
+  Identity id;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), id.start_time);
+  if (ec != std::errc() || end != field.data() + field.size()) return std::nullopt;
+  std::error_code fs_ec;
+  id.exe = std::filesystem::read_symlink(dir + "/exe", fs_ec).string();
+  if (fs_ec) return std::nullopt;
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (id.exe.size() > kDeleted.size() && id.exe.ends_with(kDeleted)) id.exe.resize(id.exe.size() - kDeleted.size());
+  return id;
+}
+
 int exit_status(pid_t pid) {
   try_reap(pid);
   std::lock_guard lock(g_status_mutex);
   const auto it = reaped().find(pid);
   return it == reaped().end() ? -1 : it->second;
 }
+
+namespace testing {
+void record_reaped(pid_t pid, int status) {
+  std::lock_guard lock(g_status_mutex);
+  reaped()[pid] = status;
+}
+void forget_reaped(pid_t pid) {
+  std::lock_guard lock(g_status_mutex);
+  reaped().erase(pid);
+}
+}  // namespace testing
 
 }  // namespace rrkit::proc

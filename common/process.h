@@ -5,7 +5,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,8 +32,9 @@ pid_t spawn(const SpawnSpec& spec, std::string& error);
 // True while the process exists and is not a zombie.
 bool alive(pid_t pid);
 
-// Sends sig to the child's whole process group.
-void signal_group(pid_t pid, int sig);
+// Sends sig to the child's whole process group. Refuses (false) a pid whose child we already
+// reaped: the kernel may have given it to an unrelated process. False also when nothing got it.
+bool signal_group(pid_t pid, int sig);
 
 // Waits until the process is gone (reaping it when it is our child). False on timeout.
 bool wait_gone(pid_t pid, std::chrono::milliseconds timeout);
@@ -40,7 +43,26 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds timeout);
 bool stop(pid_t pid, std::chrono::milliseconds grace);
 
 // Exit status of a reaped child of ours, when known (-1 otherwise); a signal death is 128+sig.
+// Known until spawn() gives the pid to a new child.
 int exit_status(pid_t pid);
+
+// What tells a process apart from a later one with the same pid: its start time (clock ticks after
+// boot, /proc/PID/stat field 22) and its executable (/proc/PID/exe; " (deleted)" dropped, so a
+// binary replaced on disk while it runs still matches its path).
+struct Identity {
+  std::uint64_t start_time = 0;
+  std::string exe;
+  bool operator==(const Identity&) const = default;
+};
+
+// The identity of a running process; nullopt when it is gone or cannot be inspected (another user's).
+std::optional<Identity> identity(pid_t pid);
+
+namespace testing {
+// Pid reuse cannot be arranged in a test: these plant and remove the record reaping leaves behind.
+void record_reaped(pid_t pid, int status);
+void forget_reaped(pid_t pid);
+}  // namespace testing
 
 // Polls pred every `poll` until it holds or the deadline passes.
 template <class Pred>

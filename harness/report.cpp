@@ -3,6 +3,9 @@
 // so it carries its CSS and its plots (SVG generated here) inline and never names an external URL.
 #include "harness/report.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,6 +174,10 @@ std::string format_seconds(double s) {
   return fmt::format("{:.0f}s", s);
 }
 
+// Writes a sibling temporary file and renames it over the target, so a reader never sees half a report.
+// The temporary name is unpredictable and created with O_EXCL (mkstemp), which never follows a symlink:
+// a fixed name like <file>.tmp.<pid> lets anyone who can write the folder plant a symlink there and
+// have the report overwrite a file of their choice.
 void write_file_atomically(const std::filesystem::path& file, const std::string& content) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -181,23 +188,36 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
           fmt::format("cannot write report {}: cannot create its folder: {}", file.string(), ec.message()));
     }
   }
-  fs::path tmp = file;
-  tmp += fmt::format(".tmp.{}", static_cast<long>(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), std::strerror(errno)));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-      fs::remove(tmp, ec);
-      throw std::runtime_error(fmt::format("cannot write report {}: write failed", file.string()));
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  std::string tmp = (dir / ("." + file.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), std::strerror(errno)));
+  const auto fail = [&](const std::string& what) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), what));
+  };
+  // mkstemp creates 0600; reports are meant to be read by others (CI artefacts, a shared run folder).
+  if (::fchmod(fd, 0644) != 0) fail(std::strerror(errno));
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(std::strerror(errno));
     }
+    written += static_cast<std::size_t>(n);
   }
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), ec.message()));
+  if (::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), why));
+  }
+  // rename replaces a symlink at the target itself; it never writes through it.
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(fmt::format("cannot write report {}: {}", file.string(), why));
   }
 }
 

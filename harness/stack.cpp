@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -112,6 +113,49 @@ void Process::pause() { proc::signal_group(pid_, SIGSTOP); }
 void Process::resume() { proc::signal_group(pid_, SIGCONT); }
 bool Process::alive() const { return proc::alive(pid_); }
 int Process::exit_status() const { return pid_ > 0 ? proc::exit_status(pid_) : -1; }
+
+std::string to_string(RecordedStop s) {
+  switch (s) {
+    case RecordedStop::stopped: return "stopped";
+    case RecordedStop::killed: return "stopped with SIGKILL";
+    case RecordedStop::gone: return "already gone";
+    case RecordedStop::mismatch: return "not signalled";
+  }
+  return "?";
+}
+
+RecordedStop stop_recorded(const RecordedProcess& p, std::chrono::milliseconds grace, std::string& why) {
+  if (p.pid <= 0) {
+    why = "no pid recorded";
+    return RecordedStop::gone;
+  }
+  if (!p.identity) {
+    why = "the state file records no start time or executable, so pid " + std::to_string(p.pid) +
+          " cannot be told apart from a later process; stop it by hand if it is still the stack's";
+    return RecordedStop::mismatch;
+  }
+  const auto now = proc::identity(p.pid);
+  if (!now) {
+    if (::kill(p.pid, 0) != 0 && errno == ESRCH) {
+      why = "pid " + std::to_string(p.pid) + " no longer exists";
+      return RecordedStop::gone;
+    }
+    why = "pid " + std::to_string(p.pid) + " cannot be inspected (another user's process?)";
+    return RecordedStop::mismatch;
+  }
+  if (now->start_time != p.identity->start_time) {
+    why = "pid " + std::to_string(p.pid) + " started at tick " + std::to_string(now->start_time) + ", not " +
+          std::to_string(p.identity->start_time) + ": it is another process (" + now->exe + ")";
+    return RecordedStop::mismatch;
+  }
+  if (now->exe != p.identity->exe) {
+    why = "pid " + std::to_string(p.pid) + " runs " + now->exe + ", not " + p.identity->exe;
+    return RecordedStop::mismatch;
+  }
+  // Between this check and the signal the process could exit and its pid be reused: a window of
+  // microseconds against the reboot-sized one the check closes.
+  return proc::stop(p.pid, grace) ? RecordedStop::stopped : RecordedStop::killed;
+}
 
 bool wait_http_status(std::uint16_t port, const std::string& path, int status, std::chrono::milliseconds timeout,
                       const Process* owner) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,27 @@ std::string kafka_component_yaml(const DaprdConfig& config, const std::string& k
 // Waits until GET 127.0.0.1:port/path answers `status`. False on timeout or if `owner` died.
 bool wait_http_status(std::uint16_t port, const std::string& path, int status, std::chrono::milliseconds timeout,
                       const Process* owner = nullptr);
+
+// A process of a detached stack as the state file records it. The pid alone does not name a
+// process: it survives a reboot or the process's death and may since belong to anything.
+struct RecordedProcess {
+  std::string name;
+  pid_t pid = -1;
+  std::optional<proc::Identity> identity;  // none in state files from before identities were kept
+};
+
+// What stop_recorded did.
+enum class RecordedStop {
+  stopped,   // exited on SIGTERM within the grace period
+  killed,    // needed SIGKILL
+  gone,      // no process has this pid any more
+  mismatch,  // another process has the pid now (or nothing identifies it): left alone
+};
+std::string to_string(RecordedStop s);
+
+// Stops a recorded process only when the pid still names it (same start time and executable);
+// otherwise nothing is signalled and why says what differed.
+RecordedStop stop_recorded(const RecordedProcess& p, std::chrono::milliseconds grace, std::string& why);
 
 // Current UTC time in a strftime format; the default is a run-folder friendly stamp, e.g. 20261124-101500.
 std::string timestamp(const char* format = "%Y%m%d-%H%M%S");

@@ -4,10 +4,13 @@
 
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <limits>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_limits.h"
 #include "common/process.h"
 #include "harness/stack.h"
 
@@ -29,6 +32,33 @@ struct UpOptions {
 };
 
 fs::path state_file(const stack::Paths& paths) { return paths.cache_dir / "stack" / "current.json"; }
+
+// A state-file entry: the pid plus what `stack down` checks before it signals that pid.
+nlohmann::json process_entry(const std::string& name, pid_t pid) {
+  nlohmann::json entry{{"name", name}, {"pid", pid}};
+  if (const auto id = proc::identity(pid)) {
+    entry["start_time"] = id->start_time;
+    entry["exe"] = id->exe;
+  }
+  return entry;
+}
+
+stack::RecordedProcess recorded_process(const nlohmann::json& entry) {
+  stack::RecordedProcess p;
+  p.name = entry.is_object() && entry.contains("name") && entry["name"].is_string() ? entry["name"].get<std::string>()
+                                                                                     : "?";
+  if (!entry.is_object()) return p;
+  if (const auto it = entry.find("pid"); it != entry.end() && it->is_number_integer()) {
+    const auto pid = it->get<std::int64_t>();
+    if (pid > 0 && pid <= std::numeric_limits<pid_t>::max()) p.pid = static_cast<pid_t>(pid);
+  }
+  const auto start = entry.find("start_time");
+  const auto exe = entry.find("exe");
+  if (start != entry.end() && start->is_number_unsigned() && exe != entry.end() && exe->is_string()) {
+    p.identity = proc::Identity{start->get<std::uint64_t>(), exe->get<std::string>()};
+  }
+  return p;
+}
 
 // Waits for SIGINT/SIGTERM, or for one of the children to die. Returns the signal (0 when a child died).
 int wait_for_signal_or_death(const std::vector<const stack::Process*>& children) {
@@ -101,12 +131,12 @@ int stack_up(const UpOptions& o) {
                           {"request_topic", o.request_topic},
                           {"reply_topic", o.reply_topic},
                           {"processes", nlohmann::json::array()}};
-  state["processes"].push_back({{"name", "kafka"}, {"pid", kafka.process().pid()}});
+  state["processes"].push_back(process_entry("kafka", kafka.process().pid()));
   for (auto& d : sidecars) {
-    state["processes"].push_back({{"name", d->process().name()},
-                                  {"pid", d->process().pid()},
-                                  {"dapr_http_port", d->http_port()},
-                                  {"pubsub", d->config().pubsub_name}});
+    auto entry = process_entry(d->process().name(), d->process().pid());
+    entry["dapr_http_port"] = d->http_port();
+    entry["pubsub"] = d->config().pubsub_name;
+    state["processes"].push_back(std::move(entry));
   }
   std::ofstream(run_dir / "stack.json") << state.dump(2) << "\n";
   std::cout << state.dump(2) << std::endl;
@@ -132,32 +162,46 @@ int stack_up(const UpOptions& o) {
 
 int stack_down() {
   stack::Paths paths = stack::Paths::discover();
-  const fs::path file = state_file(paths);
-  if (!fs::exists(file)) {
-    std::cerr << "rr-harness: no detached stack is recorded (" << file.string() << ")\n";
-    return 0;
-  }
-  nlohmann::json state;
-  try {
-    std::ifstream(file) >> state;
-  } catch (const std::exception& e) {
-    std::cerr << "rr-harness: unreadable state file " << file.string() << ": " << e.what() << "\n";
-    return 2;
-  }
-  // Sidecars first, the broker last (the reverse of start order).
-  auto procs = state.value("processes", nlohmann::json::array());
-  for (auto it = procs.rbegin(); it != procs.rend(); ++it) {
-    const pid_t pid = it->value("pid", -1);
-    const std::string name = it->value("name", "?");
-    const bool clean = proc::stop(pid, 20s);
-    std::cerr << "    stopped " << name << " (pid " << pid << ")" << (clean ? "" : " with SIGKILL") << "\n";
-  }
-  fs::remove(file);
-  std::cerr << "==> stack is down\n";
-  return 0;
+  return stop_detached_stack(state_file(paths), std::cerr);
 }
 
 }  // namespace
+
+int stop_detached_stack(const fs::path& file, std::ostream& out) {
+  if (!fs::exists(file)) {
+    out << "rr-harness: no detached stack is recorded (" << file.string() << ")\n";
+    return 0;
+  }
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto parsed = parse_bounded(text);
+  if (!parsed.ok() || !parsed.value.is_object()) {
+    out << "rr-harness: unreadable state file " << file.string()
+        << (parsed.errc == JsonErrc::too_deep ? ": nested too deeply" : ": not a JSON object") << "\n";
+    return 2;
+  }
+  const auto procs_it = parsed.value.find("processes");
+  const nlohmann::json procs =
+      procs_it != parsed.value.end() && procs_it->is_array() ? *procs_it : nlohmann::json::array();
+  // Sidecars first, the broker last (the reverse of start order).
+  int skipped = 0;
+  for (auto it = procs.rbegin(); it != procs.rend(); ++it) {
+    const auto p = recorded_process(*it);
+    std::string why;
+    const auto outcome = stack::stop_recorded(p, 20s, why);
+    out << "    " << p.name << " (pid " << p.pid << "): " << to_string(outcome) << (why.empty() ? "" : ": " + why)
+        << "\n";
+    if (outcome == stack::RecordedStop::mismatch) ++skipped;
+  }
+  fs::remove(file);
+  if (skipped > 0) {
+    // Typical after a reboot: the recorded processes are long gone and their pids reused.
+    out << "==> stack is down; " << skipped << " recorded pid(s) were not the stack's processes and were left alone\n";
+    return 0;
+  }
+  out << "==> stack is down\n";
+  return 0;
+}
 
 void add_stack_command(CLI::App& app, int& exit_code) {
   auto* stack_cmd = app.add_subcommand("stack", "Bring the real stack (Kafka + daprd) up or down for manual use");

@@ -1,10 +1,17 @@
 #pragma once
 // `rr-harness stack up|down`: bring the real stack up for manual use, and take it down again.
+#include <filesystem>
+#include <ostream>
+
 #include <CLI/CLI.hpp>
 
 namespace rrkit::harness {
 
 // Adds the `stack` subcommand; the returned callback result is stored in exit_code.
 void add_stack_command(CLI::App& app, int& exit_code);
+
+// `stack down` on a given state file: stops each recorded process whose pid still names it (same start
+// time and executable), reports and skips the others, then removes the file. Returns the exit code.
+int stop_detached_stack(const std::filesystem::path& state_file, std::ostream& out);
 
 }  // namespace rrkit::harness

@@ -3,8 +3,10 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 #include <thread>
 
 #include "common/duration.h"
@@ -111,13 +113,12 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
   const auto colon = text.rfind(':');
   if (colon == std::string::npos) return false;
   host = text.substr(0, colon);
-  try {
-    const int p = std::stoi(text.substr(colon + 1));
-    if (p < 0 || p > 65535) return false;
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return false;
-  }
+  // The whole rest must be the port: "8090x" or a 20-digit number is an error, not 8090 or an exception.
+  const std::string_view rest(text.data() + colon + 1, text.size() - colon - 1);
+  std::uint16_t p = 0;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), p);
+  if (ec != std::errc() || end != rest.data() + rest.size() || rest.empty()) return false;
+  port = p;
   return !host.empty();
 }
 

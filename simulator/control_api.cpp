@@ -1,10 +1,14 @@
 #include "simulator/control_api.h"
 
+#include "common/json_limits.h"
+
 namespace rrkit::simulator {
 
 namespace {
+// Request paths and profile texts come from outside and may hold any bytes (an error echoes them):
+// a strict dump() would throw on the first byte that is not UTF-8.
 ControlResponse json_response(int status, const nlohmann::json& body) {
-  return ControlResponse{status, "application/json", body.dump() + "\n"};
+  return ControlResponse{status, "application/json", safe_dump(body) + "\n"};
 }
 ControlResponse error(int status, const std::string& message) {
   return json_response(status, {{"error", message}});

@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/json_limits.h"
+
 namespace rrkit::simulator {
 
 namespace asio = boost::asio;
@@ -47,7 +49,15 @@ struct ControlServer::Impl {
       }
       const auto& req = parser.get();
       ControlRequest creq{std::string(req.method_string()), std::string(req.target()), req.body()};
-      const ControlResponse cres = handler(creq);
+      ControlResponse cres;
+      try {
+        cres = handler(creq);
+      } catch (const std::exception& e) {
+        // The io thread must survive whatever one request does; a detached coroutine's exception
+        // would otherwise end the whole simulator.
+        log::error(logger, "control request failed", {{"target", creq.target}, {"error", e.what()}});
+        cres = ControlResponse{500, "application/json", safe_dump({{"error", std::string("internal error: ") + e.what()}}) + "\n"};
+      }
       http::response<http::string_body> res{static_cast<http::status>(cres.status), req.version()};
       res.set(http::field::server, "rr-simulator");
       res.set(http::field::content_type, cres.content_type);

@@ -1,6 +1,7 @@
 #include "simulator/decide.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -59,7 +60,8 @@ std::chrono::microseconds sample(const DelaySpec& spec, Rng& rng, std::chrono::m
     case DelaySpec::Kind::pareto: us = a / std::pow(1.0 - rng.uniform01(), 1.0 / spec.shape); break;
     case DelaySpec::Kind::timeout_plus: us = static_cast<double>(timeout.count()) + a; break;
   }
-  if (!std::isfinite(us) || us > 1e13) us = 1e13;  // ~115 days: effectively never, but representable
+  const auto max_us = static_cast<double>(kMaxDelay.count());
+  if (!std::isfinite(us) || us > max_us) us = max_us;
   us = std::max(0.0, us);
   auto d = std::chrono::microseconds(static_cast<long long>(std::llround(us)));
   if (spec.cap) d = std::min(d, *spec.cap);
@@ -77,8 +79,10 @@ const nlohmann::json* find_path(const nlohmann::json& body, std::string_view pat
       if (it == cur->end()) return nullptr;
       cur = &*it;
     } else if (cur->is_array() && !part.empty() && part.find_first_not_of("0123456789") == std::string::npos) {
-      const std::size_t idx = std::stoul(part);
-      if (idx >= cur->size()) return nullptr;
+      std::size_t idx = 0;
+      const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
+      // An index too large for size_t names no element either (and must not throw on the consumer thread).
+      if (ec != std::errc() || end != part.data() + part.size() || idx >= cur->size()) return nullptr;
       cur = &(*cur)[idx];
     } else {
       return nullptr;

@@ -18,6 +18,7 @@ namespace {
 constexpr int kCopyBits = 12;
 std::uint64_t make_token(std::uint64_t seq, int copy) { return (seq << kCopyBits) | static_cast<std::uint64_t>(copy); }
 std::uint64_t token_seq(std::uint64_t token) { return token >> kCopyBits; }
+int token_copy(std::uint64_t token) { return static_cast<int>(token & ((1u << kCopyBits) - 1)); }
 
 nlohmann::json id_or_null(const std::string& id) { return id.empty() ? nlohmann::json(nullptr) : nlohmann::json(id); }
 }  // namespace
@@ -395,6 +396,7 @@ void Engine::produce_copy(Entry& e, int copy, std::int64_t planned_us) {
     ++counts_["delivery_failed"];
     metrics_.delivery_failed();
     log::error(logger_, "reply could not be produced", {{"cid", e.msg.id}, {"copy", copy}});
+    write_reply_failed(e, copy, Unconfirmed{reply_id, kind, planned_us, sent}, "the producer refused it");
     ++e.delivered;
     if (e.finished_emitting && e.delivered >= d.copies) finish(e.seq);
     return;
@@ -403,16 +405,21 @@ void Engine::produce_copy(Entry& e, int copy, std::int64_t planned_us) {
   ++counts_["replies_" + kind];
   metrics_.reply(kind);
   metrics_.lateness(static_cast<double>(std::max<std::int64_t>(0, sent - planned_us)) / 1e6);
-  decisions_.write({{"type", "reply"},
-                    {"ts_us", sent},
+  e.unconfirmed[copy] = Unconfirmed{reply_id, kind, planned_us, sent};
+  log::debug(logger_, "reply produced", {{"cid", e.msg.id}, {"copy", copy}, {"kind", kind}, {"reply_id", reply_id}});
+}
+
+void Engine::write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error) {
+  decisions_.write({{"type", "reply_failed"},
+                    {"ts_us", now_us()},
                     {"request_id", e.msg.id},
-                    {"reply_id", id_or_null(reply_id)},
+                    {"reply_id", id_or_null(r.reply_id)},
                     {"copy", copy},
-                    {"kind", kind},
+                    {"kind", r.kind},
                     {"topic", e.msg.reply_topic},
-                    {"planned_us", planned_us},
-                    {"sent_us", sent}});
-  log::debug(logger_, "reply sent", {{"cid", e.msg.id}, {"copy", copy}, {"kind", kind}, {"reply_id", reply_id}});
+                    {"planned_us", r.planned_us},
+                    {"sent_us", r.sent_us},
+                    {"error", error}});
 }
 
 void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error) {
@@ -421,12 +428,30 @@ void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error
   auto it = entries_.find(seq);
   if (it == entries_.end()) return;
   Entry& e = it->second;
+  const int copy = token_copy(token);
+  const auto pending = e.unconfirmed.find(copy);
+  if (pending == e.unconfirmed.end()) return;  // a report we already had
+  const Unconfirmed r = std::move(pending->second);
+  e.unconfirmed.erase(pending);
   if (!ok) {
     ++counts_["delivery_failed"];
     metrics_.delivery_failed();
-    log::error(logger_, "reply delivery failed", {{"cid", e.msg.id}, {"error", error}});
+    log::error(logger_, "reply delivery failed", {{"cid", e.msg.id}, {"copy", copy}, {"error", error}});
+    write_reply_failed(e, copy, r, error);
   } else {
     ++counts_["delivered"];
+    const std::int64_t delivered = now_us();
+    // `sent_us` stays the moment the reply was handed to the producer (what lateness is measured by).
+    decisions_.write({{"type", "reply"},
+                      {"ts_us", delivered},
+                      {"request_id", e.msg.id},
+                      {"reply_id", id_or_null(r.reply_id)},
+                      {"copy", copy},
+                      {"kind", r.kind},
+                      {"topic", e.msg.reply_topic},
+                      {"planned_us", r.planned_us},
+                      {"sent_us", r.sent_us},
+                      {"delivered_us", delivered}});
   }
   ++e.delivered;
   if (e.finished_emitting && e.delivered >= e.decision.copies) finish(seq);

@@ -91,6 +91,8 @@ class Engine {
   void stop();
 
   void on_message(Incoming msg);
+  // The producer's delivery report for the reply produced with `token`: writes the reply's
+  // decision-log line (`reply` when Kafka has it, `reply_failed` otherwise).
   void on_delivered(std::uint64_t token, bool ok, const std::string& error);
   void on_assigned(const std::vector<TopicPartition>& tps);
   void on_revoked(const std::vector<TopicPartition>& tps);
@@ -113,6 +115,15 @@ class Engine {
 
  private:
   std::vector<std::string> logged_fields_;
+  // A reply handed to the producer and not yet confirmed by its delivery report: its decision-log
+  // line is written from the report, so that the log never claims a reply Kafka did not take (a kill -9
+  // loses whatever was still queued in the producer).
+  struct Unconfirmed {
+    std::string reply_id;  // empty: none (missing_id, corrupt)
+    std::string kind;
+    std::int64_t planned_us = 0;
+    std::int64_t sent_us = 0;
+  };
   struct Entry {
     std::uint64_t seq = 0;
     Incoming msg;
@@ -121,6 +132,7 @@ class Engine {
     int emitted = 0;
     int delivered = 0;
     bool finished_emitting = false;
+    std::map<int, Unconfirmed> unconfirmed;  // by copy
   };
   enum class EventKind { service_done, emit, reorder_flush, stall_end };
   struct Event {
@@ -161,6 +173,7 @@ class Engine {
   void check_stall_locked(Clock::time_point now);
   std::string swap_partner(const Entry& e);
   void log_decision(const Entry& e);
+  void write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error);
   bool stalled_locked(Clock::time_point now) const { return stall_until_ && now < *stall_until_; }
 
   mutable std::mutex mutex_;

@@ -2,9 +2,53 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <string_view>
+
+#include "common/json_limits.h"
+
 namespace rrkit::simulator {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF), as nlohmann's dump requires.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::optional<IdSource> IdSource::parse(const std::string& text, std::string& error) {
   IdSource s;
@@ -32,9 +76,19 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
   in.topic = topic;
   in.partition = partition;
   in.offset = offset;
-  in.request = nlohmann::json::parse(payload, nullptr, false);
-  in.body_is_json = !in.request.is_discarded();
-  if (!in.body_is_json) in.request = payload;  // echoed as a string when a header or the key carries the id
+  auto parsed = parse_bounded(payload);
+  in.body_is_json = parsed.ok();
+  if (parsed.ok()) {
+    in.request = std::move(parsed.value);
+  } else if (parsed.errc == JsonErrc::too_deep) {
+    // Echoing or digesting it would recurse once per level (a crash); no id source makes it answerable.
+    in.invalid = "body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  } else if (!valid_utf8(payload)) {
+    // A reply is JSON: bytes that are not text cannot be echoed in it.
+    in.invalid = "body is neither JSON nor UTF-8 text";
+  } else {
+    in.request = payload;  // echoed as a string when a header or the key carries the id
+  }
   in.headers = std::move(headers);
   const auto header = [&](const std::string& name) -> std::optional<std::string> {
     for (const auto& [k, v] : in.headers)
@@ -43,7 +97,9 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
   };
   switch (id_source.kind) {
     case IdSource::Kind::body:
-      if (!in.body_is_json) {
+      if (!in.invalid.empty()) {
+        break;
+      } else if (!in.body_is_json) {
         in.invalid = "body is not JSON";
       } else if (const auto* v = in.request.is_object() ? find_path(in.request, id_source.name) : nullptr;
                  v && v->is_string() && !v->get_ref<const std::string&>().empty()) {
@@ -54,12 +110,22 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
       break;
     case IdSource::Kind::header:
       if (auto h = header(id_source.name); h && !h->empty()) in.id = *h;
-      else in.invalid = "no header '" + id_source.name + "'";
+      else if (in.invalid.empty()) in.invalid = "no header '" + id_source.name + "'";
       break;
     case IdSource::Kind::key:
       if (!key.empty()) in.id = key;
-      else in.invalid = "message has no key";
+      else if (in.invalid.empty()) in.invalid = "message has no key";
       break;
+  }
+  if (!in.id.empty() && !valid_utf8(in.id)) {
+    // The id goes into the reply's JSON; a replaced byte would make it another id.
+    in.invalid = "correlation id is not UTF-8 text";
+    in.id.clear();
+  }
+  if (!in.invalid.empty()) {
+    // Unanswerable; an id from a header or the key stays, so the decision line names the request.
+    in.request = nullptr;
+    in.body_is_json = false;
   }
   in.reply_topic = reply_topic;
   if (honor_reply_to) {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -59,13 +60,22 @@ double number(const YAML::Node& n, const std::string& key) {
   return v;
 }
 
-std::int64_t integer(const YAML::Node& n, const std::string& key, std::int64_t min) {
+std::int64_t integer(const YAML::Node& n, const std::string& key, std::int64_t min,
+                     std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
   const std::string s = scalar(n, key);
   std::int64_t v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc::result_out_of_range) fail(n, key, "must be <= " + std::to_string(max) + ", got " + s);
   if (ec != std::errc() || p != s.data() + s.size()) fail(n, key, "expected an integer, got '" + s + "'");
   if (v < min) fail(n, key, "must be >= " + std::to_string(min) + ", got " + s);
+  if (v > max) fail(n, key, "must be <= " + std::to_string(max) + ", got " + s);
   return v;
+}
+
+// An integer the profile stores as int: checked against int's range, never narrowed by a cast
+// (4294967296 would otherwise become 0).
+int int_value(const YAML::Node& n, const std::string& key, int min, int max = std::numeric_limits<int>::max()) {
+  return static_cast<int>(integer(n, key, min, max));
 }
 
 bool boolean(const YAML::Node& n, const std::string& key) {
@@ -176,23 +186,28 @@ void action_key(const std::string& k, const YAML::Node& v, const std::string& ke
     a.drop = probability(v, key);
   } else if (k == "duplicate") {
     if (v.IsScalar()) {
-      a.copies = static_cast<int>(integer(v, key, 1));
+      a.copies = int_value(v, key, 1, kMaxCopies);
       a.duplicate = 1;
     } else {
       check_keys(v, key, {"copies", "spacing", "probability"});
-      a.copies = v["copies"] ? static_cast<int>(integer(v["copies"], join(key, "copies"), 1)) : 2;
+      a.copies = v["copies"] ? int_value(v["copies"], join(key, "copies"), 1, kMaxCopies) : 2;
       if (v["spacing"]) a.spacing = duration(v["spacing"], join(key, "spacing"));
       a.duplicate = v["probability"] ? probability_value(v["probability"], join(key, "probability")) : 1.0;
+      // The last copy is scheduled spacing × (copies - 1) after the first.
+      if (a.copies > 1 && a.spacing.count() > kMaxDelay.count() / (a.copies - 1)) {
+        fail(v["spacing"], join(key, "spacing"),
+             "spacing " + format_duration(a.spacing) + " × " + std::to_string(a.copies - 1) +
+                 " puts the last copy further out than " + format_duration(kMaxDelay) + " (the longest delay)");
+      }
     }
-    if (a.copies > 1000) fail(v, key, "copies above 1000");
   } else if (k == "reorder") {
     a.reorder = true;
     if (v.IsScalar()) {
-      a.reorder_window = static_cast<int>(integer(v, key, 2));
+      a.reorder_window = int_value(v, key, 2);
     } else {
       check_keys(v, key, {"window", "max_hold"});
       if (!v["window"]) fail(v, join(key, "window"), "missing 'window'");
-      a.reorder_window = static_cast<int>(integer(v["window"], join(key, "window"), 2));
+      a.reorder_window = int_value(v["window"], join(key, "window"), 2);
       if (v["max_hold"]) a.reorder_max_hold = duration(v["max_hold"], join(key, "max_hold"));
     }
   } else if (k == "corrupt") {
@@ -264,8 +279,8 @@ Profile build(const YAML::Node& root) {
   if (root["timeout"]) p.timeout = duration(root["timeout"], "timeout");
   if (const auto pr = root["processing"]; pr && !pr.IsNull()) {
     check_keys(pr, "processing", {"workers", "queue", "service_time"});
-    if (pr["workers"]) p.processing.workers = static_cast<int>(integer(pr["workers"], "processing.workers", 1));
-    if (pr["queue"]) p.processing.queue = static_cast<int>(integer(pr["queue"], "processing.queue", 1));
+    if (pr["workers"]) p.processing.workers = int_value(pr["workers"], "processing.workers", 1);
+    if (pr["queue"]) p.processing.queue = int_value(pr["queue"], "processing.queue", 1);
     if (pr["service_time"]) p.processing.service_time = delay(pr["service_time"], "processing.service_time");
   }
   if (const auto st = root["stall"]; st && !st.IsNull()) {
@@ -319,8 +334,10 @@ bool set_path(YAML::Node node, const std::vector<std::string>& path, std::size_t
       error = "'" + part + "' is not a list index";
       return false;
     }
-    const std::size_t idx = std::stoul(part);
-    if (idx >= node.size()) {
+    std::size_t idx = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
+    // An index too large for size_t is past the end as well (and must not throw).
+    if (ec != std::errc() || end != part.data() + part.size() || idx >= node.size()) {
       error = "index " + part + " is past the end of the list (" + std::to_string(node.size()) + " items)";
       return false;
     }

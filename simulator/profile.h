@@ -17,6 +17,11 @@ namespace rrkit::simulator {
 
 using std::chrono::microseconds;
 
+// The longest delay a sample can take (~115 days: effectively never, but every time point built from
+// it stays representable in nanoseconds), and the most copies a duplicate can send.
+inline constexpr microseconds kMaxDelay{10'000'000'000'000};
+inline constexpr int kMaxCopies = 1000;
+
 // A delay: a distribution over durations, or "the gateway's timeout plus X".
 struct DelaySpec {
   enum class Kind { constant, uniform, normal, lognormal, exponential, pareto, timeout_plus };

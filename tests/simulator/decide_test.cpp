@@ -167,3 +167,18 @@ TEST_CASE("decide: distributions have the right mean and quantiles", "[decide]")
     CHECK(samples("exponential:20ms", 100, 1) != samples("exponential:20ms", 100, 2));
   }
 }
+
+TEST_CASE("decide: a match on a list index too large for any integer does not match (and does not throw)", "[decide]") {
+  const auto p = profile_of(R"(
+rules:
+  - {name: far, match: {field: items.99999999999999999999, exists: true}, drop: true}
+  - {name: near, match: {field: items.1, equals: b}, error: true}
+)");
+  const nlohmann::json body{{"items", {"a", "b"}}};
+  const RequestView view{&body, nullptr};
+  CHECK(find_path(body, "items.99999999999999999999") == nullptr);
+  CHECK(find_path(body, "items.18446744073709551615") == nullptr);
+  const auto d = decide(*p, 1, "id-1", view);
+  CHECK(d.rule == "near");
+  CHECK(d.error);
+}

@@ -122,6 +122,7 @@ rules:
   f.engine->on_message(parse_incoming("req", 0, 2, "", "not json", {}, IdSource{}, "rep", false));
   REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 3; }, 5s, 5ms));
   for (const auto& s : f.sink.snapshot()) CHECK(s.key == "id-1");
+  f.deliver_all();
   const auto replies = f.log_lines("reply");
   REQUIRE(replies.size() == 3);
   CHECK(replies[2]["planned_us"].get<std::int64_t>() - replies[0]["planned_us"].get<std::int64_t>() == 40000);
@@ -136,6 +137,92 @@ rules:
   REQUIRE(rrkit::proc::wait_until([&] { auto c = f.engine->committable(); return c.size() == 1 && c[0].offset == 3; }, 5s, 5ms));
   CHECK(f.engine->stats()["drop"] == 1);
   CHECK(f.engine->stats()["invalid"] == 1);
+}
+
+TEST_CASE("engine: a reply is logged once Kafka confirmed it; a failed delivery is logged apart", "[engine]") {
+  Fixture f("{}");
+  for (int i = 0; i < 3; ++i) f.send(i);
+  REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 3; }, 5s, 5ms));
+  // Queued in the producer is not sent: a kill -9 now would lose all three.
+  CHECK(f.log_lines("reply").empty());
+  const auto sent = f.sink.snapshot();
+  f.engine->on_delivered(sent[0].token, true, "");
+  f.engine->on_delivered(sent[1].token, false, "Local: Message timed out");
+  f.engine->on_delivered(sent[1].token, false, "Local: Message timed out");  // a repeated report counts once
+  auto replies = f.log_lines("reply");
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0]["request_id"] == "id-0");
+  CHECK(replies[0]["reply_id"] == "id-0");
+  CHECK(replies[0]["kind"] == "ok");
+  CHECK(replies[0]["copy"] == 1);
+  CHECK(replies[0]["delivered_us"].get<std::int64_t>() >= replies[0]["sent_us"].get<std::int64_t>());
+  const auto failed = f.log_lines("reply_failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0]["request_id"] == "id-1");
+  CHECK(failed[0]["error"] == "Local: Message timed out");
+  CHECK(f.engine->stats()["delivery_failed"] == 1);
+  CHECK(f.engine->stats()["delivered"] == 1);
+  // Both reported messages are handled (a failed reply is not retried), the third is not yet.
+  auto c = f.engine->committable();
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].offset == 2);
+  f.engine->on_delivered(sent[2].token, true, "");
+  CHECK(f.log_lines("reply").size() == 2);
+  c = f.engine->committable();
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].offset == 3);
+}
+
+TEST_CASE("engine: a request nested 100,000 levels deep is refused as invalid, the next one answered", "[engine]") {
+  Fixture f("{}");
+  const std::string deep = R"({"correlationId":"deep","a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto in = parse_incoming("req", 0, 0, "", deep, {}, IdSource{}, "rep", false);
+  CHECK(in.invalid == "body nests deeper than 128 levels");
+  CHECK(in.request.is_null());
+  f.engine->on_message(std::move(in));
+  f.send(1);
+  REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 1; }, 5s, 5ms));
+  f.deliver_all();
+  CHECK(f.sink.snapshot()[0].key == "id-1");
+  const auto decisions = f.log_lines("decision");
+  REQUIRE(decisions.size() == 2);
+  CHECK(decisions[0]["rule"] == "invalid");
+  CHECK(decisions[0]["invalid"] == "body nests deeper than 128 levels");
+  CHECK(decisions[0]["id"].is_null());
+  CHECK(f.engine->stats()["invalid"] == 1);
+  const auto c = f.engine->committable();
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].offset == 2);
+
+  // With the id in a header the request is still refused (it would be echoed), but its id is logged.
+  std::string err;
+  in = parse_incoming("req", 0, 2, "", deep, {{"cid", "h-deep"}}, *IdSource::parse("header:cid", err), "rep", false);
+  CHECK(in.invalid == "body nests deeper than 128 levels");
+  CHECK(in.id == "h-deep");
+}
+
+TEST_CASE("engine: bytes that are not UTF-8 in a body or an id never reach a reply", "[engine]") {
+  Fixture f("{}");
+  std::string err;
+  const auto header = *IdSource::parse("header:cid", err);
+  // Echoed as text, this body would make the reply's dump() throw on the scheduler thread.
+  auto in = parse_incoming("req", 0, 0, "", "caf\xe9 latin-1", {{"cid", "h-0"}}, header, "rep", false);
+  CHECK(in.invalid == "body is neither JSON nor UTF-8 text");
+  CHECK(in.id == "h-0");
+  f.engine->on_message(std::move(in));
+  in = parse_incoming("req", 0, 1, "", "plain", {{"cid", "h-\xff"}}, header, "rep", false);
+  CHECK(in.invalid == "correlation id is not UTF-8 text");
+  CHECK(in.id.empty());
+  f.engine->on_message(std::move(in));
+  in = parse_incoming("req", 0, 2, "\xc3\x28", "{}", {}, *IdSource::parse("key", err), "rep", false);
+  CHECK(in.invalid == "correlation id is not UTF-8 text");
+  f.engine->on_message(std::move(in));
+  // Valid text still is echoed (as a JSON string), and the engine is alive to answer it.
+  f.engine->on_message(parse_incoming("req", 0, 3, "", "caf\xc3\xa9", {{"cid", "h-3"}}, header, "rep", false));
+  REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 1; }, 5s, 5ms));
+  const auto reply = nlohmann::json::parse(f.sink.snapshot()[0].body);
+  CHECK(reply["payload"]["echo"] == "caf\xc3\xa9");
+  CHECK(f.engine->stats()["invalid"] == 3);
 }
 
 TEST_CASE("engine: reorder releases a full window in a shuffled, seeded order", "[engine]") {
@@ -170,6 +257,7 @@ rules:
   f.send(3, "corrupt");
   f.send(4, "error");
   REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 5; }, 5s, 5ms));
+  f.deliver_all();
   std::map<std::string, nlohmann::json> by_request;
   for (const auto& r : f.log_lines("reply")) by_request[r["request_id"]] = r;
   CHECK(by_request["id-0"]["kind"] == "wrong_id");
@@ -239,6 +327,14 @@ TEST_CASE("incoming: the id is read from a body field, a header or the key", "[e
   CHECK(in.reply_topic == "rep");
   CHECK_FALSE(IdSource::parse("cookie:x", err));
   CHECK(err.find("--id-from") != std::string::npos);
+  // A list index too large for any integer names no element; it must not throw on the consumer thread.
+  const auto huge = IdSource::parse("body:items.99999999999999999999", err);
+  REQUIRE(huge);
+  in = parse_incoming("t", 0, 0, "", R"({"items":["a","b"]})", {}, *huge, "rep", false);
+  CHECK(in.id.empty());
+  CHECK(in.invalid == "no string body field 'items.99999999999999999999'");
+  const auto second = IdSource::parse("body:items.1", err);
+  CHECK(parse_incoming("t", 0, 0, "", R"({"items":["a","b"]})", {}, *second, "rep", false).id == "b");
 }
 
 namespace {
@@ -279,4 +375,42 @@ TEST_CASE("control api: profile get/put, pause/resume, errors", "[control]") {
   CHECK(handle_control(t, {"PUT", "/profile", ""}).status == 400);
   CHECK(handle_control(t, {"GET", "/metrics", ""}).content_type.rfind("text/plain", 0) == 0);
   CHECK(handle_control(t, {"GET", "/healthz?x=1", ""}).status == 200);
+}
+
+TEST_CASE("control api: bytes that are not UTF-8 in a path or a profile get a JSON error", "[control]") {
+  FakeTarget t;
+  // The 404 names the path; a strict dump() threw here (and ended the server thread).
+  auto r = handle_control(t, {"GET", "/caf\xe9", ""});
+  CHECK(r.status == 404);
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["error"].get<std::string>().find("unknown path /caf") == 0);
+  r = handle_control(t, {"PUT", "/profile", "default: {dela\xff: 5ms}"});
+  CHECK(r.status == 400);
+  j = nlohmann::json::parse(r.body, nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["error"].get<std::string>().find("PUT /profile:1:") == 0);
+}
+
+TEST_CASE("control api: PUT /profile refuses an int value out of int's range", "[control]") {
+  FakeTarget t;
+  const auto r = handle_control(t, {"PUT", "/profile", "processing: {queue: 4294967296}"});
+  CHECK(r.status == 400);
+  CHECK(nlohmann::json::parse(r.body)["error"] ==
+        "PUT /profile:1:21: processing.queue: must be <= 2147483647, got 4294967296");
+  CHECK(t.profile->processing.queue == default_profile()->processing.queue);
+}
+
+TEST_CASE("control api: a profile nested 100,000 levels deep is refused", "[control]") {
+  FakeTarget t;
+  for (const std::string& deep : {std::string(100000, '['), "default: " + std::string(100000, '{'),
+                                  [] {
+                                    std::string s;
+                                    for (int i = 0; i < 100000; ++i) s += "- ";
+                                    return s + "x";
+                                  }()}) {
+    const auto r = handle_control(t, {"PUT", "/profile", deep});
+    CHECK(r.status == 400);
+  }
+  CHECK(handle_control(t, {"GET", "/healthz", ""}).status == 200);
 }

@@ -92,6 +92,48 @@ TEST_CASE("profile: errors name the file, line and key", "[profile]") {
   CHECK(error_of("default: {wrong_id: sideways}").find("wrong_id must be random, swap or none") != std::string::npos);
 }
 
+TEST_CASE("profile: integers are range-checked against the type that stores them", "[profile]") {
+  // 2^32 passed an int64 check and then became 0 in an int: consumption stopped without a word.
+  CHECK(error_of("processing:\n  queue: 4294967296\n") ==
+        "p.yaml:2:10: processing.queue: must be <= 2147483647, got 4294967296");
+  CHECK(error_of("processing: {workers: 4294967297}").find("processing.workers: must be <= 2147483647") !=
+        std::string::npos);
+  CHECK(error_of("default: {duplicate: 4294967298}").find("default.duplicate: must be <= 1000") != std::string::npos);
+  CHECK(error_of("default: {duplicate: {copies: 4294967298}}").find("default.duplicate.copies: must be <= 1000") !=
+        std::string::npos);
+  CHECK(error_of("default: {reorder: 4294967298}").find("default.reorder: must be <= 2147483647") !=
+        std::string::npos);
+  CHECK(error_of("default: {reorder: {window: 4294967298}}").find("default.reorder.window: must be <= 2147483647") !=
+        std::string::npos);
+  CHECK(error_of("crash: {after: 99999999999999999999}").find("crash.after: must be <=") != std::string::npos);
+  const auto ok = parse_profile("processing: {workers: 2147483647, queue: 2147483647}", "p.yaml");
+  REQUIRE(ok);
+  CHECK(ok.profile->processing.queue == 2147483647);
+}
+
+TEST_CASE("profile: duplicate spacing times copies stays within the longest delay", "[profile]") {
+  // 999 × 1e15 us would overflow the nanosecond time points the engine schedules copies at.
+  const auto far = error_of("default:\n  duplicate: {copies: 1000, spacing: 277777h}\n");
+  CHECK(far.rfind("p.yaml:2:", 0) == 0);
+  CHECK(far.find("default.duplicate.spacing: spacing 999997200s × 999 puts the last copy further out than 10000000s") !=
+        std::string::npos);
+  // At the bound exactly it is accepted.
+  const auto r = parse_profile("default: {duplicate: {copies: 2, spacing: 10000000000000us}}", "p.yaml");
+  REQUIRE(r);
+  CHECK(r.profile->default_rule.action.spacing == kMaxDelay);
+  std::string e;
+  const auto o = parse_override("default.duplicate={copies: 101, spacing: 100000000001us}", e);
+  REQUIRE(o);
+  CHECK(error_of("{}", {*o}).find("--set default.duplicate=") == 0);
+}
+
+TEST_CASE("profile: a --set list index too large for any integer is an error, not an exception", "[profile]") {
+  std::string err;
+  const auto o = parse_override("rules.99999999999999999999.fraction=0.1", err);
+  REQUIRE(o);
+  CHECK(error_of("rules: [{name: a}]", {*o}).find("index 99999999999999999999 is past the end") != std::string::npos);
+}
+
 TEST_CASE("profile: --set overrides apply and are blamed on the override", "[profile]") {
   std::string err;
   auto o1 = parse_override("default.delay=constant:50ms", err);

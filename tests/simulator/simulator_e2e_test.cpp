@@ -26,6 +26,7 @@ namespace {
 
 constexpr int kRequests = 400;
 constexpr int kRequestPartitions = 4;
+constexpr int kInvalid = 3;  // requests the simulator cannot answer
 
 std::vector<nlohmann::json> read_jsonl(const fs::path& path, const std::string& type) {
   std::ifstream in(path);
@@ -98,10 +99,17 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
   Sim sim = start_simulator(paths, dir, "sim", {"--brokers", brokers, "--profile", profile});
   wait_assigned(sim, kRequestPartitions);
 
-  // Requests as the gateway would publish them, plus two the legacy system cannot answer.
+  // Requests as the gateway would publish them, plus three the legacy system cannot answer: one of
+  // them nested 100,000 levels deep (echoing or digesting it would recurse once per level).
   std::map<std::string, nlohmann::json> requests;
   Producer producer(brokers);
+  const std::string deep_id = rrkit::new_uuid_v4();
   for (int i = 0; i < kRequests; ++i) {
+    if (i == kRequests / 2) {
+      producer.send("rr.requests", deep_id,
+                    R"({"correlationId":")" + deep_id + R"(","a":)" + std::string(100000, '[') +
+                        std::string(100000, ']') + "}");
+    }
     const std::string id = rrkit::new_uuid_v4();
     nlohmann::json body{{"action", "test"}, {"data", {{"n", i}, {"kind", i % 10 == 0 ? "slow" : "fast"}}},
                         {"correlationId", id}};
@@ -117,7 +125,7 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
   REQUIRE(rrkit::proc::wait_until(
       [&] {
         const auto decisions = read_jsonl(sim.decisions, "decision");
-        if (decisions.size() != kRequests + 2) return false;
+        if (decisions.size() != kRequests + kInvalid) return false;
         planned = 0;
         for (const auto& d : decisions) planned += d["copies"].get<int>();
         return static_cast<int>(read_jsonl(sim.decisions, "reply").size()) == planned;
@@ -145,9 +153,11 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
   for (const auto& r : replies) ++sent_per_request[r["request_id"].get<std::string>()];
   std::map<std::string, int> counts;
   std::map<std::string, nlohmann::json> decision_of;
+  std::multiset<std::string> invalid_reasons;
   for (const auto& d : decisions) {
     if (d["id"].is_null()) {
       ++counts["invalid"];
+      invalid_reasons.insert(d.value("invalid", ""));
       CHECK(d["drop"] == true);
       continue;
     }
@@ -160,7 +170,9 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
     if (d["reorder"] == true) ++counts["reorder"];
     ++counts["kind:" + d["kind"].get<std::string>()];
   }
-  CHECK(counts["invalid"] == 2);
+  CHECK(counts["invalid"] == kInvalid);
+  CHECK(invalid_reasons.count("body nests deeper than 128 levels") == 1);
+  CHECK(read_file(sim.process.log_file()).find("body nests deeper than 128 levels") != std::string::npos);
   CHECK(decision_of.size() == kRequests);
   // The seeded mix really contains every fault (fractions of 400 requests).
   for (const char* k : {"drop", "duplicate", "reorder", "kind:corrupt", "kind:missing_id", "kind:wrong_id", "kind:error",
@@ -200,6 +212,8 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
     if (kind == "ok" || kind == "error") CHECK(body["correlationId"] == request_id);
     CHECK(body["status"] == (kind == "error" ? "error" : "ok"));
     CHECK(r["sent_us"].get<std::int64_t>() + 1000 >= r["planned_us"].get<std::int64_t>());
+    // Logged from the delivery report, never before Kafka had the reply.
+    CHECK(r["delivered_us"].get<std::int64_t>() >= r["sent_us"].get<std::int64_t>());
   }
   // Reorder: replies held in a window leave in an order other than planned.
   int inversions = 0;
@@ -213,7 +227,8 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
 
   // /stats agrees with the log.
   const auto stats = nlohmann::json::parse(rrkit::http::get(sim.control_port, "/stats").body);
-  CHECK(stats["requests"] == kRequests + 2);
+  CHECK(stats["requests"] == kRequests + kInvalid);
+  CHECK(stats["invalid"] == kInvalid);
   CHECK(stats["drop"] == counts["drop"]);
   CHECK(stats["duplicate"] == counts["duplicate"]);
   CHECK(stats["corrupt"] == counts["kind:corrupt"]);
@@ -223,7 +238,8 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
   CHECK(metrics.body.find("rr_simulator_decisions_total{decision=\"drop\"} " + std::to_string(counts["drop"])) !=
         std::string::npos);
 
-  // SIGTERM: exit 0, every handled offset committed.
+  // SIGTERM: exit 0, every handled offset committed (the deep request's too: nothing is redelivered).
+  CHECK(sim.process.alive());
   REQUIRE(sim.process.stop(20s));
   CHECK(sim.process.exit_status() == 0);
   CHECK(rrkit::simulator::testing::committed(brokers, "rr-simulator", "rr.requests", kRequestPartitions) ==
@@ -234,7 +250,7 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
     Sim again = start_simulator(paths, dir, "sim-again",
                                 {"--brokers", brokers, "--profile", profile, "--group", "rr-simulator-again",
                                  "--reply-topic", "rr.replies.again", "--set", "default.delay=0ms"});
-    REQUIRE(rrkit::proc::wait_until([&] { return read_jsonl(again.decisions, "decision").size() == kRequests + 2; },
+    REQUIRE(rrkit::proc::wait_until([&] { return read_jsonl(again.decisions, "decision").size() == kRequests + kInvalid; },
                                     60s, 100ms));
     int compared = 0;
     for (const auto& d : read_jsonl(again.decisions, "decision")) {
