@@ -67,6 +67,11 @@ struct KeepAliveServer::Impl {
         co_await hold.async_wait(kTuple);
         co_return;
       }
+      if (options.answer_delay.count() > 0) {
+        net::steady_timer delay(co_await net::this_coro::executor);
+        delay.expires_after(options.answer_delay);
+        co_await delay.async_wait(kTuple);
+      }
       bhttp::response<bhttp::string_body> res{bhttp::status::ok, req.version()};
       res.set(bhttp::field::content_type, "application/json");
       if (!options.keep_alive_header.empty()) res.set(bhttp::field::keep_alive, options.keep_alive_header);

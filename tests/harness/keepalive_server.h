@@ -24,6 +24,9 @@ struct KeepAliveServerOptions {
   // Reads (and counts) the n-th request (1-based) and closes without answering it: a server that
   // processed a request and died before it could answer.
   std::uint64_t drop_answer_of = 0;
+  // Waits this long before each answer, so that a burst keeps many connections busy at once (and
+  // leaves as many in the client's pool afterwards).
+  std::chrono::milliseconds answer_delay{0};
   // Holds every request without answering (until the client gives up or the server stops).
   bool never_answer = false;
 };

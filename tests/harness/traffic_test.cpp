@@ -105,12 +105,13 @@ using namespace std::chrono_literals;
 using rrkit::test::KeepAliveServer;
 using rrkit::test::KeepAliveServerOptions;
 
-// Two bursts of 10 requests with an idle gap between them, on one gateway port.
+// Two bursts of 20 requests (one every 5 ms) with an idle gap between them, on one gateway port.
+// With the servers below answering after 50 ms, a burst leaves about ten connections in the pool.
 TrafficPlan bursts_with_gap(std::uint16_t port, std::chrono::milliseconds gap) {
   TrafficPlan plan;
   plan.mode = TrafficPlan::Mode::open;
   plan.requests = 0;
-  plan.phases = {{100ms, 100}, {gap, 0}, {100ms, 100}};
+  plan.phases = {{100ms, 200}, {gap, 0}, {100ms, 200}};
   plan.gateway_ports = {port};
   plan.client_timeout = 10s;
   return plan;
@@ -131,9 +132,9 @@ TEST_CASE("phases schedule bursts and idle gaps at their intended times") {
   TrafficPlan plan = bursts_with_gap(ep.server.port(), 300ms);
   TrafficProgress progress;
   const auto records = run_traffic(plan, progress);
-  REQUIRE(records.size() == 20);
-  CHECK(records[9].intended_us - records[0].intended_us == 90'000);
-  CHECK(records[10].intended_us - records[0].intended_us == 400'000);  // after 100 ms of burst + 300 ms idle
+  REQUIRE(records.size() == 40);
+  CHECK(records[19].intended_us - records[0].intended_us == 95'000);
+  CHECK(records[20].intended_us - records[0].intended_us == 400'000);  // after 100 ms of burst + 300 ms idle
 }
 
 TEST_CASE("a pooled connection the server closed while idle is not used again") {
@@ -142,11 +143,12 @@ TEST_CASE("a pooled connection the server closed while idle is not used again") 
   // from meeting a closed connection.
   KeepAliveServerOptions o;
   o.idle_close = 150ms;
+  o.answer_delay = 50ms;
   KeepAliveServer server(o);
   TrafficPlan plan = bursts_with_gap(server.port(), 1000ms);
   TrafficProgress progress;
   const auto records = run_traffic(plan, progress);
-  REQUIRE(records.size() == 20);
+  REQUIRE(records.size() == 40);
   CHECK(server.idle_closes() > 0);  // the gap did let the server close connections
   require_all_answered_once(records, server);
   CHECK(progress.stale_discarded > 0);
@@ -157,12 +159,13 @@ TEST_CASE("a connection idle longer than the keep-alive bound is not reused") {
   // for 400 ms or more, as a server does when its idle close crosses the request on the wire.
   KeepAliveServerOptions o;
   o.stale_after = 400ms;
+  o.answer_delay = 50ms;
   KeepAliveServer server(o);
   TrafficPlan plan = bursts_with_gap(server.port(), 800ms);
   plan.keepalive_idle = 100ms;
   TrafficProgress progress;
   const auto records = run_traffic(plan, progress);
-  REQUIRE(records.size() == 20);
+  REQUIRE(records.size() == 40);
   CHECK(server.stale_closes() == 0);
   require_all_answered_once(records, server);
 }
@@ -170,12 +173,13 @@ TEST_CASE("a connection idle longer than the keep-alive bound is not reused") {
 TEST_CASE("a Keep-Alive timeout announced by the server lowers the reuse bound") {
   KeepAliveServerOptions o;
   o.stale_after = 1000ms;
+  o.answer_delay = 50ms;
   o.keep_alive_header = "timeout=1, max=1000";
   KeepAliveServer server(o);
   TrafficPlan plan = bursts_with_gap(server.port(), 1500ms);  // the client's own bound stays 30 s
   TrafficProgress progress;
   const auto records = run_traffic(plan, progress);
-  REQUIRE(records.size() == 20);
+  REQUIRE(records.size() == 40);
   CHECK(server.stale_closes() == 0);
   require_all_answered_once(records, server);
 }
