@@ -121,6 +121,17 @@ std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficP
     }
     done = true;
   });
+  // Joined on every way out, so that an exception here cannot destroy a joinable thread.
+  struct Join {
+    std::thread& thread;
+    TrafficProgress& progress;
+    ~Join() {
+      if (thread.joinable()) {
+        progress.stop = true;
+        thread.join();
+      }
+    }
+  } join{traffic, progress};
   while (!done) {
     std::this_thread::sleep_for(100ms);
     if (interrupted(options)) progress.stop = true;
@@ -364,13 +375,20 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       last_line = std::chrono::steady_clock::now();
     }
   };
+  std::string traffic_error;
   try {
     records = run_traffic_watched(plan, progress, options, tick);
   } catch (const std::exception& e) {
-    failures.push_back(std::string("traffic: ") + e.what());
+    traffic_error = std::string("traffic: ") + e.what();
   }
   if (interrupted(options)) stop_timeline = true;
   while (!timeline_done) std::this_thread::sleep_for(20ms);
+  // (After the timeline thread is done with `events` and `failures`.)
+  if (!traffic_error.empty()) failures.push_back(traffic_error);
+  events.push_back(fmt::format("traffic client: {} connection(s) opened, {} idle one(s) closed instead of reused "
+                               "(too old or closed by the server), {} request(s) resent unsent",
+                               progress.connections_opened.load(), progress.stale_discarded.load(),
+                               progress.retried_unsent.load()));
   if (options.progress_tty) std::cerr << "\r\033[K";
 
   // Settle: wait (with a deadline) until every gateway has no pending request and the reply

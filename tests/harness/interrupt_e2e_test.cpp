@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -109,10 +110,14 @@ TEST_CASE("SIGINT during a run with Kafka frozen: reports written and marked int
   REQUIRE(rrkit::proc::alive(harness));
   CHECK(children.size() >= 4);  // Kafka, simulator, gateway, daprd
 
+  const auto signalled = std::chrono::steady_clock::now();
   REQUIRE(::kill(harness, SIGINT) == 0);
   const bool exited = rrkit::proc::wait_gone(harness, 120s);
   if (!exited) rrkit::proc::stop(harness, 5s);
   REQUIRE(exited);
+  std::cout << "rr-harness exited "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signalled).count()
+            << " ms after SIGINT\n";
   CHECK(rrkit::proc::exit_status(harness) == 130);
 
   // The reports exist and say interrupted.
