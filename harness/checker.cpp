@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/json_limits.h"
 #include "common/reply.h"
 
 namespace rrkit::harness {
@@ -26,16 +27,33 @@ std::string str_or_empty(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Decision lines come from another program's file: a member of an unexpected type reads as absent
+// (nlohmann's value() would throw).
+std::int64_t int_or(const Json& j, const char* key, std::int64_t fallback) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+}
+
+bool bool_or(const Json& j, const char* key, bool fallback) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+std::string str_or(const Json& j, const char* key, const std::string& fallback) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 bool is_valid_reply_kind(const std::string& kind) { return kind == "ok" || kind == "error" || kind == "wrong_id"; }
 
 std::string describe_decision(const Json& d) {
-  if (d.value("drop", false)) return "drop";
-  std::string s = d.value("kind", std::string("ok"));
-  const auto delay = d.value("delay_us", std::int64_t{0});
+  if (bool_or(d, "drop", false)) return "drop";
+  std::string s = str_or(d, "kind", "ok");
+  const auto delay = int_or(d, "delay_us", 0);
   if (delay > 0) s += fmt::format(" after {:.0f}ms", static_cast<double>(delay) / 1000.0);
-  const int copies = d.value("copies", 1);
+  const auto copies = int_or(d, "copies", 1);
   if (copies > 1) s += fmt::format(" x{}", copies);
-  if (d.value("reorder", false)) s += " reordered";
+  if (bool_or(d, "reorder", false)) s += " reordered";
   return s;
 }
 
@@ -228,10 +246,9 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       const std::string id = str_or_empty(d, "id");
       if (!id.empty() && !decision_for.count(id)) decision_for[id] = &d;
       sim["simulator.requests"] += 1;
-      sim["simulator." + d.value("kind", std::string("ok"))] += 1;
-      const int copies = d.value("copies", 1);
-      if (copies > 1) sim["simulator.duplicated"] += 1;
-      if (d.value("reorder", false)) sim["simulator.reordered"] += 1;
+      sim["simulator." + str_or(d, "kind", "ok")] += 1;
+      if (int_or(d, "copies", 1) > 1) sim["simulator.duplicated"] += 1;
+      if (bool_or(d, "reorder", false)) sim["simulator.reordered"] += 1;
     } else if (type == "reply") {
       replies_for[str_or_empty(d, "reply_id")].push_back(&d);
       sim["simulator.replies"] += 1;
@@ -246,7 +263,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   for (auto& r : out.requests) {
     out.counts[r.outcome] += 1;
     if (const auto it = decision_for.find(r.correlation_id); it != decision_for.end()) {
-      r.simulator_rule = it->second->value("rule", std::string());
+      r.simulator_rule = str_or_empty(*it->second, "rule");
       r.simulator_action = describe_decision(*it->second);
     }
     if (r.done_us > 0 && (r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "rejected")) {
@@ -254,20 +271,34 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     }
     if (r.outcome == "ok") {
       ok_latency.push_back(r.latency_ms());
-      const Json body = Json::parse(r.response_body, nullptr, false);
-      Json request = Json::parse(r.request_body, nullptr, false);
+      // Bounded parsing: an answer nested 100,000 levels deep parses, but comparing or dumping it
+      // recurses once per level and would overflow the stack; it is an unparseable answer instead.
+      const auto body = parse_bounded(r.response_body);
+      const auto request = parse_bounded(r.request_body);
+      if (!body.ok() || !request.ok()) {
+        r.classification = "unparseable_answer";
+        const auto& bad = body.ok() ? request : body;
+        mis.push_back(fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
+                                  body.ok() ? "request body" : "answer",
+                                  bad.errc == rrkit::JsonErrc::too_deep
+                                      ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
+                                      : std::string("not JSON")));
+        out.classifications[r.classification] += 1;
+        continue;
+      }
       const Json* payload = nullptr;
-      if (body.is_object() && body.contains("response") && body["response"].is_object() &&
-          body["response"].contains("payload")) {
-        payload = &body["response"]["payload"];
+      if (body.value.is_object() && body.value.contains("response") && body.value["response"].is_object() &&
+          body.value["response"].contains("payload")) {
+        payload = &body.value["response"]["payload"];
       }
       bool mine = false;
       if (payload && payload->is_object() && payload->contains("echo") && (*payload)["echo"].is_object()) {
         // The legacy system echoes the request as it was published: the client body plus the id field.
+        // A nonce that is not a string is no nonce (value() would throw on it).
         const Json& echo = (*payload)["echo"];
-        mine = echo.value("nonce", std::string()) == r.nonce && payload_matches(echo, *payload);
-        if (mine && request.is_object()) {
-          for (const auto& [k, v] : request.items()) {
+        mine = str_or_empty(echo, "nonce") == r.nonce && payload_matches(echo, *payload);
+        if (mine && request.value.is_object()) {
+          for (const auto& [k, v] : request.value.items()) {
             if (!echo.contains(k) || echo[k] != v) mine = false;
           }
         }
@@ -287,7 +318,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       std::int64_t first_good = 0;
       for (const Json* rep : replies_for[r.correlation_id]) {
         if (!is_valid_reply_kind(str_or_empty(*rep, "kind"))) continue;
-        const auto sent = rep->value("sent_us", std::int64_t{0});
+        const auto sent = int_or(*rep, "sent_us", 0);
         if (first_good == 0 || sent < first_good) first_good = sent;
       }
       if (first_good > 0 && first_good + kDeliveryBudgetUs < r.sent_us + timeout_for_r) {
@@ -309,6 +340,9 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       r.classification = "disconnected";
     } else if (r.outcome == "not_sent") {
       r.classification = "not_sent";
+    } else if (r.outcome == "interrupted") {
+      // The run was stopped (Ctrl-C) with the request in flight: no verdict either way.
+      r.classification = "interrupted";
     } else {
       r.classification = r.http_status > 0 ? "http_" + std::to_string(r.http_status) : "no_answer";
       if (r.http_status == 0) {

@@ -1,11 +1,14 @@
 // rr-harness: runs request/reply scenarios end to end on a real Kafka + daprd stack,
 // checks every exchange, and reports for people and for CI.
-// Exit codes: 0 pass, 1 a check failed, 2 infrastructure error, 3 usage error.
+// Exit codes: 0 pass, 1 a check failed, 2 infrastructure error, 3 usage error,
+// 130/143 (128 + signal) when SIGINT/SIGTERM stopped a run (the reports of what ran are written).
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <iostream>
+#include <thread>
 #include <sys/utsname.h>
 
 #include <CLI/CLI.hpp>
@@ -58,8 +61,51 @@ bool load_all(const std::vector<std::string>& paths, const std::vector<std::stri
     }
     if (selected) out.push_back(std::move(*sc));
   }
+  if (std::string dup; !check_unique_names(out, dup)) {
+    std::cerr << "rr-harness: " << dup << "\n";
+    ok = false;
+  }
   return ok;
 }
+
+// Waits for SIGINT/SIGTERM/SIGHUP (blocked in every thread) for the lifetime of a `run` and records
+// the first one; the runner then stops traffic, tears the stack down and writes the reports.
+class SignalWatcher {
+ public:
+  SignalWatcher() : thread_([this] { watch(); }) {}
+  ~SignalWatcher() {
+    done_ = true;
+    thread_.join();
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+  const std::atomic<int>& received() const { return received_; }
+
+ private:
+  void watch() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    const timespec poll{0, 200'000'000};
+    while (!done_) {
+      const int sig = sigtimedwait(&set, nullptr, &poll);
+      if (sig <= 0) continue;
+      int none = 0;
+      if (received_.compare_exchange_strong(none, sig)) {
+        std::cerr << fmt::format("\nrr-harness: {} received: stopping traffic, tearing the stack down, writing the "
+                                 "reports (this takes a few seconds)\n",
+                                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+      } else {
+        std::cerr << "rr-harness: already stopping\n";
+      }
+    }
+  }
+  std::atomic<int> received_{0};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string>& tags, RunOptions options,
             const std::string& junit, const std::string& json, const std::string& html) {
@@ -75,16 +121,30 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
   suite.versions = {{"kafka", rrkit::versions::kKafka}, {"daprd", rrkit::versions::kDaprd},
                     {"rrkit", rrkit::versions::kRrkit}};
   const auto t0 = std::chrono::steady_clock::now();
+  SignalWatcher signals;
+  options.interrupt = &signals.received();
   for (const auto& sc : scenarios) {
+    if (signals.received() != 0) break;  // scenarios not started are not reported
     std::cerr << fmt::format("==> {} (seed {}){}\n", sc.name, options.seed.value_or(sc.seed),
                              sc.description.empty() ? "" : ": " + sc.description);
-    auto result = run_scenario(sc, options);
+    ScenarioResult result;
+    try {
+      result = run_scenario(sc, options);
+    } catch (const std::exception& e) {
+      // One scenario's failure must not lose the reports of the others.
+      result.name = sc.name;
+      result.path = sc.path;
+      result.seed = options.seed.value_or(sc.seed);
+      result.status = "error";
+      result.error = std::string("rr-harness: ") + e.what();
+    }
     std::cerr << fmt::format("    {} in {:.1f}s{}\n", result.status, result.duration_s,
                              result.status == "error" ? ": " + result.error : "");
     if (result.status != "pass") std::cerr << "    reproduce: " << result.repro << "\n";
     suite.scenarios.push_back(std::move(result));
   }
   suite.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  suite.interrupt_signal = signals.received();
   std::filesystem::create_directories(options.out_dir);
   write_json_report(suite, json.empty() ? options.out_dir / "report.json" : std::filesystem::path(json));
   if (!junit.empty()) write_junit_report(suite, junit);
@@ -92,6 +152,10 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
   write_html_report(suite, html_path);
   print_console_summary(suite, std::cout, isatty(STDOUT_FILENO) != 0);
   std::cout << "HTML report: " << std::filesystem::absolute(html_path).string() << "\n";
+  if (suite.interrupt_signal != 0) {
+    std::cerr << fmt::format("rr-harness: interrupted; the reports cover the {} scenario(s) that ran (exit {})\n",
+                             suite.scenarios.size(), suite.exit_code());
+  }
   return suite.exit_code();
 }
 
@@ -136,6 +200,23 @@ int main(int argc, char** argv) {
   run->add_option("--id-pointer", options.attach_id_pointer,
                   "Attach mode: JSON pointer to the correlation id in the gateway's answer")->capture_default_str();
   run->callback([&] {
+    for (const auto& url : options.gateway_urls) {
+      std::string host, error;
+      std::uint16_t port = 0;
+      if (!parse_gateway_url(url, host, port, error)) {
+        std::cerr << "rr-harness: --gateway-url: " << error << "\n";
+        exit_code = 3;
+        return;
+      }
+    }
+    try {
+      (void)nlohmann::json::json_pointer(options.attach_id_pointer);
+    } catch (const nlohmann::json::exception& e) {
+      std::cerr << "rr-harness: --id-pointer: \"" << options.attach_id_pointer << "\" is not a JSON pointer ("
+                << e.what() << ")\n";
+      exit_code = 3;
+      return;
+    }
     if (*seed_opt) options.seed = seed;
     options.out_dir = out_dir;
     options.progress_tty = isatty(STDERR_FILENO) != 0;

@@ -12,6 +12,7 @@
 namespace rrkit::harness {
 
 int SuiteResult::exit_code() const {
+  if (interrupt_signal > 0) return 128 + interrupt_signal;
   bool failed = false;
   for (const auto& s : scenarios) {
     if (s.status == "pass") continue;
@@ -299,6 +300,8 @@ nlohmann::json to_json(const SuiteResult& s) {
           {"duration_s", s.duration_s},
           {"machine", s.machine},
           {"versions", s.versions},
+          {"interrupted", s.interrupt_signal > 0},
+          {"interrupt_signal", s.interrupt_signal},
           {"exit_code", s.exit_code()},  // informative only: recomputed from the statuses when read back
           {"scenarios", std::move(scenarios)}};
 }
@@ -319,6 +322,7 @@ SuiteResult suite_from_json(const nlohmann::json& j) {
   r.get("duration_s", out.duration_s);
   r.get("machine", out.machine);
   r.get("versions", out.versions);
+  r.get("interrupt_signal", out.interrupt_signal);
   r.each("scenarios", [&](const json& e, const std::string& p) { out.scenarios.push_back(scenario_at(e, p)); },
          out.scenarios);
   return out;

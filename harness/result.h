@@ -20,7 +20,7 @@ struct RequestRecord {
   std::int64_t done_us = 0;     // epoch µs when the answer (or the client-side error) arrived; 0 if never
   int http_status = 0;          // 0: no HTTP answer (connection error, client-side abort)
   std::string client_error;     // transport error text, or "disconnected" for scripted client disconnects
-  std::string outcome;          // ok | timeout | rejected | error | disconnected | no_answer
+  std::string outcome;          // ok | timeout | rejected | error | disconnected | no_answer | interrupted
   std::string classification;   // checker's verdict: ok, expected_timeout, late_ok, mis_correlated, lost_reply, ...
   std::string simulator_rule;   // rule the simulator applied ("" if it never saw the request)
   std::string simulator_action; // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
@@ -45,7 +45,7 @@ struct ScenarioResult {
   std::string path;
   std::string description;
   std::uint64_t seed = 0;
-  std::string status;  // pass | fail | error (infrastructure) 
+  std::string status;  // pass | fail | error (infrastructure) | interrupted (stopped by a signal)
   std::string error;   // infrastructure error text when status == error
   double duration_s = 0;
   std::string repro;    // one-line command that reproduces this run
@@ -67,7 +67,9 @@ struct SuiteResult {
   std::string machine;     // e.g. "2 cores, 23 GiB, Linux 6.1"
   std::map<std::string, std::string> versions;  // kafka, daprd, rrkit
   std::vector<ScenarioResult> scenarios;
-  int exit_code() const;   // 0 all pass, 1 a check failed, 2 an infrastructure error
+  int interrupt_signal = 0;  // SIGINT/SIGTERM that stopped the run (0: it ran to the end)
+  // 0 all pass, 1 a check failed, 2 an infrastructure error, 128+signal when a signal stopped the run.
+  int exit_code() const;
 };
 
 }  // namespace rrkit::harness

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/http_client.h"
+#include "common/json_limits.h"
 #include "common/process.h"
 #include "harness/checker.h"
 #include "harness/report.h"
@@ -32,8 +34,9 @@ std::vector<Json> read_jsonl(const fs::path& file) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
-    auto j = Json::parse(line, nullptr, false);
-    if (!j.is_discarded()) lines.push_back(std::move(j));
+    // Another program's file: bounded, so that a line nested too deep cannot crash the checker.
+    auto j = parse_bounded(line);
+    if (j.ok()) lines.push_back(std::move(j.value));
   }
   return lines;
 }
@@ -47,13 +50,14 @@ Json history_line(const RequestRecord& r) {
 }
 
 // Sends the timeline's actions at their times while traffic runs; returns what happened.
-void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, const std::atomic<bool>& traffic_done,
+void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, const std::atomic<bool>& stop,
                   std::vector<std::string>& events, std::vector<std::string>& failures) {
   for (const auto& a : sc.timeline) {
     const std::int64_t due = start_us + a.at.count();
-    while (now_us() < due) {
+    while (now_us() < due && !stop) {
       std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::int64_t>(due - now_us(), 20'000)));
     }
+    if (stop) return;
     std::string error;
     bool ok = true;
     const auto t = static_cast<std::size_t>(a.target);
@@ -88,7 +92,6 @@ void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, con
                                      : "",
                                  ok ? "" : " FAILED: " + error));
     if (!ok) failures.push_back(fmt::format("{}:{}: {} failed: {}", sc.path, a.line, a.action, error));
-    (void)traffic_done;
   }
 }
 
@@ -97,27 +100,84 @@ std::string fetch_metrics(std::uint16_t port) {
   return r.ok() ? r.body : std::string();
 }
 
-struct Endpoint {
-  std::string host;
-  std::uint16_t port = 0;
-};
+bool interrupted(const RunOptions& o) { return o.interrupt && o.interrupt->load() != 0; }
 
-bool parse_url(const std::string& url, Endpoint& out) {
-  const std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) return false;
-  const std::string rest = url.substr(prefix.size());
-  const auto colon = rest.find(':');
-  if (colon == std::string::npos) return false;
-  out.host = rest.substr(0, colon);
-  try {
-    out.port = static_cast<std::uint16_t>(std::stoi(rest.substr(colon + 1)));
-  } catch (const std::exception&) {
-    return false;
+std::string signal_name(int sig) {
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : fmt::format("signal {}", sig);
+}
+
+// Runs traffic on its own thread while this one forwards an interruption to it and calls tick;
+// an exception on the traffic thread is rethrown here, never lost.
+std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficProgress& progress,
+                                               const RunOptions& options, const std::function<void()>& tick) {
+  std::vector<RequestRecord> records;
+  std::exception_ptr failure;
+  std::atomic<bool> done{false};
+  std::thread traffic([&] {
+    try {
+      records = run_traffic(plan, progress);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    done = true;
+  });
+  // Joined on every way out, so that an exception here cannot destroy a joinable thread.
+  struct Join {
+    std::thread& thread;
+    TrafficProgress& progress;
+    ~Join() {
+      if (thread.joinable()) {
+        progress.stop = true;
+        thread.join();
+      }
+    }
+  } join{traffic, progress};
+  while (!done) {
+    std::this_thread::sleep_for(100ms);
+    if (interrupted(options)) progress.stop = true;
+    if (tick) tick();
   }
-  return out.port != 0;
+  traffic.join();
+  if (failure) std::rethrow_exception(failure);
+  return records;
 }
 
 }  // namespace
+
+bool parse_gateway_url(const std::string& url, std::string& host, std::uint16_t& port, std::string& error) {
+  const std::string prefix = "http://";
+  error = "cannot read gateway URL \"" + url + "\" (expected http://HOST:PORT)";
+  if (url.rfind(prefix, 0) != 0) return false;
+  std::string rest = url.substr(prefix.size());
+  if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = rest.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string digits = rest.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int value = std::stoi(digits);
+  if (value <= 0 || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  std::string why;
+  if (!resolve_host(host, why)) {
+    error = "gateway URL \"" + url + "\": " + why;
+    return false;
+  }
+  error.clear();
+  return true;
+}
+
+bool run_folder_for(const fs::path& out_dir, const std::string& name, std::uint64_t seed, fs::path& folder,
+                    std::string& error) {
+  const fs::path out = fs::absolute(out_dir).lexically_normal();
+  folder = (out / fmt::format("{}-seed{}", name, seed)).lexically_normal();
+  if (folder.parent_path() != out || folder.filename().string().front() == '.' || name.empty()) {
+    error = fmt::format("scenario name \"{}\" would put its run folder outside {}", name, out.string());
+    return false;
+  }
+  return true;
+}
 
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   Scenario sc = scenario;
@@ -129,18 +189,31 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   result.seed = sc.seed;
   result.started_us = now_us();
   result.repro = fmt::format("{} run {} --seed {}", options.self_command, sc.path, sc.seed);
-  const fs::path run_dir = fs::absolute(options.out_dir / fmt::format("{}-seed{}", sc.name, sc.seed));
-  std::error_code ec;
-  fs::remove_all(run_dir, ec);
-  fs::create_directories(run_dir);
-  result.run_dir = run_dir.string();
-  fs::copy_file(sc.path, run_dir / "scenario.yaml", fs::copy_options::overwrite_existing, ec);
-  std::ofstream(run_dir / "seed") << sc.seed << "\n";
   const auto t0 = std::chrono::steady_clock::now();
   auto finish = [&](ScenarioResult& r) -> ScenarioResult& {
     r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   };
+  auto fail = [&](const std::string& error) -> ScenarioResult& {
+    result.status = "error";
+    result.error = error;
+    return finish(result);
+  };
+  auto stop_for_signal = [&](const std::string& when) -> ScenarioResult& {
+    result.status = "interrupted";
+    result.error = fmt::format("interrupted by {} {}", signal_name(options.interrupt->load()), when);
+    return finish(result);
+  };
+  fs::path run_dir;
+  std::string folder_error;
+  if (!run_folder_for(options.out_dir, sc.name, sc.seed, run_dir, folder_error)) return fail(folder_error);
+  std::error_code ec;
+  fs::remove_all(run_dir, ec);
+  fs::create_directories(run_dir, ec);
+  if (ec) return fail("cannot create the run folder " + run_dir.string() + ": " + ec.message());
+  result.run_dir = run_dir.string();
+  fs::copy_file(sc.path, run_dir / "scenario.yaml", fs::copy_options::overwrite_existing, ec);
+  std::ofstream(run_dir / "seed") << sc.seed << "\n";
 
   const bool attach = !options.gateway_urls.empty();
   std::unique_ptr<Topology> topo;
@@ -163,23 +236,22 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       topo = std::make_unique<Topology>(stack::Paths::discover(), to);
       if (!topo->up(error)) throw std::runtime_error(error);
     } catch (const std::exception& e) {
-      result.status = "error";
-      result.error = e.what();
       if (topo) topo->down();
-      return finish(result);
+      if (interrupted(options)) return stop_for_signal("while the stack was starting");
+      return fail(e.what());
+    }
+    if (interrupted(options)) {
+      topo->down();
+      return stop_for_signal("before traffic started");
     }
     for (const auto& c : sc.expected_crashes) topo->mark_expected_down(c, true);
     plan.gateway_ports = topo->gateway_ports();
   } else {
     for (const auto& url : options.gateway_urls) {
-      Endpoint e;
-      if (!parse_url(url, e)) {
-        result.status = "error";
-        result.error = "cannot read gateway URL \"" + url + "\" (expected http://HOST:PORT)";
-        return finish(result);
-      }
-      plan.host = e.host;
-      plan.gateway_ports.push_back(e.port);
+      std::uint16_t port = 0;
+      std::string error;
+      if (!parse_gateway_url(url, plan.host, port, error)) return fail(error);
+      plan.gateway_ports.push_back(port);
     }
     plan.id_pointer = options.attach_id_pointer;
   }
@@ -203,7 +275,17 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     w.gateway_ports = plan.gateway_ports;
     w.seed = sc.seed;
     TrafficProgress wp;
-    const auto warm = run_traffic(w, wp);
+    std::vector<RequestRecord> warm;
+    try {
+      warm = run_traffic_watched(w, wp, options, nullptr);
+    } catch (const std::exception& e) {
+      topo->down();
+      return fail(std::string("warm-up traffic: ") + e.what());
+    }
+    if (interrupted(options)) {
+      topo->down();
+      return stop_for_signal("during the warm-up");
+    }
     double first_ms = warm.empty() ? 0 : warm.front().latency_ms(), worst = 0;
     std::size_t ok = 0;
     for (const auto& r : warm) {
@@ -219,10 +301,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       error = "applying the scenario's profile: " + error;
     }
     if (!error.empty()) {
-      result.status = "error";
-      result.error = error;
       topo->down();
-      return finish(result);
+      return fail(error);
     }
     // In broadcast mode the other instances receive the warm-up replies too, a little later than the
     // owner: wait until every copy is counted before taking the baseline.
@@ -239,34 +319,50 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
               seen += metric_value(baseline.back(), "rr_gateway_replies_total", "class", cls);
             }
           }
-          return seen >= want;
+          return seen >= want || interrupted(options);
         },
         10s, 100ms);
     decisions_offset = read_jsonl(run_dir / "decisions.jsonl").size();
   }
 
-  // Traffic on its own thread; the timeline and the progress display on this one.
+  // Traffic on its own thread; the timeline on another; the progress display on this one.
   TrafficProgress progress;
   std::vector<RequestRecord> records;
-  std::atomic<bool> traffic_done{false};
   const std::int64_t start_us = now_us();
   result.started_us = start_us;  // plots and timeline events count from the first request
-  std::thread traffic([&] {
-    records = run_traffic(plan, progress);
-    traffic_done = true;
-  });
   std::vector<std::string> events, failures;
   // The timeline thread spawns restarted components, which die with the thread that spawned them
   // (PR_SET_PDEATHSIG), so it stays alive until the stack is down.
-  std::atomic<bool> timeline_done{false}, scenario_over{false};
+  std::atomic<bool> timeline_done{false}, scenario_over{false}, stop_timeline{false};
   std::thread timeline([&] {
-    run_timeline(sc, topo.get(), start_us, traffic_done, events, failures);
+    try {
+      run_timeline(sc, topo.get(), start_us, stop_timeline, events, failures);
+    } catch (const std::exception& e) {
+      failures.push_back(fmt::format("{}: timeline: {}", sc.path, e.what()));
+    }
     timeline_done = true;
     while (!scenario_over) std::this_thread::sleep_for(20ms);
   });
+  // Whatever happens from here on (an exception included), the stack goes down and the timeline
+  // thread is joined: a joinable std::thread destroyed during unwinding would end the process
+  // (std::terminate) without a report and with the stack still running.
+  struct Teardown {
+    std::unique_ptr<Topology>& topo;
+    std::atomic<bool>& stop_timeline;
+    std::atomic<bool>& scenario_over;
+    std::thread& timeline;
+    void operator()() {
+      stop_timeline = true;
+      if (topo) topo->down();
+      scenario_over = true;
+      if (timeline.joinable()) timeline.join();
+    }
+    ~Teardown() { (*this)(); }
+  } teardown{topo, stop_timeline, scenario_over, timeline};
+
   auto last_line = std::chrono::steady_clock::now();
-  while (!traffic_done) {
-    std::this_thread::sleep_for(100ms);
+  auto tick = [&] {
+    if (interrupted(options)) stop_timeline = true;
     const auto sent = progress.sent.load();
     const auto answered = progress.answered.load();
     const double elapsed = static_cast<double>(now_us() - start_us) / 1e6;
@@ -278,13 +374,26 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       std::cerr << line << "\n";
       last_line = std::chrono::steady_clock::now();
     }
+  };
+  std::string traffic_error;
+  try {
+    records = run_traffic_watched(plan, progress, options, tick);
+  } catch (const std::exception& e) {
+    traffic_error = std::string("traffic: ") + e.what();
   }
-  traffic.join();
+  if (interrupted(options)) stop_timeline = true;
   while (!timeline_done) std::this_thread::sleep_for(20ms);
+  // (After the timeline thread is done with `events` and `failures`.)
+  if (!traffic_error.empty()) failures.push_back(traffic_error);
+  events.push_back(fmt::format("traffic client: {} connection(s) opened, {} idle one(s) closed instead of reused "
+                               "(too old or closed by the server), {} request(s) resent unsent",
+                               progress.connections_opened.load(), progress.stale_discarded.load(),
+                               progress.retried_unsent.load()));
   if (options.progress_tty) std::cerr << "\r\033[K";
 
   // Settle: wait (with a deadline) until every gateway has no pending request and the reply
   // counters have caught up with what the simulator sent; then snapshot the evidence.
+  // An interrupted run does not wait: it takes the snapshot as it is.
   CheckInput in;
   in.scenario = &sc;
   in.requests = records;
@@ -313,6 +422,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         join_ids_by_nonce(in);
         double pending = 0;
         for (const auto& m : in.gateway_metrics) pending += metric_value(m, "rr_gateway_pending");
+        in.pending_drained = pending == 0;
+        in.pending_detail = fmt::format("{} request(s) still pending after the settle time", pending);
+        if (interrupted(options)) return true;
         const auto want = expected_replies(in);
         auto replies = [&](const char* cls) { return gateway_counter(in, "rr_gateway_replies_total", "class", cls); };
         const double matched = replies("matched"), late = replies("late"), dup = replies("duplicate"),
@@ -322,11 +434,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         bool simulator_idle = true;
         if (topo && topo->simulator().alive()) {
           const auto st = http::get(topo->simulator_control_port(), "/stats", 1s);
-          const auto j = Json::parse(st.ok() ? st.body : std::string("null"), nullptr, false);
-          simulator_idle = j.is_object() && j.value("in_flight", 0) == 0 && j.value("queued", 0) == 0;
+          const auto j = parse_bounded(st.ok() ? st.body : std::string("null"));
+          simulator_idle = j.value.is_object() && j.value.value("in_flight", 0) == 0 && j.value.value("queued", 0) == 0;
         }
-        in.pending_drained = pending == 0;
-        in.pending_detail = fmt::format("{} request(s) still pending after the settle time", pending);
         settled = simulator_idle && pending == 0 && matched == want.matched && late == want.late && dup == want.duplicate &&
                   unknown == want.unknown && malformed == want.malformed;
         return settled;
@@ -342,8 +452,11 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     if (stats.ok()) std::ofstream(run_dir / "simulator-stats.json") << stats.body << "\n";
   }
   {
+    // The replace handler: an answer is outside input and may carry bytes that are not UTF-8 (a
+    // proxy's Latin-1 error page); the strict handler would throw on it and lose the whole history.
     std::ofstream hist(run_dir / "history.jsonl");
-    for (const auto& r : records) hist << history_line(r).dump() << "\n";
+    for (const auto& r : records) hist << safe_dump(history_line(r)) << "\n";
+    const int sig = options.interrupt ? options.interrupt->load() : 0;
     Json meta = {{"gateways", in.gateways},
                  {"shared_consumer_group", in.shared_consumer_group},
                  {"reply_mode", in.reply_mode},
@@ -355,14 +468,19 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
                  {"decisions", decisions_file.string()},
                  {"decisions_offset", decisions_offset},
                  {"seed", sc.seed},
-                 {"started_us", result.started_us}};
-    std::ofstream(run_dir / "run.json") << meta.dump(2) << "\n";
+                 {"started_us", result.started_us},
+                 {"interrupted", sig != 0}};
+    std::ofstream(run_dir / "run.json") << safe_dump(meta, 2) << "\n";
   }
-  if (topo) topo->down();
-  scenario_over = true;
-  timeline.join();
+  teardown();
 
   run_checks(in, result);
+  if (interrupted(options)) {
+    result.status = "interrupted";
+    result.error = fmt::format("interrupted by {} after {:.1f} s of traffic; the checks cover the {} request(s) sent",
+                               signal_name(options.interrupt->load()),
+                               static_cast<double>(now_us() - start_us) / 1e6, records.size());
+  }
   return finish(result);
 }
 

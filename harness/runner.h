@@ -1,6 +1,7 @@
 #pragma once
 // Runs scenarios end to end: deploy (or attach), drive traffic and the timeline, settle,
 // collect the evidence into the run folder, check, and report.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -21,7 +22,20 @@ struct RunOptions {
   std::string attach_id_pointer = "/correlationId";
   bool progress_tty = false;                // live progress line instead of periodic lines
   std::string self_command = "rr-harness";  // for the reproduce line
+  // Set (to the signal number) by whoever catches SIGINT/SIGTERM: traffic stops, the stack is torn
+  // down, and the result of what ran is returned with status "interrupted".
+  const std::atomic<int>* interrupt = nullptr;
 };
+
+// Reads http://HOST:PORT (a name is resolved now, so that a bad one is a usage error at start-up
+// rather than a failure of every request); false with a message when it cannot.
+bool parse_gateway_url(const std::string& url, std::string& host, std::uint16_t& port, std::string& error);
+
+// The folder a scenario's run gets: <out>/<name>-seed<seed>. False with a message when it would not
+// be a direct child of out (names are validated at load; this is the last line of defence before the
+// folder is emptied).
+bool run_folder_for(const std::filesystem::path& out_dir, const std::string& name, std::uint64_t seed,
+                    std::filesystem::path& folder, std::string& error);
 
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -103,6 +104,15 @@ struct Loader {
   }
 };
 
+// A scenario's name names its run folder (<out>/<name>-seed<N>), which is emptied before the run:
+// only characters that cannot leave --out or hide the folder.
+bool is_safe_name(const std::string& name) {
+  if (name.empty() || name.size() > 100 || name.front() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+
 nlohmann::json yaml_to_json(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
@@ -184,6 +194,11 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
         !L.positive(root, "warmup", "warmup", s.warmup, 0, 1000)) {
       return false;
     }
+    if (!is_safe_name(s.name)) {
+      const std::string why = "\"" + s.name + "\" is not a safe run folder name (use letters, digits, '.', '_', '-', " +
+                              "not starting with '.')";
+      return root["name"] ? L.fail(root["name"], "name", why) : L.fail(root, "name", why + "; set name: in the file");
+    }
     if (const auto st = root["stack"]) {
       if (!L.only_keys(st, "stack", {"gateways", "consumer_groups", "reply_mode", "partitions", "gateway_timeout",
                                      "gateway_args", "simulator_args"})) {
@@ -229,8 +244,9 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
       }
     }
     if (const auto t = root["traffic"]) {
-      if (!L.only_keys(t, "traffic", {"mode", "concurrency", "rate", "requests", "duration", "body",
-                                      "request_timeout", "disconnect_fraction", "disconnect_after", "client_timeout"})) {
+      if (!L.only_keys(t, "traffic", {"mode", "concurrency", "rate", "requests", "duration", "body", "request_timeout",
+                                      "disconnect_fraction", "disconnect_after", "client_timeout", "phases",
+                                      "keepalive_idle"})) {
         return false;
       }
       std::string mode = "closed";
@@ -248,6 +264,31 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
           !L.duration(t, "disconnect_after", "traffic.disconnect_after", tp.disconnect_after) ||
           !L.duration(t, "client_timeout", "traffic.client_timeout", tp.client_timeout)) {
         return false;
+      }
+      if (t["keepalive_idle"]) {
+        std::chrono::microseconds idle{0};
+        if (!L.duration(t, "keepalive_idle", "traffic.keepalive_idle", idle)) return false;
+        tp.keepalive_idle = std::chrono::duration_cast<std::chrono::milliseconds>(idle);
+      }
+      if (const auto ph = t["phases"]) {
+        if (!ph.IsSequence() || ph.size() == 0) return L.fail(ph, "traffic.phases", "must be a list of {duration, rate}");
+        if (mode != "open") return L.fail(ph, "traffic.phases", "phases need mode: open");
+        if (t["rate"] || t["duration"]) {
+          return L.fail(ph, "traffic.phases", "give either phases or rate and duration, not both");
+        }
+        for (const auto& item : ph) {
+          if (!L.only_keys(item, "traffic.phases[]", {"duration", "rate"})) return false;
+          if (!item["duration"] || !item["rate"]) return L.fail(item, "traffic.phases[]", "needs duration and rate");
+          TrafficPhase phase;
+          if (!L.duration(item, "duration", "traffic.phases[].duration", phase.duration) ||
+              !L.scalar(item, "rate", "traffic.phases[].rate", phase.rate) ||
+              !L.positive(item, "rate", "traffic.phases[].rate", phase.rate, 0, 100000)) {
+            return false;
+          }
+          if (phase.duration.count() <= 0) return L.fail(item["duration"], "traffic.phases[].duration", "must be positive");
+          tp.phases.push_back(phase);
+        }
+        if (!t["requests"]) tp.requests = 0;
       }
       if (mode != "closed" && mode != "open") return L.fail(t["mode"], "traffic.mode", "must be closed or open");
       tp.mode = mode == "open" ? TrafficPlan::Mode::open : TrafficPlan::Mode::closed;
@@ -326,6 +367,19 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
     return std::nullopt;
   }
   return s;
+}
+
+bool check_unique_names(const std::vector<Scenario>& scenarios, std::string& error) {
+  std::map<std::string, std::string> first_file;
+  error.clear();
+  for (const auto& sc : scenarios) {
+    const auto [it, fresh] = first_file.emplace(sc.name, sc.path);
+    if (!fresh) {
+      error += (error.empty() ? "" : "\n") + sc.path + ": name: \"" + sc.name + "\" is already the name of " + it->second +
+               " (names must be unique within a run)";
+    }
+  }
+  return error.empty();
 }
 
 std::vector<fs::path> find_scenarios(const std::vector<std::string>& paths, std::string& error) {

@@ -67,6 +67,10 @@ std::optional<Scenario> load_scenario(const std::filesystem::path& path, std::st
 // Profile files (scenarios/profiles/) are not scenarios and are skipped.
 std::vector<std::filesystem::path> find_scenarios(const std::vector<std::string>& paths, std::string& error);
 
+// Each scenario's run folder is named after it (<out>/<name>-seed<N>): two scenarios of one name in
+// one run would share, and empty, one folder. False with "file: name: ..." lines for each repeat.
+bool check_unique_names(const std::vector<Scenario>& scenarios, std::string& error);
+
 // Names of the built-in invariants (for validation of expect_violations/allow).
 const std::vector<std::string>& invariant_names();
 

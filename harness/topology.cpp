@@ -56,6 +56,10 @@ bool Topology::up(std::string& error) {
 }
 
 void Topology::down() {
+  // A component frozen by a timeline action (SIGSTOP) is resumed first: the others shut down
+  // faster with the broker answering, and a frozen process must not outlive the run.
+  if (kafka_ && kafka_->process().alive()) kafka_->process().resume();
+  if (simulator_.alive()) simulator_.resume();
   for (auto& g : gateways_) g->process.stop(10s);
   for (auto& g : gateways_) {
     if (g->daprd) g->daprd->stop();

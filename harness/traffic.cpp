@@ -5,17 +5,26 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <deque>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "common/ids.h"
+#include "common/json_limits.h"
 
 namespace rrkit::harness {
 
@@ -56,6 +65,40 @@ nlohmann::json render_body(const nlohmann::json& templ, std::uint64_t seq, const
   return body;
 }
 
+std::optional<std::chrono::milliseconds> keep_alive_timeout(std::string_view value) {
+  // Parameters are comma-separated, case-insensitive names: "timeout=5, max=1000".
+  std::size_t pos = 0;
+  while (pos < value.size()) {
+    std::size_t end = value.find(',', pos);
+    if (end == std::string_view::npos) end = value.size();
+    std::string_view part = value.substr(pos, end - pos);
+    pos = end + 1;
+    while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
+    constexpr std::string_view key = "timeout=";
+    if (part.size() <= key.size()) continue;
+    bool same = true;
+    for (std::size_t k = 0; k < key.size(); ++k) {
+      if (std::tolower(static_cast<unsigned char>(part[k])) != key[k]) same = false;
+    }
+    if (!same) continue;
+    std::int64_t seconds = 0;
+    std::size_t k = key.size();
+    for (; k < part.size() && std::isdigit(static_cast<unsigned char>(part[k])); ++k) {
+      seconds = std::min<std::int64_t>(seconds * 10 + (part[k] - '0'), 1'000'000);
+    }
+    if (k == key.size()) continue;
+    return std::chrono::milliseconds(seconds * 1000);
+  }
+  return std::nullopt;
+}
+
+std::chrono::milliseconds reuse_bound(std::chrono::milliseconds configured,
+                                      std::optional<std::chrono::milliseconds> server_timeout) {
+  if (!server_timeout) return configured;
+  const auto margin = std::min<std::chrono::milliseconds>(std::chrono::seconds(1), *server_timeout / 2);
+  return std::min(configured, *server_timeout - margin);
+}
+
 namespace {
 
 // Deterministic per-request choice in [0,1) from (seed, index): which requests get abandoned.
@@ -67,23 +110,58 @@ double unit_hash(std::uint64_t seed, std::uint64_t index) {
   return static_cast<double>(z >> 11) / static_cast<double>(1ull << 53);
 }
 
+using Clock = std::chrono::steady_clock;
+
+// True when the server has closed an idle connection (or sent something unasked, such as a 408,
+// which makes the connection unusable too). Never blocks: a peek at the socket's receive queue.
+bool peer_closed(beast::tcp_stream& s) {
+  if (!s.socket().is_open()) return true;
+  char byte = 0;
+  const auto n = ::recv(s.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+  return true;  // 0: orderly close; > 0: unsolicited bytes
+}
+
 // Idle keep-alive connections per gateway port; owned by the traffic run's single thread.
+// A connection is handed out only while younger than its idle bound and still open on the peer's
+// side: a server closes idle connections on its own clock, and a request written into a connection
+// the server is closing is lost in a way the client cannot tell from a failure.
 class ConnectionPool {
  public:
+  explicit ConnectionPool(TrafficProgress& progress) : progress_(progress) {}
+
   std::unique_ptr<beast::tcp_stream> take(std::uint16_t port) {
     auto& q = idle_[port];
-    if (q.empty()) return nullptr;
-    auto s = std::move(q.back());
-    q.pop_back();
-    return s;
+    const auto now = Clock::now();
+    while (!q.empty()) {
+      Idle c = std::move(q.back());
+      q.pop_back();
+      if (now - c.since < c.bound && !peer_closed(*c.stream)) return std::move(c.stream);
+      progress_.stale_discarded.fetch_add(1);
+    }
+    return nullptr;
   }
-  void give(std::uint16_t port, std::unique_ptr<beast::tcp_stream> s) {
+
+  void give(std::uint16_t port, std::unique_ptr<beast::tcp_stream> s, std::chrono::milliseconds bound) {
+    if (bound.count() <= 0) return;
     auto& q = idle_[port];
-    if (q.size() < 256) q.push_back(std::move(s));
+    // The oldest connections are the first to expire; dropping them keeps descriptors free.
+    const auto now = Clock::now();
+    while (!q.empty() && now - q.front().since >= q.front().bound) {
+      q.pop_front();
+      progress_.stale_discarded.fetch_add(1);
+    }
+    if (q.size() < 256) q.push_back({std::move(s), now, bound});
   }
 
  private:
-  std::map<std::uint16_t, std::vector<std::unique_ptr<beast::tcp_stream>>> idle_;
+  struct Idle {
+    std::unique_ptr<beast::tcp_stream> stream;
+    Clock::time_point since;
+    std::chrono::milliseconds bound;
+  };
+  TrafficProgress& progress_;
+  std::map<std::uint16_t, std::deque<Idle>> idle_;
 };
 
 struct Shared {
@@ -92,15 +170,63 @@ struct Shared {
   std::vector<RequestRecord>& records;
   ConnectionPool pool;
   std::vector<std::string> bodies;
+  std::vector<std::int64_t> offsets_us;  // open loop: each request's intended time from the start
+  net::ip::address address;
+  std::string resolve_error;             // set when plan.host does not resolve: every request fails with it
+  // Interruption: coroutines still running, streams with I/O in flight (cancelled on stop).
+  std::size_t live = 0;
+  bool started = false;  // the workers or the schedule have begun (live counts them from then on)
+  bool stopping = false;
+  std::set<beast::tcp_stream*> active;
+  net::steady_timer* schedule_timer = nullptr;
 };
 
+// Counts a coroutine as live for as long as it runs, so the stop watcher knows when all are done.
+// (Spawned exchanges are counted when spawned, not when they first run, so the count never
+// reads zero while one is queued: they adopt the count instead.)
+struct LiveGuard {
+  Shared& sh;
+  explicit LiveGuard(Shared& s, bool adopt = false) : sh(s) {
+    if (!adopt) ++sh.live;
+  }
+  ~LiveGuard() { --sh.live; }
+  LiveGuard(const LiveGuard&) = delete;
+  LiveGuard& operator=(const LiveGuard&) = delete;
+};
+
+// Registers a stream with I/O in flight, so that a stop can cancel it.
+struct ActiveStream {
+  Shared& sh;
+  beast::tcp_stream* stream;
+  ActiveStream(Shared& s, beast::tcp_stream* st) : sh(s), stream(st) { sh.active.insert(stream); }
+  ~ActiveStream() { sh.active.erase(stream); }
+  ActiveStream(const ActiveStream&) = delete;
+  ActiveStream& operator=(const ActiveStream&) = delete;
+};
+
+void fail_record(RequestRecord& rec, const Shared& sh, std::string error) {
+  if (!rec.sent_us) rec.sent_us = now_us();
+  rec.done_us = now_us();
+  if (sh.stopping) {
+    rec.client_error = "interrupted";
+    rec.outcome = "interrupted";
+    return;
+  }
+  rec.client_error = std::move(error);
+  rec.outcome = "error";
+}
+
 // One exchange. The record was pre-filled with index, nonce, gateway, intended time.
-net::awaitable<void> exchange(Shared& sh, std::size_t i) {
+net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
   auto& rec = sh.records[i];
   const auto& plan = sh.plan;
   const std::uint16_t port = plan.gateway_ports[static_cast<std::size_t>(rec.gateway)];
   const bool abandon = plan.disconnect_fraction > 0 && unit_hash(plan.seed, rec.index) < plan.disconnect_fraction;
   auto executor = co_await net::this_coro::executor;
+  if (!sh.resolve_error.empty()) {
+    fail_record(rec, sh, sh.resolve_error);
+    co_return;
+  }
 
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, plan.target, 11};
   req.set(bhttp::field::host, plan.host);
@@ -111,22 +237,25 @@ net::awaitable<void> exchange(Shared& sh, std::size_t i) {
   req.prepare_payload();
 
   for (int attempt = 0; attempt < 2; ++attempt) {
-    // A pooled connection may have been closed by the server meanwhile; one retry on a fresh one,
-    // but only if nothing was written yet (the first attempt failed while writing).
-    auto stream = sh.pool.take(port);
+    if (sh.stopping) {
+      fail_record(rec, sh, "interrupted");
+      co_return;
+    }
+    // The retry always takes a fresh connection: another pooled one may be just as stale.
+    auto stream = attempt == 0 ? sh.pool.take(port) : nullptr;
     const bool reused = stream != nullptr;
     if (!stream) {
       stream = std::make_unique<beast::tcp_stream>(executor);
+      const ActiveStream registered(sh, stream.get());
       stream->expires_after(std::chrono::seconds(10));
-      auto [cec] = co_await stream->async_connect(tcp::endpoint(net::ip::make_address(plan.host), port), kTuple);
+      sh.progress.connections_opened.fetch_add(1);
+      auto [cec] = co_await stream->async_connect(tcp::endpoint(sh.address, port), kTuple);
       if (cec) {
-        rec.sent_us = rec.sent_us ? rec.sent_us : now_us();
-        rec.done_us = now_us();
-        rec.client_error = "connect: " + cec.message();
-        rec.outcome = "error";
+        fail_record(rec, sh, "connect: " + cec.message());
         co_return;
       }
     }
+    const ActiveStream registered(sh, stream.get());
     if (!rec.sent_us) rec.sent_us = now_us();
     if (plan.mode == TrafficPlan::Mode::closed) rec.intended_us = rec.sent_us;
     sh.progress.sent.fetch_add(attempt == 0 ? 1 : 0);
@@ -134,10 +263,13 @@ net::awaitable<void> exchange(Shared& sh, std::size_t i) {
     stream->expires_after(budget);
     auto [wec, wn] = co_await bhttp::async_write(*stream, req, kTuple);
     if (wec) {
-      if (reused && attempt == 0) continue;
-      rec.done_us = now_us();
-      rec.client_error = "write: " + wec.message();
-      rec.outcome = "error";
+      // Only a request of which no byte left can be sent again: anything else may have reached the
+      // server and been processed, and a second copy would be a duplicate the client caused.
+      if (reused && attempt == 0 && wn == 0 && !sh.stopping) {
+        sh.progress.retried_unsent.fetch_add(1);
+        continue;
+      }
+      fail_record(rec, sh, "write: " + wec.message());
       co_return;
     }
     beast::flat_buffer buffer;
@@ -153,9 +285,12 @@ net::awaitable<void> exchange(Shared& sh, std::size_t i) {
       co_return;
     }
     if (rec_ec) {
-      if (reused && attempt == 0 && rec_ec == bhttp::error::end_of_stream) continue;
+      if (sh.stopping) {
+        fail_record(rec, sh, "interrupted");
+        co_return;
+      }
       rec.done_us = now_us();
-      rec.client_error = "read: " + rec_ec.message();
+      rec.client_error = "read: " + rec_ec.message() + (reused ? " (on a reused keep-alive connection)" : "");
       rec.outcome = rec_ec == beast::error::timeout ? "no_answer" : "error";
       co_return;
     }
@@ -169,16 +304,45 @@ net::awaitable<void> exchange(Shared& sh, std::size_t i) {
     if (auto it = res.find(plan.id_header); it != res.end()) rec.correlation_id = std::string(it->value());
     rec.response_body = std::move(res.body());
     if (rec.correlation_id.empty()) {
-      const auto j = nlohmann::json::parse(rec.response_body, nullptr, false);
-      if (!j.is_discarded()) {
-        const auto ptr = nlohmann::json::json_pointer(plan.id_pointer);
-        if (j.contains(ptr) && j[ptr].is_string()) rec.correlation_id = j[ptr].get<std::string>();
+      // The answer is outside input: bounded, so a body nested too deep is simply an answer without an id.
+      const auto j = parse_bounded(rec.response_body);
+      if (j.ok()) {
+        std::string ptr_error;
+        try {
+          const auto ptr = nlohmann::json::json_pointer(plan.id_pointer);
+          if (j.value.contains(ptr) && j.value[ptr].is_string()) rec.correlation_id = j.value[ptr].get<std::string>();
+        } catch (const nlohmann::json::exception&) {
+          // A pointer that does not fit this answer's shape (an index into an object...) finds no id.
+        }
       }
     }
     sh.progress.answered.fetch_add(1);
-    if (res.keep_alive()) sh.pool.give(port, std::move(stream));
+    if (res.keep_alive()) {
+      std::optional<std::chrono::milliseconds> server_timeout;
+      if (auto it = res.find(bhttp::field::keep_alive); it != res.end()) server_timeout = keep_alive_timeout(it->value());
+      sh.pool.give(port, std::move(stream), reuse_bound(plan.keepalive_idle, server_timeout));
+    }
     co_return;
   }
+}
+
+// Every exception inside an exchange becomes the request's recorded error: a coroutine that
+// died silently would leave its request looking unanswered.
+net::awaitable<void> exchange(Shared& sh, std::size_t i) {
+  std::string error;
+  try {
+    co_await exchange_once(sh, i);
+    co_return;
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  auto& rec = sh.records[i];
+  fail_record(rec, sh, "client: " + error);
+}
+
+net::awaitable<void> spawned_exchange(Shared& sh, std::size_t i) {
+  const LiveGuard live(sh, /*adopt=*/true);
+  co_await exchange(sh, i);
 }
 
 void prepare(Shared& sh, std::size_t count) {
@@ -190,16 +354,18 @@ void prepare(Shared& sh, std::size_t count) {
     r.index = i;
     r.nonce = new_uuid_v4();
     r.gateway = static_cast<int>(i % plan.gateway_ports.size());
-    r.request_body = render_body(plan.body_template, i, r.nonce, plan.nonce_field).dump();
+    r.request_body = safe_dump(render_body(plan.body_template, i, r.nonce, plan.nonce_field));
     sh.bodies[i] = r.request_body;
   }
 }
 
 net::awaitable<void> closed_worker(Shared& sh, std::atomic<std::size_t>& next, std::int64_t stop_at_us) {
+  const LiveGuard live(sh);
+  sh.started = true;
   for (;;) {
     const std::size_t i = next.fetch_add(1);
     if (i >= sh.records.size()) co_return;
-    if (stop_at_us > 0 && now_us() >= stop_at_us) {
+    if (sh.stopping || (stop_at_us > 0 && now_us() >= stop_at_us)) {
       sh.records[i].outcome = "not_sent";
       continue;
     }
@@ -207,52 +373,138 @@ net::awaitable<void> closed_worker(Shared& sh, std::atomic<std::size_t>& next, s
   }
 }
 
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
 net::awaitable<void> open_loop(Shared& sh, std::int64_t start_us) {
+  const LiveGuard live(sh);
+  sh.started = true;
   auto executor = co_await net::this_coro::executor;
   net::steady_timer timer(executor);
-  const double interval_us = 1e6 / sh.plan.rate;
+  sh.schedule_timer = &timer;
   const auto steady_start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < sh.records.size(); ++i) {
-    const auto offset = std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(i) * interval_us));
+    const auto offset = std::chrono::microseconds(sh.offsets_us[i]);
     timer.expires_at(steady_start + offset);
     co_await timer.async_wait(kTuple);
+    if (sh.stopping) {
+      for (std::size_t k = i; k < sh.records.size(); ++k) sh.records[k].outcome = "not_sent";
+      break;
+    }
     sh.records[i].intended_us = start_us + offset.count();
-    net::co_spawn(executor, exchange(sh, i), net::detached);
+    ++sh.live;
+    net::co_spawn(executor, spawned_exchange(sh, i), rethrow);
   }
+  sh.schedule_timer = nullptr;
+}
+
+// Turns TrafficProgress::stop (set by another thread) into a stop on this one: no more sends, and
+// every connect/write/read in flight cancelled, so run_traffic returns promptly.
+net::awaitable<void> stop_watcher(Shared& sh) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  while (sh.live > 0 || !sh.started) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(kTuple);
+    if (!sh.stopping && sh.progress.stop.load()) {
+      sh.stopping = true;
+      if (sh.schedule_timer) sh.schedule_timer->cancel();
+      for (auto* s : sh.active) s->cancel();
+    }
+  }
+}
+
+// Intended send times from the start, in microseconds: the phases one after another (or one phase
+// of `rate` for `duration`), capped at `requests` when that is set.
+std::vector<std::int64_t> open_loop_offsets(const TrafficPlan& plan) {
+  std::vector<TrafficPhase> phases = plan.phases;
+  if (phases.empty()) phases.push_back({plan.duration, plan.rate});
+  std::vector<std::int64_t> out;
+  const std::uint64_t cap = plan.requests > 0 ? plan.requests : std::numeric_limits<std::uint64_t>::max();
+  std::int64_t phase_start = 0;
+  for (const auto& ph : phases) {
+    if (ph.rate > 0) {
+      const double interval_us = 1e6 / ph.rate;
+      // A phase without a duration (the plain rate + requests form) runs until the cap.
+      const auto n = ph.duration.count() > 0 ? static_cast<std::uint64_t>(ph.rate * static_cast<double>(ph.duration.count()) / 1e6)
+                     : plan.requests > 0    ? cap
+                                            : 1;
+      for (std::uint64_t k = 0; k < n && out.size() < cap; ++k) {
+        out.push_back(phase_start + static_cast<std::int64_t>(static_cast<double>(k) * interval_us));
+      }
+    }
+    phase_start += ph.duration.count();
+    if (out.size() >= cap) break;
+  }
+  return out;
 }
 
 }  // namespace
 
+bool resolve_host(const std::string& host, std::string& error) {
+  boost::system::error_code ec;
+  (void)net::ip::make_address(host, ec);
+  if (!ec) return true;
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  const auto results = resolver.resolve(host, "", ec);
+  if (ec || results.empty()) {
+    error = "cannot resolve host \"" + host + "\": " + (ec ? ec.message() : std::string("no address"));
+    return false;
+  }
+  return true;
+}
+
 std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress& progress) {
   std::vector<RequestRecord> records;
   if (plan.gateway_ports.empty()) return records;
+  // The io_context outlives the pooled connections (declared first, destroyed last).
+  net::io_context ioc(1);
+  Shared sh{plan, progress, records, ConnectionPool(progress), {}, {}, {}, {}, 0, false, false, {}, nullptr};
   std::uint64_t count = plan.requests;
-  if (plan.mode == TrafficPlan::Mode::open && plan.duration.count() > 0) {
-    const auto by_time = static_cast<std::uint64_t>(plan.rate * static_cast<double>(plan.duration.count()) / 1e6);
-    count = count == 0 ? by_time : std::min(count, by_time);
-  }
-  if (count == 0 && plan.mode == TrafficPlan::Mode::closed && plan.duration.count() > 0) {
+  if (plan.mode == TrafficPlan::Mode::open) {
+    sh.offsets_us = open_loop_offsets(plan);
+    count = sh.offsets_us.size();
+    if (count == 0) return records;
+  } else if (count == 0 && plan.duration.count() > 0) {
     // Closed loop for a duration: enough records that the workers cannot run out first.
     count = 50000;
   }
   if (count == 0) count = 1;
-  // The io_context outlives the pooled connections (declared first, destroyed last).
-  net::io_context ioc(1);
-  Shared sh{plan, progress, records, {}, {}};
+  // Resolved once, up front: a name that does not resolve fails every request with the reason,
+  // instead of an exception inside each request's coroutine.
+  boost::system::error_code ec;
+  sh.address = net::ip::make_address(plan.host, ec);
+  if (ec) {
+    tcp::resolver resolver(ioc);
+    const auto results = resolver.resolve(plan.host, "", ec);
+    if (ec || results.empty()) {
+      sh.resolve_error = "resolve " + plan.host + ": " + (ec ? ec.message() : std::string("no address"));
+    } else {
+      // "localhost" often lists ::1 first while servers here listen on 127.0.0.1: prefer IPv4.
+      sh.address = results.begin()->endpoint().address();
+      for (const auto& r : results) {
+        if (r.endpoint().address().is_v4()) {
+          sh.address = r.endpoint().address();
+          break;
+        }
+      }
+    }
+  }
   prepare(sh, count);
   const std::int64_t start = now_us();
+  std::atomic<std::size_t> next{0};
   if (plan.mode == TrafficPlan::Mode::closed) {
-    std::atomic<std::size_t> next{0};
     const std::int64_t stop_at = plan.duration.count() > 0 ? start + plan.duration.count() : 0;
     for (int w = 0; w < std::max(1, plan.concurrency); ++w) {
-      net::co_spawn(ioc, closed_worker(sh, next, stop_at), net::detached);
+      net::co_spawn(ioc, closed_worker(sh, next, stop_at), rethrow);
     }
-    ioc.run();
   } else {
-    net::co_spawn(ioc, open_loop(sh, start), net::detached);
-    ioc.run();
+    net::co_spawn(ioc, open_loop(sh, start), rethrow);
   }
-  // Closed loop for a duration: drop the records the time did not allow to send.
+  net::co_spawn(ioc, stop_watcher(sh), rethrow);
+  ioc.run();
+  // Requests the time (or a stop) did not allow to send are not part of the run.
   records.erase(std::remove_if(records.begin(), records.end(), [](const RequestRecord& r) { return r.outcome == "not_sent"; }),
                 records.end());
   for (auto& r : records) {

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +18,13 @@
 
 namespace rrkit::harness {
 
+// One stretch of an open-loop schedule: `rate` requests per second for `duration` (rate 0: idle,
+// which lets keep-alive connections age past the server's idle timeout).
+struct TrafficPhase {
+  std::chrono::microseconds duration{0};
+  double rate = 0;
+};
+
 struct TrafficPlan {
   enum class Mode { closed, open };
   Mode mode = Mode::closed;
@@ -23,6 +32,7 @@ struct TrafficPlan {
   double rate = 100;                     // open loop requests per second
   std::uint64_t requests = 100;          // total to send (0: until duration)
   std::chrono::microseconds duration{0};  // stop sending after this (0: until requests)
+  std::vector<TrafficPhase> phases;      // open loop: replaces rate and duration when not empty
   nlohmann::json body_template = nlohmann::json::object();  // "{{seq}}" / "{{nonce}}" strings are substituted
   std::string nonce_field = "nonce";     // field added to every body with a unique value
   std::int64_t request_timeout_ms = 0;   // X-Request-Timeout-Ms when > 0
@@ -35,11 +45,23 @@ struct TrafficPlan {
   std::string id_header = "X-Correlation-Id";  // where the gateway names the correlation id
   std::string id_pointer = "/correlationId";   // JSON pointer into the answer body, used when the header is absent
   std::uint64_t seed = 1;                // chooses which requests are abandoned
+  // A pooled keep-alive connection idle longer than this is closed instead of reused. It must stay
+  // below the server's idle timeout (rr-gateway: 120 s), or the server may close the connection while
+  // a request is on its way and the client reports the server's normal close as a failure. A
+  // `Keep-Alive: timeout=N` answer lowers the bound for that connection.
+  std::chrono::milliseconds keepalive_idle{std::chrono::seconds(30)};
 };
 
 struct TrafficProgress {
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> answered{0};
+  // Set from any thread to stop: nothing more is sent, requests in flight are abandoned (outcome
+  // "interrupted") and run_traffic returns the records of what was sent.
+  std::atomic<bool> stop{false};
+  // Connection reuse, for reports and tests.
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> stale_discarded{0};   // pooled connections closed for age or a peer close
+  std::atomic<std::uint64_t> retried_unsent{0};    // requests resent on a fresh connection (nothing was sent)
 };
 
 // Runs the plan to completion (every request answered, abandoned or given up on) and returns
@@ -50,6 +72,18 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
 // the nonce field is then set. Exposed for tests.
 nlohmann::json render_body(const nlohmann::json& templ, std::uint64_t seq, const std::string& nonce,
                            const std::string& nonce_field);
+
+// The idle bound a `Keep-Alive` header value asks for ("timeout=5, max=100" -> 5 s); nullopt when it
+// names no timeout. Exposed for tests.
+std::optional<std::chrono::milliseconds> keep_alive_timeout(std::string_view header_value);
+
+// How long a connection may idle in the pool: the configured bound, lowered to stay clear of the
+// server's announced timeout (half of it for short timeouts, one second less for long ones).
+std::chrono::milliseconds reuse_bound(std::chrono::milliseconds configured,
+                                      std::optional<std::chrono::milliseconds> server_timeout);
+
+// Resolves a host name or address for the traffic client; false with a message when it cannot.
+bool resolve_host(const std::string& host, std::string& error);
 
 // Microseconds since the Unix epoch (the simulator's decision log uses the same clock).
 std::int64_t now_us();

@@ -241,3 +241,81 @@ TEST_CASE("percentile is nearest-rank") {
   CHECK(percentile({5, 1, 3, 2, 4}, 100) == 5);
   CHECK(percentile({5, 1, 3, 2, 4}, 1) == 1);
 }
+
+TEST_CASE("a 200 answer nested 100,000 levels deep is an unparseable answer, not a crash") {
+  // Parsing such a body succeeds; comparing or dumping it recurses once per level and overflows the
+  // stack. The checker must refuse it before that and say why.
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  RequestRecord r = answered(0, "a", "n0");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  r.response_body = R"({"correlationId":"a","response":{"correlationId":"a","status":"ok","payload":{"digest":"x","echo":{"nonce":"n0","deep":)" +
+                    deep + "}}}}";
+  in.requests = {r, answered(1, "b", "n1")};
+  in.decisions = {decision("a"), decision("b"), reply("a", "a", kT0), reply("b", "b", kT0)};
+  in.gateway_metrics = {metrics(2, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(out.requests[0].classification == "unparseable_answer");
+  CHECK(out.requests[1].classification == "ok");
+  const auto& c = check_named(out, "no_mis_correlation");
+  CHECK_FALSE(c.passed);
+  CHECK(c.message.find("nested deeper than") != std::string::npos);
+  CHECK(out.status == "fail");
+}
+
+TEST_CASE("an echoed nonce that is not a string reads as missing") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  RequestRecord r = answered(0, "a", "n0");
+  const json echo = {{"nonce", 5}, {"correlationId", "a"}};
+  r.response_body = json{{"correlationId", "a"}, {"response", rrkit::make_reply("a", true, rrkit::reply_payload_for(echo))}}.dump();
+  in.requests = {r};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  ScenarioResult out;
+  REQUIRE_NOTHROW(run_checks(in, out));
+  CHECK(out.requests[0].classification == "mis_correlated");
+}
+
+TEST_CASE("decision-log members of an unexpected type read as absent") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.requests = {answered(0, "a", "n0"), timed_out(1, "b", 1'010'000)};
+  json odd = decision("a");
+  odd["kind"] = 7;
+  odd["copies"] = "three";
+  odd["reorder"] = "yes";
+  odd["rule"] = json::array();
+  odd["delay_us"] = "soon";
+  json odd_reply = reply("b", "b", kT0);
+  odd_reply["sent_us"] = "early";
+  in.decisions = {odd, decision("b"), reply("a", "a", kT0), odd_reply};
+  in.gateway_metrics = {metrics(1, 1, 0, 0, 0)};
+  ScenarioResult out;
+  REQUIRE_NOTHROW(run_checks(in, out));
+  CHECK(out.requests[0].classification == "ok");
+  CHECK(out.requests[0].simulator_action == "ok");
+}
+
+TEST_CASE("a request interrupted in flight gets no verdict and breaks no invariant") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  RequestRecord r;
+  r.index = 0;
+  r.nonce = "n0";
+  r.sent_us = r.intended_us = kT0;
+  r.done_us = kT0 + 1000;
+  r.outcome = "interrupted";
+  r.client_error = "interrupted";
+  in.requests = {r};
+  in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(out.requests[0].classification == "interrupted");
+  CHECK(check_named(out, "one_answer").passed);
+}

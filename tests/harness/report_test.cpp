@@ -402,6 +402,23 @@ TEST_CASE("exit code: 0 all pass, 1 any fail, 2 any error (error wins)") {
   CHECK(with({"pass", ""}) == 2);  // an unknown status is never taken for a pass
 }
 
+TEST_CASE("exit code of an interrupted run is 128 + the signal, and the JSON report says interrupted") {
+  SuiteResult s;
+  ScenarioResult sc;
+  sc.name = "x";
+  sc.status = "interrupted";
+  s.scenarios.push_back(sc);
+  s.interrupt_signal = 2;  // SIGINT
+  CHECK(s.exit_code() == 130);
+  const auto j = to_json(s);
+  CHECK(j["interrupted"] == true);
+  const SuiteResult back = suite_from_json(j);
+  CHECK(back.interrupt_signal == 2);
+  CHECK(back.exit_code() == 130);
+  s.interrupt_signal = 15;  // SIGTERM
+  CHECK(s.exit_code() == 143);
+}
+
 TEST_CASE("JUnit report is well-formed, escaped and carries the failure text") {
   SuiteResult suite = sample_suite();
   const std::string nasty = "expected \"a\" < 'b' & c > d\x01\x1f end \xff bad utf8";

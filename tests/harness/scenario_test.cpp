@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "common/ids.h"
+#include "harness/runner.h"
 #include "harness/scenario.h"
 
 namespace fs = std::filesystem;
@@ -100,4 +101,74 @@ TEST_CASE("a missing scenario file is a clear error") {
   std::string error;
   CHECK_FALSE(load_scenario("/nonexistent/rrkit.yaml", error));
   CHECK(error.find("cannot read the file") != std::string::npos);
+}
+
+TEST_CASE("a scenario name must be a safe run folder name") {
+  for (const char* bad : {"../escape", "a/b", ".hidden", "..", "two words", "x\\\\y"}) {
+    INFO(bad);
+    const auto error = load_error(std::string("name: \"") + bad + "\"\nseed: 1\n");
+    CHECK(error.find(":1: name:") != std::string::npos);
+  }
+  for (const char* good : {"happy-path", "v1.2_x", "A9"}) {
+    INFO(good);
+    CHECK(load_error(std::string("name: ") + good + "\n").empty());
+  }
+  // The default name is the file's stem, and it must be safe too.
+  const auto path = fs::temp_directory_path() / ("bad name " + rrkit::new_uuid_v4() + ".yaml");
+  std::ofstream(path) << "seed: 1\n";
+  std::string error;
+  CHECK_FALSE(load_scenario(path, error).has_value());
+  fs::remove(path);
+  CHECK(error.find("name:") != std::string::npos);
+}
+
+TEST_CASE("two scenarios of one name cannot run together") {
+  rrkit::harness::Scenario a, b, c;
+  a.name = b.name = "same";
+  c.name = "other";
+  a.path = "a.yaml";
+  b.path = "b.yaml";
+  c.path = "c.yaml";
+  std::string error;
+  CHECK(rrkit::harness::check_unique_names({a, c}, error));
+  CHECK_FALSE(rrkit::harness::check_unique_names({a, c, b}, error));
+  CHECK(error.find("b.yaml: name: \"same\" is already the name of a.yaml") != std::string::npos);
+}
+
+TEST_CASE("a run folder is always a direct child of --out") {
+  fs::path folder;
+  std::string error;
+  CHECK(rrkit::harness::run_folder_for("runs", "happy-path", 7, folder, error));
+  CHECK(folder == (fs::absolute("runs") / "happy-path-seed7").lexically_normal());
+  CHECK_FALSE(rrkit::harness::run_folder_for("runs", "../../etc", 7, folder, error));
+  CHECK_FALSE(rrkit::harness::run_folder_for("runs", "a/b", 7, folder, error));
+  CHECK_FALSE(rrkit::harness::run_folder_for("runs", "", 7, folder, error));
+}
+
+TEST_CASE("traffic phases load in order and need open loop") {
+  const auto path = write_temp(R"(name: phased
+traffic:
+  mode: open
+  keepalive_idle: 20s
+  phases:
+    - {duration: 60s, rate: 200}
+    - {duration: 130s, rate: 0}
+    - {duration: 10s, rate: 50}
+)");
+  std::string error;
+  const auto s = load_scenario(path, error);
+  fs::remove(path);
+  INFO(error);
+  REQUIRE(s.has_value());
+  REQUIRE(s->traffic.phases.size() == 3);
+  CHECK(s->traffic.phases[1].rate == 0);
+  CHECK(s->traffic.phases[1].duration == std::chrono::seconds(130));
+  CHECK(s->traffic.keepalive_idle == std::chrono::seconds(20));
+  CHECK(s->traffic.requests == 0);
+  CHECK(load_error("traffic: {mode: closed, phases: [{duration: 1s, rate: 5}]}\n").find("traffic.phases") !=
+        std::string::npos);
+  CHECK(load_error("traffic: {mode: open, rate: 5, phases: [{duration: 1s, rate: 5}]}\n").find("not both") !=
+        std::string::npos);
+  CHECK(load_error("traffic: {mode: open, phases: [{duration: 1s}]}\n").find("needs duration and rate") !=
+        std::string::npos);
 }

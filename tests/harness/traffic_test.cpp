@@ -1,13 +1,17 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "common/net.h"
+#include "common/process.h"
 #include "harness/traffic.h"
 #include "tests/e2e/tiny_http_server.h"
+#include "tests/harness/keepalive_server.h"
 
 using namespace rrkit::harness;
 using nlohmann::json;
@@ -90,5 +94,190 @@ TEST_CASE("a refused connection is recorded as an error, not lost") {
     CHECK(r.outcome == "error");
     CHECK(r.http_status == 0);
     CHECK(r.client_error.find("connect") != std::string::npos);
+  }
+}
+
+// ---- keep-alive connection reuse ---------------------------------------------------------------
+
+namespace {
+
+using namespace std::chrono_literals;
+using rrkit::test::KeepAliveServer;
+using rrkit::test::KeepAliveServerOptions;
+
+// Two bursts of 20 requests (one every 5 ms) with an idle gap between them, on one gateway port.
+// With the servers below answering after 50 ms, a burst leaves about ten connections in the pool.
+TrafficPlan bursts_with_gap(std::uint16_t port, std::chrono::milliseconds gap) {
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::open;
+  plan.requests = 0;
+  plan.phases = {{100ms, 200}, {gap, 0}, {100ms, 200}};
+  plan.gateway_ports = {port};
+  plan.client_timeout = 10s;
+  return plan;
+}
+
+void require_all_answered_once(const std::vector<RequestRecord>& records, const KeepAliveServer& server) {
+  for (const auto& r : records) {
+    INFO("request #" << r.index << ": " << r.client_error);
+    CHECK(r.outcome == "ok");
+    CHECK(server.times_seen(r.nonce) == 1);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("phases schedule bursts and idle gaps at their intended times") {
+  EchoEndpoint ep;
+  TrafficPlan plan = bursts_with_gap(ep.server.port(), 300ms);
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 40);
+  CHECK(records[19].intended_us - records[0].intended_us == 95'000);
+  CHECK(records[20].intended_us - records[0].intended_us == 400'000);  // after 100 ms of burst + 300 ms idle
+}
+
+TEST_CASE("a pooled connection the server closed while idle is not used again") {
+  // The server closes idle connections after 150 ms; the client's own bound (30 s) is far off, so
+  // only seeing the close while the connection sits in the pool keeps the requests after the gap
+  // from meeting a closed connection.
+  KeepAliveServerOptions o;
+  o.idle_close = 150ms;
+  o.answer_delay = 50ms;
+  KeepAliveServer server(o);
+  TrafficPlan plan = bursts_with_gap(server.port(), 1000ms);
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 40);
+  CHECK(server.idle_closes() > 0);  // the gap did let the server close connections
+  require_all_answered_once(records, server);
+  CHECK(progress.stale_discarded > 0);
+}
+
+TEST_CASE("a connection idle longer than the keep-alive bound is not reused") {
+  // This server does not announce its close: it drops a request that arrives on a connection idle
+  // for 400 ms or more, as a server does when its idle close crosses the request on the wire.
+  KeepAliveServerOptions o;
+  o.stale_after = 400ms;
+  o.answer_delay = 50ms;
+  KeepAliveServer server(o);
+  TrafficPlan plan = bursts_with_gap(server.port(), 800ms);
+  plan.keepalive_idle = 100ms;
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 40);
+  CHECK(server.stale_closes() == 0);
+  require_all_answered_once(records, server);
+}
+
+TEST_CASE("a Keep-Alive timeout announced by the server lowers the reuse bound") {
+  KeepAliveServerOptions o;
+  o.stale_after = 1000ms;
+  o.answer_delay = 50ms;
+  o.keep_alive_header = "timeout=1, max=1000";
+  KeepAliveServer server(o);
+  TrafficPlan plan = bursts_with_gap(server.port(), 1500ms);  // the client's own bound stays 30 s
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 40);
+  CHECK(server.stale_closes() == 0);
+  require_all_answered_once(records, server);
+}
+
+TEST_CASE("a request the server may have processed is not sent again") {
+  // The server reads the second request (on the connection the first one left in the pool) and
+  // closes without answering: the client cannot know whether it was processed, so it must not resend.
+  KeepAliveServerOptions o;
+  o.drop_answer_of = 2;
+  KeepAliveServer server(o);
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::closed;
+  plan.concurrency = 1;
+  plan.requests = 3;
+  plan.gateway_ports = {server.port()};
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 3);
+  CHECK(records[0].outcome == "ok");
+  CHECK(records[1].outcome == "error");
+  CHECK(records[1].client_error.find("read") != std::string::npos);
+  CHECK(server.times_seen(records[1].nonce) == 1);
+  CHECK(records[2].outcome == "ok");
+  CHECK(server.requests() == 3);
+}
+
+TEST_CASE("Keep-Alive header values and the reuse bound") {
+  CHECK(keep_alive_timeout("timeout=5, max=1000") == std::chrono::milliseconds(5000));
+  CHECK(keep_alive_timeout("max=10,Timeout=120") == std::chrono::milliseconds(120000));
+  CHECK_FALSE(keep_alive_timeout("max=10").has_value());
+  CHECK_FALSE(keep_alive_timeout("timeout=").has_value());
+  CHECK_FALSE(keep_alive_timeout("").has_value());
+  CHECK(reuse_bound(30s, std::nullopt) == 30s);
+  CHECK(reuse_bound(30s, std::chrono::milliseconds(120000)) == 30s);
+  CHECK(reuse_bound(30s, std::chrono::milliseconds(5000)) == 4s);
+  CHECK(reuse_bound(30s, std::chrono::milliseconds(1000)) == 500ms);
+  CHECK(reuse_bound(30s, std::chrono::milliseconds(0)) == 0ms);
+}
+
+TEST_CASE("a stop abandons the requests in flight and returns what was sent") {
+  KeepAliveServerOptions o;
+  o.never_answer = true;
+  KeepAliveServer server(o);
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::open;
+  plan.rate = 50;
+  plan.duration = 20s;
+  plan.requests = 0;
+  plan.gateway_ports = {server.port()};
+  TrafficProgress progress;
+  std::vector<RequestRecord> records;
+  std::atomic<bool> done{false};
+  std::thread traffic([&] {
+    records = run_traffic(plan, progress);
+    done = true;
+  });
+  // Stop once a few requests are held by the server; then run_traffic must return long before the
+  // client timeout (60 s) or the end of the schedule (20 s).
+  REQUIRE(rrkit::proc::wait_until([&] { return server.requests() >= 5; }, 10s));
+  const auto stop_at = std::chrono::steady_clock::now();
+  progress.stop = true;
+  const bool returned = rrkit::proc::wait_until([&] { return done.load(); }, 10s);
+  traffic.join();
+  REQUIRE(returned);
+  CHECK(std::chrono::steady_clock::now() - stop_at < 10s);
+  REQUIRE(records.size() >= 5);
+  CHECK(records.size() < 1000);
+  for (const auto& r : records) {
+    CHECK(r.outcome == "interrupted");
+    CHECK(r.http_status == 0);
+  }
+}
+
+TEST_CASE("a host name is resolved, not handed to the address parser") {
+  EchoEndpoint ep;
+  TrafficPlan plan;
+  plan.requests = 5;
+  plan.host = "localhost";
+  plan.gateway_ports = {ep.server.port()};
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 5);
+  for (const auto& r : records) {
+    INFO(r.client_error);
+    CHECK(r.outcome == "ok");
+  }
+}
+
+TEST_CASE("a host that does not resolve fails every request with the reason") {
+  TrafficPlan plan;
+  plan.requests = 2;
+  plan.host = "no-such-host.invalid";
+  plan.gateway_ports = {rrkit::net::free_port()};
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 2);
+  for (const auto& r : records) {
+    CHECK(r.outcome == "error");
+    CHECK(r.client_error.find("resolve") != std::string::npos);
   }
 }
