@@ -1,6 +1,7 @@
 #include "gateway/delivery.h"
 
 #include "common/base64.h"
+#include "common/json_limits.h"
 
 namespace rrkit::gateway {
 
@@ -27,16 +28,19 @@ DeliveryResult from_reply(json reply, const std::string& id_field) {
 }
 
 DeliveryResult parse_json_text(std::string_view text, const std::string& id_field, const char* what) {
-  json parsed = json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) return malformed(std::string(what) + " is not valid JSON");
-  return from_reply(std::move(parsed), id_field);
+  auto parsed = rrkit::parse_bounded(text);
+  if (parsed.errc == JsonErrc::too_deep) return malformed(std::string(what) + " is nested too deeply");
+  if (!parsed.ok()) return malformed(std::string(what) + " is not valid JSON");
+  return from_reply(std::move(parsed.value), id_field);
 }
 
 }  // namespace
 
 DeliveryResult parse_delivery(std::string_view body, const std::string& id_field) {
-  json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded()) return malformed("delivery body is not valid JSON");
+  auto bounded = rrkit::parse_bounded(body);
+  if (bounded.errc == JsonErrc::too_deep) return malformed("delivery body is nested too deeply");
+  if (!bounded.ok()) return malformed("delivery body is not valid JSON");
+  json doc = std::move(bounded.value);
   if (!doc.is_object()) return malformed("delivery body is not a JSON object");
 
   // A CloudEvent is recognised by its envelope fields; a reply that happens to carry a

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/json_limits.h"
+
 namespace rrkit::gateway {
 
 namespace {
@@ -35,10 +37,13 @@ std::variant<nlohmann::json, HttpError> validate_send(std::string_view content_t
     return HttpError{415, "unsupported_media_type",
                      "Content-Type must be application/json, got \"" + std::string(content_type) + "\""};
   }
-  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return HttpError{400, "invalid_json", "body is not valid JSON"};
-  if (!parsed.is_object()) return HttpError{400, "not_an_object", "body must be a JSON object"};
-  return parsed;
+  auto parsed = rrkit::parse_bounded(body);
+  if (parsed.errc == rrkit::JsonErrc::too_deep) {
+    return HttpError{400, "too_deep", "body nests deeper than " + std::to_string(rrkit::kMaxJsonDepth) + " levels"};
+  }
+  if (!parsed.ok()) return HttpError{400, "invalid_json", "body is not valid JSON"};
+  if (!parsed.value.is_object()) return HttpError{400, "not_an_object", "body must be a JSON object"};
+  return std::move(parsed.value);
 }
 
 std::variant<std::chrono::milliseconds, HttpError> request_timeout(std::optional<std::string_view> header,

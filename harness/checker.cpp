@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/json_limits.h"
 #include "common/reply.h"
 
 namespace rrkit::harness {
@@ -254,8 +255,8 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     }
     if (r.outcome == "ok") {
       ok_latency.push_back(r.latency_ms());
-      const Json body = Json::parse(r.response_body, nullptr, false);
-      Json request = Json::parse(r.request_body, nullptr, false);
+      const Json body = parse_bounded(r.response_body).value;
+      Json request = parse_bounded(r.request_body).value;
       const Json* payload = nullptr;
       if (body.is_object() && body.contains("response") && body["response"].is_object() &&
           body["response"].contains("payload")) {

@@ -1,6 +1,7 @@
 #include "simulator/decide.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -77,8 +78,10 @@ const nlohmann::json* find_path(const nlohmann::json& body, std::string_view pat
       if (it == cur->end()) return nullptr;
       cur = &*it;
     } else if (cur->is_array() && !part.empty() && part.find_first_not_of("0123456789") == std::string::npos) {
-      const std::size_t idx = std::stoul(part);
-      if (idx >= cur->size()) return nullptr;
+      // from_chars, not stoul: an index past size_t (20 digits) is simply absent, not an exception.
+      std::size_t idx = 0;
+      const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
+      if (ec != std::errc() || end != part.data() + part.size() || idx >= cur->size()) return nullptr;
       cur = &(*cur)[idx];
     } else {
       return nullptr;

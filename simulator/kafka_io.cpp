@@ -2,6 +2,8 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include "common/json_limits.h"
+
 namespace rrkit::simulator {
 
 using namespace std::chrono_literals;
@@ -32,9 +34,14 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
   in.topic = topic;
   in.partition = partition;
   in.offset = offset;
-  in.request = nlohmann::json::parse(payload, nullptr, false);
+  in.request = rrkit::parse_bounded(payload).value;
   in.body_is_json = !in.request.is_discarded();
-  if (!in.body_is_json) in.request = payload;  // echoed as a string when a header or the key carries the id
+  if (!in.body_is_json) {
+    // Echoed as a JSON string when a header or the key carries the id. Bytes that are not UTF-8
+    // become U+FFFD here: a JSON string holding them cannot be serialised (the echo, its digest).
+    in.request = nlohmann::json::parse(
+        nlohmann::json(payload).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
   in.headers = std::move(headers);
   const auto header = [&](const std::string& name) -> std::optional<std::string> {
     for (const auto& [k, v] : in.headers)

@@ -319,8 +319,9 @@ bool set_path(YAML::Node node, const std::vector<std::string>& path, std::size_t
       error = "'" + part + "' is not a list index";
       return false;
     }
-    const std::size_t idx = std::stoul(part);
-    if (idx >= node.size()) {
+    std::size_t idx = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
+    if (ec != std::errc() || end != part.data() + part.size() || idx >= node.size()) {
       error = "index " + part + " is past the end of the list (" + std::to_string(node.size()) + " items)";
       return false;
     }
