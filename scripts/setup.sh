@@ -9,6 +9,9 @@ APT_PACKAGES=(
   librdkafka-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libboost1.81-dev
   libspdlog-dev libyaml-cpp-dev libssl-dev prometheus-cpp-dev
   openjdk-17-jre-headless maven golang-go
+  # The fuzz targets (scripts/fuzz.sh, the CI fuzz stage): clang and the compiler-rt package that
+  # ships libclang_rt.fuzzer (libFuzzer) and the sanitizer runtimes for that clang version.
+  clang-14 libclang-rt-14-dev
 )
 
 install_apt() {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs every ctest (unit tests, then
 # end-to-end tests on the real Kafka + daprd stack). Then, when CI is set (or RRKIT_SANITIZE_TESTS=1),
-# builds the unit tests again with AddressSanitizer + UndefinedBehaviorSanitizer and runs them.
+# builds the unit tests again with AddressSanitizer + UndefinedBehaviorSanitizer and runs them, and
+# (or with RRKIT_FUZZ_TESTS=1) builds the libFuzzer targets with clang and runs each briefly over its
+# committed corpus (a crash, leak or UB report fails the run; scripts/fuzz.sh runs them longer).
 # Extra arguments go to the first ctest run (e.g. -L unit, -R scenario).
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
@@ -19,4 +21,16 @@ if [ "${RRKIT_SANITIZE_TESTS:-${CI:+1}}" = 1 ]; then
   say "Running the unit tests under ASan/UBSan"
   (cd "$asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure --timeout 300 -L unit)
+fi
+
+if [ "${RRKIT_FUZZ_TESTS:-${CI:+1}}" = 1 ]; then
+  fuzz="${RRKIT_BUILD}-fuzz"
+  say "Building the fuzz targets (clang, libFuzzer, ASan/UBSan) in $fuzz"
+  t0=$SECONDS
+  cmake -S "$RRKIT_ROOT" -B "$fuzz" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DRRKIT_FUZZ=ON -DBUILD_TESTING=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$fuzz" --target fuzz_targets -j "$(nproc)"
+  note "fuzz build took $((SECONDS - t0)) s"
+  say "Running every fuzz target briefly over its corpus"
+  (cd "$fuzz" && ctest --output-on-failure -L fuzz)
 fi

@@ -1,0 +1,114 @@
+// Regression tests for what fuzzing the parsers of outside input found (tests/fuzz/). Each input
+// here is also in its target's corpus (tests/fuzz/corpus/<target>/), so CI's fuzz stage replays it.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <variant>
+
+#include "common/reply.h"
+#include "gateway/delivery.h"
+#include "gateway/send_request.h"
+#include "harness/checker.h"
+#include "harness/scenario.h"
+#include "simulator/decide.h"
+#include "simulator/kafka_io.h"
+#include "simulator/profile.h"
+
+namespace {
+
+// {"a": [[[…]]]} with `depth` nested arrays: 200 KB at 100,000, under any body limit.
+std::string deep_json(std::size_t depth) {
+  return "{\"a\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+}
+
+}  // namespace
+
+TEST_CASE("fuzz regression: a deeply nested client body is a 400 too_deep, not a crash when published",
+          "[fuzz][gateway]") {
+  auto v = rrkit::gateway::validate_send("application/json", deep_json(100000), 1 << 20);
+  REQUIRE(std::holds_alternative<rrkit::gateway::HttpError>(v));
+  const auto& e = std::get<rrkit::gateway::HttpError>(v);
+  CHECK(e.status == 400);
+  CHECK(e.code == "too_deep");
+  // A body at the limit is still accepted.
+  CHECK(std::holds_alternative<nlohmann::json>(rrkit::gateway::validate_send("application/json", deep_json(100), 1 << 20)));
+}
+
+TEST_CASE("fuzz regression: a deeply nested Dapr delivery is malformed (DROP), not a crash when answered",
+          "[fuzz][gateway]") {
+  const auto plain = rrkit::gateway::parse_delivery(
+      "{\"correlationId\":\"c-1\",\"payload\":" + deep_json(100000) + "}", "correlationId");
+  CHECK_FALSE(plain.delivery);
+  CHECK(plain.error.find("too deeply") != std::string::npos);
+  const auto as_string = rrkit::gateway::parse_delivery(
+      nlohmann::json{{"specversion", "1.0"}, {"data", "{\"correlationId\":\"c-1\",\"p\":" + deep_json(100000) + "}"}}
+          .dump(),
+      "correlationId");
+  CHECK_FALSE(as_string.delivery);
+  CHECK(as_string.error.find("too deeply") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression: rr-simulator takes a deeply nested request as not JSON", "[fuzz][simulator]") {
+  using namespace rrkit::simulator;
+  const auto in = parse_incoming("req", 0, 1, "", "{\"correlationId\":\"c-1\",\"x\":" + deep_json(100000) + "}", {},
+                                 IdSource{}, "rep", false);
+  CHECK_FALSE(in.body_is_json);
+  CHECK(in.id.empty());
+  CHECK_FALSE(in.invalid.empty());
+}
+
+TEST_CASE("fuzz regression: a non-UTF-8 request keyed by header can be echoed and digested", "[fuzz][simulator]") {
+  using namespace rrkit::simulator;
+  std::string error;
+  const auto source = IdSource::parse("key", error);
+  REQUIRE(source);
+  const auto in = parse_incoming("req", 0, 1, "cid-9", "\xff\xfe not utf-8 \xc3\x28", {}, *source, "rep", false);
+  REQUIRE(in.id == "cid-9");
+  REQUIRE_FALSE(in.body_is_json);
+  // Before: the echo kept the raw bytes and the reply's dump() threw on the engine's thread.
+  std::string body;
+  REQUIRE_NOTHROW(body = rrkit::make_reply(in.id, true, rrkit::reply_payload_for(in.request)).dump());
+  CHECK(body.find("not utf-8") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression: a 20-digit list index in a body path or a --set key is absent, not an exception",
+          "[fuzz][simulator]") {
+  using namespace rrkit::simulator;
+  const nlohmann::json body = {{"data", {{"list", {1, 2, 3}}}}};
+  const nlohmann::json* found = nullptr;
+  REQUIRE_NOTHROW(found = find_path(body, "data.list.99999999999999999999"));
+  CHECK(found == nullptr);
+  CHECK(find_path(body, "data.list.1") != nullptr);
+
+  std::string error;
+  const auto o = parse_override("rules.99999999999999999999.drop=false", error);
+  REQUIRE(o);
+  ProfileResult r;
+  REQUIRE_NOTHROW(r = parse_profile("rules:\n  - {name: a, drop: true}\n", "test", {*o}));
+  REQUIRE_FALSE(r);
+  REQUIRE(r.error);
+  CHECK(r.error->message.find("past the end") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression: replay survives a stored answer that nests deeply", "[fuzz][harness]") {
+  using namespace rrkit::harness;
+  Scenario sc;
+  sc.name = "deep";
+  rrkit::harness::RequestRecord r;
+  r.nonce = "n-1";
+  r.correlation_id = "c-1";
+  r.outcome = "ok";
+  r.http_status = 200;
+  r.sent_us = r.intended_us = 1'000'000;
+  r.done_us = 1'002'000;
+  r.request_body = "{\"nonce\":\"n-1\"}";
+  r.response_body = "{\"response\":{\"payload\":{\"echo\":{\"nonce\":\"n-1\",\"a\":" + std::string(100000, '[') +
+                    std::string(100000, ']') + "},\"digest\":\"x\"}}}";
+  CheckInput in;
+  in.scenario = &sc;
+  in.requests.push_back(r);
+  ScenarioResult out;
+  run_checks(in, out);
+  REQUIRE(out.requests.size() == 1);
+  CHECK(out.requests[0].classification == "mis_correlated");
+}
