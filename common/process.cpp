@@ -102,7 +102,12 @@ pid_t spawn(const SpawnSpec& spec, std::string& error) {
   const pid_t parent = ::getpid();
   const bool die_with_parent = spec.die_with_parent;
 
+  // All signals stay blocked across fork until the child has dropped the parent's handlers (below).
+  sigset_t all, parent_mask;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &parent_mask);
   const pid_t pid = ::fork();
+  if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &parent_mask, nullptr);
   if (pid < 0) {
     error = spec.name + ": fork failed: " + std::strerror(errno);
     if (log_fd >= 0) ::close(log_fd);
@@ -113,6 +118,17 @@ pid_t spawn(const SpawnSpec& spec, std::string& error) {
     if (die_with_parent) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (::getppid() != parent) ::_exit(125);  // the launcher died before prctl took effect
+    }
+    // Until exec the child would run the parent's signal handlers: a SIGTERM sent now (a stop()
+    // right after spawn) would run, say, a test framework's handler in this copy, which then reports
+    // a failure as if it were the parent. Signals are blocked since before fork, so none is lost:
+    // one already sent is delivered with the default action once the mask is cleared below. exec
+    // resets caught signals anyway; ignored ones stay ignored.
+    for (int s = 1; s < NSIG; ++s) {
+      struct sigaction current {};
+      if (::sigaction(s, nullptr, &current) == 0 && current.sa_handler != SIG_IGN && current.sa_handler != SIG_DFL) {
+        ::signal(s, SIG_DFL);
+      }
     }
     sigset_t none;
     sigemptyset(&none);

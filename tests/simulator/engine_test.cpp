@@ -87,7 +87,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("engine: replies carry the request echo and digest; offsets commit after delivery", "[engine]") {
+TEST_CASE("engine: replies carry the request echo and digest, offsets commit after delivery", "[engine]") {
   Fixture f("{}");
   for (int i = 0; i < 3; ++i) f.send(i);
   REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 3; }, 5s, 5ms));
@@ -139,7 +139,7 @@ rules:
   CHECK(f.engine->stats()["invalid"] == 1);
 }
 
-TEST_CASE("engine: a reply is logged once Kafka confirmed it; a failed delivery is logged apart", "[engine]") {
+TEST_CASE("engine: a reply is logged once Kafka confirmed it, a failed delivery is logged apart", "[engine]") {
   Fixture f("{}");
   for (int i = 0; i < 3; ++i) f.send(i);
   REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 3; }, 5s, 5ms));
