@@ -107,7 +107,8 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      // A key may be a collection in YAML ({[a]: 1}); JSON keys are text, so it is written as YAML.
+      for (const auto& kv : node) o[kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first)] = yaml_to_json(kv.second);
       return o;
     }
     case YAML::NodeType::Sequence: {

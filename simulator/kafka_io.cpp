@@ -68,6 +68,17 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
       else in.invalid = "message has no key";
       break;
   }
+  // The id goes into the reply's JSON and the decision log: bytes that are not UTF-8 (a key or header
+  // is any bytes) would make serialising the reply throw on the engine's thread. Invalid bytes are
+  // dropped by `ignore` and become 3-byte U+FFFD under `replace`, so the two sizes differ exactly then.
+  if (!in.id.empty()) {
+    const nlohmann::json id(in.id);
+    if (id.dump(-1, ' ', false, nlohmann::json::error_handler_t::ignore).size() !=
+        id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size()) {
+      in.id.clear();
+      in.invalid = "correlation id is not valid UTF-8";
+    }
+  }
   in.reply_topic = reply_topic;
   if (honor_reply_to) {
     if (auto h = header("replyTo"); h && !h->empty()) in.reply_topic = *h;

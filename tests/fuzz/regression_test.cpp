@@ -2,6 +2,9 @@
 // here is also in its target's corpus (tests/fuzz/corpus/<target>/), so CI's fuzz stage replays it.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -111,4 +114,27 @@ TEST_CASE("fuzz regression: replay survives a stored answer that nests deeply", 
   run_checks(in, out);
   REQUIRE(out.requests.size() == 1);
   CHECK(out.requests[0].classification == "mis_correlated");
+}
+
+TEST_CASE("fuzz regression: a Kafka key that is not UTF-8 is an invalid id, not a reply that cannot be serialised",
+          "[fuzz][simulator]") {
+  using namespace rrkit::simulator;
+  std::string error;
+  const auto source = IdSource::parse("key", error);
+  REQUIRE(source);
+  const auto in = parse_incoming("req", 0, 1, "ci\xff-9", "{\"a\":1}", {}, *source, "rep", false);
+  CHECK(in.id.empty());
+  CHECK(in.invalid == "correlation id is not valid UTF-8");
+}
+
+TEST_CASE("fuzz regression: a scenario body with a collection as a key loads instead of throwing", "[fuzz][harness]") {
+  const auto file = std::filesystem::temp_directory_path() / "rrkit-fuzz-regression-collection-key.yaml";
+  std::ofstream(file) << "name: k\ntraffic:\n  body: {[a, b]: 1, n: 2}\n";
+  std::string error;
+  std::optional<rrkit::harness::Scenario> sc;
+  REQUIRE_NOTHROW(sc = rrkit::harness::load_scenario(file, error, false));
+  std::filesystem::remove(file);
+  REQUIRE(sc);
+  CHECK(sc->traffic.body_template.size() == 2);
+  CHECK(sc->traffic.body_template["n"] == 2);
 }
