@@ -389,6 +389,11 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   const auto offset = std::min<std::size_t>(meta.value("decisions_offset", std::size_t{0}), in.decisions.size());
   in.decisions.erase(in.decisions.begin(), in.decisions.begin() + static_cast<std::ptrdiff_t>(offset));
   in.gateways = meta.value("gateways", 1);
+  // One metrics file is read per gateway: a corrupt count must not become millions of reads.
+  if (in.gateways < 1 || in.gateways > 8) {
+    error = (run_dir / "run.json").string() + ": gateways must be between 1 and 8, got " + std::to_string(in.gateways);
+    return std::nullopt;
+  }
   for (int i = 0; i < in.gateways; ++i) {
     std::ifstream m(run_dir / fmt::format("metrics-gw-{}.txt", i + 1));
     std::stringstream ss;

@@ -47,7 +47,8 @@ struct Loader {
   bool only_keys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) {
     if (!map.IsMap()) return fail(map, where, "must be a mapping");
     for (const auto& kv : map) {
-      const auto key = kv.first.as<std::string>();
+      // A collection as a key ({[a]: 1}) is never an allowed key; as<std::string>() would throw on it.
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
       if (!allowed.count(key)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;

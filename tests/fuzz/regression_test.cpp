@@ -12,6 +12,7 @@
 #include "gateway/delivery.h"
 #include "gateway/send_request.h"
 #include "harness/checker.h"
+#include "harness/runner.h"
 #include "harness/scenario.h"
 #include "simulator/decide.h"
 #include "simulator/kafka_io.h"
@@ -137,4 +138,26 @@ TEST_CASE("fuzz regression: a scenario body with a collection as a key loads ins
   REQUIRE(sc);
   CHECK(sc->traffic.body_template.size() == 2);
   CHECK(sc->traffic.body_template["n"] == 2);
+
+  // The same where keys are checked: an error naming the key, not an exception.
+  std::ofstream(file) << "name: k\ntraffic: {mode: open, [d]: 1}\n";
+  REQUIRE_NOTHROW(sc = rrkit::harness::load_scenario(file, error, false));
+  std::filesystem::remove(file);
+  CHECK_FALSE(sc);
+  CHECK(error.find("unknown key") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression: replay refuses a run.json whose gateway count would mean millions of reads",
+          "[fuzz][harness]") {
+  const auto dir = std::filesystem::temp_directory_path() / "rrkit-fuzz-regression-replay";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "run.json") << "{\"gateways\":429496729}\n";
+  std::ofstream(dir / "scenario.yaml") << "name: r\n";
+  std::ofstream(dir / "history.jsonl") << "";
+  std::ofstream(dir / "decisions.jsonl") << "";
+  std::string error;
+  const auto result = rrkit::harness::replay_run(dir, error);
+  std::filesystem::remove_all(dir);
+  CHECK_FALSE(result);
+  CHECK(error.find("gateways must be between 1 and 8") != std::string::npos);
 }
