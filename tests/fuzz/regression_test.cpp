@@ -159,5 +159,20 @@ TEST_CASE("fuzz regression: replay refuses a run.json whose gateway count would 
   const auto result = rrkit::harness::replay_run(dir, error);
   std::filesystem::remove_all(dir);
   CHECK_FALSE(result);
-  CHECK(error.find("gateways must be between 1 and 8") != std::string::npos);
+  CHECK(error.find("gateways must be an integer between 1 and 8") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression: replay ignores a decisions_offset that is not an unsigned integer", "[fuzz][harness]") {
+  // Before: 9.8e19 was converted to size_t (undefined behaviour; UBSan reports it in the sanitizer build).
+  const auto dir = std::filesystem::temp_directory_path() / "rrkit-fuzz-regression-offset";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "run.json") << "{\"gateways\":1,\"decisions_offset\":9.84467e+19}\n";
+  std::ofstream(dir / "scenario.yaml") << "name: r\n";
+  std::ofstream(dir / "history.jsonl") << "";
+  std::ofstream(dir / "decisions.jsonl") << "{\"type\":\"decision\",\"id\":\"c-1\",\"kind\":\"ok\"}\n";
+  std::string error;
+  const auto result = rrkit::harness::replay_run(dir, error);
+  std::filesystem::remove_all(dir);
+  REQUIRE(result);
+  CHECK(result->simulator_counters.empty() == false);
 }
