@@ -504,9 +504,25 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   const fs::path decisions = fs::exists(run_dir / "decisions.jsonl") ? run_dir / "decisions.jsonl"
                                                                       : fs::path(meta.value("decisions", std::string()));
   if (!decisions.empty()) in.decisions = read_jsonl(decisions);
-  const auto offset = std::min<std::size_t>(meta.value("decisions_offset", std::size_t{0}), in.decisions.size());
+  // Only an unsigned integer is an offset: converting a float like 1e20 to size_t is undefined behaviour.
+  const auto stored_offset = meta.find("decisions_offset");
+  const std::size_t offset =
+      stored_offset != meta.end() && stored_offset->is_number_unsigned()
+          ? std::min<std::size_t>(stored_offset->get<std::size_t>(), in.decisions.size())
+          : 0;
   in.decisions.erase(in.decisions.begin(), in.decisions.begin() + static_cast<std::ptrdiff_t>(offset));
-  in.gateways = meta.value("gateways", 1);
+  // One metrics file is read per gateway: a corrupt count must not become millions of reads (nor a
+  // float converted to int, which is undefined behaviour).
+  const auto stored_gateways = meta.find("gateways");
+  const bool gateways_ok = stored_gateways == meta.end() ||
+                           (stored_gateways->is_number_integer() && stored_gateways->get<std::int64_t>() >= 1 &&
+                            stored_gateways->get<std::int64_t>() <= 8);
+  if (gateways_ok) in.gateways = stored_gateways == meta.end() ? 1 : stored_gateways->get<int>();
+  if (!gateways_ok) {
+    error = (run_dir / "run.json").string() + ": gateways must be an integer between 1 and 8, got " +
+            stored_gateways->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return std::nullopt;
+  }
   for (int i = 0; i < in.gateways; ++i) {
     std::ifstream m(run_dir / fmt::format("metrics-gw-{}.txt", i + 1));
     std::stringstream ss;

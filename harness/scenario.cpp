@@ -48,7 +48,8 @@ struct Loader {
   bool only_keys(const YAML::Node& map, const std::string& where, const std::set<std::string>& allowed) {
     if (!map.IsMap()) return fail(map, where, "must be a mapping");
     for (const auto& kv : map) {
-      const auto key = kv.first.as<std::string>();
+      // A collection as a key ({[a]: 1}) is never an allowed key; as<std::string>() would throw on it.
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
       if (!allowed.count(key)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -117,7 +118,8 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      // A key may be a collection in YAML ({[a]: 1}); JSON keys are text, so it is written as YAML.
+      for (const auto& kv : node) o[kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first)] = yaml_to_json(kv.second);
       return o;
     }
     case YAML::NodeType::Sequence: {

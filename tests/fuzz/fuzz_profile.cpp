@@ -23,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto result = parse_profile(profile_text, "fuzz.yaml", overrides);
   if (!result) return 0;
+  // GET /profile serialises this; bytes that are not UTF-8 in names make a strict dump() throw there
+  // (control_api.cpp), which is the control API's to handle: replace them here.
   (void)to_json(*result.profile).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   static const nlohmann::json request = {
       {"correlationId", "7d5c3a52-1f43-4b8e-9a55-0c1a2b3c4d5e"}, {"action", "echo"},

@@ -25,7 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)rrkit::gateway::stamp_request(std::move(*body), "correlationId", "00000000-0000-4000-8000-000000000000")
         .dump();
   } else {
-    (void)std::get<rrkit::gateway::HttpError>(validated).body().dump();
+    // rr-gateway writes error answers with bytes that are not UTF-8 (from the echoed Content-Type) replaced.
+    (void)std::get<rrkit::gateway::HttpError>(validated).body().dump(-1, ' ', false,
+                                                                     nlohmann::json::error_handler_t::replace);
   }
   return 0;
 }

@@ -2,6 +2,9 @@
 // here is also in its target's corpus (tests/fuzz/corpus/<target>/), so CI's fuzz stage replays it.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -9,6 +12,7 @@
 #include "gateway/delivery.h"
 #include "gateway/send_request.h"
 #include "harness/checker.h"
+#include "harness/runner.h"
 #include "harness/scenario.h"
 #include "simulator/decide.h"
 #include "simulator/kafka_io.h"
@@ -111,4 +115,64 @@ TEST_CASE("fuzz regression: replay survives a stored answer that nests deeply", 
   run_checks(in, out);
   REQUIRE(out.requests.size() == 1);
   CHECK(out.requests[0].classification == "mis_correlated");
+}
+
+TEST_CASE("fuzz regression: a Kafka key that is not UTF-8 is an invalid id, not a reply that cannot be serialised",
+          "[fuzz][simulator]") {
+  using namespace rrkit::simulator;
+  std::string error;
+  const auto source = IdSource::parse("key", error);
+  REQUIRE(source);
+  const auto in = parse_incoming("req", 0, 1, "ci\xff-9", "{\"a\":1}", {}, *source, "rep", false);
+  CHECK(in.id.empty());
+  CHECK(in.invalid == "correlation id is not valid UTF-8");
+}
+
+TEST_CASE("fuzz regression: a scenario body with a collection as a key loads instead of throwing", "[fuzz][harness]") {
+  const auto file = std::filesystem::temp_directory_path() / "rrkit-fuzz-regression-collection-key.yaml";
+  std::ofstream(file) << "name: k\ntraffic:\n  body: {[a, b]: 1, n: 2}\n";
+  std::string error;
+  std::optional<rrkit::harness::Scenario> sc;
+  REQUIRE_NOTHROW(sc = rrkit::harness::load_scenario(file, error, false));
+  std::filesystem::remove(file);
+  REQUIRE(sc);
+  CHECK(sc->traffic.body_template.size() == 2);
+  CHECK(sc->traffic.body_template["n"] == 2);
+
+  // The same where keys are checked: an error naming the key, not an exception.
+  std::ofstream(file) << "name: k\ntraffic: {mode: open, [d]: 1}\n";
+  REQUIRE_NOTHROW(sc = rrkit::harness::load_scenario(file, error, false));
+  std::filesystem::remove(file);
+  CHECK_FALSE(sc);
+  CHECK(error.find("unknown key") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression: replay refuses a run.json whose gateway count would mean millions of reads",
+          "[fuzz][harness]") {
+  const auto dir = std::filesystem::temp_directory_path() / "rrkit-fuzz-regression-replay";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "run.json") << "{\"gateways\":429496729}\n";
+  std::ofstream(dir / "scenario.yaml") << "name: r\n";
+  std::ofstream(dir / "history.jsonl") << "";
+  std::ofstream(dir / "decisions.jsonl") << "";
+  std::string error;
+  const auto result = rrkit::harness::replay_run(dir, error);
+  std::filesystem::remove_all(dir);
+  CHECK_FALSE(result);
+  CHECK(error.find("gateways must be an integer between 1 and 8") != std::string::npos);
+}
+
+TEST_CASE("fuzz regression: replay ignores a decisions_offset that is not an unsigned integer", "[fuzz][harness]") {
+  // Before: 9.8e19 was converted to size_t (undefined behaviour; UBSan reports it in the sanitizer build).
+  const auto dir = std::filesystem::temp_directory_path() / "rrkit-fuzz-regression-offset";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "run.json") << "{\"gateways\":1,\"decisions_offset\":9.84467e+19}\n";
+  std::ofstream(dir / "scenario.yaml") << "name: r\n";
+  std::ofstream(dir / "history.jsonl") << "";
+  std::ofstream(dir / "decisions.jsonl") << "{\"type\":\"decision\",\"id\":\"c-1\",\"kind\":\"ok\"}\n";
+  std::string error;
+  const auto result = rrkit::harness::replay_run(dir, error);
+  std::filesystem::remove_all(dir);
+  REQUIRE(result);
+  CHECK(result->simulator_counters.empty() == false);
 }
