@@ -409,17 +409,25 @@ void Engine::produce_copy(Entry& e, int copy, std::int64_t planned_us) {
   log::debug(logger_, "reply produced", {{"cid", e.msg.id}, {"copy", copy}, {"kind", kind}, {"reply_id", reply_id}});
 }
 
+// One decision-log line about a reply copy: `reply` once Kafka confirmed it, `reply_failed` when it
+// could not be delivered (extra fields added by the caller).
+nlohmann::json Engine::reply_line(const char* type, std::int64_t ts_us, const Entry& e, int copy,
+                                  const Unconfirmed& r) const {
+  return {{"type", type},
+          {"ts_us", ts_us},
+          {"request_id", e.msg.id},
+          {"reply_id", id_or_null(r.reply_id)},
+          {"copy", copy},
+          {"kind", r.kind},
+          {"topic", e.msg.reply_topic},
+          {"planned_us", r.planned_us},
+          {"sent_us", r.sent_us}};
+}
+
 void Engine::write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error) {
-  decisions_.write({{"type", "reply_failed"},
-                    {"ts_us", now_us()},
-                    {"request_id", e.msg.id},
-                    {"reply_id", id_or_null(r.reply_id)},
-                    {"copy", copy},
-                    {"kind", r.kind},
-                    {"topic", e.msg.reply_topic},
-                    {"planned_us", r.planned_us},
-                    {"sent_us", r.sent_us},
-                    {"error", error}});
+  auto line = reply_line("reply_failed", now_us(), e, copy, r);
+  line["error"] = error;
+  decisions_.write(line);
 }
 
 void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error) {
@@ -442,16 +450,9 @@ void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error
     ++counts_["delivered"];
     const std::int64_t delivered = now_us();
     // `sent_us` stays the moment the reply was handed to the producer (what lateness is measured by).
-    decisions_.write({{"type", "reply"},
-                      {"ts_us", delivered},
-                      {"request_id", e.msg.id},
-                      {"reply_id", id_or_null(r.reply_id)},
-                      {"copy", copy},
-                      {"kind", r.kind},
-                      {"topic", e.msg.reply_topic},
-                      {"planned_us", r.planned_us},
-                      {"sent_us", r.sent_us},
-                      {"delivered_us", delivered}});
+auto line = reply_line("reply", delivered, e, copy, r);
+    line["delivered_us"] = delivered;
+    decisions_.write(line);
   }
   ++e.delivered;
   if (e.finished_emitting && e.delivered >= e.decision.copies) finish(seq);
