@@ -35,6 +35,11 @@ BoundedJson parse_bounded(std::string_view text, std::size_t max_depth = kMaxJso
 // limit. For values assembled in code from parts that were each bounded.
 std::size_t json_value_depth(const nlohmann::json& value, std::size_t limit = kMaxJsonDepth);
 
+// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF): what a string must be for
+// nlohmann's strict dump() to serialise it unchanged. Bytes from Kafka keys, headers or bodies are
+// checked with it before they go into a reply.
+bool valid_utf8(std::string_view s);
+
 // dump() that never throws on invalid UTF-8 (bytes are replaced by U+FFFD) and never recurses
 // past the limit: a value deeper than limit is written as the string "<too deep>".
 std::string safe_dump(const nlohmann::json& value, int indent = -1, std::size_t limit = kMaxJsonDepth);

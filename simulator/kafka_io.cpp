@@ -10,45 +10,6 @@ namespace rrkit::simulator {
 
 using namespace std::chrono_literals;
 
-namespace {
-
-// Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF), as nlohmann's dump requires.
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::optional<IdSource> IdSource::parse(const std::string& text, std::string& error) {
   IdSource s;
@@ -83,7 +44,7 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
   } else if (parsed.errc == JsonErrc::too_deep) {
     // Echoing or digesting it would recurse once per level (a crash); no id source makes it answerable.
     in.invalid = "body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
-  } else if (!valid_utf8(payload)) {
+  } else if (!rrkit::valid_utf8(payload)) {
     // A reply is JSON: bytes that are not text cannot be echoed in it.
     in.invalid = "body is neither JSON nor UTF-8 text";
   } else {
@@ -117,7 +78,7 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
       else if (in.invalid.empty()) in.invalid = "message has no key";
       break;
   }
-  if (!in.id.empty() && !valid_utf8(in.id)) {
+  if (!in.id.empty() && !rrkit::valid_utf8(in.id)) {
     // The id goes into the reply's JSON; a replaced byte would make it another id.
     in.invalid = "correlation id is not UTF-8 text";
     in.id.clear();

@@ -54,3 +54,16 @@ TEST_CASE("json_limits: value depth without recursion, and a dump that cannot cr
   const nlohmann::json latin1 = std::string("caf\xe9");
   CHECK(rrkit::safe_dump(latin1) == "\"caf\xef\xbf\xbd\"");
 }
+
+TEST_CASE("json_limits: valid_utf8 accepts text and refuses what a strict dump would throw on") {
+  CHECK(rrkit::valid_utf8("plain ascii"));
+  CHECK(rrkit::valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  CHECK_FALSE(rrkit::valid_utf8("caf\xe9"));              // Latin-1
+  CHECK_FALSE(rrkit::valid_utf8("\xc0\xaf"));             // overlong '/'
+  CHECK_FALSE(rrkit::valid_utf8("\xed\xa0\x80"));         // surrogate
+  CHECK_FALSE(rrkit::valid_utf8("\xf4\x90\x80\x80"));     // above U+10FFFF
+  CHECK_FALSE(rrkit::valid_utf8("\xe2\x82"));             // truncated
+  // Every string valid_utf8 accepts, nlohmann's strict dump serialises without throwing.
+  CHECK_NOTHROW(nlohmann::json(std::string("caf\xc3\xa9")).dump());
+  CHECK_THROWS(nlohmann::json(std::string("caf\xe9")).dump());
+}
