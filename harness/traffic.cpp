@@ -255,6 +255,12 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
         co_return;
       }
     }
+    // A stop that came while the connect's completion was queued found nothing to cancel: check
+    // again before the next operation, which would otherwise wait the whole client timeout.
+    if (sh.stopping) {
+      fail_record(rec, sh, "interrupted");
+      co_return;
+    }
     const ActiveStream registered(sh, stream.get());
     if (!rec.sent_us) rec.sent_us = now_us();
     if (plan.mode == TrafficPlan::Mode::closed) rec.intended_us = rec.sent_us;
@@ -270,6 +276,10 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
         continue;
       }
       fail_record(rec, sh, "write: " + wec.message());
+      co_return;
+    }
+    if (sh.stopping) {
+      fail_record(rec, sh, "interrupted");
       co_return;
     }
     beast::flat_buffer buffer;
