@@ -221,7 +221,7 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
   auto& rec = sh.records[i];
   const auto& plan = sh.plan;
   const std::uint16_t port = plan.gateway_ports[static_cast<std::size_t>(rec.gateway)];
-  const bool abandon = plan.disconnect_fraction > 0 && unit_hash(plan.seed, rec.index) < plan.disconnect_fraction;
+  const bool abandon = abandons(plan, rec.index);
   auto executor = co_await net::this_coro::executor;
   if (!sh.resolve_error.empty()) {
     fail_record(rec, sh, sh.resolve_error);
@@ -450,6 +450,10 @@ std::vector<std::int64_t> open_loop_offsets(const TrafficPlan& plan) {
 }
 
 }  // namespace
+
+bool abandons(const TrafficPlan& plan, std::uint64_t index) {
+  return plan.disconnect_fraction > 0 && unit_hash(plan.seed, index) < plan.disconnect_fraction;
+}
 
 bool resolve_host(const std::string& host, std::string& error) {
   boost::system::error_code ec;
