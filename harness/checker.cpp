@@ -247,8 +247,9 @@ double expected_disconnects(const Scenario& sc, const std::vector<RequestRecord>
 
 // Evidence that delivery order changed, not only that the simulator decided to reorder: requests
 // taken in the order the simulator received them, a reply is out of order when Kafka confirmed it
-// (delivery report, `delivered_us`) before the reply to an earlier request. First copies only, so
-// duplicates do not count; a reply to a request with no decision line cannot be placed and is skipped.
+// (delivery report, `delivered_us`) before the reply to an earlier request. A request counts once, by
+// its first confirmed copy, so duplicates do not count; a reply to a request with no decision line
+// cannot be placed and is skipped.
 double replies_out_of_order(const std::vector<Json>& decisions) {
   std::unordered_map<std::string, std::int64_t> arrived;
   for (const auto& d : decisions) {
@@ -256,12 +257,17 @@ double replies_out_of_order(const std::vector<Json>& decisions) {
     const std::string id = str_or_empty(d, "id");
     if (!id.empty()) arrived.emplace(id, int_or(d, "ts_us", 0));  // a redelivery keeps the first arrival
   }
-  std::vector<std::pair<std::int64_t, std::int64_t>> replies;  // (arrived, delivered)
+  std::unordered_map<std::string, std::int64_t> first_delivered;
   for (const auto& d : decisions) {
-    if (str_or_empty(d, "type") != "reply" || int_or(d, "copy", 0) != 0) continue;
+    if (str_or_empty(d, "type") != "reply") continue;
     const auto delivered = int_or(d, "delivered_us", 0);
-    const auto it = arrived.find(str_or_empty(d, "request_id"));
-    if (delivered > 0 && it != arrived.end()) replies.emplace_back(it->second, delivered);
+    if (delivered <= 0) continue;
+    const auto [it, fresh] = first_delivered.emplace(str_or_empty(d, "request_id"), delivered);
+    if (!fresh) it->second = std::min(it->second, delivered);
+  }
+  std::vector<std::pair<std::int64_t, std::int64_t>> replies;  // (arrived, delivered)
+  for (const auto& [id, delivered] : first_delivered) {
+    if (const auto it = arrived.find(id); it != arrived.end()) replies.emplace_back(it->second, delivered);
   }
   std::sort(replies.begin(), replies.end());
   double out_of_order = 0;

@@ -58,7 +58,7 @@ json decision(const std::string& id, std::int64_t arrived_us) {
   return {{"type", "decision"}, {"ts_us", arrived_us}, {"id", id}, {"rule", "default"}, {"kind", "ok"}};
 }
 
-json reply(const std::string& request_id, std::int64_t delivered_us, int copy = 0) {
+json reply(const std::string& request_id, std::int64_t delivered_us, int copy = 1) {
   return {{"type", "reply"},    {"request_id", request_id}, {"reply_id", request_id},
           {"kind", "ok"},       {"copy", copy},             {"sent_us", delivered_us - 100},
           {"delivered_us", delivered_us}};
@@ -148,8 +148,8 @@ TEST_CASE("simulator.replies_out_of_order counts replies Kafka confirmed before 
   // Requests arrived a, b, c, d; Kafka confirmed their replies a, c, d, b: c and d overtook b.
   in.decisions = {decision("a", kT0 + 1), decision("b", kT0 + 2), decision("c", kT0 + 3), decision("d", kT0 + 4),
                   reply("a", kT0 + 10),   reply("b", kT0 + 40),   reply("c", kT0 + 20),   reply("d", kT0 + 30),
-                  // Ignored: a duplicate's second copy, a reply to a request never logged, no delivery time.
-                  reply("a", kT0 + 50, 1), reply("zz", kT0 + 5)};
+                  // Ignored: a duplicate's later copy, a reply to a request never logged, no delivery time.
+                  reply("a", kT0 + 50, 2), reply("zz", kT0 + 5)};
   json undelivered = reply("c", kT0 + 1);
   undelivered.erase("delivered_us");
   in.decisions.push_back(undelivered);
