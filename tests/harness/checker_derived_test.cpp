@@ -58,10 +58,11 @@ json decision(const std::string& id, std::int64_t arrived_us) {
   return {{"type", "decision"}, {"ts_us", arrived_us}, {"id", id}, {"rule", "default"}, {"kind", "ok"}};
 }
 
-json reply(const std::string& request_id, std::int64_t delivered_us, int copy = 1) {
-  return {{"type", "reply"},    {"request_id", request_id}, {"reply_id", request_id},
-          {"kind", "ok"},       {"copy", copy},             {"sent_us", delivered_us - 100},
-          {"delivered_us", delivered_us}};
+// A reply Kafka confirmed: handed to the producer at sent_us, its delivery report at delivered_us.
+json reply(const std::string& request_id, std::int64_t sent_us, std::int64_t delivered_us = 0, int copy = 1) {
+  return {{"type", "reply"},   {"request_id", request_id}, {"reply_id", request_id}, {"kind", "ok"},
+          {"copy", copy},      {"sent_us", sent_us},       {"planned_us", sent_us},
+          {"delivered_us", delivered_us > 0 ? delivered_us : sent_us + 2000}};
 }
 
 }  // namespace
@@ -141,25 +142,35 @@ TEST_CASE("the traffic client abandons exactly the requests the checker expects"
   CHECK(disconnected == expected);
 }
 
-TEST_CASE("simulator.replies_out_of_order counts replies Kafka confirmed before an earlier request's reply") {
+TEST_CASE("simulator.replies_out_of_order counts confirmed replies produced before an earlier request's reply") {
   Scenario sc = scenario_with({"simulator.replies_out_of_order == 2"});
   CheckInput in;
   in.scenario = &sc;
-  // Requests arrived a, b, c, d; Kafka confirmed their replies a, c, d, b: c and d overtook b.
+  // Requests arrived a, b, c, d; their replies were produced a, c, d, b: c and d overtook b.
   in.decisions = {decision("a", kT0 + 1), decision("b", kT0 + 2), decision("c", kT0 + 3), decision("d", kT0 + 4),
                   reply("a", kT0 + 10),   reply("b", kT0 + 40),   reply("c", kT0 + 20),   reply("d", kT0 + 30),
-                  // Ignored: a duplicate's later copy, a reply to a request never logged, no delivery time.
-                  reply("a", kT0 + 50, 2), reply("zz", kT0 + 5)};
-  json undelivered = reply("c", kT0 + 1);
-  undelivered.erase("delivered_us");
-  in.decisions.push_back(undelivered);
+                  // Ignored: a duplicate's later copy, a reply to a request never logged.
+                  reply("a", kT0 + 50, 0, 2), reply("zz", kT0 + 5)};
+  // A reply that was never confirmed (no delivery report) did not reach Kafka: it places nothing.
+  json unconfirmed = reply("b", kT0 + 15);
+  unconfirmed.erase("delivered_us");
+  in.decisions.push_back(unconfirmed);
   ScenarioResult out;
   run_checks(in, out);
   CHECK(check_named(out, "assert: simulator.replies_out_of_order == 2").passed);
 
-  SECTION("replies confirmed in arrival order count none, whatever order the log lines are in") {
+  SECTION("replies produced in arrival order count none, whatever order the log lines are in") {
     in.decisions = {reply("c", kT0 + 30), decision("b", kT0 + 2), reply("a", kT0 + 10), decision("c", kT0 + 3),
                     decision("a", kT0 + 1), reply("b", kT0 + 20)};
+    sc.assertions = scenario_with({"simulator.replies_out_of_order == 0"}).assertions;
+    run_checks(in, out);
+    CHECK(check_named(out, "assert: simulator.replies_out_of_order == 0").passed);
+  }
+  SECTION("delivery reports that come back per partition batch do not make an in-order run look reordered") {
+    // Produced a, b, c, d; the batch holding b and d was confirmed before the one holding a and c.
+    in.decisions = {decision("a", kT0 + 1),        decision("b", kT0 + 2),        decision("c", kT0 + 3),
+                    decision("d", kT0 + 4),        reply("a", kT0 + 10, kT0 + 90), reply("b", kT0 + 11, kT0 + 60),
+                    reply("c", kT0 + 12, kT0 + 91), reply("d", kT0 + 13, kT0 + 61)};
     sc.assertions = scenario_with({"simulator.replies_out_of_order == 0"}).assertions;
     run_checks(in, out);
     CHECK(check_named(out, "assert: simulator.replies_out_of_order == 0").passed);
