@@ -170,10 +170,17 @@ bool Instance::start(std::string& error) {
   return true;
 }
 
-std::optional<double> Instance::metric(const std::string& series) const {
-  const auto r = http::get(port_, "/metrics", 5s);
-  if (!r.ok()) return std::nullopt;
-  return metric_value(r.body, series);
+MetricRead Instance::metric(const std::string& series) const { return read_metric(port_, series); }
+
+MetricRead read_metric(std::uint16_t port, const std::string& series) {
+  const auto r = http::get(port, "/metrics", 5s);
+  if (!r.ok()) {
+    return {std::nullopt, "GET 127.0.0.1:" + std::to_string(port) + "/metrics failed: " +
+                              (r.ec ? r.ec.message() : "status " + std::to_string(r.status))};
+  }
+  auto value = metric_value(r.body, series);
+  if (!value) return {std::nullopt, "no series " + series + " in /metrics of 127.0.0.1:" + std::to_string(port)};
+  return {value, {}};
 }
 
 http::Response send(std::uint16_t port, const nlohmann::json& body, std::optional<int> timeout_ms,

@@ -122,12 +122,22 @@ int main(int argc, char** argv) {
     std::thread client([&] { ioc.run(); });
     const auto t0 = std::chrono::steady_clock::now();
     const bool all_waiting = proc::wait_until(
-        [&] { return gw.metric_or_zero("rr_gateway_pending") >= waiting; }, std::chrono::seconds(120), 200ms);
+        [&] {
+          const auto pending = gw.metric("rr_gateway_pending").value;
+          return pending && *pending >= waiting;
+        },
+        std::chrono::seconds(120), 200ms);
     const double fill_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto loaded = proc_status(pid);
-    std::printf("waiting: %d requests pending=%g (reached: %s in %.1f s): RSS %ld kB, threads %ld\n", waiting,
-                gw.metric_or_zero("rr_gateway_pending"), all_waiting ? "yes" : "NO", fill_s, loaded.rss_kb,
-                loaded.threads);
+    const auto pending = gw.metric("rr_gateway_pending");
+    std::string pending_text = "unreadable (" + pending.error + ")";
+    if (pending.value) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", *pending.value);
+      pending_text = buf;
+    }
+    std::printf("waiting: %d requests pending=%s (reached: %s in %.1f s): RSS %ld kB, threads %ld\n", waiting,
+                pending_text.c_str(), all_waiting ? "yes" : "NO", fill_s, loaded.rss_kb, loaded.threads);
 
     // Graceful shutdown under load: every waiting client must get an answer.
     const auto s0 = std::chrono::steady_clock::now();
