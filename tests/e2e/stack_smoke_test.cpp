@@ -21,6 +21,7 @@
 #include "common/base64.h"
 #include "common/http_client.h"
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "harness/stack.h"
 #include "tests/e2e/tiny_http_server.h"
 
@@ -104,7 +105,7 @@ TEST_CASE("a message goes daprd -> Kafka -> daprd subscription -> app, and is in
     }
     if (r.method == "POST" && r.target == "/smoke") {
       // A rawPayload subscription delivers a CloudEvent whose data_base64 is the published bytes.
-      const auto event = nlohmann::json::parse(r.body, nullptr, false);
+      const auto event = rrkit::parse_bounded(r.body).value;
       std::string data = r.body;
       if (event.is_object() && event.contains("data_base64") && event["data_base64"].is_string()) {
         data = rrkit::base64_decode(event["data_base64"].get<std::string>()).value_or("");

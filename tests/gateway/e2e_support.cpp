@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/net.h"
 #include "common/reply.h"
 
@@ -97,7 +98,7 @@ void Replier::loop() {
     ++received_;
     if (silent_) continue;
     const std::string payload(static_cast<const char*>(msg->payload()), msg->len());
-    auto request = nlohmann::json::parse(payload, nullptr, false);
+    auto request = parse_bounded(payload).value;
     if (!request.is_object() || !request.contains("correlationId")) continue;
     const std::string id = request["correlationId"].get<std::string>();
     std::string topic = kReplyTopic;

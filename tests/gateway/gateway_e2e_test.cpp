@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/reply.h"
 #include "tests/gateway/e2e_support.h"
 
@@ -32,7 +33,7 @@ Replier& replier() {
   return r;
 }
 
-json parse(const http::Response& r) { return json::parse(r.body, nullptr, false); }
+json parse(const http::Response& r) { return parse_bounded(r.body).value; }
 
 // The reply in a 200 must be the one computed from exactly the request we sent.
 void check_round_trip(const http::Response& r, json request) {
@@ -548,7 +549,7 @@ TEST_CASE("gateway e2e: connection cap, header deadline and Keep-Alive") {
   REQUIRE(held.front().write(http_request("POST", "/api/send", body)));
   const std::string res = held.front().read_response(10s);
   REQUIRE(status_of(res) == 200);
-  const json answer = json::parse(res.substr(res.find("\r\n\r\n") + 4), nullptr, false);
+  const json answer = parse_bounded(res.substr(res.find("\r\n\r\n") + 4)).value;
   CHECK(answer["response"]["correlationId"] == answer["correlationId"]);
 
   // Capacity comes back when the connections go.

@@ -10,6 +10,7 @@
 
 #include "common/http_client.h"
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/net.h"
 #include "common/reply.h"
 #include "harness/stack.h"
@@ -34,7 +35,7 @@ std::vector<nlohmann::json> read_jsonl(const fs::path& path, const std::string& 
   std::vector<nlohmann::json> out;
   std::string line;
   while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
+    const auto j = rrkit::parse_bounded(line).value;
     if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
   }
   return out;
@@ -73,7 +74,7 @@ void wait_assigned(Sim& s, int partitions) {
       [&] {
         const auto r = rrkit::http::get(s.control_port, "/healthz");
         if (!r.ok()) return false;
-        const auto j = nlohmann::json::parse(r.body, nullptr, false);
+        const auto j = rrkit::parse_bounded(r.body).value;
         return !j.is_discarded() && j.value("assigned_partitions", 0) == partitions;
       },
       60s, 100ms);
@@ -190,7 +191,7 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
     const std::string request_id = r["request_id"];
     const std::string kind = r["kind"];
     INFO("reply " << i << " " << r.dump() << " message " << m.value);
-    const auto body = nlohmann::json::parse(m.value, nullptr, false);
+    const auto body = rrkit::parse_bounded(m.value).value;
     ++observed[kind];
     if (kind == "corrupt") {
       CHECK(body.is_discarded());
@@ -227,7 +228,7 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
   CHECK(inversions > 0);
 
   // /stats agrees with the log.
-  const auto stats = nlohmann::json::parse(rrkit::http::get(sim.control_port, "/stats").body);
+  const auto stats = rrkit::parse_bounded(rrkit::http::get(sim.control_port, "/stats").body).value;
   CHECK(stats["requests"] == kRequests + kInvalid);
   CHECK(stats["invalid"] == kInvalid);
   CHECK(stats["drop"] == counts["drop"]);
