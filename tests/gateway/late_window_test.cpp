@@ -3,6 +3,8 @@
 // just after it is unknown. The window is half-open: [finished, finished + window).
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "gateway/pending_table.h"
 
 using namespace rrkit;
@@ -89,4 +91,26 @@ TEST_CASE("late window: an unrelated reply's arrival forgets expired ids, not th
   CHECK(t.classify_reply(CorrelationId("stranger"), t0 + 1s + kWindow).cls == ReplyClass::unknown);
   CHECK(t.remembered() == 1);
   CHECK(t.classify_reply(CorrelationId("later"), t0 + 3s + kWindow - 1ms).cls == ReplyClass::late);
+}
+
+TEST_CASE("late window: at shutdown a reply matched just before the close still reaches its waiter, one after is late") {
+  const auto t0 = Clock::now();
+  auto t = table();
+  std::vector<Finish> told_a, told_b;
+  REQUIRE(t.insert(CorrelationId("a"), t0, [&](Completion c) { told_a.push_back(c.how); }) ==
+          PendingTable::Insert::inserted);
+  REQUIRE(t.insert(CorrelationId("b"), t0, [&](Completion c) { told_b.push_back(c.how); }) ==
+          PendingTable::Insert::inserted);
+  // a's reply is matched; its delivery handler has not called the waiter yet when SIGTERM closes the table.
+  auto matched = t.classify_reply(CorrelationId("a"), t0 + 10ms);
+  REQUIRE(matched.cls == ReplyClass::matched);
+  auto waiting = t.close(t0 + 11ms);
+  REQUIRE(waiting.size() == 1);  // only b: a is no longer the shutdown's to answer
+  for (auto& n : waiting) n(Completion{Finish::shutdown, {}});
+  matched.notify(Completion{Finish::replied, {{"correlationId", "a"}}});
+  CHECK(told_a == std::vector<Finish>{Finish::replied});
+  CHECK(told_b == std::vector<Finish>{Finish::shutdown});
+  // b's reply, arriving mid-shutdown, is late; a second copy of a's is a duplicate.
+  CHECK(t.classify_reply(CorrelationId("b"), t0 + 1s).cls == ReplyClass::late);
+  CHECK(t.classify_reply(CorrelationId("a"), t0 + 1s).cls == ReplyClass::duplicate);
 }
