@@ -466,7 +466,8 @@ struct Gateway::Impl {
     auto reject = [&](const HttpError& e, Outcome o) {
       metrics.request(o, seconds_since(started));
       log::info(logger, "request rejected", {{"status", e.status}, {"error", e.code}, {"message", e.message}});
-      return error_response(e, v, keep);
+      // During shutdown a kept-alive client is told to go (and the connection ends), like every other answer.
+      return error_response(e, v, keep && !stopping);
     };
     if (stopping) return reject({503, "shutdown", "gateway is shutting down"}, Outcome::shutdown);
 

@@ -87,7 +87,8 @@ namespace {
 // The running simulator as the control API sees it.
 class Control final : public ControlTarget {
  public:
-  Control(Engine& engine, Metrics& metrics, const Config& config) : engine_(engine), metrics_(metrics), config_(config) {}
+  Control(Engine& engine, KafkaConsumerLoop& consumer, Metrics& metrics, const Config& config, log::Logger logger)
+      : engine_(engine), consumer_(consumer), metrics_(metrics), config_(config), logger_(std::move(logger)) {}
   nlohmann::json health() override {
     return {{"status", "ok"}, {"assigned_partitions", engine_.assigned_partitions()}, {"seed", engine_.seed()}};
   }
@@ -98,15 +99,25 @@ class Control final : public ControlTarget {
     engine_.set_profile(r.profile, "PUT /profile");
     return "";
   }
-  void pause() override { engine_.pause(); }
-  void resume() override { engine_.resume(); }
+  // Answered once the consumer has applied the change: a client that sends a request after
+  // POST /pause returned must find it unconsumed until POST /resume.
+  void pause() override {
+    engine_.pause();
+    if (!consumer_.wait_applied(2s)) log::warn(logger_, "pause not yet applied by the consumer after 2s");
+  }
+  void resume() override {
+    engine_.resume();
+    if (!consumer_.wait_applied(2s)) log::warn(logger_, "resume not yet applied by the consumer after 2s");
+  }
   nlohmann::json stats() override { return engine_.stats(); }
   std::string metrics_text() override { return metrics_.text(); }
 
  private:
   Engine& engine_;
+  KafkaConsumerLoop& consumer_;
   Metrics& metrics_;
   const Config& config_;
+  log::Logger logger_;
 };
 
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
@@ -216,7 +227,7 @@ int run(const Config& config) {
     return kExitRuntime;
   }
 
-  Control control(engine, metrics, config);
+  Control control(engine, consumer, metrics, config, logger);
   ControlServer server([&control](const ControlRequest& r) { return handle_control(control, r); }, logger);
   if (control_on && !server.start(control_host, control_port, error)) {
     std::cerr << "rr-simulator: " << error << "\n";

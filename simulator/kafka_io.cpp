@@ -298,10 +298,26 @@ void KafkaConsumerLoop::handle(RdKafka::Message& msg) {
                                     options_.id_source, options_.reply_topic, options_.honor_reply_to));
 }
 
+bool KafkaConsumerLoop::wait_applied(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(round_mutex_);
+  // The round under way may have read accepting() just before the change: the one after it has not.
+  const std::uint64_t target = rounds_ + 2;
+  return round_started_.wait_for(lock, timeout, [&] { return rounds_ >= target || !running_; }) && rounds_ >= target;
+}
+
 void KafkaConsumerLoop::run() {
   auto last_commit = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(round_mutex_);
+    running_ = true;
+  }
   while (!stop_ && !fatal_) {
     set_paused(!engine_.accepting());
+    {
+      std::lock_guard lock(round_mutex_);
+      ++rounds_;
+    }
+    round_started_.notify_all();
     std::unique_ptr<RdKafka::Message> msg(consumer_->consume(50));
     if (msg) {
       switch (msg->err()) {
@@ -320,6 +336,11 @@ void KafkaConsumerLoop::run() {
       last_commit = now;
     }
   }
+  {
+    std::lock_guard lock(round_mutex_);
+    running_ = false;
+  }
+  round_started_.notify_all();
 }
 
 void KafkaConsumerLoop::close() {

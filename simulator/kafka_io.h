@@ -8,7 +8,10 @@
 // reports are handed to the engine (on_delivered), which owns the state.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -78,6 +81,11 @@ class KafkaConsumerLoop {
   void run();
   void stop() { stop_ = true; }
   bool fatal() const { return fatal_.load(); }
+  // Blocks until the loop has applied the engine's current pause state to the consumer and no
+  // consume() begun before this call is still running (two rounds start), or until `timeout`.
+  // Called by the control API after a pause, so that POST /pause answers only once no request is
+  // consumed any more. False on timeout or when the loop is not running.
+  bool wait_applied(std::chrono::milliseconds timeout);
   // After the producer has flushed: commit what is handled, leave the group.
   void close();
 
@@ -95,6 +103,10 @@ class KafkaConsumerLoop {
   std::atomic<bool> stop_{false};
   std::atomic<bool> fatal_{false};
   bool paused_ = false;
+  std::mutex round_mutex_;
+  std::condition_variable round_started_;
+  std::uint64_t rounds_ = 0;     // loop rounds begun, each after set_paused
+  bool running_ = false;
 };
 
 }  // namespace rrkit::simulator
