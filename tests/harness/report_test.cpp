@@ -315,7 +315,7 @@ TEST_CASE("suite JSON round trip is exact") {
   CHECK(b.requests.size() == s.requests.size());
   CHECK(b.requests[0].intended_us == INT64_MIN + 1);
   CHECK(b.requests[7].simulator_action == s.requests[7].simulator_action);
-  CHECK(b.checks[3].passed == false);
+  CHECK(b.checks[3].state == CheckState::fail);
   CHECK(b.checks[3].message == s.checks[3].message);
   CHECK(b.events == s.events);
   CHECK(back.versions == suite.versions);
@@ -572,7 +572,7 @@ TEST_CASE("sample HTML report from synthetic data") {
   SuiteResult suite = sample_suite();
   suite.scenarios.push_back(synthetic_scenario("mixed-chaos-soak", 8000, 7, 800));
   suite.scenarios.back().status = "pass";
-  for (auto& c : suite.scenarios.back().checks) c.passed = true;
+  for (auto& c : suite.scenarios.back().checks) c.state = CheckState::pass;
   const std::filesystem::path file = "/tmp/rrkit-report-sample.html";
   write_html_report(suite, file);
   write_json_report(suite, "/tmp/rrkit-report-sample.json");
