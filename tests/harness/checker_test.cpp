@@ -2,6 +2,9 @@
 
 #include "common/reply.h"
 #include "harness/checker.h"
+#include "harness/report.h"
+
+#include <sstream>
 
 using namespace rrkit::harness;
 using nlohmann::json;
@@ -710,4 +713,51 @@ TEST_CASE("latency per outcome: the 503s and 504s have their own percentiles") {
     run_checks(in, slow_out);
     CHECK(check_named(slow_out, "assert: latency.rejected.p99").failed());
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The third state: nothing is not applicable today, but a report must show it as such when it is.
+
+TEST_CASE("a not-applicable check fails nothing, passes nothing, and every report says so") {
+  SuiteResult suite;
+  ScenarioResult s;
+  s.name = "sut-without-metrics";
+  s.status = "pass";
+  s.checks = {{"one_answer: exactly one HTTP answer per request", CheckState::pass, "ok"},
+              {"reply_counters: gateway reply counters equal what the simulator induced", CheckState::not_applicable,
+               "this gateway exposes no reply counters"}};
+  suite.scenarios = {s};
+  CHECK(suite.exit_code() == 0);
+
+  const json j = to_json(suite);
+  CHECK(j["scenarios"][0]["checks"][1]["state"] == "not_applicable");
+  CHECK(j["scenarios"][0]["checks"][1]["passed"] == false);
+  const SuiteResult back = suite_from_json(j);
+  CHECK(back.scenarios[0].checks[1].state == CheckState::not_applicable);
+  CHECK(back.scenarios[0].checks[0].state == CheckState::pass);
+  json bad = j;
+  bad["scenarios"][0]["checks"][1]["state"] = "maybe";
+  CHECK_THROWS_WITH(suite_from_json(bad), Catch::Contains("scenarios[0].checks[1].state"));
+  json old = j;  // a report from a writer that knew only "passed"
+  old["scenarios"][0]["checks"][0].erase("state");
+  CHECK(suite_from_json(old).scenarios[0].checks[0].state == CheckState::pass);
+
+  const std::string junit = render_junit_report(suite);
+  CHECK(junit.find("skipped=\"1\"") != std::string::npos);
+  CHECK(junit.find("<skipped message=\"not applicable: this gateway exposes no reply counters\"/>") != std::string::npos);
+  CHECK(junit.find("<failure") == std::string::npos);
+
+  const std::string html = render_html_report(suite);
+  CHECK(html.find("1 of 2 passed, 1 not applicable") != std::string::npos);
+  CHECK(html.find("<li class=\"not_applicable\">reply_counters") != std::string::npos);
+
+  std::ostringstream console;
+  print_console_summary(suite, console, false);
+  CHECK(console.str().find("n/a reply_counters") != std::string::npos);
+
+  // ...nor hides a failure beside it.
+  suite.scenarios[0].checks.push_back({"no_crash: no component died unless the scenario crashed it", false, "gw died"});
+  suite.scenarios[0].status = "fail";
+  CHECK(suite.exit_code() == 1);
+  CHECK(render_junit_report(suite).find("<failure message=\"gw died\"") != std::string::npos);
 }
