@@ -554,6 +554,17 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   }
   CheckInput in;
   in.scenario = &*sc;
+  // One metrics file is read per gateway: a corrupt count must not become millions of reads (nor a
+  // float converted to int, which is undefined behaviour).
+  const auto stored_gateways = meta.find("gateways");
+  if (stored_gateways == meta.end() || !stored_gateways->is_number_integer() ||
+      stored_gateways->get<std::int64_t>() < 1 || stored_gateways->get<std::int64_t>() > 8) {
+    return bad_meta("gateways must be an integer between 1 and 8, got " +
+                    (stored_gateways == meta.end()
+                         ? std::string("nothing")
+                         : stored_gateways->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  }
+  in.gateways = stored_gateways->get<int>();
   // Every piece of evidence must be there: a missing file would read as no requests, zero counters or
   // a drained gateway, and the replay would pass a run the live checker failed.
   {
@@ -587,15 +598,15 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   }
   // The run folder's own copy first (a moved folder still replays); else the file the run read.
   const std::string named = stored_decisions->get<std::string>();
-  fs::path decisions = run_dir / "decisions.jsonl";
-  if (!fs::exists(decisions)) decisions = named;
-  if (!named.empty()) {
-    if (!fs::exists(decisions)) {
-      error = fmt::format("{}: missing (the simulator's decision log; run.json names {})",
-                          (run_dir / "decisions.jsonl").string(), named);
+  const fs::path own_copy = run_dir / "decisions.jsonl";
+  if (fs::exists(own_copy)) {
+    in.decisions = read_jsonl(own_copy);
+  } else if (!named.empty()) {
+    if (!fs::exists(named)) {
+      error = fmt::format("{}: missing (the simulator's decision log; run.json names {})", own_copy.string(), named);
       return std::nullopt;
     }
-    in.decisions = read_jsonl(decisions);
+    in.decisions = read_jsonl(named);
   }
   // Only an unsigned integer is an offset: converting a float like 1e20 to size_t is undefined behaviour.
   const auto stored_offset = meta.find("decisions_offset");
@@ -604,17 +615,6 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
           ? std::min<std::size_t>(stored_offset->get<std::size_t>(), in.decisions.size())
           : 0;
   in.decisions.erase(in.decisions.begin(), in.decisions.begin() + static_cast<std::ptrdiff_t>(offset));
-  // One metrics file is read per gateway: a corrupt count must not become millions of reads (nor a
-  // float converted to int, which is undefined behaviour).
-  const auto stored_gateways = meta.find("gateways");
-  if (stored_gateways == meta.end() || !stored_gateways->is_number_integer() ||
-      stored_gateways->get<std::int64_t>() < 1 || stored_gateways->get<std::int64_t>() > 8) {
-    return bad_meta("\"gateways\" must be an integer between 1 and 8, got " +
-                    (stored_gateways == meta.end()
-                         ? std::string("nothing")
-                         : stored_gateways->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
-  }
-  in.gateways = stored_gateways->get<int>();
   const auto n = static_cast<std::size_t>(in.gateways);
   std::vector<std::string> metrics_errors, baseline_errors;
   std::string why;
