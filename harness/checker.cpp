@@ -66,8 +66,9 @@ bool waived(const Scenario& sc, const std::string& invariant) {
   return std::find(sc.allow.begin(), sc.allow.end(), invariant) != sc.allow.end();
 }
 
-// Resolves one operand: a number, or a metric name from the table.
-bool resolve_term(const std::string& token, const std::map<std::string, double>& table, double& out,
+// Resolves one operand: a number, or a name of the table (filled for every name of assertion_operands()).
+// A gateway figure that could not be read resolves to its reason, never to a number.
+bool resolve_term(const std::string& token, const std::map<std::string, GatewayFigure>& table, double& out,
                   std::string& error) {
   char* end = nullptr;
   const double v = std::strtod(token.c_str(), &end);
@@ -77,22 +78,25 @@ bool resolve_term(const std::string& token, const std::map<std::string, double>&
   }
   const auto it = table.find(token);
   if (it != table.end()) {
-    out = it->second;
+    if (!it->second.ok()) {
+      error = token + " could not be read: " + it->second.unreadable;
+      return false;
+    }
+    out = it->second.value;
     return true;
   }
-  // Counts that never occurred are simply absent: a known prefix means zero.
-  for (const char* prefix : {"outcome.", "class.", "gateway.", "simulator.", "expected."}) {
-    if (token.rfind(prefix, 0) == 0) {
-      out = 0;
-      return true;
-    }
+  // class.http_NNN: a status nobody got is a count of zero.
+  if (is_known_operand(token)) {
+    out = 0;
+    return true;
   }
   error = "unknown metric \"" + token + "\"";
   return false;
 }
 
 // Evaluates "a", "a / b", "a - b * 2" ...: operands and + - * / separated by spaces, left to right.
-bool resolve(const std::string& expr, const std::map<std::string, double>& table, double& out, std::string& error) {
+bool resolve(const std::string& expr, const std::map<std::string, GatewayFigure>& table, double& out,
+             std::string& error) {
   std::istringstream in(expr);
   std::string token;
   if (!(in >> token) || !resolve_term(token, table, out, error)) {
@@ -142,9 +146,10 @@ double percentile(std::vector<double> values, double p) {
   return values[idx];
 }
 
-double metric_value(const std::string& text, const std::string& name, const std::string& label,
-                    const std::string& value) {
+std::optional<double> metric_sample(const std::string& text, const std::string& name, const std::string& label,
+                                    const std::string& value) {
   double sum = 0;
+  bool found = false;
   std::istringstream in(text);
   std::string line;
   const std::string want_label = label.empty() ? "" : label + "=\"" + value + "\"";
@@ -159,17 +164,70 @@ double metric_value(const std::string& text, const std::string& name, const std:
     if (want_label.empty() && !labels.empty() && !label.empty()) continue;
     const auto space = line.rfind(' ');
     if (space == std::string::npos) continue;
-    sum += std::strtod(line.c_str() + space + 1, nullptr);
+    char* end = nullptr;
+    const double v = std::strtod(line.c_str() + space + 1, &end);
+    if (end == line.c_str() + space + 1) continue;  // no number: not a sample
+    sum += v;
+    found = true;
   }
+  if (!found) return std::nullopt;
   return sum;
 }
 
-double gateway_counter(const CheckInput& in, const std::string& name, const std::string& label,
-                       const std::string& value) {
-  double total = 0;
-  for (const auto& text : in.gateway_metrics) total += metric_value(text, name, label, value);
-  for (const auto& text : in.gateway_baseline) total -= metric_value(text, name, label, value);
-  return total;
+double metric_value(const std::string& text, const std::string& name, const std::string& label,
+                    const std::string& value) {
+  return metric_sample(text, name, label, value).value_or(0.0);
+}
+
+namespace {
+
+std::string sample_name(const std::string& name, const std::string& label, const std::string& value) {
+  return label.empty() ? name : fmt::format("{}{{{}=\"{}\"}}", name, label, value);
+}
+
+// Adds one gateway's sample to f, or records why it could not be read (the first reason is kept).
+void add_sample(GatewayFigure& f, const std::vector<MetricsScrape>& scrapes, std::size_t i, const char* which,
+                const std::string& name, const std::string& label, const std::string& value, double sign) {
+  if (!f.ok()) return;
+  if (i >= scrapes.size()) {
+    f.unreadable = fmt::format("gateway {}: no {}/metrics snapshot", i, which);
+    return;
+  }
+  if (!scrapes[i].error.empty()) {
+    f.unreadable = fmt::format("gateway {}: {}/metrics {}", i, which, scrapes[i].error);
+    return;
+  }
+  const auto v = metric_sample(scrapes[i].text, name, label, value);
+  if (!v) {
+    f.unreadable = fmt::format("gateway {}: {}/metrics has no {} sample", i, which, sample_name(name, label, value));
+    return;
+  }
+  f.value += sign * *v;
+}
+
+std::size_t gateway_count(const CheckInput& in) {
+  return std::max<std::size_t>(static_cast<std::size_t>(std::max(1, in.gateways)), in.gateway_metrics.size());
+}
+
+}  // namespace
+
+GatewayFigure gateway_counter(const CheckInput& in, const std::string& name, const std::string& label,
+                              const std::string& value) {
+  GatewayFigure f;
+  for (std::size_t i = 0; i < gateway_count(in); ++i) {
+    add_sample(f, in.gateway_metrics, i, "", name, label, value, 1);
+    // No baseline at all means no warm-up: nothing to subtract. A partial one is a failed scrape.
+    if (!in.gateway_baseline.empty()) add_sample(f, in.gateway_baseline, i, "baseline ", name, label, value, -1);
+  }
+  if (!f.ok()) f.value = 0;
+  return f;
+}
+
+GatewayFigure gateway_gauge(const CheckInput& in, const std::string& name) {
+  GatewayFigure f;
+  for (std::size_t i = 0; i < gateway_count(in); ++i) add_sample(f, in.gateway_metrics, i, "", name, "", "", 1);
+  if (!f.ok()) f.value = 0;
+  return f;
 }
 
 ExpectedReplies expected_replies(const CheckInput& in) {
@@ -229,11 +287,40 @@ void join_ids_by_nonce(CheckInput& in) {
   }
 }
 
+namespace {
+
+LatencySummary summarize(std::vector<double> values) {
+  LatencySummary l;
+  l.count = values.size();
+  if (values.empty()) return l;
+  l.p50 = percentile(values, 50);
+  l.p90 = percentile(values, 90);
+  l.p99 = percentile(values, 99);
+  l.p999 = percentile(values, 99.9);
+  l.max = *std::max_element(values.begin(), values.end());
+  double sum = 0;
+  for (double v : values) sum += v;
+  l.mean = sum / static_cast<double>(values.size());
+  return l;
+}
+
+void add_latency_operands(std::map<std::string, GatewayFigure>& table, const std::string& prefix,
+                          const LatencySummary& l) {
+  table[prefix + "p50"].value = l.p50;
+  table[prefix + "p90"].value = l.p90;
+  table[prefix + "p99"].value = l.p99;
+  table[prefix + "p999"].value = l.p999;
+  table[prefix + "max"].value = l.max;
+  table[prefix + "mean"].value = l.mean;
+  table[prefix + "count"].value = static_cast<double>(l.count);
+}
+
+}  // namespace
+
 // ---- Figures derived for scenario assertions ------------------------------------------------------
-// Kept apart from the operand table so that its names can be merged there in one step. Operands:
+// Operands (named in assertion_operands()):
 //   expected.disconnects            requests the client was scripted to abandon (traffic.disconnect_*)
 //   simulator.replies_out_of_order  confirmed replies produced before the reply to an earlier request
-//   latency.<outcome>.<stat>        outcome ok|timeout|rejected|error, stat p50|p90|p99|p999|max|mean (ms)
 namespace {
 
 // Which requests the client abandons is a pure function of (seed, index), so the count is exact.
@@ -282,24 +369,9 @@ double replies_out_of_order(const std::vector<Json>& decisions) {
   return out_of_order;
 }
 
-void add_derived_operands(const CheckInput& in, const ScenarioResult& out, std::map<std::string, double>& table) {
-  table["expected.disconnects"] = expected_disconnects(*in.scenario, out.requests);
-  table["simulator.replies_out_of_order"] = replies_out_of_order(in.decisions);
-  for (const char* outcome : {"ok", "timeout", "rejected", "error"}) {
-    std::vector<double> ms;
-    for (const auto& r : out.requests) {
-      if (r.outcome == outcome && r.done_us > 0) ms.push_back(r.latency_ms());
-    }
-    double sum = 0;
-    for (double v : ms) sum += v;
-    const std::string prefix = std::string("latency.") + outcome + ".";
-    table[prefix + "p50"] = percentile(ms, 50);
-    table[prefix + "p90"] = percentile(ms, 90);
-    table[prefix + "p99"] = percentile(ms, 99);
-    table[prefix + "p999"] = percentile(ms, 99.9);
-    table[prefix + "max"] = ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end());
-    table[prefix + "mean"] = ms.empty() ? 0 : sum / static_cast<double>(ms.size());
-  }
+void add_derived_operands(const CheckInput& in, const ScenarioResult& out, std::map<std::string, GatewayFigure>& table) {
+  table["expected.disconnects"].value = expected_disconnects(*in.scenario, out.requests);
+  table["simulator.replies_out_of_order"].value = replies_out_of_order(in.decisions);
 }
 
 }  // namespace
@@ -312,6 +384,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   out.checks.clear();
   out.counts.clear();
   out.classifications.clear();
+  out.latency_by_outcome.clear();
 
   // Decisions and replies by correlation id.
   std::unordered_map<std::string, const Json*> decision_for;
@@ -334,20 +407,26 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     }
   }
 
+  // Which request of the run each nonce belongs to: a 200 is mis-correlated only when its payload carries
+  // another request's nonce; a payload that cannot be read or belongs to nobody is a different defect.
+  std::unordered_map<std::string, std::uint64_t> owner_of_nonce;
+  for (const auto& r : out.requests) {
+    if (!r.nonce.empty()) owner_of_nonce.emplace(r.nonce, r.index);
+  }
+
   const std::int64_t timeout_us = timeout_us_for(sc);
-  std::vector<std::string> mis, bounds, lost, unanswered;
-  std::vector<double> ok_latency, all_latency;
+  std::vector<std::string> mis, unverified, bounds, lost, unanswered;
+  std::map<std::string, std::vector<double>> latency_of;
   for (auto& r : out.requests) {
     out.counts[r.outcome] += 1;
     if (const auto it = decision_for.find(r.correlation_id); it != decision_for.end()) {
       r.simulator_rule = str_or_empty(*it->second, "rule");
       r.simulator_action = describe_decision(*it->second);
     }
-    if (r.done_us > 0 && (r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "rejected")) {
-      all_latency.push_back(r.latency_ms());
+    if (r.done_us > 0 && (r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "rejected" || r.outcome == "error")) {
+      latency_of[r.outcome].push_back(r.latency_ms());
     }
     if (r.outcome == "ok") {
-      ok_latency.push_back(r.latency_ms());
       // Bounded parsing: an answer nested 100,000 levels deep parses, but comparing or dumping it
       // recurses once per level and would overflow the stack; it is an unparseable answer instead.
       const auto body = parse_bounded(r.response_body);
@@ -355,11 +434,11 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       if (!body.ok() || !request.ok()) {
         r.classification = "unparseable_answer";
         const auto& bad = body.ok() ? request : body;
-        mis.push_back(fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
-                                  body.ok() ? "request body" : "answer",
-                                  bad.errc == rrkit::JsonErrc::too_deep
-                                      ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
-                                      : std::string("not JSON")));
+        unverified.push_back(fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
+                                         body.ok() ? "request body" : "answer",
+                                         bad.errc == rrkit::JsonErrc::too_deep
+                                             ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
+                                             : std::string("not JSON")));
         out.classifications[r.classification] += 1;
         continue;
       }
@@ -368,20 +447,39 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
           body.value["response"].contains("payload")) {
         payload = &body.value["response"]["payload"];
       }
-      bool mine = false;
-      if (payload && payload->is_object() && payload->contains("echo") && (*payload)["echo"].is_object()) {
-        // The legacy system echoes the request as it was published: the client body plus the id field.
-        // A nonce that is not a string is no nonce (value() would throw on it).
-        const Json& echo = (*payload)["echo"];
-        mine = str_or_empty(echo, "nonce") == r.nonce && payload_matches(echo, *payload);
+      // The legacy system echoes the request as it was published: the client body plus the id field.
+      // A nonce that is not a string is no nonce (value() would throw on it).
+      const Json* echo = payload && payload->is_object() && payload->contains("echo") && (*payload)["echo"].is_object()
+                             ? &(*payload)["echo"]
+                             : nullptr;
+      const std::string nonce = echo ? str_or_empty(*echo, "nonce") : std::string();
+      if (nonce.empty()) {
+        r.classification = "unparseable_answer";
+        unverified.push_back(fmt::format("request #{} ({}): the 200 carries no payload with an echoed nonce", r.index,
+                                         r.correlation_id));
+      } else if (nonce == r.nonce) {
+        bool mine = payload_matches(*echo, *payload);
         if (mine && request.value.is_object()) {
           for (const auto& [k, v] : request.value.items()) {
-            if (!echo.contains(k) || echo[k] != v) mine = false;
+            if (!echo->contains(k) || (*echo)[k] != v) mine = false;
           }
         }
+        r.classification = mine ? "ok" : "unverified_answer";
+        if (!mine) {
+          unverified.push_back(fmt::format("request #{} ({}): the 200 carries its own nonce, but the echo or the digest "
+                                           "does not match the request",
+                                           r.index, r.correlation_id));
+        }
+      } else if (const auto owner = owner_of_nonce.find(nonce); owner != owner_of_nonce.end()) {
+        r.classification = "mis_correlated";
+        mis.push_back(fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
+                                  owner->second));
+      } else {
+        r.classification = "unverified_answer";
+        unverified.push_back(fmt::format("request #{} ({}): the 200's payload nonce \"{}\" belongs to no request of "
+                                         "the run",
+                                         r.index, r.correlation_id, nonce.substr(0, 80)));
       }
-      r.classification = mine ? "ok" : "mis_correlated";
-      if (!mine) mis.push_back(fmt::format("request #{} ({}) got a payload that is not its own", r.index, r.correlation_id));
     } else if (r.outcome == "timeout") {
       const std::int64_t took = r.done_us - r.sent_us;
       const std::int64_t timeout_for_r = timeout_us;
@@ -430,49 +528,66 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   }
   out.counts["sent"] = out.requests.size();
 
-  // Latency summary over 200 answers.
-  out.latency.count = ok_latency.size();
-  out.latency.p50 = percentile(ok_latency, 50);
-  out.latency.p90 = percentile(ok_latency, 90);
-  out.latency.p99 = percentile(ok_latency, 99);
-  out.latency.p999 = percentile(ok_latency, 99.9);
-  out.latency.max = ok_latency.empty() ? 0 : *std::max_element(ok_latency.begin(), ok_latency.end());
-  double sum = 0;
-  for (double v : ok_latency) sum += v;
-  out.latency.mean = ok_latency.empty() ? 0 : sum / static_cast<double>(ok_latency.size());
+  // Latency summaries: over 200 answers (the plain latency.* operands), and per outcome.
+  out.latency = summarize(latency_of["ok"]);
+  for (const char* o : {"ok", "timeout", "rejected", "error"}) out.latency_by_outcome[o] = summarize(latency_of[o]);
 
   // Gateway counters (summed over instances) and what the decision log says they must be.
   const ExpectedReplies want = expected_replies(in);
   out.gateway_counters.clear();
+  std::map<std::string, GatewayFigure> figures;
   for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed", "forged", "probe"}) {
-    out.gateway_counters[std::string("replies_") + cls] = gateway_counter(in, kGatewayReplies, "class", cls);
+    figures[std::string("replies_") + cls] = gateway_counter(in, kGatewayReplies, "class", cls);
   }
   for (const char* outcome : {"ok", "timeout", "overloaded", "publish_failed", "client_gone", "bad_request"}) {
-    out.gateway_counters[std::string("requests_") + outcome] =
-        gateway_counter(in, "rr_gateway_requests_total", "outcome", outcome);
+    figures[std::string("requests_") + outcome] = gateway_counter(in, "rr_gateway_requests_total", "outcome", outcome);
+  }
+  // Only figures that were read are reported as numbers: an unreadable one is not a zero.
+  for (const auto& [k, f] : figures) {
+    if (f.ok()) out.gateway_counters[k] = f.value;
   }
   out.simulator_counters = sim;
 
   // The built-in invariants. A negative control lists in expect.violations what MUST be found.
-  auto invariant = [&](const std::string& name, const std::string& title, const std::vector<std::string>& problems) {
+  // `unreadable`: figures the invariant needs and could not read. Such an invariant cannot pass, and a
+  // negative control cannot be satisfied by it either; only the scenario's own waiver (allow) passes it.
+  auto invariant = [&](const std::string& name, const std::string& title, const std::vector<std::string>& problems,
+                       const std::vector<std::string>& unreadable = {}) {
     CheckResult c;
     c.name = name + ": " + title;
     const bool expected_violation =
         std::find(sc.expect_violations.begin(), sc.expect_violations.end(), name) != sc.expect_violations.end();
-    std::string detail;
-    for (std::size_t i = 0; i < problems.size() && i < 5; ++i) detail += (i ? "; " : "") + problems[i];
-    if (problems.size() > 5) detail += fmt::format("; ... {} in all", problems.size());
+    auto join = [](const std::vector<std::string>& items) {
+      std::string detail;
+      for (std::size_t i = 0; i < items.size() && i < 5; ++i) detail += (i ? "; " : "") + items[i];
+      if (items.size() > 5) detail += fmt::format("; ... {} in all", items.size());
+      return detail;
+    };
+    const std::string detail = join(problems);
+    const std::string cannot_judge = unreadable.empty() ? std::string() : "cannot judge: " + join(unreadable);
+    // Precedence: a negative control must find its violation (an allow cannot excuse it from that);
+    // otherwise an allow waives the invariant, whatever was seen; otherwise problems fail it.
     if (expected_violation) {
-      c.passed = !problems.empty();
       c.name = name + ": must be detected (negative control)";
-      c.message = problems.empty() ? "expected the checker to report " + name + " violations, but it found none"
-                                   : fmt::format("detected as expected: {} violation(s): {}", problems.size(), detail);
+      if (!unreadable.empty()) {
+        c.state = CheckState::fail;
+        c.message = cannot_judge;
+      } else {
+        c.state = problems.empty() ? CheckState::fail : CheckState::pass;
+        c.message = problems.empty() ? "expected the checker to report " + name + " violations, but it found none"
+                                     : fmt::format("detected as expected: {} violation(s): {}", problems.size(), detail);
+      }
     } else if (waived(sc, name)) {
-      c.passed = true;
-      c.message = problems.empty() ? "waived by the scenario (none seen)"
-                                   : fmt::format("waived by the scenario ({} seen): {}", problems.size(), detail);
+      c.state = CheckState::pass;
+      c.message = problems.empty() && unreadable.empty()
+                      ? "waived by the scenario (none seen)"
+                      : fmt::format("waived by the scenario ({} seen): {}", problems.size() + unreadable.size(),
+                                    detail.empty() ? cannot_judge : cannot_judge.empty() ? detail : detail + "; " + cannot_judge);
+    } else if (!unreadable.empty()) {
+      c.state = CheckState::fail;
+      c.message = problems.empty() ? cannot_judge : detail + "; " + cannot_judge;
     } else {
-      c.passed = problems.empty();
+      c.state = problems.empty() ? CheckState::pass : CheckState::fail;
       c.message = problems.empty() ? "ok" : detail;
     }
     out.checks.push_back(std::move(c));
@@ -480,15 +595,18 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
 
   invariant("one_answer", "exactly one HTTP answer per request", unanswered);
   invariant("no_mis_correlation", "no 200 carries another request's payload", mis);
+  invariant("verified_answers", "every 200 carries a readable payload that verifies as its own request's", unverified);
   invariant("timeout_bounds",
             fmt::format("every 504 within [timeout, timeout + {} ms]", sc.timeout_epsilon.count() / 1000), bounds);
   invariant("no_lost_replies", "no 504 for a reply that was sent in time", lost);
   {
-    std::vector<std::string> problems;
+    std::vector<std::string> problems, unreadable;
     auto cmp = [&](const char* cls, double expected) {
-      const double got = out.gateway_counters[std::string("replies_") + cls];
-      if (std::fabs(got - expected) > 1e-9) {
-        problems.push_back(fmt::format("expected {}_replies == {}, gateway counted {}", cls, num(expected), num(got)));
+      const GatewayFigure& got = figures[std::string("replies_") + cls];
+      if (!got.ok()) {
+        unreadable.push_back(fmt::format("{}_replies: {}", cls, got.unreadable));
+      } else if (std::fabs(got.value - expected) > 1e-9) {
+        problems.push_back(fmt::format("expected {}_replies == {}, gateway counted {}", cls, num(expected), num(got.value)));
       }
     };
     cmp("matched", want.matched);
@@ -496,30 +614,37 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     cmp("duplicate", want.duplicate);
     cmp("unknown", want.unknown);
     cmp("malformed", want.malformed);
-    invariant("reply_counters", "gateway reply counters equal what the simulator induced", problems);
+    invariant("reply_counters", "gateway reply counters equal what the simulator induced", problems, unreadable);
   }
-  invariant("pending_drained", "pending returns to 0 after the settle time",
-            in.pending_drained ? std::vector<std::string>{} : std::vector<std::string>{in.pending_detail});
+  {
+    std::vector<std::string> problems, unreadable;
+    if (!in.pending) {
+      unreadable.push_back(in.pending_detail.empty() ? std::string("the pending figure was not read") : in.pending_detail);
+    } else if (*in.pending != 0) {
+      problems.push_back(fmt::format("{} request(s) still pending after the settle time", num(*in.pending)));
+    }
+    invariant("pending_drained", "pending returns to 0 after the settle time", problems, unreadable);
+  }
   invariant("no_crash", "no component died unless the scenario crashed it", in.unexpected_deaths);
 
-  // Scenario assertions over counts, ratios and latency percentiles.
-  std::map<std::string, double> table = sim;
-  table["sent"] = static_cast<double>(out.requests.size());
-  table["requests"] = table["sent"];
-  for (const auto& [k, v] : out.counts) table["outcome." + k] = static_cast<double>(v);
-  for (const auto& [k, v] : out.classifications) table["class." + k] = static_cast<double>(v);
-  for (const auto& [k, v] : out.gateway_counters) table["gateway." + k] = v;
-  table["expected.matched"] = want.matched;
-  table["expected.late"] = want.late;
-  table["expected.duplicate"] = want.duplicate;
-  table["expected.unknown"] = want.unknown;
-  table["expected.malformed"] = want.malformed;
-  table["latency.p50"] = out.latency.p50;
-  table["latency.p90"] = out.latency.p90;
-  table["latency.p99"] = out.latency.p99;
-  table["latency.p999"] = out.latency.p999;
-  table["latency.max"] = out.latency.max;
-  table["latency.mean"] = out.latency.mean;
+  // Scenario assertions over counts, ratios and latency percentiles: every name of assertion_operands()
+  // gets a value here (counts that never occurred are a real 0; gateway figures may be unreadable).
+  std::map<std::string, GatewayFigure> table;
+  for (const auto& op : assertion_operands()) table[op.name];
+  table.erase("class.http_NNN");
+  for (const auto& [k, v] : sim) table[k].value = v;
+  table["sent"].value = static_cast<double>(out.requests.size());
+  table["requests"].value = table["sent"].value;
+  for (const auto& [k, v] : out.counts) table["outcome." + k].value = static_cast<double>(v);
+  for (const auto& [k, v] : out.classifications) table["class." + k].value = static_cast<double>(v);
+  for (const auto& [k, f] : figures) table["gateway." + k] = f;
+  table["expected.matched"].value = want.matched;
+  table["expected.late"].value = want.late;
+  table["expected.duplicate"].value = want.duplicate;
+  table["expected.unknown"].value = want.unknown;
+  table["expected.malformed"].value = want.malformed;
+  add_latency_operands(table, "latency.", out.latency);
+  for (const auto& [o, l] : out.latency_by_outcome) add_latency_operands(table, "latency." + o + ".", l);
   add_derived_operands(in, out, table);
   for (const auto& a : sc.assertions) {
     CheckResult c;
@@ -527,21 +652,22 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     double lhs = 0, rhs = 0;
     std::string error;
     if (!resolve(a.lhs, table, lhs, error) || !resolve(a.rhs, table, rhs, error)) {
-      c.passed = false;
+      c.state = CheckState::fail;
       c.message = fmt::format("{}:{}: {}", sc.path, a.line, error);
     } else {
-      c.passed = compare(lhs, a.op, rhs);
-      c.message = c.passed ? fmt::format("{} = {}", a.lhs, num(lhs))
-                           : fmt::format("expected {} {} {}, got {} = {}", a.lhs, a.op, num(rhs), a.lhs, num(lhs));
+      c.state = compare(lhs, a.op, rhs) ? CheckState::pass : CheckState::fail;
+      c.message = c.passed() ? fmt::format("{} = {}", a.lhs, num(lhs))
+                             : fmt::format("expected {} {} {}, got {} = {}", a.lhs, a.op, num(rhs), a.lhs, num(lhs));
     }
     out.checks.push_back(std::move(c));
   }
   for (const auto& e : in.infra_errors) {
-    out.checks.push_back({"timeline action", false, e});
+    out.checks.push_back({"timeline action", CheckState::fail, e});
   }
 
-  const bool all_pass = std::all_of(out.checks.begin(), out.checks.end(), [](const CheckResult& c) { return c.passed; });
-  if (out.status != "error") out.status = all_pass ? "pass" : "fail";
+  // not_applicable checks do not fail a scenario; they are reported as such, never as passed.
+  const bool any_failed = std::any_of(out.checks.begin(), out.checks.end(), [](const CheckResult& c) { return c.failed(); });
+  if (out.status != "error") out.status = any_failed ? "fail" : "pass";
 }
 
 }  // namespace rrkit::harness

@@ -4,6 +4,7 @@
 // Pure: it reads data (history, decisions, metrics text) and writes a ScenarioResult, so that
 // `rr-harness replay` can run it again on a stored run folder.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,20 +15,35 @@
 
 namespace rrkit::harness {
 
+// One gateway's /metrics as the harness read it: the text, or why it could not be read.
+struct MetricsScrape {
+  std::string text;
+  std::string error;  // e.g. "unreachable: connection refused", "answered HTTP 500"; empty when read
+};
+
 struct CheckInput {
   const Scenario* scenario = nullptr;
   std::vector<RequestRecord> requests;
   std::vector<nlohmann::json> decisions;           // decision-log lines (all types)
-  std::vector<std::string> gateway_metrics;        // final /metrics text per gateway instance
-  std::vector<std::string> gateway_baseline;       // /metrics text after the warm-up (subtracted; may be empty)
+  std::vector<MetricsScrape> gateway_metrics;      // final /metrics per gateway instance (index = gateway)
+  std::vector<MetricsScrape> gateway_baseline;     // /metrics after the warm-up (subtracted; empty: no warm-up)
   std::vector<std::string> unexpected_deaths;      // components that died unscripted
   int gateways = 1;
   bool shared_consumer_group = false;
   std::string reply_mode = "broadcast";
-  bool pending_drained = true;                     // every gateway's pending gauge reached 0 in the settle time
-  std::string pending_detail;                      // for the failure message
+  // Requests still pending over all gateways at the end of the settle time; nullopt when it could not be
+  // read (then pending_detail says why), which fails pending_drained: a dead gateway is not a drained one.
+  std::optional<double> pending;
+  std::string pending_detail;                      // why pending could not be read
   std::vector<std::string> events;                 // timeline actions as they happened
   std::vector<std::string> infra_errors;           // timeline actions that failed
+};
+
+// A figure taken from the gateways' /metrics: its value, or why it could not be read.
+struct GatewayFigure {
+  double value = 0;
+  std::string unreadable;  // "gateway 0: /metrics unreachable: connection refused"; empty when read
+  bool ok() const { return unreadable.empty(); }
 };
 
 // Reply counts the gateways should show, derived from the history and the decision log.
@@ -45,9 +61,19 @@ void join_ids_by_nonce(CheckInput& in);
 void run_checks(const CheckInput& in, ScenarioResult& out);
 
 // A gateway counter summed over instances, less its value at the baseline (after the warm-up).
-double gateway_counter(const CheckInput& in, const std::string& name, const std::string& label, const std::string& value);
+// Unreadable when a scrape failed or lacks the sample (gateways are 0-based in the message).
+GatewayFigure gateway_counter(const CheckInput& in, const std::string& name, const std::string& label,
+                              const std::string& value);
 
-// Sum of a Prometheus sample over instances: name{label="value"} (label empty: unlabelled sample).
+// A gauge summed over the instances' final scrapes (no baseline), e.g. rr_gateway_pending.
+GatewayFigure gateway_gauge(const CheckInput& in, const std::string& name);
+
+// Sum of the Prometheus samples name{label="value"} in one scrape (label empty: the unlabelled sample);
+// nullopt when the text has no such sample.
+std::optional<double> metric_sample(const std::string& text, const std::string& name, const std::string& label = "",
+                                    const std::string& value = "");
+
+// metric_sample, with an absent sample read as 0 (for progress waits, never for a verdict).
 double metric_value(const std::string& text, const std::string& name, const std::string& label = "",
                     const std::string& value = "");
 

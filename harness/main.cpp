@@ -1,6 +1,7 @@
 // rr-harness: runs request/reply scenarios end to end on a real Kafka + daprd stack,
 // checks every exchange, and reports for people and for CI.
-// Exit codes: 0 pass, 1 a check failed, 2 infrastructure error, 3 usage error,
+// Exit codes: 0 pass, 1 a check failed, 2 infrastructure error (for replay: a run folder that is
+// incomplete or unreadable), 3 usage error,
 // 130/143 (128 + signal) when SIGINT/SIGTERM stopped a run (the reports of what ran are written).
 #include <signal.h>
 #include <sys/resource.h>
@@ -270,8 +271,9 @@ int main(int argc, char** argv) {
     std::string error;
     auto result = replay_run(replay_dir, error);
     if (!result) {
-      std::cerr << "rr-harness: " << error << "\n";
-      exit_code = 3;
+      // An incomplete or unreadable run folder cannot be judged: like an infrastructure error, never a pass.
+      std::cerr << "rr-harness: replay: " << error << "\n";
+      exit_code = 2;
       return;
     }
     SuiteResult suite;

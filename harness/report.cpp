@@ -156,7 +156,16 @@ std::uint64_t other_outcomes(const std::map<std::string, std::uint64_t>& counts)
 std::vector<const CheckResult*> failing_checks(const ScenarioResult& s) {
   std::vector<const CheckResult*> out;
   for (const auto& c : s.checks) {
-    if (!c.passed) out.push_back(&c);
+    if (c.failed()) out.push_back(&c);
+  }
+  return out;
+}
+
+// Checks the system under test has no figure for: shown apart, so that nobody reads them as passed.
+std::vector<const CheckResult*> not_applicable_checks(const ScenarioResult& s) {
+  std::vector<const CheckResult*> out;
+  for (const auto& c : s.checks) {
+    if (c.state == CheckState::not_applicable) out.push_back(&c);
   }
   return out;
 }
@@ -227,17 +236,19 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
 std::string junit(const SuiteResult& suite) {
   std::size_t failures = 0;
   std::size_t errors = 0;
+  std::size_t skipped = 0;
   for (const auto& s : suite.scenarios) {
     if (s.status == "fail") ++failures;
     else if (s.status != "pass") ++errors;
+    skipped += not_applicable_checks(s).size();
   }
   std::string out;
   auto o = std::back_inserter(out);
   fmt::format_to(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
   fmt::format_to(o,
-                 "<testsuite name=\"rrkit\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" "
+                 "<testsuite name=\"rrkit\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
                  "time=\"{:.3f}\" timestamp=\"{}\" hostname=\"{}\">\n",
-                 suite.scenarios.size(), failures, errors, suite.duration_s, xml_attr(suite.started_at),
+                 suite.scenarios.size() + skipped, failures, errors, skipped, suite.duration_s, xml_attr(suite.started_at),
                  xml_attr(suite.machine));
   if (!suite.versions.empty()) {
     out += "  <properties>\n";
@@ -271,6 +282,14 @@ std::string junit(const SuiteResult& suite) {
     for (const auto& e : s.events) sysout += fmt::format("event: {}\n", e);
     fmt::format_to(o, "    <system-out>{}</system-out>\n", xml(sysout));
     out += "  </testcase>\n";
+    // A check that cannot apply to this system under test is a skipped testcase of its own: CI shows it
+    // as skipped, neither passed nor hidden inside the scenario's pass.
+    for (const auto* c : not_applicable_checks(s)) {
+      fmt::format_to(o, "  <testcase classname=\"rrkit.scenarios.{}\" name=\"{}\" time=\"0\">\n", xml_attr(s.name),
+                     xml_attr(c->name));
+      fmt::format_to(o, "    <skipped message=\"{}\"/>\n", xml_attr("not applicable: " + c->message));
+      out += "  </testcase>\n";
+    }
   }
   out += "</testsuite>\n";
   return out;
@@ -757,6 +776,8 @@ ul.checks li:last-child { border-bottom: none; }
 ul.checks li::before { position: absolute; left: 2px; font-weight: 700; }
 ul.checks li.pass::before { content: "\2713"; color: var(--pass); }
 ul.checks li.fail::before { content: "\2717"; color: var(--fail); }
+ul.checks li.not_applicable::before { content: "\2013"; color: var(--muted); }
+ul.checks li.not_applicable .msg { color: var(--muted); }
 ul.checks .msg { display:block; color: var(--fail); font-size: 14px; }
 ul.checks li.pass .msg { color: var(--muted); }
 ol.events { margin: 0; padding-left: 28px; font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 13px; }
@@ -847,13 +868,16 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
   if (!s.error.empty()) fmt::format_to(o, "<h3>infrastructure error</h3><pre class=\"error\">{}</pre>\n", html(s.error));
   fmt::format_to(o, "<h3>reproduce</h3><pre>{}</pre>\n", html(s.repro));
 
-  fmt::format_to(o, "<h3>checks ({} of {} passed)</h3><ul class=\"checks\">", s.checks.size() - failing_checks(s).size(),
-                 s.checks.size());
+  const std::size_t na = not_applicable_checks(s).size();
+  fmt::format_to(o, "<h3>checks ({} of {} passed{})</h3><ul class=\"checks\">",
+                 s.checks.size() - failing_checks(s).size() - na, s.checks.size(),
+                 na > 0 ? fmt::format(", {} not applicable", na) : std::string());
   // Failures first: they are what the reader came for.
-  for (const bool passed : {false, true}) {
+  for (const auto state : {CheckState::fail, CheckState::not_applicable, CheckState::pass}) {
     for (const auto& c : s.checks) {
-      if (c.passed != passed) continue;
-      fmt::format_to(o, "<li class=\"{}\">{}", passed ? "pass" : "fail", html(c.name));
+      if (c.state != state) continue;
+      fmt::format_to(o, "<li class=\"{}\">{}", to_string(state), html(c.name));
+      if (state == CheckState::not_applicable) out += " <span class=\"muted\">(not applicable)</span>";
       if (!c.message.empty()) fmt::format_to(o, "<span class=\"msg\">{}</span>", html(c.message));
       out += "</li>";
     }
@@ -1071,6 +1095,9 @@ void print_console_summary(const SuiteResult& suite, std::ostream& out, bool col
   for (const auto& s : suite.scenarios) {
     if (s.status == "pass") {
       ++passed;
+      const auto na = not_applicable_checks(s);
+      if (!na.empty()) out << "\n" << bold << s.name << reset << ": " << na.size() << " check(s) not applicable\n";
+      for (const auto* c : na) out << "  n/a " << c->name << (c->message.empty() ? "" : ": " + c->message) << "\n";
       continue;
     }
     if (s.status == "fail") ++failed;
@@ -1082,6 +1109,9 @@ void print_console_summary(const SuiteResult& suite, std::ostream& out, bool col
       out << "  - " << c->name;
       if (!c->message.empty()) out << ": " << c->message;
       out << "\n";
+    }
+    for (const auto* c : not_applicable_checks(s)) {
+      out << "  n/a " << c->name << (c->message.empty() ? "" : ": " + c->message) << "\n";
     }
     if (!s.run_dir.empty()) out << "  run folder: " << s.run_dir << "\n";
     out << "  reproduce: " << s.repro << "\n";

@@ -24,6 +24,22 @@ int SuiteResult::exit_code() const {
   return failed ? 1 : 0;
 }
 
+const char* to_string(CheckState s) {
+  switch (s) {
+    case CheckState::pass: return "pass";
+    case CheckState::fail: return "fail";
+    case CheckState::not_applicable: return "not_applicable";
+  }
+  return "fail";
+}
+
+std::optional<CheckState> check_state_from_string(const std::string& s) {
+  for (const auto st : {CheckState::pass, CheckState::fail, CheckState::not_applicable}) {
+    if (s == to_string(st)) return st;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -196,7 +212,17 @@ CheckResult check_at(const json& j, const std::string& path) {
   const reader r(j, path);
   CheckResult out;
   r.get("name", out.name);
-  r.get("passed", out.passed);
+  // "state" is the verdict; a report without it (an older writer) has only "passed".
+  bool passed = false;
+  r.get("passed", passed);
+  out.state = passed ? CheckState::pass : CheckState::fail;
+  std::string state;
+  r.get("state", state);
+  if (!state.empty()) {
+    const auto st = check_state_from_string(state);
+    if (!st) r.fail("state", fmt::format("expected pass, fail or not_applicable, got \"{}\"", state));
+    out.state = *st;
+  }
   r.get("message", out.message);
   return out;
 }
@@ -232,6 +258,11 @@ ScenarioResult scenario_at(const json& j, const std::string& path) {
   r.get("gateway_counters", out.gateway_counters);
   r.get("simulator_counters", out.simulator_counters);
   if (const json* l = r.find("latency")) out.latency = latency_at(*l, r.child_path("latency"));
+  if (const json* l = r.find("latency_by_outcome")) {
+    const std::string p = r.child_path("latency_by_outcome");
+    if (!l->is_object()) throw std::runtime_error(fmt::format("{}: expected an object, got {}", p, type_name(*l)));
+    for (const auto& [k, v] : l->items()) out.latency_by_outcome[k] = latency_at(v, fmt::format("{}.{}", p, k));
+  }
   r.each("checks", [&](const json& e, const std::string& p) { out.checks.push_back(check_at(e, p)); }, out.checks);
   r.each("requests", [&](const json& e, const std::string& p) { out.requests.push_back(request_at(e, p)); },
          out.requests);
@@ -259,7 +290,8 @@ nlohmann::json to_json(const RequestRecord& r) {
 }
 
 nlohmann::json to_json(const CheckResult& c) {
-  return {{"name", c.name}, {"passed", c.passed}, {"message", c.message}};
+  // "passed" stays for readers that know only pass and fail: not_applicable is not a pass.
+  return {{"name", c.name}, {"state", to_string(c.state)}, {"passed", c.passed()}, {"message", c.message}};
 }
 
 nlohmann::json to_json(const LatencySummary& l) {
@@ -272,6 +304,8 @@ nlohmann::json to_json(const ScenarioResult& s) {
   for (const auto& c : s.checks) checks.push_back(to_json(c));
   json requests = json::array();
   for (const auto& r : s.requests) requests.push_back(to_json(r));
+  json by_outcome = json::object();
+  for (const auto& [k, l] : s.latency_by_outcome) by_outcome[k] = to_json(l);
   return {{"name", s.name},
           {"path", s.path},
           {"description", s.description},
@@ -287,6 +321,7 @@ nlohmann::json to_json(const ScenarioResult& s) {
           {"gateway_counters", map_json(s.gateway_counters)},
           {"simulator_counters", map_json(s.simulator_counters)},
           {"latency", to_json(s.latency)},
+          {"latency_by_outcome", std::move(by_outcome)},
           {"checks", std::move(checks)},
           {"events", s.events},
           {"requests", std::move(requests)}};

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rrkit::harness {
@@ -29,14 +30,31 @@ struct RequestRecord {
   double latency_ms() const { return done_us > 0 ? static_cast<double>(done_us - intended_us) / 1000.0 : -1.0; }
 };
 
+// A check's verdict. not_applicable is for a figure the system under test does not have by design (a gateway
+// without metrics): reported as such, never counted as a pass. A figure that exists but could not be read
+// (a failed /metrics scrape) is a fail, never not_applicable.
+enum class CheckState { pass, fail, not_applicable };
+
+// "pass", "fail", "not_applicable" (the JSON form); from_string gives nullopt for any other text.
+const char* to_string(CheckState s);
+std::optional<CheckState> check_state_from_string(const std::string& s);
+
 struct CheckResult {
+  CheckResult() = default;
+  CheckResult(std::string n, CheckState s, std::string m) : name(std::move(n)), state(s), message(std::move(m)) {}
+  // A check that always applies: pass or fail.
+  CheckResult(std::string n, bool pass, std::string m)
+      : CheckResult(std::move(n), pass ? CheckState::pass : CheckState::fail, std::move(m)) {}
+
   std::string name;     // e.g. "exactly one answer per request", "assert: late_replies == 37"
-  bool passed = false;
-  std::string message;  // for a failure: what was expected and what was seen
+  CheckState state = CheckState::fail;
+  std::string message;  // for a failure: what was expected and what was seen; for not_applicable: why
+  bool passed() const { return state == CheckState::pass; }
+  bool failed() const { return state == CheckState::fail; }
 };
 
 struct LatencySummary {
-  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;  // milliseconds, over answered requests
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0, mean = 0;  // milliseconds
   std::uint64_t count = 0;
 };
 
@@ -55,7 +73,8 @@ struct ScenarioResult {
   std::map<std::string, std::uint64_t> classifications;  // by checker class
   std::map<std::string, double> gateway_counters;        // summed over instances, e.g. "replies_late"
   std::map<std::string, double> simulator_counters;      // induced faults, e.g. "late", "duplicates"
-  LatencySummary latency;
+  LatencySummary latency;                                  // over 200 answers
+  std::map<std::string, LatencySummary> latency_by_outcome;  // ok, timeout, rejected, error (answered requests)
   std::vector<CheckResult> checks;
   std::vector<RequestRecord> requests;
   std::vector<std::string> events;  // timeline actions as they happened: "t=2.0s kill daprd-1"

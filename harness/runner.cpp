@@ -95,9 +95,19 @@ void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, con
   }
 }
 
-std::string fetch_metrics(std::uint16_t port) {
+// A failed scrape is kept as its reason, never as an empty text: empty would read as zero counters
+// and a drained pending gauge on a dead gateway.
+MetricsScrape fetch_metrics(std::uint16_t port) {
   const auto r = http::get(port, "/metrics", 3s);
-  return r.ok() ? r.body : std::string();
+  if (r.ec) return {{}, "unreachable: " + r.ec.message()};
+  if (!r.ok()) return {{}, fmt::format("answered HTTP {}", r.status)};
+  return {r.body, {}};
+}
+
+Json scrape_errors(const std::vector<MetricsScrape>& scrapes) {
+  Json a = Json::array();
+  for (const auto& m : scrapes) a.push_back(m.error);
+  return a;
 }
 
 bool interrupted(const RunOptions& o) { return o.interrupt && o.interrupt->load() != 0; }
@@ -260,7 +270,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   // requests of the scenario do not pay for connection set-up, producer ids and consumer fetch start
   // (measured: the very first reply can take a second on a fresh broker). Then the scenario's profile
   // is applied and the counters and the decision log are baselined.
-  std::vector<std::string> baseline;
+  std::vector<MetricsScrape> baseline;
   std::size_t decisions_offset = 0;
   std::vector<std::string> warmup_events;
   if (!attach && sc.warmup > 0) {
@@ -316,7 +326,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
           for (auto port : plan.gateway_ports) {
             baseline.push_back(fetch_metrics(port));
             for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed"}) {
-              seen += metric_value(baseline.back(), "rr_gateway_replies_total", "class", cls);
+              seen += metric_value(baseline.back().text, "rr_gateway_replies_total", "class", cls);
             }
           }
           return seen >= want || interrupted(options);
@@ -420,15 +430,14 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       [&] {
         snapshot();
         join_ids_by_nonce(in);
-        double pending = 0;
-        for (const auto& m : in.gateway_metrics) pending += metric_value(m, "rr_gateway_pending");
-        in.pending_drained = pending == 0;
-        in.pending_detail = fmt::format("{} request(s) still pending after the settle time", pending);
+        const GatewayFigure pending = gateway_gauge(in, "rr_gateway_pending");
+        in.pending = pending.ok() ? std::optional<double>(pending.value) : std::nullopt;
+        in.pending_detail = pending.unreadable;
         if (interrupted(options)) return true;
         const auto want = expected_replies(in);
         auto replies = [&](const char* cls) { return gateway_counter(in, "rr_gateway_replies_total", "class", cls); };
-        const double matched = replies("matched"), late = replies("late"), dup = replies("duplicate"),
-                     unknown = replies("unknown"), malformed = replies("malformed");
+        const GatewayFigure matched = replies("matched"), late = replies("late"), dup = replies("duplicate"),
+                            unknown = replies("unknown"), malformed = replies("malformed");
         // The simulator must have nothing left to send (replies waiting on a delay, a reorder window or a
         // worker), or counters could match now and move again a moment later.
         bool simulator_idle = true;
@@ -437,15 +446,22 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
           const auto j = parse_bounded(st.ok() ? st.body : std::string("null"));
           simulator_idle = j.value.is_object() && j.value.value("in_flight", 0) == 0 && j.value.value("queued", 0) == 0;
         }
-        settled = simulator_idle && pending == 0 && matched == want.matched && late == want.late && dup == want.duplicate &&
-                  unknown == want.unknown && malformed == want.malformed;
+        // An unreadable figure never settles: the wait runs to its deadline and the checks say why.
+        settled = simulator_idle && pending.ok() && pending.value == 0 && matched.ok() && late.ok() && dup.ok() &&
+                  unknown.ok() && malformed.ok() && matched.value == want.matched && late.value == want.late &&
+                  dup.value == want.duplicate && unknown.value == want.unknown && malformed.value == want.malformed;
         return settled;
       },
       std::chrono::duration_cast<std::chrono::milliseconds>(sc.settle), 250ms);
   if (topo) in.unexpected_deaths = topo->unexpected_deaths();
+  // A failed scrape writes no file: its reason goes to run.json, and replay reads it from there.
   for (std::size_t i = 0; i < in.gateway_metrics.size(); ++i) {
-    std::ofstream(run_dir / fmt::format("metrics-gw-{}.txt", i + 1)) << in.gateway_metrics[i];
-    if (i < baseline.size()) std::ofstream(run_dir / fmt::format("metrics-gw-{}.baseline.txt", i + 1)) << baseline[i];
+    if (in.gateway_metrics[i].error.empty()) {
+      std::ofstream(run_dir / fmt::format("metrics-gw-{}.txt", i + 1)) << in.gateway_metrics[i].text;
+    }
+    if (i < baseline.size() && baseline[i].error.empty()) {
+      std::ofstream(run_dir / fmt::format("metrics-gw-{}.baseline.txt", i + 1)) << baseline[i].text;
+    }
   }
   if (topo) {
     const auto stats = http::get(topo->simulator_control_port(), "/stats", 2s);
@@ -460,8 +476,10 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     Json meta = {{"gateways", in.gateways},
                  {"shared_consumer_group", in.shared_consumer_group},
                  {"reply_mode", in.reply_mode},
-                 {"pending_drained", in.pending_drained},
+                 {"pending", in.pending ? Json(*in.pending) : Json(nullptr)},
                  {"pending_detail", in.pending_detail},
+                 {"metrics_errors", scrape_errors(in.gateway_metrics)},
+                 {"baseline_errors", scrape_errors(baseline)},
                  {"unexpected_deaths", in.unexpected_deaths},
                  {"events", in.events},
                  {"infra_errors", in.infra_errors},
@@ -484,26 +502,112 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   return finish(result);
 }
 
+namespace {
+
+// Reads a whole file; false when it cannot be opened.
+bool read_text(const fs::path& file, std::string& out) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// run.json's per-gateway scrape errors ("" for a scrape that was read): an array of `count` strings.
+bool read_scrape_errors(const Json& meta, const char* key, std::size_t min_count, std::size_t max_count,
+                        std::vector<std::string>& out, std::string& error) {
+  const auto it = meta.find(key);
+  if (it == meta.end() || !it->is_array() || it->size() < min_count || it->size() > max_count ||
+      !std::all_of(it->begin(), it->end(), [](const Json& e) { return e.is_string(); })) {
+    error = fmt::format("\"{}\" must be a list of {} string(s), one per gateway (\"\" when its /metrics was read)", key,
+                        min_count == max_count ? std::to_string(min_count) : fmt::format("0 or {}", max_count));
+    return false;
+  }
+  out.clear();
+  for (const auto& e : *it) out.push_back(e.get<std::string>());
+  return true;
+}
+
+}  // namespace
+
 std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& error) {
-  std::ifstream meta_in(run_dir / "run.json");
+  const fs::path meta_file = run_dir / "run.json";
+  std::ifstream meta_in(meta_file);
   if (!meta_in) {
-    error = (run_dir / "run.json").string() + ": not a run folder (no run.json)";
+    error = meta_file.string() + ": not a run folder (no run.json)";
     return std::nullopt;
   }
   const Json meta = Json::parse(meta_in, nullptr, false);
-  if (meta.is_discarded()) {
-    error = (run_dir / "run.json").string() + ": unreadable";
+  if (meta.is_discarded() || !meta.is_object()) {
+    error = meta_file.string() + ": unreadable (not a JSON object)";
     return std::nullopt;
   }
+  auto bad_meta = [&](const std::string& why) {
+    error = meta_file.string() + ": " + why;
+    return std::nullopt;
+  };
   auto sc = load_scenario(run_dir / "scenario.yaml", error, false);
   if (!sc) return std::nullopt;
-  sc->seed = meta.value("seed", sc->seed);
+  if (const auto seed = meta.find("seed"); seed != meta.end() && seed->is_number_unsigned()) {
+    sc->seed = seed->get<std::uint64_t>();
+  }
   CheckInput in;
   in.scenario = &*sc;
-  for (const auto& j : read_jsonl(run_dir / "history.jsonl")) in.requests.push_back(request_from_json(j));
-  const fs::path decisions = fs::exists(run_dir / "decisions.jsonl") ? run_dir / "decisions.jsonl"
-                                                                      : fs::path(meta.value("decisions", std::string()));
-  if (!decisions.empty()) in.decisions = read_jsonl(decisions);
+  // One metrics file is read per gateway: a corrupt count must not become millions of reads (nor a
+  // float converted to int, which is undefined behaviour).
+  const auto stored_gateways = meta.find("gateways");
+  if (stored_gateways == meta.end() || !stored_gateways->is_number_integer() ||
+      stored_gateways->get<std::int64_t>() < 1 || stored_gateways->get<std::int64_t>() > 8) {
+    return bad_meta("gateways must be an integer between 1 and 8, got " +
+                    (stored_gateways == meta.end()
+                         ? std::string("nothing")
+                         : stored_gateways->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  }
+  in.gateways = stored_gateways->get<int>();
+  // Every piece of evidence must be there: a missing file would read as no requests, zero counters or
+  // a drained gateway, and the replay would pass a run the live checker failed.
+  {
+    const fs::path history = run_dir / "history.jsonl";
+    std::ifstream hist(history);
+    if (!hist) {
+      error = history.string() + ": missing (the run's HTTP history)";
+      return std::nullopt;
+    }
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(hist, line)) {
+      ++n;
+      if (line.empty()) continue;
+      auto j = parse_bounded(line);
+      if (!j.ok()) {
+        error = fmt::format("{}:{}: not a JSON line", history.string(), n);
+        return std::nullopt;
+      }
+      try {
+        in.requests.push_back(request_from_json(j.value));
+      } catch (const std::runtime_error& e) {
+        error = fmt::format("{}:{}: {}", history.string(), n, e.what());
+        return std::nullopt;
+      }
+    }
+  }
+  const auto stored_decisions = meta.find("decisions");
+  if (stored_decisions == meta.end() || !stored_decisions->is_string()) {
+    return bad_meta("\"decisions\" must name the decision log (\"\" for a run that had none)");
+  }
+  // The run folder's own copy first (a moved folder still replays); else the file the run read.
+  const std::string named = stored_decisions->get<std::string>();
+  const fs::path own_copy = run_dir / "decisions.jsonl";
+  if (fs::exists(own_copy)) {
+    in.decisions = read_jsonl(own_copy);
+  } else if (!named.empty()) {
+    if (!fs::exists(named)) {
+      error = fmt::format("{}: missing (the simulator's decision log; run.json names {})", own_copy.string(), named);
+      return std::nullopt;
+    }
+    in.decisions = read_jsonl(named);
+  }
   // Only an unsigned integer is an offset: converting a float like 1e20 to size_t is undefined behaviour.
   const auto stored_offset = meta.find("decisions_offset");
   const std::size_t offset =
@@ -511,37 +615,50 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
           ? std::min<std::size_t>(stored_offset->get<std::size_t>(), in.decisions.size())
           : 0;
   in.decisions.erase(in.decisions.begin(), in.decisions.begin() + static_cast<std::ptrdiff_t>(offset));
-  // One metrics file is read per gateway: a corrupt count must not become millions of reads (nor a
-  // float converted to int, which is undefined behaviour).
-  const auto stored_gateways = meta.find("gateways");
-  const bool gateways_ok = stored_gateways == meta.end() ||
-                           (stored_gateways->is_number_integer() && stored_gateways->get<std::int64_t>() >= 1 &&
-                            stored_gateways->get<std::int64_t>() <= 8);
-  if (gateways_ok) in.gateways = stored_gateways == meta.end() ? 1 : stored_gateways->get<int>();
-  if (!gateways_ok) {
-    error = (run_dir / "run.json").string() + ": gateways must be an integer between 1 and 8, got " +
-            stored_gateways->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return std::nullopt;
+  const auto n = static_cast<std::size_t>(in.gateways);
+  std::vector<std::string> metrics_errors, baseline_errors;
+  std::string why;
+  if (!read_scrape_errors(meta, "metrics_errors", n, n, metrics_errors, why)) return bad_meta(why);
+  if (!read_scrape_errors(meta, "baseline_errors", 0, n, baseline_errors, why)) return bad_meta(why);
+  if (!baseline_errors.empty() && baseline_errors.size() != n) {
+    return bad_meta(fmt::format("\"baseline_errors\" must be a list of 0 or {} string(s)", n));
   }
-  for (int i = 0; i < in.gateways; ++i) {
-    std::ifstream m(run_dir / fmt::format("metrics-gw-{}.txt", i + 1));
-    std::stringstream ss;
-    ss << m.rdbuf();
-    in.gateway_metrics.push_back(ss.str());
-    std::ifstream b(run_dir / fmt::format("metrics-gw-{}.baseline.txt", i + 1));
-    if (b) {
-      std::stringstream bs;
-      bs << b.rdbuf();
-      in.gateway_baseline.push_back(bs.str());
+  auto read_scrape = [&](const std::string& scrape_error, const fs::path& file, std::vector<MetricsScrape>& out) {
+    MetricsScrape m;
+    m.error = scrape_error;
+    if (m.error.empty() && !read_text(file, m.text)) {
+      error = file.string() + ": missing (run.json says this /metrics was read)";
+      return false;
+    }
+    out.push_back(std::move(m));
+    return true;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!read_scrape(metrics_errors[i], run_dir / fmt::format("metrics-gw-{}.txt", i + 1), in.gateway_metrics)) {
+      return std::nullopt;
     }
   }
-  in.shared_consumer_group = meta.value("shared_consumer_group", false);
-  in.reply_mode = meta.value("reply_mode", std::string("broadcast"));
-  in.pending_drained = meta.value("pending_drained", true);
-  in.pending_detail = meta.value("pending_detail", std::string());
-  in.unexpected_deaths = meta.value("unexpected_deaths", std::vector<std::string>{});
-  in.events = meta.value("events", std::vector<std::string>{});
-  in.infra_errors = meta.value("infra_errors", std::vector<std::string>{});
+  for (std::size_t i = 0; i < baseline_errors.size(); ++i) {
+    if (!read_scrape(baseline_errors[i], run_dir / fmt::format("metrics-gw-{}.baseline.txt", i + 1),
+                     in.gateway_baseline)) {
+      return std::nullopt;
+    }
+  }
+  const auto pending = meta.find("pending");
+  if (pending == meta.end() || !(pending->is_number() || pending->is_null())) {
+    return bad_meta("\"pending\" must be the requests left pending after the settle time (null: not read)");
+  }
+  if (pending->is_number()) in.pending = pending->get<double>();
+  try {
+    in.shared_consumer_group = meta.value("shared_consumer_group", false);
+    in.reply_mode = meta.value("reply_mode", std::string("broadcast"));
+    in.pending_detail = meta.value("pending_detail", std::string());
+    in.unexpected_deaths = meta.value("unexpected_deaths", std::vector<std::string>{});
+    in.events = meta.value("events", std::vector<std::string>{});
+    in.infra_errors = meta.value("infra_errors", std::vector<std::string>{});
+  } catch (const nlohmann::json::exception& e) {
+    return bad_meta(std::string("a member has the wrong type: ") + e.what());
+  }
   join_ids_by_nonce(in);
   ScenarioResult result;
   result.name = sc->name;
@@ -549,7 +666,9 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   result.description = sc->description;
   result.seed = sc->seed;
   result.run_dir = run_dir.string();
-  result.started_us = meta.value("started_us", std::int64_t{0});
+  if (const auto started = meta.find("started_us"); started != meta.end() && started->is_number_integer()) {
+    result.started_us = started->get<std::int64_t>();
+  }
   result.repro = fmt::format("rr-harness replay {}", run_dir.string());
   run_checks(in, result);
   return result;

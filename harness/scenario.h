@@ -78,4 +78,19 @@ bool has_any_tag(const Scenario& scenario, const std::vector<std::string>& tags)
 // Names of the built-in invariants (for validation of expect_violations/allow).
 const std::vector<std::string>& invariant_names();
 
+// One name an assertion may use. The loader refuses any other name and the checker gives a value to
+// exactly these, so that a typo is an error at load time instead of a figure that reads 0 forever.
+struct OperandInfo {
+  std::string name;     // e.g. "gateway.replies_late"; "class.http_NNN" stands for any three-digit status
+  std::string meaning;  // one line, for the README's assertion reference and for error messages
+};
+const std::vector<OperandInfo>& assertion_operands();
+
+// True for a name of assertion_operands() (with NNN read as any three digits).
+bool is_known_operand(const std::string& name);
+
+// Checks an assertion side ("a", "a / b", "outcome.ok + outcome.timeout * 2": operands and + - * /
+// separated by spaces); false with the problem (an unknown name, a missing operand) in error.
+bool check_expression(const std::string& expr, std::string& error);
+
 }  // namespace rrkit::harness

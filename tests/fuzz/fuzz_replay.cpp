@@ -2,8 +2,9 @@
 // folder: run.json, scenario.yaml, history.jsonl (the HTTP history), decisions.jsonl (the
 // simulator's decision log) and metrics-gw-N[.baseline].txt, then runs the checker on them.
 // Input: a line "%% NAME" starts the file NAME (one of those above); text before the first such
-// line is history.jsonl. Missing files get a harmless default (a minimal scenario, "{}" for run.json,
-// an empty decision log so that run.json's "decisions" path is never followed out of the folder).
+// line is history.jsonl. Missing files get a harmless default (a minimal scenario, a complete run.json for
+// one gateway, an empty metrics file, an empty decision log so that run.json's "decisions" path is never
+// followed out of the folder).
 #include <array>
 #include <fstream>
 #include <map>
@@ -18,7 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                    "decisions.jsonl",  "metrics-gw-1.txt", "metrics-gw-1.baseline.txt",
                                                    "metrics-gw-2.txt"};
   std::map<std::string, std::string> files = {
-      {"run.json", "{}"}, {"scenario.yaml", "name: fuzz\n"}, {"history.jsonl", ""}, {"decisions.jsonl", ""}};
+      {"run.json", R"({"gateways":1,"decisions":"","metrics_errors":[""],"baseline_errors":[],"pending":0})"},
+      {"scenario.yaml", "name: fuzz\n"},
+      {"history.jsonl", ""},
+      {"decisions.jsonl", ""},
+      {"metrics-gw-1.txt", ""}};
   std::string_view text = rrkit::fuzz::as_text(data, size);
   std::string current = "history.jsonl";
   files[current].clear();

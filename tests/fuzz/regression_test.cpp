@@ -166,7 +166,9 @@ TEST_CASE("fuzz regression: replay ignores a decisions_offset that is not an uns
   // Before: 9.8e19 was converted to size_t (undefined behaviour; UBSan reports it in the sanitizer build).
   const auto dir = std::filesystem::temp_directory_path() / "rrkit-fuzz-regression-offset";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "run.json") << "{\"gateways\":1,\"decisions_offset\":9.84467e+19}\n";
+  std::ofstream(dir / "run.json") << "{\"gateways\":1,\"decisions_offset\":9.84467e+19,\"decisions\":\"\","
+                                     "\"metrics_errors\":[\"\"],\"baseline_errors\":[],\"pending\":0}\n";
+  std::ofstream(dir / "metrics-gw-1.txt") << "";
   std::ofstream(dir / "scenario.yaml") << "name: r\n";
   std::ofstream(dir / "history.jsonl") << "";
   std::ofstream(dir / "decisions.jsonl") << "{\"type\":\"decision\",\"id\":\"c-1\",\"kind\":\"ok\"}\n";

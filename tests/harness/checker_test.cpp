@@ -2,6 +2,9 @@
 
 #include "common/reply.h"
 #include "harness/checker.h"
+#include "harness/report.h"
+
+#include <sstream>
 
 using namespace rrkit::harness;
 using nlohmann::json;
@@ -56,7 +59,7 @@ json reply(const std::string& request_id, const std::string& reply_id, std::int6
   return j;
 }
 
-std::string metrics(int matched, int late, int duplicate, int unknown, int malformed, int pending = 0) {
+std::string metrics_text(int matched, int late, int duplicate, int unknown, int malformed, int pending = 0) {
   return "# TYPE rr_gateway_replies_total counter\n"
          "rr_gateway_replies_total{class=\"matched\"} " + std::to_string(matched) + "\n"
          "rr_gateway_replies_total{class=\"late\"} " + std::to_string(late) + "\n"
@@ -64,6 +67,10 @@ std::string metrics(int matched, int late, int duplicate, int unknown, int malfo
          "rr_gateway_replies_total{class=\"unknown\"} " + std::to_string(unknown) + "\n"
          "rr_gateway_replies_total{class=\"malformed\"} " + std::to_string(malformed) + "\n"
          "rr_gateway_pending " + std::to_string(pending) + "\n";
+}
+
+MetricsScrape metrics(int matched, int late, int duplicate, int unknown, int malformed, int pending = 0) {
+  return {metrics_text(matched, late, duplicate, unknown, malformed, pending), ""};
 }
 
 const CheckResult& check_named(const ScenarioResult& r, const std::string& prefix) {
@@ -80,6 +87,7 @@ TEST_CASE("a clean run passes every invariant") {
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   in.requests = {answered(0, "a", "n0"), answered(1, "b", "n1")};
   in.decisions = {decision("a"), decision("b"), reply("a", "a", kT0 + 1000), reply("b", "b", kT0 + 2000)};
   in.gateway_metrics = {metrics(2, 0, 0, 0, 0)};
@@ -87,7 +95,7 @@ TEST_CASE("a clean run passes every invariant") {
   run_checks(in, out);
   for (const auto& c : out.checks) {
     INFO(c.name << ": " << c.message);
-    CHECK(c.passed);
+    CHECK(c.passed());
   }
   CHECK(out.status == "pass");
   CHECK(out.classifications["ok"] == 2);
@@ -97,12 +105,13 @@ TEST_CASE("a 200 carrying another request's payload is reported as mis-correlate
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   in.requests = {answered(0, "a", "n1"), answered(1, "b", "n1")};
   in.decisions = {decision("a"), decision("b"), reply("a", "a", kT0), reply("b", "b", kT0)};
   in.gateway_metrics = {metrics(2, 0, 0, 0, 0)};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK_FALSE(check_named(out, "no_mis_correlation").passed);
+  CHECK_FALSE(check_named(out, "no_mis_correlation").passed());
   CHECK(out.status == "fail");
   CHECK(out.requests[0].classification == "mis_correlated");
   CHECK(out.requests[1].classification == "ok");
@@ -112,13 +121,14 @@ TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   in.requests = {timed_out(0, "a", 1'050'000), timed_out(1, "b", 1'400'000), timed_out(2, "c", 900'000)};
   in.decisions = {decision("a", 0), decision("b", 0), decision("c", 0)};
   in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
   ScenarioResult out;
   run_checks(in, out);
   const auto& c = check_named(out, "timeout_bounds");
-  CHECK_FALSE(c.passed);
+  CHECK_FALSE(c.passed());
   CHECK(c.message.find("#1") != std::string::npos);
   CHECK(c.message.find("#2") != std::string::npos);
   CHECK(c.message.find("#0") == std::string::npos);
@@ -128,12 +138,13 @@ TEST_CASE("a 504 for a reply sent in time is a lost reply; a reply after the dea
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   in.requests = {timed_out(0, "a", 1'010'000), timed_out(1, "b", 1'010'000)};
   in.decisions = {decision("a"), decision("b"), reply("a", "a", kT0 + 20'000), reply("b", "b", kT0 + 1'200'000)};
   in.gateway_metrics = {metrics(0, 2, 0, 0, 0)};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK_FALSE(check_named(out, "no_lost_replies").passed);
+  CHECK_FALSE(check_named(out, "no_lost_replies").passed());
   CHECK(out.requests[0].classification == "lost_reply");
   CHECK(out.requests[1].classification == "late_reply");
 }
@@ -142,6 +153,7 @@ TEST_CASE("expected reply counters follow the history, the copies and the deploy
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   // a: answered, sent twice -> matched + duplicate. b: timed out, reply came -> late.
   // c: corrupt copy -> malformed. x: an id nobody issued -> unknown.
   in.requests = {answered(0, "a", "n0"), timed_out(1, "b", 1'000'500)};
@@ -174,13 +186,14 @@ TEST_CASE("counter mismatches say what was expected and what the gateway counted
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   in.requests = {timed_out(0, "a", 1'000'500)};
   in.decisions = {reply("a", "a", kT0 + 2'000'000)};
   in.gateway_metrics = {metrics(0, 0, 0, 1, 0)};
   ScenarioResult out;
   run_checks(in, out);
   const auto& c = check_named(out, "reply_counters");
-  CHECK_FALSE(c.passed);
+  CHECK_FALSE(c.passed());
   CHECK(c.message.find("expected late_replies == 1, gateway counted 0") != std::string::npos);
 }
 
@@ -189,18 +202,20 @@ TEST_CASE("a negative control passes only when its violation is found") {
   sc.expect_violations = {"no_mis_correlation"};
   CheckInput in;
   in.scenario = &sc;
-  in.requests = {answered(0, "a", "n0")};
-  in.decisions = {reply("a", "a", kT0)};
-  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  in.pending = 0;
+  in.requests = {answered(0, "a", "n0"), answered(1, "b", "n1")};
+  in.decisions = {reply("a", "a", kT0), reply("b", "b", kT0)};
+  in.gateway_metrics = {metrics(2, 0, 0, 0, 0)};
   ScenarioResult clean;
   run_checks(in, clean);
-  CHECK_FALSE(check_named(clean, "no_mis_correlation").passed);
+  CHECK_FALSE(check_named(clean, "no_mis_correlation").passed());
   CHECK(clean.status == "fail");
 
-  in.requests = {answered(0, "a", "zzz")};
+  in.requests = {answered(0, "a", "n1"), answered(1, "b", "n0")};
   ScenarioResult swapped;
   run_checks(in, swapped);
-  CHECK(check_named(swapped, "no_mis_correlation").passed);
+  CHECK(check_named(swapped, "no_mis_correlation").passed());
+  CHECK(swapped.status == "pass");
 }
 
 TEST_CASE("assertions evaluate arithmetic over counts and report both sides") {
@@ -216,19 +231,20 @@ TEST_CASE("assertions evaluate arithmetic over counts and report both sides") {
   sc.assertions.push_back(bad);
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   in.requests = {answered(0, "a", "n0"), answered(1, "b", "n1"), answered(2, "c", "n2"), timed_out(3, "d", 1'000'100)};
   in.gateway_metrics = {metrics(3, 0, 0, 0, 0)};
   in.decisions = {reply("a", "a", kT0), reply("b", "b", kT0), reply("c", "c", kT0)};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(check_named(out, "assert: outcome.ok - 1").passed);
+  CHECK(check_named(out, "assert: outcome.ok - 1").passed());
   const auto& c = check_named(out, "assert: no.such.metric");
-  CHECK_FALSE(c.passed);
+  CHECK_FALSE(c.passed());
   CHECK(c.message.find("unknown metric") != std::string::npos);
 }
 
 TEST_CASE("metric_value sums labelled and plain samples") {
-  const std::string text = metrics(3, 1, 0, 2, 0, 4) + "rr_gateway_pending_other 9\n";
+  const std::string text = metrics_text(3, 1, 0, 2, 0, 4) + "rr_gateway_pending_other 9\n";
   CHECK(metric_value(text, "rr_gateway_replies_total", "class", "matched") == 3);
   CHECK(metric_value(text, "rr_gateway_replies_total", "class", "unknown") == 2);
   CHECK(metric_value(text, "rr_gateway_pending") == 4);
@@ -248,6 +264,7 @@ TEST_CASE("a 200 answer nested 100,000 levels deep is an unparseable answer, not
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   RequestRecord r = answered(0, "a", "n0");
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   r.response_body = R"({"correlationId":"a","response":{"correlationId":"a","status":"ok","payload":{"digest":"x","echo":{"nonce":"n0","deep":)" +
@@ -259,8 +276,9 @@ TEST_CASE("a 200 answer nested 100,000 levels deep is an unparseable answer, not
   run_checks(in, out);
   CHECK(out.requests[0].classification == "unparseable_answer");
   CHECK(out.requests[1].classification == "ok");
-  const auto& c = check_named(out, "no_mis_correlation");
-  CHECK_FALSE(c.passed);
+  CHECK(check_named(out, "no_mis_correlation").passed());
+  const auto& c = check_named(out, "verified_answers");
+  CHECK_FALSE(c.passed());
   CHECK(c.message.find("nested deeper than") != std::string::npos);
   CHECK(out.status == "fail");
 }
@@ -269,6 +287,7 @@ TEST_CASE("an echoed nonce that is not a string reads as missing") {
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   RequestRecord r = answered(0, "a", "n0");
   const json echo = {{"nonce", 5}, {"correlationId", "a"}};
   r.response_body = json{{"correlationId", "a"}, {"response", rrkit::make_reply("a", true, rrkit::reply_payload_for(echo))}}.dump();
@@ -277,13 +296,14 @@ TEST_CASE("an echoed nonce that is not a string reads as missing") {
   in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
   ScenarioResult out;
   REQUIRE_NOTHROW(run_checks(in, out));
-  CHECK(out.requests[0].classification == "mis_correlated");
+  CHECK(out.requests[0].classification == "unparseable_answer");
 }
 
 TEST_CASE("decision-log members of an unexpected type read as absent") {
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   in.requests = {answered(0, "a", "n0"), timed_out(1, "b", 1'010'000)};
   json odd = decision("a");
   odd["kind"] = 7;
@@ -305,6 +325,7 @@ TEST_CASE("a request interrupted in flight gets no verdict and breaks no invaria
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
+  in.pending = 0;
   RequestRecord r;
   r.index = 0;
   r.nonce = "n0";
@@ -317,5 +338,426 @@ TEST_CASE("a request interrupted in flight gets no verdict and breaks no invaria
   ScenarioResult out;
   run_checks(in, out);
   CHECK(out.requests[0].classification == "interrupted");
-  CHECK(check_named(out, "one_answer").passed);
+  CHECK(check_named(out, "one_answer").passed());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Figures the checker could not read fail what needs them; they never read as zero.
+
+namespace {
+
+Assertion assertion(const std::string& lhs, const std::string& op, const std::string& rhs) {
+  Assertion a;
+  a.lhs = lhs;
+  a.op = op;
+  a.rhs = rhs;
+  a.text = lhs + " " + op + " " + rhs;
+  a.line = 7;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("a failed /metrics scrape fails every check that needs a gateway figure, naming the gateway and why") {
+  Scenario sc = base_scenario();
+  sc.assertions = {assertion("gateway.replies_late", "==", "0"), assertion("outcome.ok", "==", "2")};
+  CheckInput in;
+  in.scenario = &sc;
+  in.requests = {answered(0, "a", "n0"), answered(1, "b", "n1")};
+  in.decisions = {decision("a"), decision("b"), reply("a", "a", kT0), reply("b", "b", kT0)};
+  in.gateway_metrics = {{"", "unreachable: connection refused"}};
+  in.pending = std::nullopt;
+  in.pending_detail = "gateway 0: /metrics unreachable: connection refused";
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(out.status == "fail");
+  const auto& counters = check_named(out, "reply_counters");
+  CHECK(counters.failed());
+  CHECK(counters.message.find("gateway 0: /metrics unreachable: connection refused") != std::string::npos);
+  const auto& pending = check_named(out, "pending_drained");
+  CHECK(pending.failed());
+  CHECK(pending.message.find("gateway 0: /metrics unreachable: connection refused") != std::string::npos);
+  const auto& late = check_named(out, "assert: gateway.replies_late");
+  CHECK(late.failed());
+  CHECK(late.message.find("gateway 0: /metrics unreachable: connection refused") != std::string::npos);
+  // Figures the harness measured itself are still judged.
+  CHECK(check_named(out, "assert: outcome.ok").passed());
+  // Unread counters are not reported as zeros.
+  CHECK(out.gateway_counters.count("replies_late") == 0);
+}
+
+TEST_CASE("a scrape without the sample, or a failed baseline scrape, is unreadable too") {
+  Scenario sc = base_scenario();
+  sc.assertions = {assertion("gateway.requests_ok", ">=", "0")};
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  SECTION("the final scrape has no such sample") {
+    in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};  // no rr_gateway_requests_total at all
+    ScenarioResult out;
+    run_checks(in, out);
+    CHECK(check_named(out, "reply_counters").passed());
+    const auto& c = check_named(out, "assert: gateway.requests_ok");
+    CHECK(c.failed());
+    CHECK(c.message.find("gateway 0: /metrics has no rr_gateway_requests_total{outcome=\"ok\"} sample") !=
+          std::string::npos);
+  }
+  SECTION("the second gateway's baseline scrape failed") {
+    in.gateways = 2;
+    in.gateway_metrics = {metrics(1, 0, 0, 1, 0), metrics(0, 0, 0, 1, 0)};
+    in.gateway_baseline = {metrics(0, 0, 0, 0, 0), {"", "answered HTTP 500"}};
+    ScenarioResult out;
+    run_checks(in, out);
+    const auto& c = check_named(out, "reply_counters");
+    CHECK(c.failed());
+    CHECK(c.message.find("gateway 1: baseline /metrics answered HTTP 500") != std::string::npos);
+  }
+  SECTION("fewer scrapes than gateways") {
+    in.gateways = 2;
+    in.gateway_metrics = {metrics(1, 0, 0, 1, 0)};
+    ScenarioResult out;
+    run_checks(in, out);
+    const auto& c = check_named(out, "reply_counters");
+    CHECK(c.failed());
+    CHECK(c.message.find("gateway 1: no /metrics snapshot") != std::string::npos);
+  }
+}
+
+TEST_CASE("an unreadable figure cannot satisfy a negative control; only an allow waives it") {
+  Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  in.pending = std::nullopt;
+  in.pending_detail = "gateway 0: /metrics unreachable: connection refused";
+  ScenarioResult out;
+  SECTION("negative control") {
+    sc.expect_violations = {"pending_drained"};
+    run_checks(in, out);
+    const auto& c = check_named(out, "pending_drained");
+    CHECK(c.failed());
+    CHECK(c.message.find("cannot judge") != std::string::npos);
+  }
+  SECTION("allow") {
+    sc.allow = {"pending_drained"};
+    run_checks(in, out);
+    const auto& c = check_named(out, "pending_drained");
+    CHECK(c.passed());
+    CHECK(c.message.find("waived") != std::string::npos);
+    CHECK(c.message.find("connection refused") != std::string::npos);
+  }
+  SECTION("a pending figure nobody set is not a drained gateway") {
+    in.pending_detail.clear();
+    run_checks(in, out);
+    CHECK(check_named(out, "pending_drained").failed());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One violating input for each invariant that had none.
+
+TEST_CASE("a request without any HTTP answer breaks one_answer") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  RequestRecord r = answered(1, "", "n1");
+  r.http_status = 0;
+  r.outcome = "no_answer";
+  r.client_error = "read: timed out";
+  r.response_body.clear();
+  in.requests = {answered(0, "a", "n0"), r};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "one_answer");
+  CHECK(c.failed());
+  CHECK(c.message.find("request #1: no HTTP answer (read: timed out)") != std::string::npos);
+  CHECK(out.status == "fail");
+}
+
+TEST_CASE("requests still pending after the settle time break pending_drained") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0, 3)};
+  in.pending = 3;
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "pending_drained");
+  CHECK(c.failed());
+  CHECK(c.message.find("3 request(s) still pending") != std::string::npos);
+  CHECK(out.status == "fail");
+}
+
+TEST_CASE("a component that died unscripted breaks no_crash") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  in.unexpected_deaths = {"gateway-1 exited with status 139"};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "no_crash");
+  CHECK(c.failed());
+  CHECK(c.message.find("gateway-1 exited with status 139") != std::string::npos);
+  CHECK(out.status == "fail");
+}
+
+TEST_CASE("a timeline action that failed fails the run") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  in.infra_errors = {"test.yaml:12: kill_daprd failed: no such process"};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "timeline action");
+  CHECK(c.failed());
+  CHECK(c.message == "test.yaml:12: kill_daprd failed: no such process");
+  CHECK(out.status == "fail");
+}
+
+TEST_CASE("allow waives an invariant's violation, but never excuses a negative control from finding it") {
+  Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  // a: its reply was sent 20 ms after the request, yet it timed out: a lost reply.
+  in.requests = {timed_out(0, "a", 1'010'000)};
+  in.decisions = {decision("a"), reply("a", "a", kT0 + 20'000)};
+  in.gateway_metrics = {metrics(0, 1, 0, 0, 0)};
+  SECTION("without allow the violation fails the run") {
+    ScenarioResult out;
+    run_checks(in, out);
+    CHECK(check_named(out, "no_lost_replies").failed());
+    CHECK(out.status == "fail");
+  }
+  SECTION("allow passes it and still says what was seen") {
+    sc.allow = {"no_lost_replies"};
+    ScenarioResult out;
+    run_checks(in, out);
+    const auto& c = check_named(out, "no_lost_replies");
+    CHECK(c.passed());
+    CHECK(c.message.find("waived by the scenario (1 seen)") != std::string::npos);
+    CHECK(c.message.find("request #0") != std::string::npos);
+    CHECK(out.status == "pass");
+  }
+  SECTION("an invariant both allowed and expected as a violation must still be found") {
+    sc.allow = {"no_mis_correlation"};
+    sc.expect_violations = {"no_mis_correlation"};
+    ScenarioResult out;
+    run_checks(in, out);
+    const auto& c = check_named(out, "no_mis_correlation");
+    CHECK(c.failed());
+    CHECK(c.message.find("found none") != std::string::npos);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The swapped-replies control counts only real swaps.
+
+namespace {
+
+RequestRecord with_body(RequestRecord r, const std::string& body) {
+  r.response_body = body;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("unparseable or payload-less 200s are their own class and cannot satisfy the swapped-replies control") {
+  Scenario sc = base_scenario();
+  sc.expect_violations = {"no_mis_correlation"};
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.decisions = {decision("a"), decision("b"), decision("c"), decision("d"),
+                  reply("a", "a", kT0), reply("b", "b", kT0), reply("c", "c", kT0), reply("d", "d", kT0)};
+  in.gateway_metrics = {metrics(4, 0, 0, 0, 0)};
+  // Not JSON; JSON without a payload; a payload whose nonce belongs to nobody; a good one.
+  in.requests = {with_body(answered(0, "a", "n0"), "<html>proxy error</html>"),
+                 with_body(answered(1, "b", "n1"), R"({"correlationId":"b","response":{"status":"ok"}})"),
+                 answered(2, "c", "stranger"), answered(3, "d", "n3")};
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(out.requests[0].classification == "unparseable_answer");
+  CHECK(out.requests[1].classification == "unparseable_answer");
+  CHECK(out.requests[2].classification == "unverified_answer");
+  CHECK(out.requests[3].classification == "ok");
+  CHECK(out.classifications["mis_correlated"] == 0);
+  const auto& control = check_named(out, "no_mis_correlation");
+  CHECK(control.failed());
+  CHECK(control.message.find("found none") != std::string::npos);
+  const auto& verified = check_named(out, "verified_answers");
+  CHECK(verified.failed());
+  CHECK(verified.message.find("request #0") != std::string::npos);
+  CHECK(verified.message.find("request #2") != std::string::npos);
+  CHECK(out.status == "fail");
+}
+
+TEST_CASE("a 200 carrying another request's nonce satisfies the swapped-replies control") {
+  Scenario sc = base_scenario();
+  sc.expect_violations = {"no_mis_correlation"};
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.decisions = {decision("a"), decision("b"), decision("c"), reply("a", "a", kT0), reply("b", "b", kT0),
+                  reply("c", "c", kT0)};
+  in.gateway_metrics = {metrics(3, 0, 0, 0, 0)};
+  in.requests = {answered(0, "a", "n1"), answered(1, "b", "n0"), answered(2, "c", "n2")};
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(out.requests[0].classification == "mis_correlated");
+  CHECK(out.requests[1].classification == "mis_correlated");
+  const auto& control = check_named(out, "no_mis_correlation");
+  CHECK(control.passed());
+  CHECK(control.message.find("request #0 (a) got the payload of request #1") != std::string::npos);
+  CHECK(check_named(out, "verified_answers").passed());
+  CHECK(out.status == "pass");
+}
+
+TEST_CASE("own nonce with an echo that does not match the request is unverified, not mis-correlated") {
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  RequestRecord r = answered(0, "a", "n0");
+  r.request_body = json{{"nonce", "n0"}, {"action", "pay"}}.dump();  // the echo has no "action"
+  in.requests = {r};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(out.requests[0].classification == "unverified_answer");
+  CHECK(check_named(out, "no_mis_correlation").passed());
+  CHECK(check_named(out, "verified_answers").failed());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Assertion operands.
+
+TEST_CASE("every known assertion operand has a value after a run") {
+  Scenario sc = base_scenario();
+  for (const auto& op : assertion_operands()) {
+    const std::string name = op.name == "class.http_NNN" ? std::string("class.http_418") : op.name;
+    sc.assertions.push_back(assertion(name, ">=", "0"));
+  }
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {{metrics_text(1, 0, 0, 0, 0) +
+                         "rr_gateway_replies_total{class=\"forged\"} 0\n"
+                         "rr_gateway_replies_total{class=\"probe\"} 0\n"
+                         "rr_gateway_requests_total{outcome=\"ok\"} 1\n"
+                         "rr_gateway_requests_total{outcome=\"timeout\"} 0\n"
+                         "rr_gateway_requests_total{outcome=\"overloaded\"} 0\n"
+                         "rr_gateway_requests_total{outcome=\"publish_failed\"} 0\n"
+                         "rr_gateway_requests_total{outcome=\"client_gone\"} 0\n"
+                         "rr_gateway_requests_total{outcome=\"bad_request\"} 0\n",
+                         ""}};
+  ScenarioResult out;
+  run_checks(in, out);
+  for (const auto& c : out.checks) {
+    INFO(c.name << ": " << c.message);
+    CHECK(c.passed());
+  }
+}
+
+TEST_CASE("latency per outcome: the 503s and 504s have their own percentiles") {
+  Scenario sc = base_scenario();
+  sc.assertions = {assertion("latency.rejected.p99", "<", "200"), assertion("latency.rejected.count", "==", "2"),
+                   assertion("latency.timeout.max", "==", "1010"), assertion("latency.p50", "==", "5"),
+                   assertion("latency.ok.p50", "==", "latency.p50")};
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  RequestRecord fast = timed_out(2, "", 3'000);
+  fast.http_status = 503;
+  fast.outcome = "rejected";
+  RequestRecord slow = fast;
+  slow.index = 3;
+  slow.done_us = slow.sent_us + 150'000;
+  in.requests = {answered(0, "a", "n0"), timed_out(1, "b", 1'010'000), fast, slow};
+  in.decisions = {decision("a"), decision("b", 0), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  for (const auto& c : out.checks) {
+    INFO(c.name << ": " << c.message);
+    CHECK(c.passed());
+  }
+  CHECK(out.latency_by_outcome["rejected"].count == 2);
+  CHECK(out.latency_by_outcome["rejected"].max == 150);
+  CHECK(out.latency_by_outcome["timeout"].p50 == 1010);
+  CHECK(out.latency.count == 1);
+  SECTION("a slow 503 breaks the bound") {
+    slow.done_us = slow.sent_us + 900'000;
+    in.requests = {answered(0, "a", "n0"), timed_out(1, "b", 1'010'000), fast, slow};
+    ScenarioResult slow_out;
+    run_checks(in, slow_out);
+    CHECK(check_named(slow_out, "assert: latency.rejected.p99").failed());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The third state: nothing is not applicable today, but a report must show it as such when it is.
+
+TEST_CASE("a not-applicable check fails nothing, passes nothing, and every report says so") {
+  SuiteResult suite;
+  ScenarioResult s;
+  s.name = "sut-without-metrics";
+  s.status = "pass";
+  s.checks = {{"one_answer: exactly one HTTP answer per request", CheckState::pass, "ok"},
+              {"reply_counters: gateway reply counters equal what the simulator induced", CheckState::not_applicable,
+               "this gateway exposes no reply counters"}};
+  suite.scenarios = {s};
+  CHECK(suite.exit_code() == 0);
+
+  const json j = to_json(suite);
+  CHECK(j["scenarios"][0]["checks"][1]["state"] == "not_applicable");
+  CHECK(j["scenarios"][0]["checks"][1]["passed"] == false);
+  const SuiteResult back = suite_from_json(j);
+  CHECK(back.scenarios[0].checks[1].state == CheckState::not_applicable);
+  CHECK(back.scenarios[0].checks[0].state == CheckState::pass);
+  json bad = j;
+  bad["scenarios"][0]["checks"][1]["state"] = "maybe";
+  CHECK_THROWS_WITH(suite_from_json(bad), Catch::Contains("scenarios[0].checks[1].state"));
+  json old = j;  // a report from a writer that knew only "passed"
+  old["scenarios"][0]["checks"][0].erase("state");
+  CHECK(suite_from_json(old).scenarios[0].checks[0].state == CheckState::pass);
+
+  const std::string junit = render_junit_report(suite);
+  CHECK(junit.find("skipped=\"1\"") != std::string::npos);
+  CHECK(junit.find("<skipped message=\"not applicable: this gateway exposes no reply counters\"/>") != std::string::npos);
+  CHECK(junit.find("<failure") == std::string::npos);
+
+  const std::string html = render_html_report(suite);
+  CHECK(html.find("1 of 2 passed, 1 not applicable") != std::string::npos);
+  CHECK(html.find("<li class=\"not_applicable\">reply_counters") != std::string::npos);
+
+  std::ostringstream console;
+  print_console_summary(suite, console, false);
+  CHECK(console.str().find("n/a reply_counters") != std::string::npos);
+
+  // ...nor hides a failure beside it.
+  suite.scenarios[0].checks.push_back({"no_crash: no component died unless the scenario crashed it", false, "gw died"});
+  suite.scenarios[0].status = "fail";
+  CHECK(suite.exit_code() == 1);
+  CHECK(render_junit_report(suite).find("<failure message=\"gw died\"") != std::string::npos);
 }

@@ -317,7 +317,7 @@ TEST_CASE("suite JSON round trip is exact") {
   CHECK_FALSE(to_json(s.requests[1]).contains("latency_ms"));
   CHECK(b.requests[1].latency_ms() == s.requests[1].latency_ms());
   CHECK(b.requests[7].simulator_action == s.requests[7].simulator_action);
-  CHECK(b.checks[3].passed == false);
+  CHECK(b.checks[3].state == CheckState::fail);
   CHECK(b.checks[3].message == s.checks[3].message);
   CHECK(b.events == s.events);
   CHECK(back.versions == suite.versions);
@@ -574,7 +574,7 @@ TEST_CASE("sample HTML report from synthetic data") {
   SuiteResult suite = sample_suite();
   suite.scenarios.push_back(synthetic_scenario("mixed-chaos-soak", 8000, 7, 800));
   suite.scenarios.back().status = "pass";
-  for (auto& c : suite.scenarios.back().checks) c.passed = true;
+  for (auto& c : suite.scenarios.back().checks) c.state = CheckState::pass;
   const ScenarioResult& soak = suite.scenarios.back();
 
   // What the files say, checked in a private folder (other runs may write the shared sample at the same time).

@@ -98,6 +98,48 @@ TEST_CASE("scenario errors name the file, the line and the key") {
   CHECK(load_error("simulator: {profile_file: no/such/file.yaml}\n").find("cannot read") != std::string::npos);
 }
 
+TEST_CASE("an assertion operand that is not a known name is refused at load, with file:line: key") {
+  const std::string typo = load_error("name: x\nexpect:\n  assert:\n    - \"outcome.ok > 1\"\n"
+                                      "    - \"gateway.replies_unknwn == 0\"\n");
+  INFO(typo);
+  CHECK(typo.find(":5: expect.assert: \"gateway.replies_unknwn == 0\": unknown operand \"gateway.replies_unknwn\"") !=
+        std::string::npos);
+  CHECK(typo.find("gateway.replies_unknown") != std::string::npos);  // the names it may have meant
+  CHECK(load_error("expect:\n  assert: [\"outcome.ok == requests - outcome.timout\"]\n")
+            .find("unknown operand \"outcome.timout\"") != std::string::npos);
+  CHECK(load_error("expect:\n  assert: [\"latency.rejected.p98 < 200\"]\n")
+            .find("unknown operand \"latency.rejected.p98\"") != std::string::npos);
+  CHECK(load_error("expect:\n  assert: [\"class.http_5xx > 0\"]\n").find("unknown operand") != std::string::npos);
+  CHECK(load_error("expect:\n  assert: [\"outcome.ok % 2 == 0\"]\n").find("unknown operator \"%\"") != std::string::npos);
+  CHECK(load_error("expect:\n  assert: [\"outcome.ok + == 0\"]\n").find("needs an operand") != std::string::npos);
+  // Known names, numbers, the http_NNN family and per-outcome latency load.
+  CHECK(load_error("expect:\n  assert: [\"latency.rejected.p99 < 200\", \"class.http_418 == 0\",\n"
+                   "           \"outcome.ok / requests > 0.5\", \"latency.p99 < latency.timeout.max * 2\"]\n") == "");
+}
+
+TEST_CASE("every name of the operand table is accepted by the loader") {
+  std::string list;
+  for (const auto& op : rrkit::harness::assertion_operands()) {
+    CHECK_FALSE(op.meaning.empty());
+    const std::string name = op.name == "class.http_NNN" ? std::string("class.http_503") : op.name;
+    list += "    - \"" + name + " >= 0\"\n";
+  }
+  CHECK(load_error("expect:\n  assert:\n" + list) == "");
+}
+
+TEST_CASE("the test scenarios are valid too") {
+  const fs::path dir = fs::path(RRKIT_SOURCE_DIR) / "tests" / "harness" / "scenarios";
+  std::string error;
+  const auto files = rrkit::harness::find_scenarios({dir.string()}, error);
+  REQUIRE(error.empty());
+  for (const auto& f : files) {
+    INFO(f.string());
+    const auto s = load_scenario(f, error);
+    INFO(error);
+    CHECK(s.has_value());
+  }
+}
+
 TEST_CASE("a missing scenario file is a clear error") {
   std::string error;
   CHECK_FALSE(load_scenario("/nonexistent/rrkit.yaml", error));
