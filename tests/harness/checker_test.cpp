@@ -134,7 +134,7 @@ TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
   CHECK(c.message.find("#0") == std::string::npos);
 }
 
-TEST_CASE("a 504 for a reply sent in time is a lost reply; a reply after the deadline is late") {
+TEST_CASE("a 504 for a reply sent in time is a lost reply, a reply after the deadline is late") {
   const Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
@@ -425,7 +425,7 @@ TEST_CASE("a scrape without the sample, or a failed baseline scrape, is unreadab
   }
 }
 
-TEST_CASE("an unreadable figure cannot satisfy a negative control; only an allow waives it") {
+TEST_CASE("an unreadable figure cannot satisfy a negative control, only an allow waives it") {
   Scenario sc = base_scenario();
   CheckInput in;
   in.scenario = &sc;
