@@ -14,7 +14,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+<<<<<<< HEAD
 #include "harness/diff.h"
+=======
+#include "common/json_limits.h"
+>>>>>>> main
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
@@ -57,11 +61,7 @@ bool load_all(const std::vector<std::string>& paths, const std::vector<std::stri
       ok = false;
       continue;
     }
-    bool selected = tags.empty();
-    for (const auto& t : tags) {
-      if (std::find(sc->tags.begin(), sc->tags.end(), t) != sc->tags.end()) selected = true;
-    }
-    if (selected) out.push_back(std::move(*sc));
+    if (has_any_tag(*sc, tags)) out.push_back(std::move(*sc));
   }
   if (std::string dup; !check_unique_names(out, dup)) {
     std::cerr << "rr-harness: " << dup << "\n";
@@ -241,16 +241,35 @@ int main(int argc, char** argv) {
     exit_code = cmd_run(paths, tags, options, junit, json, html);
   });
 
-  std::vector<std::string> list_paths;
+  std::vector<std::string> list_paths, list_tags;
+  std::string list_format = "text";
   auto* list = app.add_subcommand("list", "List scenarios with their tags and descriptions");
   list->add_option("paths", list_paths, "Scenario files or folders")->required();
+  list->add_option("--tag", list_tags, "Only scenarios with one of these tags (repeatable)");
+  list->add_option("--format", list_format,
+                   "text, or json: one array of {name, path, tags, description} (the build registers the `ci` "
+                   "scenarios as ctest entries from it)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   list->callback([&] {
     std::vector<Scenario> scenarios;
-    const bool ok = load_all(list_paths, {}, scenarios);
-    for (const auto& s : scenarios) {
-      std::string t;
-      for (const auto& tag : s.tags) t += (t.empty() ? "" : ",") + tag;
-      std::cout << fmt::format("{:<28} {:<14} {}\n", s.name, t, s.description);
+    // Invalid files are reported on stderr and make the exit code 3; the valid ones are still listed.
+    const bool ok = load_all(list_paths, list_tags, scenarios);
+    if (list_format == "json") {
+      auto all = nlohmann::json::array();
+      for (const auto& s : scenarios) {
+        all.push_back({{"name", s.name},
+                       {"path", std::filesystem::absolute(s.path).lexically_normal().string()},
+                       {"tags", s.tags},
+                       {"description", s.description}});
+      }
+      std::cout << rrkit::safe_dump(all, 2) << "\n";
+    } else {
+      for (const auto& s : scenarios) {
+        std::string t;
+        for (const auto& tag : s.tags) t += (t.empty() ? "" : ",") + tag;
+        std::cout << fmt::format("{:<28} {:<14} {}\n", s.name, t, s.description);
+      }
     }
     exit_code = ok ? 0 : 3;
   });

@@ -384,6 +384,13 @@ bool check_unique_names(const std::vector<Scenario>& scenarios, std::string& err
   return error.empty();
 }
 
+bool has_any_tag(const Scenario& scenario, const std::vector<std::string>& tags) {
+  if (tags.empty()) return true;
+  return std::any_of(tags.begin(), tags.end(), [&](const std::string& t) {
+    return std::find(scenario.tags.begin(), scenario.tags.end(), t) != scenario.tags.end();
+  });
+}
+
 std::vector<fs::path> find_scenarios(const std::vector<std::string>& paths, std::string& error) {
   std::vector<fs::path> out;
   for (const auto& p : paths) {

@@ -71,6 +71,10 @@ std::vector<std::filesystem::path> find_scenarios(const std::vector<std::string>
 // one run would share, and empty, one folder. False with "file: name: ..." lines for each repeat.
 bool check_unique_names(const std::vector<Scenario>& scenarios, std::string& error);
 
+// The `--tag` filter of `run` and `list`: no tags asked selects every scenario; otherwise the scenario
+// must carry one of them as a whole tag (`ci` does not select a scenario tagged `cinema`).
+bool has_any_tag(const Scenario& scenario, const std::vector<std::string>& tags);
+
 // Names of the built-in invariants (for validation of expect_violations/allow).
 const std::vector<std::string>& invariant_names();
 

@@ -224,7 +224,7 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
   auto& rec = sh.records[i];
   const auto& plan = sh.plan;
   const std::uint16_t port = plan.gateway_ports[static_cast<std::size_t>(rec.gateway)];
-  const bool abandon = plan.disconnect_fraction > 0 && unit_hash(plan.seed, rec.index) < plan.disconnect_fraction;
+  const bool abandon = abandons(plan, rec.index);
   auto executor = co_await net::this_coro::executor;
   if (!sh.resolve_error.empty()) {
     fail_record(rec, sh, sh.resolve_error);
@@ -457,6 +457,7 @@ std::vector<std::int64_t> open_loop_offsets(const TrafficPlan& plan) {
 
 }  // namespace
 
+<<<<<<< HEAD
 std::uint64_t planned_requests(const TrafficPlan& plan) {
   if (plan.mode == TrafficPlan::Mode::open) return open_loop_offsets(plan).size();
   if (plan.requests == 0 && plan.duration.count() > 0) return kClosedLoopForDuration;
@@ -501,6 +502,10 @@ std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+=======
+bool abandons(const TrafficPlan& plan, std::uint64_t index) {
+  return plan.disconnect_fraction > 0 && unit_hash(plan.seed, index) < plan.disconnect_fraction;
+>>>>>>> main
 }
 
 bool resolve_host(const std::string& host, std::string& error) {

@@ -70,6 +70,10 @@ struct TrafficProgress {
   std::atomic<std::uint64_t> retried_unsent{0};    // requests resent on a fresh connection (nothing was sent)
 };
 
+// Whether the client hangs up on request `index` (after plan.disconnect_after): a pure function of
+// plan.seed and index, so the checker can tell how many disconnects a run must show.
+bool abandons(const TrafficPlan& plan, std::uint64_t index);
+
 // Runs the plan to completion (every request answered, abandoned or given up on) and returns
 // one record per request, in sending order. `progress` is updated as it goes (any thread may read it).
 std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress& progress);

@@ -5,7 +5,15 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <mutex>
+#include <system_error>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +21,7 @@
 #include "common/base64.h"
 #include "common/http_client.h"
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "harness/stack.h"
 #include "tests/e2e/tiny_http_server.h"
 
@@ -49,6 +58,22 @@ bool kafka_has_message(const std::string& brokers, const std::string& needle, st
   return found;
 }
 
+// True when a listener can take 127.0.0.1:port now, as a restarted daprd would (Go listeners set
+// SO_REUSEADDR, so connections left in TIME_WAIT do not count; another listener does).
+bool can_listen(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 1) == 0;
+  ::close(fd);
+  return ok;
+}
+
 rrkit::http::Response publish(std::uint16_t dapr_port, const std::string& body) {
   rrkit::http::Request req;
   req.method = "POST";
@@ -80,7 +105,7 @@ TEST_CASE("a message goes daprd -> Kafka -> daprd subscription -> app, and is in
     }
     if (r.method == "POST" && r.target == "/smoke") {
       // A rawPayload subscription delivers a CloudEvent whose data_base64 is the published bytes.
-      const auto event = nlohmann::json::parse(r.body, nullptr, false);
+      const auto event = rrkit::parse_bounded(r.body).value;
       std::string data = r.body;
       if (event.is_object() && event.contains("data_base64") && event["data_base64"].is_string()) {
         data = rrkit::base64_decode(event["data_base64"].get<std::string>()).value_or("");
@@ -139,10 +164,24 @@ TEST_CASE("a message goes daprd -> Kafka -> daprd subscription -> app, and is in
   INFO("with Kafka stopped: status " << no_kafka.status << " body " << no_kafka.body);
   CHECK_FALSE(no_kafka.ok());
 
-  // And with daprd gone, nothing answers the publish API at all.
+  // And with daprd stopped, it is really gone: reaped with an exit status, nothing of its process
+  // group left, every port it listened on free for a new daprd, and the publish API refused at
+  // connect (not a timeout, not an answer).
+  const pid_t daprd_pid = daprd.process().pid();
   daprd.stop();
+  CHECK_FALSE(daprd.process().alive());
+  CHECK(daprd.process().exit_status() >= 0);
+  const int group_signalled = ::kill(-daprd_pid, 0);
+  const int group_errno = errno;
+  CHECK(group_signalled == -1);
+  CHECK(group_errno == ESRCH);
+  for (const std::uint16_t port : {daprd.http_port(), daprd.config().grpc_port, daprd.config().metrics_port}) {
+    INFO("daprd port " << port);
+    CHECK(can_listen(port));
+  }
   const auto no_daprd = publish(daprd.http_port(), R"({"x":1})");
-  CHECK(no_daprd.ec);
+  INFO("with daprd stopped: status " << no_daprd.status << " error " << no_daprd.ec.message());
+  CHECK(no_daprd.ec == std::errc::connection_refused);
 
   // The run folder (logs of Kafka and daprd) is kept when something failed.
   if (delivered && in_kafka) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/net.h"
 #include "common/reply.h"
 
@@ -97,7 +98,7 @@ void Replier::loop() {
     ++received_;
     if (silent_) continue;
     const std::string payload(static_cast<const char*>(msg->payload()), msg->len());
-    auto request = nlohmann::json::parse(payload, nullptr, false);
+    auto request = parse_bounded(payload).value;
     if (!request.is_object() || !request.contains("correlationId")) continue;
     const std::string id = request["correlationId"].get<std::string>();
     std::string topic = kReplyTopic;
@@ -170,10 +171,17 @@ bool Instance::start(std::string& error) {
   return true;
 }
 
-std::optional<double> Instance::metric(const std::string& series) const {
-  const auto r = http::get(port_, "/metrics", 5s);
-  if (!r.ok()) return std::nullopt;
-  return metric_value(r.body, series);
+MetricRead Instance::metric(const std::string& series) const { return read_metric(port_, series); }
+
+MetricRead read_metric(std::uint16_t port, const std::string& series) {
+  const auto r = http::get(port, "/metrics", 5s);
+  if (!r.ok()) {
+    return {std::nullopt, "GET 127.0.0.1:" + std::to_string(port) + "/metrics failed: " +
+                              (r.ec ? r.ec.message() : "status " + std::to_string(r.status))};
+  }
+  auto value = metric_value(r.body, series);
+  if (!value) return {std::nullopt, "no series " + series + " in /metrics of 127.0.0.1:" + std::to_string(port)};
+  return {value, {}};
 }
 
 http::Response send(std::uint16_t port, const nlohmann::json& body, std::optional<int> timeout_ms,

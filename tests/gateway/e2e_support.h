@@ -58,6 +58,12 @@ class Replier {
   std::thread thread_;
 };
 
+// A figure read from /metrics, or why it could not be read.
+struct MetricRead {
+  std::optional<double> value;
+  std::string error;  // set when value is empty
+};
+
 struct InstanceOptions {
   std::string app_id = "gw";
   std::vector<std::string> extra_args;  // e.g. {"--timeout", "1s"}
@@ -76,9 +82,10 @@ class Instance {
   std::uint16_t callback_port() const { return callback_port_; }
   stack::Process& gateway() { return gateway_; }
   stack::Daprd& daprd() { return *daprd_; }
-  // Current value of a metric line such as `rr_gateway_replies_total{class="late"}`; nullopt if absent.
-  std::optional<double> metric(const std::string& series) const;
-  double metric_or_zero(const std::string& series) const { return metric(series).value_or(0.0); }
+  // Current value of a metric line such as `rr_gateway_replies_total{class="late"}`. A failed
+  // scrape or a missing series is never a value: the gateway pre-creates every series it has, so
+  // either means the figure cannot be known (a dead or unreachable gateway), not that it is zero.
+  MetricRead metric(const std::string& series) const;
 
  private:
   InstanceOptions options_;
@@ -93,6 +100,9 @@ http::Response send(std::uint16_t port, const nlohmann::json& body, std::optiona
 
 // Parses `name{labels} value` out of Prometheus text.
 std::optional<double> metric_value(const std::string& text, const std::string& series);
+
+// GET /metrics on a port and reads one series from it.
+MetricRead read_metric(std::uint16_t port, const std::string& series);
 
 // Reads VmRSS (kB) and Threads from /proc/<pid>/status.
 struct ProcStatus {

@@ -10,9 +10,11 @@
 
 #include <cerrno>
 #include <future>
+#include <limits>
 #include <utility>
 
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/reply.h"
 #include "tests/gateway/e2e_support.h"
 
@@ -31,7 +33,7 @@ Replier& replier() {
   return r;
 }
 
-json parse(const http::Response& r) { return json::parse(r.body, nullptr, false); }
+json parse(const http::Response& r) { return parse_bounded(r.body).value; }
 
 // The reply in a 200 must be the one computed from exactly the request we sent.
 void check_round_trip(const http::Response& r, json request) {
@@ -53,8 +55,26 @@ Instance start_instance(InstanceOptions o) {
   return inst;
 }
 
+// The gateway's current figure for a series. One that cannot be read (failed scrape, missing
+// series) is a failure of the test, and NaN, which no comparison accepts: a dead or unreachable
+// gateway must never pass "pending == 0".
+double metric(const Instance& inst, const std::string& series) {
+  const auto read = inst.metric(series);
+  if (!read.value) {
+    FAIL_CHECK(read.error);
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return *read.value;
+}
+
+// Waits until the series reads `value`; a read that fails never counts as any value. On a
+// timeout the last read (or why there was none) goes with the failed check.
 bool wait_metric(const Instance& inst, const std::string& series, double value, std::chrono::milliseconds timeout = 15s) {
-  return proc::wait_until([&] { return inst.metric_or_zero(series) == value; }, timeout);
+  MetricRead last;
+  if (proc::wait_until([&] { return (last = inst.metric(series)).value == value; }, timeout)) return true;
+  UNSCOPED_INFO(series << " did not reach " << value << " within " << timeout.count() << " ms; last read: "
+                       << (last.value ? std::to_string(*last.value) : last.error));
+  return false;
 }
 
 // A raw client connection, for what the blocking client cannot do (trickle, hold, reuse).
@@ -122,10 +142,10 @@ int status_of(const std::string& response) {
   return response.size() > 12 ? std::atoi(response.c_str() + 9) : 0;
 }
 
+// The same figures through the callback listener (when the client listener is full); empty when
+// unreadable, which equals no value.
 std::optional<double> callback_metric(const Instance& gw, const std::string& series) {
-  const auto r = http::get(gw.callback_port(), "/metrics", 5s);
-  if (!r.ok()) return std::nullopt;
-  return metric_value(r.body, series);
+  return read_metric(gw.callback_port(), series).value;
 }
 
 }  // namespace
@@ -147,13 +167,16 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
       json req = {{"action", "echo"}, {"data", {{"n", i}, {"nonce", new_uuid_v4()}}}, {"correlationId", "client-chosen"}};
       check_round_trip(send(gw.port(), req), req);
     }
-    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"ok\"}") == 20);
-    CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
+    CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"ok\"}") == 20);
+    CHECK(metric(gw, "rr_gateway_pending") == 0);
   }
 
-  SECTION("504 arrives within [timeout, timeout + 100ms] and the late reply is counted late") {
+  SECTION("504 at the header's timeout (not the default, not the late reply) and the late reply is counted late") {
+    // Measured from the client on a loaded machine, so the bounds only tell the possible answers
+    // apart: the header's 400 ms, the default 2 s, the reply at 4 s. The 504's precision is a
+    // benchmark figure.
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = send(gw.port(), {{"mode", "late"}, {"delayMs", 1200}}, 400);
+    const auto r = send(gw.port(), {{"mode", "late"}, {"delayMs", 4000}}, 400);
     const auto elapsed = std::chrono::steady_clock::now() - t0;
     REQUIRE(r.status == 504);
     const json body = parse(r);
@@ -161,17 +184,11 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     CHECK(body["timeoutMs"] == 400);
     CHECK(r.header("X-Correlation-Id") == body["correlationId"]);
     CHECK(elapsed >= 400ms);
-    CHECK(elapsed <= 500ms);
+    CHECK(elapsed < 1900ms);
     CHECK(wait_metric(gw, "rr_gateway_replies_total{class=\"late\"}", 1));
-    CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
-    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"timeout\"}") == 1);
-    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"unknown\"}") == 0);
-  }
-
-  SECTION("the timeout header is capped by --max-timeout and a silent replier gives 504") {
-    const auto r = send(gw.port(), {{"mode", "silent"}}, 300);
-    CHECK(r.status == 504);
-    CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
+    CHECK(metric(gw, "rr_gateway_pending") == 0);
+    CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"timeout\"}") == 1);
+    CHECK(metric(gw, "rr_gateway_replies_total{class=\"unknown\"}") == 0);
   }
 
   SECTION("a duplicate reply is counted once and harms nobody") {
@@ -180,8 +197,8 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     CHECK(wait_metric(gw, "rr_gateway_replies_total{class=\"duplicate\"}", 1));
     json next = {{"v", 2}};
     check_round_trip(send(gw.port(), next), next);
-    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"duplicate\"}") == 1);
-    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"matched\"}") == 2);
+    CHECK(metric(gw, "rr_gateway_replies_total{class=\"duplicate\"}") == 1);
+    CHECK(metric(gw, "rr_gateway_replies_total{class=\"matched\"}") == 2);
   }
 
   SECTION("a malformed reply is dropped without harm") {
@@ -190,11 +207,11 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     CHECK(wait_metric(gw, "rr_gateway_replies_total{class=\"malformed\"}", 1));
     json next = {{"after", "malformed"}};
     check_round_trip(send(gw.port(), next), next);
-    CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
+    CHECK(metric(gw, "rr_gateway_pending") == 0);
   }
 
   SECTION("bad client input gets a clear error and publishes nothing") {
-    const double published_before = gw.metric_or_zero("rr_gateway_publish_duration_seconds_count");
+    const double published_before = metric(gw, "rr_gateway_publish_duration_seconds_count");
     auto call = [&](std::string method, std::string target, std::string body, std::string content_type) {
       http::Request r;
       r.method = std::move(method);
@@ -228,10 +245,10 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     bad_timeout.body = "{}";
     bad_timeout.headers = {{"X-Request-Timeout-Ms", "soon"}};
     CHECK(http::call(bad_timeout).status == 400);
-    CHECK(gw.metric_or_zero("rr_gateway_publish_duration_seconds_count") == published_before);
-    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"bad_request\"}") == 4);
-    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"too_large\"}") == 2);
-    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"unsupported_media\"}") == 1);
+    CHECK(metric(gw, "rr_gateway_publish_duration_seconds_count") == published_before);
+    CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"bad_request\"}") == 4);
+    CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"too_large\"}") == 2);
+    CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"unsupported_media\"}") == 1);
     // And the gateway still works, with a body of exactly --max-body.
     json ok = {{"still", "fine"}, {"pad", ""}};
     ok["pad"] = std::string(4096 - ok.dump().size(), 'p');
@@ -269,7 +286,7 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     res = http::call(r);
     CHECK(res.status == 200);
     CHECK(parse(res)["status"] == "DROP");
-    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"malformed\"}") == 2);
+    CHECK(metric(gw, "rr_gateway_replies_total{class=\"malformed\"}") == 2);
     // The callback listener still serves.
     r.headers.resize(1);
     r.body = json{{"correlationId", new_uuid_v4()}}.dump();
@@ -288,13 +305,13 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     CHECK(http::call(r).status == 401);
     r.headers = {{"dapr-api-token", "guess"}};
     CHECK(http::call(r).status == 401);
-    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"forged\"}") == 2);
+    CHECK(metric(gw, "rr_gateway_replies_total{class=\"forged\"}") == 2);
     // The right token is accepted (an unknown id: SUCCESS, never RETRY).
     r.headers = {{"dapr-api-token", kAppToken}};
     const auto ok = http::call(r);
     CHECK(ok.status == 200);
     CHECK(parse(ok)["status"] == "SUCCESS");
-    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"unknown\"}") == 1);
+    CHECK(metric(gw, "rr_gateway_replies_total{class=\"unknown\"}") == 1);
     // The client API is not served on the callback listener and vice versa.
     CHECK(http::post_json(gw.callback_port(), "/api/send", "{}").status == 404);
     CHECK(http::post_json(gw.port(), "/dapr/replies", "{}").status == 404);
@@ -315,9 +332,10 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
     REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
     REQUIRE(wait_metric(gw, "rr_gateway_pending", 1, 5s));
     ::close(fd);
-    CHECK(wait_metric(gw, "rr_gateway_requests_total{outcome=\"client_gone\"}", 1, 2s));
-    CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
-    CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"timeout\"}") == 0);
+    // Well before the 20 s deadline, which is the only other way out.
+    CHECK(wait_metric(gw, "rr_gateway_requests_total{outcome=\"client_gone\"}", 1, 10s));
+    CHECK(metric(gw, "rr_gateway_pending") == 0);
+    CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"timeout\"}") == 0);
   }
 
   SECTION("garbage deliveries are DROPped, not retried") {
@@ -332,7 +350,7 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
       CHECK(res.status == 200);
       CHECK(parse(res)["status"] == "DROP");
     }
-    CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"malformed\"}") == 3);
+    CHECK(metric(gw, "rr_gateway_replies_total{class=\"malformed\"}") == 3);
   }
 }
 
@@ -349,25 +367,54 @@ TEST_CASE("gateway e2e: 503 with Retry-After at --max-pending") {
   CHECK(r.header("Retry-After") == "1");
   CHECK(parse(r)["error"] == "overloaded");
   for (auto& f : waiting) CHECK(f.get().status == 504);
-  CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"overloaded\"}") == 1);
-  CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
+  CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"overloaded\"}") == 1);
+  CHECK(metric(gw, "rr_gateway_pending") == 0);
   // Capacity is back.
   json req = {{"after", "overload"}};
   check_round_trip(send(gw.port(), req), req);
 }
 
-TEST_CASE("gateway e2e: fast 503 when daprd is gone, ready again when it is back") {
+TEST_CASE("gateway e2e: --max-timeout caps the timeout header") {
   replier();
-  Instance gw = start_instance({"gw-nodapr", {"--timeout", "5s"}, "", "", false});
+  Instance gw = start_instance({"gw-cap", {"--timeout", "1s", "--max-timeout", "2s"}, "", "", false});
+  // Asked for 60 s, given the 2 s cap: the 504 names the cap and comes long before 60 s (the
+  // upper bound is loose on purpose, for a loaded machine; the client itself gives up at 20 s).
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto capped = send(gw.port(), {{"mode", "silent"}}, 60000, 20s);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  REQUIRE(capped.status == 504);
+  CHECK(parse(capped)["timeoutMs"] == 2000);
+  CHECK(elapsed >= 2000ms);
+  CHECK(elapsed < 10s);
+  // Under the cap the header is kept; without one the default applies.
+  const auto under = send(gw.port(), {{"mode", "silent"}}, 300, 20s);
+  REQUIRE(under.status == 504);
+  CHECK(parse(under)["timeoutMs"] == 300);
+  const auto fallback = send(gw.port(), {{"mode", "silent"}}, std::nullopt, 20s);
+  REQUIRE(fallback.status == 504);
+  CHECK(parse(fallback)["timeoutMs"] == 1000);
+  CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"timeout\"}") == 3);
+  CHECK(metric(gw, "rr_gateway_pending") == 0);
+}
+
+TEST_CASE("gateway e2e: 503 dapr_unavailable long before the timeout when daprd is gone, ready again when it is back") {
+  replier();
+  Instance gw = start_instance({"gw-nodapr", {"--timeout", "30s"}, "", "", false});
   gw.daprd().process().kill9();
+  REQUIRE_FALSE(gw.daprd().process().alive());
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = send(gw.port(), {{"x", 1}});
   const auto elapsed = std::chrono::steady_clock::now() - t0;
-  CHECK((r.status == 503 || r.status == 502));
-  CHECK(elapsed < 500ms);
+  // Nothing listens on daprd's port any more: the publish is refused at connect, which is
+  // "unreachable" (503); 502 is only for a publish daprd answered with an error.
+  CHECK(r.status == 503);
   CHECK(parse(r)["error"] == "dapr_unavailable");
-  CHECK(gw.metric_or_zero("rr_gateway_requests_total{outcome=\"publish_failed\"}") == 1);
-  CHECK(gw.metric_or_zero("rr_gateway_pending") == 0);
+  // Answered on the failed publish, not at the deadline: the 30 s timeout leaves a margin a
+  // loaded machine keeps (the figure itself belongs to the benchmark).
+  CHECK(elapsed < 10s);
+  CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"publish_failed\"}") == 1);
+  CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"timeout\"}") == 0);
+  CHECK(metric(gw, "rr_gateway_pending") == 0);
   CHECK(stack::wait_http_status(gw.port(), "/readyz", 503, 5s));
   std::string error;
   REQUIRE(gw.daprd().restart(error));
@@ -394,9 +441,9 @@ TEST_CASE("gateway e2e: two instances with per-instance consumer groups lose not
   }
   for (auto& f : clients) f.get();
   for (Instance* inst : {&a, &b}) {
-    CHECK(inst->metric_or_zero("rr_gateway_requests_total{outcome=\"ok\"}") == kPerInstance);
-    CHECK(inst->metric_or_zero("rr_gateway_replies_total{class=\"matched\"}") == kPerInstance);
-    CHECK(inst->metric_or_zero("rr_gateway_pending") == 0);
+    CHECK(metric(*inst, "rr_gateway_requests_total{outcome=\"ok\"}") == kPerInstance);
+    CHECK(metric(*inst, "rr_gateway_replies_total{class=\"matched\"}") == kPerInstance);
+    CHECK(metric(*inst, "rr_gateway_pending") == 0);
   }
   // Broadcast: each instance also sees (and ignores as unknown) the other's replies.
   CHECK(wait_metric(a, "rr_gateway_replies_total{class=\"unknown\"}", kPerInstance));
@@ -427,7 +474,8 @@ TEST_CASE("gateway e2e: SIGTERM answers every waiting client and exits 0") {
     CHECK(r.status == 503);
     CHECK(parse(r)["error"] == "shutdown");
   }
-  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+  // At once rather than at the 20 s deadline; the margin is for a loaded machine.
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);
   REQUIRE(proc::wait_gone(gw.gateway().pid(), 10s));
   CHECK(gw.gateway().exit_status() == 0);
 }
@@ -446,7 +494,7 @@ TEST_CASE("gateway e2e: a deeply nested body is refused at once and harms nobody
   const auto r = http::post_json(gw.port(), "/api/send", deep, 5s);
   REQUIRE(r.status == 400);
   CHECK(parse(r)["error"] == "too_deep");
-  CHECK(gw.metric_or_zero("rr_gateway_publish_duration_seconds_count") == published_before);
+  CHECK(metric(gw, "rr_gateway_publish_duration_seconds_count") == published_before);
   check_round_trip(waiting.get(), waiting_req);
   json next = {{"after", "deep"}};
   check_round_trip(send(gw.port(), next), next);
@@ -457,7 +505,7 @@ TEST_CASE("gateway e2e: a deeply nested body is refused at once and harms nobody
                                  5s);
   CHECK(d.status == 200);
   CHECK(parse(d)["status"] == "DROP");
-  CHECK(gw.metric_or_zero("rr_gateway_replies_total{class=\"malformed\"}") == 1);
+  CHECK(metric(gw, "rr_gateway_replies_total{class=\"malformed\"}") == 1);
   CHECK(gw.gateway().alive());
   check_round_trip(send(gw.port(), next), next);
 }
@@ -501,7 +549,7 @@ TEST_CASE("gateway e2e: connection cap, header deadline and Keep-Alive") {
   REQUIRE(held.front().write(http_request("POST", "/api/send", body)));
   const std::string res = held.front().read_response(10s);
   REQUIRE(status_of(res) == 200);
-  const json answer = json::parse(res.substr(res.find("\r\n\r\n") + 4), nullptr, false);
+  const json answer = parse_bounded(res.substr(res.find("\r\n\r\n") + 4)).value;
   CHECK(answer["response"]["correlationId"] == answer["correlationId"]);
 
   // Capacity comes back when the connections go.
@@ -553,7 +601,8 @@ TEST_CASE("gateway e2e: a stalled daprd gets 503 dapr_busy at once, 504 on time 
       ++timeouts;
       CHECK(t.r.status == 504);
       CHECK(t.took >= std::chrono::milliseconds(kTimeoutMs));
-      CHECK(t.took < std::chrono::milliseconds(kTimeoutMs + 1000));
+      // At the header's deadline, not the 20 s default; loose for a loaded machine.
+      CHECK(t.took < std::chrono::milliseconds(kTimeoutMs + 5000));
     }
   }
   CHECK(busy >= 5);  // 3 connections at most, one of them possibly taken by the health check
@@ -568,6 +617,6 @@ TEST_CASE("gateway e2e: a stalled daprd gets 503 dapr_busy at once, 504 on time 
   const auto r = waiting.get();
   CHECK(r.status == 503);
   CHECK(parse(r)["error"] == "shutdown");
-  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // at once, not at the 20 s deadline
   REQUIRE(proc::wait_gone(gw.gateway().pid(), 15s));
 }

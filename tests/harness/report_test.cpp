@@ -298,7 +298,6 @@ TEST_CASE("suite JSON round trip is exact") {
   s.started_us = -5;                   // signed on purpose
   s.error = "quote \" tab \t newline \n unicode é ✓";
   s.requests[0].intended_us = INT64_MIN + 1;
-  s.requests[1].latency_ms();          // derived, not stored
   s.latency.p999 = 0.1 + 0.2;          // not exactly representable: must survive bit for bit
   s.gateway_counters["tiny"] = 1e-300;
 
@@ -314,6 +313,9 @@ TEST_CASE("suite JSON round trip is exact") {
   CHECK(b.gateway_counters.at("tiny") == 1e-300);
   CHECK(b.requests.size() == s.requests.size());
   CHECK(b.requests[0].intended_us == INT64_MIN + 1);
+  // Latency is derived from the times, never stored beside them (where it could disagree).
+  CHECK_FALSE(to_json(s.requests[1]).contains("latency_ms"));
+  CHECK(b.requests[1].latency_ms() == s.requests[1].latency_ms());
   CHECK(b.requests[7].simulator_action == s.requests[7].simulator_action);
   CHECK(b.checks[3].passed == false);
   CHECK(b.checks[3].message == s.checks[3].message);
@@ -573,11 +575,44 @@ TEST_CASE("sample HTML report from synthetic data") {
   suite.scenarios.push_back(synthetic_scenario("mixed-chaos-soak", 8000, 7, 800));
   suite.scenarios.back().status = "pass";
   for (auto& c : suite.scenarios.back().checks) c.passed = true;
-  const std::filesystem::path file = "/tmp/rrkit-report-sample.html";
-  write_html_report(suite, file);
+  const ScenarioResult& soak = suite.scenarios.back();
+
+  // What the files say, checked in a private folder (other runs may write the shared sample at the same time).
+  const scratch_dir dir;
+  write_html_report(suite, dir / "report.html");
+  write_json_report(suite, dir / "report.json");
+  write_junit_report(suite, dir / "report.xml");
+  const std::string page = slurp(dir / "report.html");
+  CHECK(page == render_html_report(suite));
+  CHECK(page.find("<title>rrkit report · 2 passed, 1 failed</title>") != std::string::npos);
+  // Totals: 3 scenarios, 3 + 600 + 8000 requests.
+  CHECK(page.find("<b>3</b>scenarios") != std::string::npos);
+  CHECK(page.find("<b>8603</b>requests") != std::string::npos);
+  for (const auto& s : suite.scenarios) {
+    INFO(s.name);
+    CHECK(page.find("aria-label=\"per-request timeline of " + s.name + "\"") != std::string::npos);
+    CHECK(page.find("aria-label=\"latency histogram of " + s.name + "\"") != std::string::npos);
+    CHECK(page.find("<pre>" + s.repro + "</pre>") != std::string::npos);
+  }
+  CHECK(page.find("<h3>checks (4 of 5 passed)</h3>") != std::string::npos);  // daprd-killed's one failure
+  CHECK(page.find("<h3>checks (5 of 5 passed)</h3>") != std::string::npos);  // the soak, all passed
+  CHECK(page.find(fmt::format("showing {} of 8000 requests", html_max_plotted_requests)) != std::string::npos);
+  CHECK(page.find(fmt::format("over {} answered requests", soak.latency.count)) != std::string::npos);
+  std::size_t unusual = 0;
+  for (const auto& r : soak.requests) unusual += r.classification == "ok" ? 0 : 1;
+  CHECK(page.find(fmt::format("requests not classified ok (50 of {} shown)", unusual)) != std::string::npos);
+  CHECK(to_json(read_json_report(dir / "report.json")) == to_json(suite));
+  const std::string junit = slurp(dir / "report.xml");
+  CHECK_FALSE(xml_problem(junit).has_value());
+  CHECK(junit.find("<testsuite name=\"rrkit\" tests=\"3\" failures=\"1\" errors=\"0\"") != std::string::npos);
+  std::ostringstream console;
+  print_console_summary(suite, console, false);
+  const std::string totals = "\nscenarios: 2 passed, 1 failed\n";
+  CHECK(console.str().substr(console.str().size() - totals.size()) == totals);
+
+  // The shared sample, for looking at (e.g. rendered with headless Chromium).
+  write_html_report(suite, "/tmp/rrkit-report-sample.html");
   write_json_report(suite, "/tmp/rrkit-report-sample.json");
   write_junit_report(suite, "/tmp/rrkit-report-sample.xml");
-  std::ofstream console("/tmp/rrkit-report-sample.txt");
-  print_console_summary(suite, console, false);
-  CHECK(std::filesystem::file_size(file) > 10'000);
+  std::ofstream("/tmp/rrkit-report-sample.txt") << console.str();
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "common/ids.h"
 #include "harness/runner.h"
@@ -171,4 +172,30 @@ traffic:
         std::string::npos);
   CHECK(load_error("traffic: {mode: open, phases: [{duration: 1s}]}\n").find("needs duration and rate") !=
         std::string::npos);
+}
+
+TEST_CASE("the ci tag selects whole tags, in flow and block lists alike") {
+  // The files the build's `rr-harness list --tag ci` step is also checked against.
+  const fs::path dir = fs::path(RRKIT_SOURCE_DIR) / "tests/harness/scenarios/tags";
+  std::string error;
+  const auto files = rrkit::harness::find_scenarios({dir.string()}, error);
+  REQUIRE(error.empty());
+  std::map<std::string, bool> selected;
+  for (const auto& f : files) {
+    const auto s = load_scenario(f, error);
+    INFO(error);
+    REQUIRE(s);
+    selected[s->name] = rrkit::harness::has_any_tag(*s, {"ci"});
+  }
+  CHECK(selected == std::map<std::string, bool>{{"block-ci", true}, {"cinema", false}, {"flow-ci", true},
+                                                {"untagged", false}});
+}
+
+TEST_CASE("no tag asked selects every scenario, several tags select any of them") {
+  rrkit::harness::Scenario s;
+  CHECK(rrkit::harness::has_any_tag(s, {}));
+  CHECK_FALSE(rrkit::harness::has_any_tag(s, {"ci"}));
+  s.tags = {"soak", "cinema"};
+  CHECK(rrkit::harness::has_any_tag(s, {"ci", "soak"}));
+  CHECK_FALSE(rrkit::harness::has_any_tag(s, {"ci", "cine"}));
 }

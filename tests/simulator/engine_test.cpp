@@ -1,6 +1,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <catch2/catch.hpp>
 
@@ -59,6 +61,7 @@ struct Fixture {
   }
   void send(int i, const std::string& kind = "x") {
     nlohmann::json body{{"correlationId", "id-" + std::to_string(i)}, {"data", {{"kind", kind}}}};
+    sent_bodies[body["correlationId"]] = body.dump();
     engine->on_message(parse_incoming("req", 0, i, "", body.dump(), {}, IdSource{}, "rep", false));
   }
   void deliver_all() {
@@ -82,6 +85,7 @@ struct Fixture {
   Metrics metrics;
   std::atomic<bool> crashed{false};
   std::set<std::uint64_t> delivered;
+  std::map<std::string, std::string> sent_bodies;  // correlation id -> the request bytes as sent
   std::unique_ptr<Engine> engine;
 };
 
@@ -103,10 +107,25 @@ TEST_CASE("engine: replies carry the request echo and digest, offsets commit aft
     const auto reply = nlohmann::json::parse(s.body);
     CHECK(reply["correlationId"] == s.key);
     CHECK(reply["status"] == "ok");
-    CHECK(rrkit::payload_matches(reply["payload"]["echo"], reply["payload"]));
-    CHECK(reply["payload"]["echo"]["correlationId"] == s.key);
+    // Against the request as it was sent, not against the reply's own echo (which a wrong echo
+    // with a matching digest would satisfy).
+    REQUIRE(f.sent_bodies.count(s.key) == 1);
+    const auto sent = nlohmann::json::parse(f.sent_bodies.at(s.key));
+    CHECK(reply["payload"]["echo"] == sent);
+    CHECK(rrkit::payload_matches(sent, reply["payload"]));
     CHECK(s.topic == "rep");
   }
+  // The digest is the SHA-256 of the request's canonical form (keys sorted, no spaces), computed
+  // here by an independent tool (sha256sum) so that a change of canonical form cannot go unseen.
+  CHECK(f.sent_bodies.at("id-0") == R"({"correlationId":"id-0","data":{"kind":"x"}})");
+  int digests = 0;
+  for (const auto& s : f.sink.snapshot()) {
+    if (s.key != "id-0") continue;
+    ++digests;
+    CHECK(nlohmann::json::parse(s.body)["payload"]["digest"] ==
+          "6e052baca0e5cf8c2fdcf377fd736f2d4754de0e0646d5270aae9e96d698f98d");
+  }
+  CHECK(digests == 1);
   CHECK(f.log_lines("decision").size() == 3);
   CHECK(f.log_lines("reply").size() == 3);
 }

@@ -10,6 +10,7 @@
 
 #include "common/http_client.h"
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/net.h"
 #include "common/reply.h"
 #include "harness/stack.h"
@@ -27,13 +28,14 @@ namespace {
 constexpr int kRequests = 400;
 constexpr int kRequestPartitions = 4;
 constexpr int kInvalid = 3;  // requests the simulator cannot answer
+constexpr const char* kCrashTopic = "rr.requests.crash";
 
 std::vector<nlohmann::json> read_jsonl(const fs::path& path, const std::string& type) {
   std::ifstream in(path);
   std::vector<nlohmann::json> out;
   std::string line;
   while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
+    const auto j = rrkit::parse_bounded(line).value;
     if (!j.is_discarded() && j.value("type", "") == type) out.push_back(j);
   }
   return out;
@@ -72,7 +74,7 @@ void wait_assigned(Sim& s, int partitions) {
       [&] {
         const auto r = rrkit::http::get(s.control_port, "/healthz");
         if (!r.ok()) return false;
-        const auto j = nlohmann::json::parse(r.body, nullptr, false);
+        const auto j = rrkit::parse_bounded(r.body).value;
         return !j.is_discarded() && j.value("assigned_partitions", 0) == partitions;
       },
       60s, 100ms);
@@ -87,7 +89,7 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
   const fs::path dir = fs::temp_directory_path() / ("rrkit-sim-e2e-" + rrkit::new_uuid_v4().substr(0, 8));
   fs::create_directories(dir);
   stack::KafkaConfig kc;
-  kc.topics = {{"rr.requests", kRequestPartitions}, {"rr.replies", 1}};
+  kc.topics = {{"rr.requests", kRequestPartitions}, {"rr.replies", 1}, {kCrashTopic, 1}};
   stack::Kafka kafka(paths, dir, kc);
   std::string error;
   const bool started = kafka.start(error);
@@ -189,7 +191,7 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
     const std::string request_id = r["request_id"];
     const std::string kind = r["kind"];
     INFO("reply " << i << " " << r.dump() << " message " << m.value);
-    const auto body = nlohmann::json::parse(m.value, nullptr, false);
+    const auto body = rrkit::parse_bounded(m.value).value;
     ++observed[kind];
     if (kind == "corrupt") {
       CHECK(body.is_discarded());
@@ -226,7 +228,7 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
   CHECK(inversions > 0);
 
   // /stats agrees with the log.
-  const auto stats = nlohmann::json::parse(rrkit::http::get(sim.control_port, "/stats").body);
+  const auto stats = rrkit::parse_bounded(rrkit::http::get(sim.control_port, "/stats").body).value;
   CHECK(stats["requests"] == kRequests + kInvalid);
   CHECK(stats["invalid"] == kInvalid);
   CHECK(stats["drop"] == counts["drop"]);
@@ -270,14 +272,58 @@ TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for 
     CHECK(again.process.exit_status() == 0);
   }
 
-  {  // crash after N exits 70 without committing the message that hit the crash point
-    Sim crash = start_simulator(paths, dir, "sim-crash",
-                                {"--brokers", brokers, "--group", "rr-simulator-crash", "--reply-topic",
-                                 "rr.replies.crash", "--set", "crash.after=5", "--set", "processing.workers=1"});
+  {  // crash after N exits 70; what it had not answered (the requests it held and the one that hit the
+     // crash point) stays uncommitted, so a replacement in the same group consumes exactly those again.
+    const fs::path crash_profile = dir / "crash.yaml";
+    std::ofstream(crash_profile) << "crash: {after: 5}\n"
+                                    "rules:\n  - {name: held, match: {field: mode, equals: held}, delay: 60s}\n";
+    const std::vector<std::string> on_crash_topic = {"--brokers", brokers, "--group", "rr-simulator-crash",
+                                                     "--request-topic", kCrashTopic, "--reply-topic",
+                                                     "rr.replies.crash"};
+    std::vector<std::string> args = on_crash_topic;
+    args.insert(args.end(), {"--profile", crash_profile.string()});
+    Sim crash = start_simulator(paths, dir, "sim-crash", args);
+    wait_assigned(crash, 1);
+    // Offsets 0-2 answered at once, 3-4 held for a minute, then 5 hits the crash point.
+    std::vector<std::string> ids;
+    for (int i = 0; i < 6; ++i) ids.push_back(rrkit::new_uuid_v4());
+    auto produce_request = [&](int i, const char* mode) {
+      producer.send(kCrashTopic, ids[static_cast<std::size_t>(i)],
+                    nlohmann::json{{"correlationId", ids[static_cast<std::size_t>(i)]}, {"mode", mode}}.dump());
+    };
+    for (int i = 0; i < 3; ++i) produce_request(i, "answer");
+    for (int i = 3; i < 5; ++i) produce_request(i, "held");
+    producer.flush();
+    auto committed_crash = [&] {
+      return rrkit::simulator::testing::committed(brokers, "rr-simulator-crash", kCrashTopic, 1)[0];
+    };
+    // The three answers are delivered and committed; the held pair stops the commit at offset 3.
+    std::int64_t seen = -1;
+    REQUIRE(rrkit::proc::wait_until([&] { return (seen = committed_crash()) >= 3; }, 60s, 200ms));
+    CHECK(seen == 3);
+    CHECK(read_jsonl(crash.decisions, "decision").size() == 5);
+    produce_request(5, "answer");
+    producer.flush();
     REQUIRE(rrkit::proc::wait_until([&] { return !crash.process.alive(); }, 60s, 100ms));
     CHECK(crash.process.exit_status() == 70);
-    CHECK(read_jsonl(crash.decisions, "crash").size() == 1);
+    const auto crash_lines = read_jsonl(crash.decisions, "crash");
+    REQUIRE(crash_lines.size() == 1);
+    CHECK(crash_lines[0]["id"] == ids[5]);
+    CHECK(crash_lines[0]["offset"] == 5);
     CHECK(read_jsonl(crash.decisions, "decision").size() == 5);
+    CHECK(committed_crash() == 3);
+
+    Sim replacement = start_simulator(paths, dir, "sim-replacement", on_crash_topic);
+    REQUIRE(rrkit::proc::wait_until([&] { return read_jsonl(replacement.decisions, "decision").size() >= 3; }, 60s,
+                                    100ms));
+    REQUIRE(replacement.process.stop(20s));
+    CHECK(replacement.process.exit_status() == 0);
+    std::map<std::int64_t, std::string> again;
+    for (const auto& d : read_jsonl(replacement.decisions, "decision")) {
+      again[d["offset"].get<std::int64_t>()] = d["id"].get<std::string>();
+    }
+    CHECK(again == std::map<std::int64_t, std::string>{{3, ids[3]}, {4, ids[4]}, {5, ids[5]}});
+    CHECK(committed_crash() == 6);
   }
 
   {  // bad profile: non-zero exit naming file, line and key; nothing consumed
