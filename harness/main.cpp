@@ -14,11 +14,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-<<<<<<< HEAD
-#include "harness/diff.h"
-=======
 #include "common/json_limits.h"
->>>>>>> main
+#include "harness/diff.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"

@@ -457,7 +457,6 @@ std::vector<std::int64_t> open_loop_offsets(const TrafficPlan& plan) {
 
 }  // namespace
 
-<<<<<<< HEAD
 std::uint64_t planned_requests(const TrafficPlan& plan) {
   if (plan.mode == TrafficPlan::Mode::open) return open_loop_offsets(plan).size();
   if (plan.requests == 0 && plan.duration.count() > 0) return kClosedLoopForDuration;
@@ -502,10 +501,10 @@ std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
-=======
+}
+
 bool abandons(const TrafficPlan& plan, std::uint64_t index) {
   return plan.disconnect_fraction > 0 && unit_hash(plan.seed, index) < plan.disconnect_fraction;
->>>>>>> main
 }
 
 bool resolve_host(const std::string& host, std::string& error) {
