@@ -16,12 +16,14 @@
 #include <fmt/format.h>
 
 #include "common/json_limits.h"
+#include "harness/diff.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "harness/stack.h"
 #include "harness/stack_cli.h"
 #include "harness/traffic.h"
+#include "harness/up.h"
 #include "rrkit/versions.h"
 
 namespace {
@@ -70,7 +72,8 @@ bool load_all(const std::vector<std::string>& paths, const std::vector<std::stri
 // the first one; the runner then stops traffic, tears the stack down and writes the reports.
 class SignalWatcher {
  public:
-  SignalWatcher() : thread_([this] { watch(); }) {}
+  explicit SignalWatcher(std::string doing = "stopping traffic, tearing the stack down, writing the reports")
+      : doing_(std::move(doing)), thread_([this] { watch(); }) {}
   ~SignalWatcher() {
     done_ = true;
     thread_.join();
@@ -92,14 +95,14 @@ class SignalWatcher {
       if (sig <= 0) continue;
       int none = 0;
       if (received_.compare_exchange_strong(none, sig)) {
-        std::cerr << fmt::format("\nrr-harness: {} received: stopping traffic, tearing the stack down, writing the "
-                                 "reports (this takes a few seconds)\n",
-                                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+        std::cerr << fmt::format("\nrr-harness: {} received: {} (this takes a few seconds)\n",
+                                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP", doing_);
       } else {
         std::cerr << "rr-harness: already stopping\n";
       }
     }
   }
+  std::string doing_;
   std::atomic<int> received_{0};
   std::atomic<bool> done_{false};
   std::thread thread_;
@@ -197,7 +200,22 @@ int main(int argc, char** argv) {
   run->add_option("--decisions", options.attach_decisions, "Attach mode: the simulator's decision log to join with");
   run->add_option("--id-pointer", options.attach_id_pointer,
                   "Attach mode: JSON pointer to the correlation id in the gateway's answer")->capture_default_str();
+  std::string only;
+  run->add_option("--only", only,
+                  "Send only these request indexes (\"137\", \"3,9,40-45\"), each with the key it has in the full "
+                  "run, so that it meets the same faults; whole-run assertions are not judged");
   run->callback([&] {
+    if (!only.empty()) {
+      std::string error;
+      auto list = parse_index_list(only, error);
+      if (!list) {
+        std::cerr << "rr-harness: --only: " << error << "\n";
+        exit_code = 3;
+        return;
+      }
+      options.only = std::move(*list);
+      options.only_text = only;
+    }
     for (const auto& url : options.gateway_urls) {
       std::string host, error;
       std::uint16_t port = 0;
@@ -282,6 +300,52 @@ int main(int argc, char** argv) {
     print_console_summary(suite, std::cout, isatty(STDOUT_FILENO) != 0);
     exit_code = suite.exit_code();
   });
+
+  std::string diff_a, diff_b;
+  std::size_t diff_max = 50;
+  auto* diff = app.add_subcommand(
+      "diff", "Compare two run folders request by request (decision, outcome) and check by check; exit 1 when they differ");
+  diff->add_option("run_a", diff_a, "A run folder")->required();
+  diff->add_option("run_b", diff_b, "Another run folder (e.g. the same scenario and seed, run again)")->required();
+  diff->add_option("--max-lines", diff_max, "At most this many differences listed (all are counted)")
+      ->capture_default_str();
+  diff->callback([&] {
+    std::string error;
+    const auto d = diff_runs(diff_a, diff_b, error);
+    if (!d) {
+      std::cerr << "rr-harness: " << error << "\n";
+      exit_code = 3;
+      return;
+    }
+    for (std::size_t i = 0; i < d->lines.size() && i < diff_max; ++i) std::cout << d->lines[i] << "\n";
+    if (d->lines.size() > diff_max) std::cout << fmt::format("... {} more\n", d->lines.size() - diff_max);
+    std::cout << fmt::format(
+        "{} request(s) in A, {} in B, {} compared: {} decision(s) differ, {} outcome(s) differ; {} check verdict(s) differ\n",
+        d->requests_a, d->requests_b, d->compared, d->decisions_differ, d->outcomes_differ, d->checks_differ);
+    exit_code = d->identical() ? 0 : 1;
+  });
+
+  std::string up_file, up_out = "runs";
+  std::uint64_t up_seed = 0;
+  auto* up = app.add_subcommand("up", "Bring a scenario's whole stack up (Kafka, simulator with its profile, gateways with "
+                                      "daprd) and leave it running for manual requests, until Ctrl-C or `rr-harness down`");
+  up->add_option("scenario", up_file, "One scenario file")->required();
+  auto* up_seed_opt = up->add_option("--seed", up_seed, "Seed (default: the scenario's own)");
+  up->add_option("--out", up_out, "Folder for the run folder (<out>/<name>-up-seed<N>)")->capture_default_str();
+  up->callback([&] {
+    std::string error;
+    auto sc = load_scenario(up_file, error);
+    if (!sc) {
+      std::cerr << "rr-harness: " << error << "\n";
+      exit_code = 3;
+      return;
+    }
+    if (*up_seed_opt) sc->seed = up_seed;
+    SignalWatcher signals("tearing the stack down");
+    exit_code = scenario_up(*sc, up_out, signals.received(), std::cerr);
+  });
+  auto* down = app.add_subcommand("down", "Stop the stack that `rr-harness up` left running");
+  down->callback([&] { exit_code = scenario_down(up_state_file(), std::cerr); });
 
   add_stack_command(app, exit_code);
   try {

@@ -26,7 +26,35 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
-namespace {
+TopologyOptions topology_options(const Scenario& sc, const fs::path& run_dir, bool with_profile) {
+  TopologyOptions to;
+  to.run_dir = run_dir;
+  to.gateways = sc.gateways;
+  to.shared_consumer_group = sc.shared_consumer_group;
+  to.reply_mode = sc.reply_mode;
+  to.partitions = sc.partitions;
+  to.gateway_timeout = fmt::format("{}ms", sc.gateway_timeout.count() / 1000);
+  to.gateway_args = sc.gateway_args;
+  to.simulator_profile_yaml = with_profile ? sc.profile_yaml : std::string();
+  to.seed = sc.seed;
+  to.simulator_args = sc.simulator_args;
+  return to;
+}
+
+TrafficPlan warmup_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports) {
+  TrafficPlan w;
+  w.mode = TrafficPlan::Mode::closed;
+  w.concurrency = 1;
+  w.requests = static_cast<std::uint64_t>(sc.warmup) * gateway_ports.size();
+  w.body_template = {{"warmup", true}};
+  // The first messages on a fresh stack take ~250 ms each way (producer ids, metadata, first
+  // fetches), more than some scenarios' timeouts: the warm-up waits longer than the scenario does.
+  w.request_timeout_ms = 10000;
+  w.gateway_ports = gateway_ports;
+  w.seed = sc.seed;
+  w.key_prefix = "warmup";  // keys of their own: the scenario's requests keep theirs
+  return w;
+}
 
 std::vector<Json> read_jsonl(const fs::path& file) {
   std::vector<Json> lines;
@@ -39,6 +67,19 @@ std::vector<Json> read_jsonl(const fs::path& file) {
     if (j.ok()) lines.push_back(std::move(j.value));
   }
   return lines;
+}
+
+namespace {
+
+// A narrowed run (--only) reproduces single requests: assertions about the whole run (counts,
+// fractions) and negative controls have nothing to say about it; the per-request invariants stay.
+void narrow_for_only(Scenario& sc, const std::string& only_text, std::vector<std::string>& events) {
+  if (!sc.assertions.empty() || !sc.expect_violations.empty()) {
+    events.push_back(fmt::format("--only {}: {} whole-run assertion(s) and {} expected violation(s) not judged",
+                                 only_text, sc.assertions.size(), sc.expect_violations.size()));
+  }
+  sc.assertions.clear();
+  sc.expect_violations.clear();
 }
 
 // A history line: the report's record plus the bodies, which replay needs and reports leave out.
@@ -192,6 +233,8 @@ bool run_folder_for(const fs::path& out_dir, const std::string& name, std::uint6
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   Scenario sc = scenario;
   if (options.seed) sc.seed = *options.seed;
+  std::vector<std::string> only_events;
+  if (!options.only.empty()) narrow_for_only(sc, options.only_text, only_events);
   ScenarioResult result;
   result.name = sc.name;
   result.path = sc.path;
@@ -199,6 +242,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   result.seed = sc.seed;
   result.started_us = now_us();
   result.repro = fmt::format("{} run {} --seed {}", options.self_command, sc.path, sc.seed);
+  if (!options.only.empty()) result.repro += " --only " + options.only_text;
   const auto t0 = std::chrono::steady_clock::now();
   auto finish = [&](ScenarioResult& r) -> ScenarioResult& {
     r.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -216,7 +260,10 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   };
   fs::path run_dir;
   std::string folder_error;
-  if (!run_folder_for(options.out_dir, sc.name, sc.seed, run_dir, folder_error)) return fail(folder_error);
+  // A narrowed run gets its own folder: it must not overwrite the full run it reproduces.
+  if (!run_folder_for(options.out_dir, options.only.empty() ? sc.name : sc.name + "-only", sc.seed, run_dir, folder_error)) {
+    return fail(folder_error);
+  }
   std::error_code ec;
   fs::remove_all(run_dir, ec);
   fs::create_directories(run_dir, ec);
@@ -229,18 +276,15 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   std::unique_ptr<Topology> topo;
   TrafficPlan plan = sc.traffic;
   plan.seed = sc.seed;
+  plan.only = options.only;
+  if (!plan.only.empty()) {
+    const std::uint64_t planned = planned_requests(plan);
+    if (plan.only.back() >= planned) {
+      return fail(fmt::format("--only {}: this scenario sends requests 0 to {}", options.only_text, planned - 1));
+    }
+  }
   if (!attach) {
-    TopologyOptions to;
-    to.run_dir = run_dir;
-    to.gateways = sc.gateways;
-    to.shared_consumer_group = sc.shared_consumer_group;
-    to.reply_mode = sc.reply_mode;
-    to.partitions = sc.partitions;
-    to.gateway_timeout = fmt::format("{}ms", sc.gateway_timeout.count() / 1000);
-    to.gateway_args = sc.gateway_args;
-    to.simulator_profile_yaml = sc.warmup > 0 ? std::string() : sc.profile_yaml;
-    to.seed = sc.seed;
-    to.simulator_args = sc.simulator_args;
+    const TopologyOptions to = topology_options(sc, run_dir, sc.warmup == 0);
     std::string error;
     try {
       topo = std::make_unique<Topology>(stack::Paths::discover(), to);
@@ -274,16 +318,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   std::size_t decisions_offset = 0;
   std::vector<std::string> warmup_events;
   if (!attach && sc.warmup > 0) {
-    TrafficPlan w;
-    w.mode = TrafficPlan::Mode::closed;
-    w.concurrency = 1;
-    w.requests = static_cast<std::uint64_t>(sc.warmup) * plan.gateway_ports.size();
-    w.body_template = {{"warmup", true}};
-    // The first messages on a fresh stack take ~250 ms each way (producer ids, metadata, first
-    // fetches), more than some scenarios' timeouts: the warm-up waits longer than the scenario does.
-    w.request_timeout_ms = 10000;
-    w.gateway_ports = plan.gateway_ports;
-    w.seed = sc.seed;
+    const TrafficPlan w = warmup_plan(sc, plan.gateway_ports);
     TrafficProgress wp;
     std::vector<RequestRecord> warm;
     try {
@@ -410,7 +445,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   in.gateways = static_cast<int>(plan.gateway_ports.size());
   in.shared_consumer_group = sc.shared_consumer_group;
   in.reply_mode = sc.reply_mode;
-  in.events = warmup_events;
+  in.events = only_events;
+  in.events.insert(in.events.end(), warmup_events.begin(), warmup_events.end());
   in.events.insert(in.events.end(), events.begin(), events.end());
   in.infra_errors = failures;
   in.gateway_baseline = baseline;
@@ -486,6 +522,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
                  {"decisions", decisions_file.string()},
                  {"decisions_offset", decisions_offset},
                  {"seed", sc.seed},
+                 {"only", options.only_text},
                  {"started_us", result.started_us},
                  {"interrupted", sig != 0}};
     std::ofstream(run_dir / "run.json") << safe_dump(meta, 2) << "\n";
@@ -553,6 +590,10 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
     sc->seed = seed->get<std::uint64_t>();
   }
   CheckInput in;
+  if (const auto only = meta.find("only"); only != meta.end() && only->is_string() && !only->get<std::string>().empty()) {
+    std::vector<std::string> ignored;
+    narrow_for_only(*sc, only->get<std::string>(), ignored);
+  }
   in.scenario = &*sc;
   // One metrics file is read per gateway: a corrupt count must not become millions of reads (nor a
   // float converted to int, which is undefined behaviour).

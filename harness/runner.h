@@ -8,8 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/result.h"
 #include "harness/scenario.h"
+#include "harness/topology.h"
 
 namespace rrkit::harness {
 
@@ -25,6 +28,9 @@ struct RunOptions {
   // Set (to the signal number) by whoever catches SIGINT/SIGTERM: traffic stops, the stack is torn
   // down, and the result of what ran is returned with status "interrupted".
   const std::atomic<int>* interrupt = nullptr;
+  // --only: the request indexes to send (sorted, unique) and the list as the user wrote it.
+  std::vector<std::uint64_t> only;
+  std::string only_text;
 };
 
 // Reads http://HOST:PORT (a name is resolved now, so that a bad one is a usage error at start-up
@@ -38,6 +44,16 @@ bool run_folder_for(const std::filesystem::path& out_dir, const std::string& nam
                     std::filesystem::path& folder, std::string& error);
 
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// The stack a scenario runs on, in run_dir; with_profile=false starts the simulator fault-free
+// (the runner applies the scenario's profile after the warm-up).
+TopologyOptions topology_options(const Scenario& sc, const std::filesystem::path& run_dir, bool with_profile);
+
+// The warm-up's traffic: sc.warmup fault-free requests per gateway, one at a time, with a long timeout.
+TrafficPlan warmup_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports);
+
+// The JSON lines of a file (bounded parsing; blank and unparseable lines are skipped).
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
 
 // Re-runs the checker on a stored run folder.
 std::optional<ScenarioResult> replay_run(const std::filesystem::path& run_dir, std::string& error);

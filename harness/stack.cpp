@@ -124,7 +124,7 @@ std::string to_string(RecordedStop s) {
   return "?";
 }
 
-RecordedStop stop_recorded(const RecordedProcess& p, std::chrono::milliseconds grace, std::string& why) {
+RecordedStop stop_recorded(const RecordedProcess& p, std::chrono::milliseconds grace, std::string& why, bool whole_group) {
   if (p.pid <= 0) {
     why = "no pid recorded";
     return RecordedStop::gone;
@@ -154,7 +154,12 @@ RecordedStop stop_recorded(const RecordedProcess& p, std::chrono::milliseconds g
   }
   // Between this check and the signal the process could exit and its pid be reused: a window of
   // microseconds against the reboot-sized one the check closes.
-  return proc::stop(p.pid, grace) ? RecordedStop::stopped : RecordedStop::killed;
+  if (whole_group) return proc::stop(p.pid, grace) ? RecordedStop::stopped : RecordedStop::killed;
+  ::kill(p.pid, SIGTERM);
+  if (proc::wait_gone(p.pid, grace)) return RecordedStop::stopped;
+  ::kill(p.pid, SIGKILL);
+  proc::wait_gone(p.pid, std::chrono::seconds(5));
+  return RecordedStop::killed;
 }
 
 bool wait_http_status(std::uint16_t port, const std::string& path, int status, std::chrono::milliseconds timeout,

@@ -152,8 +152,10 @@ enum class RecordedStop {
 std::string to_string(RecordedStop s);
 
 // Stops a recorded process only when the pid still names it (same start time and executable);
-// otherwise nothing is signalled and why says what differed.
-RecordedStop stop_recorded(const RecordedProcess& p, std::chrono::milliseconds grace, std::string& why);
+// otherwise nothing is signalled and why says what differed. whole_group=false signals the process
+// alone (one that does not lead its process group, such as `rr-harness up` started by a script).
+RecordedStop stop_recorded(const RecordedProcess& p, std::chrono::milliseconds grace, std::string& why,
+                           bool whole_group = true);
 
 // Current UTC time in a strftime format; the default is a run-folder friendly stamp, e.g. 20261124-101500.
 std::string timestamp(const char* format = "%Y%m%d-%H%M%S");

@@ -33,7 +33,8 @@ struct UpOptions {
 
 fs::path state_file(const stack::Paths& paths) { return paths.cache_dir / "stack" / "current.json"; }
 
-// A state-file entry: the pid plus what `stack down` checks before it signals that pid.
+}  // namespace
+
 nlohmann::json process_entry(const std::string& name, pid_t pid) {
   nlohmann::json entry{{"name", name}, {"pid", pid}};
   if (const auto id = proc::identity(pid)) {
@@ -59,6 +60,8 @@ stack::RecordedProcess recorded_process(const nlohmann::json& entry) {
   }
   return p;
 }
+
+namespace {
 
 // Waits for SIGINT/SIGTERM, or for one of the children to die. Returns the signal (0 when a child died).
 int wait_for_signal_or_death(const std::vector<const stack::Process*>& children) {

@@ -4,6 +4,9 @@
 #include <ostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "harness/stack.h"
 
 namespace rrkit::harness {
 
@@ -13,5 +16,10 @@ void add_stack_command(CLI::App& app, int& exit_code);
 // `stack down` on a given state file: stops each recorded process whose pid still names it (same start
 // time and executable), reports and skips the others, then removes the file. Returns the exit code.
 int stop_detached_stack(const std::filesystem::path& state_file, std::ostream& out);
+
+// A state-file entry: the pid plus what a later stop checks before it signals that pid (start time
+// and executable), and back.
+nlohmann::json process_entry(const std::string& name, pid_t pid);
+stack::RecordedProcess recorded_process(const nlohmann::json& entry);
 
 }  // namespace rrkit::harness

@@ -91,6 +91,8 @@ bool Topology::start_simulator(std::string& error) {
   if (options_.reply_mode == "reply-to") argv.push_back("--honor-reply-to");
   // The harness's nonce joins a request whose client never saw the correlation id (it hung up).
   argv.insert(argv.end(), {"--log-field", "nonce"});
+  // The nonce is the request's key ("rr-<seed>-<index>"): decisions keyed on it repeat run after run.
+  argv.insert(argv.end(), {"--key-field", "nonce"});
   argv.insert(argv.end(), options_.simulator_args.begin(), options_.simulator_args.end());
   simulator_ = stack::Process(proc::SpawnSpec{"simulator", argv, {}, options_.run_dir / "simulator.log", {}});
   if (!simulator_.start(error)) return false;

@@ -15,15 +15,18 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <deque>
 #include <limits>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <set>
 
-#include "common/ids.h"
+#include <fmt/format.h>
+
 #include "common/json_limits.h"
 
 namespace rrkit::harness {
@@ -355,16 +358,17 @@ net::awaitable<void> spawned_exchange(Shared& sh, std::size_t i) {
   co_await exchange(sh, i);
 }
 
-void prepare(Shared& sh, std::size_t count) {
+// `indexes`: the request index of each record (0..count-1 for a full run, the --only list otherwise).
+void prepare(Shared& sh, const std::vector<std::uint64_t>& indexes) {
   const auto& plan = sh.plan;
-  sh.records.resize(count);
-  sh.bodies.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
+  sh.records.resize(indexes.size());
+  sh.bodies.resize(indexes.size());
+  for (std::size_t i = 0; i < indexes.size(); ++i) {
     auto& r = sh.records[i];
-    r.index = i;
-    r.nonce = new_uuid_v4();
-    r.gateway = static_cast<int>(i % plan.gateway_ports.size());
-    r.request_body = safe_dump(render_body(plan.body_template, i, r.nonce, plan.nonce_field));
+    r.index = indexes[i];
+    r.nonce = request_key(plan.key_prefix, plan.seed, r.index);
+    r.gateway = static_cast<int>(r.index % plan.gateway_ports.size());
+    r.request_body = safe_dump(render_body(plan.body_template, r.index, r.nonce, plan.nonce_field));
     sh.bodies[i] = r.request_body;
   }
 }
@@ -424,6 +428,8 @@ net::awaitable<void> stop_watcher(Shared& sh) {
   }
 }
 
+constexpr std::uint64_t kClosedLoopForDuration = 50000;
+
 // Intended send times from the start, in microseconds: the phases one after another (or one phase
 // of `rate` for `duration`), capped at `requests` when that is set.
 std::vector<std::int64_t> open_loop_offsets(const TrafficPlan& plan) {
@@ -450,6 +456,52 @@ std::vector<std::int64_t> open_loop_offsets(const TrafficPlan& plan) {
 }
 
 }  // namespace
+
+std::uint64_t planned_requests(const TrafficPlan& plan) {
+  if (plan.mode == TrafficPlan::Mode::open) return open_loop_offsets(plan).size();
+  if (plan.requests == 0 && plan.duration.count() > 0) return kClosedLoopForDuration;
+  return std::max<std::uint64_t>(plan.requests, 1);
+}
+
+std::string request_key(std::string_view prefix, std::uint64_t seed, std::uint64_t index) {
+  return fmt::format("{}-{}-{}", prefix, seed, index);
+}
+
+std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text, std::string& error,
+                                                           std::size_t max_count) {
+  std::vector<std::uint64_t> out;
+  const auto number = [&](std::string_view s, std::uint64_t& v) {
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+  };
+  if (text.empty()) {
+    error = "empty index list";
+    return std::nullopt;
+  }
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const auto comma = text.find(',', pos);
+    const auto item = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    std::uint64_t lo = 0, hi = 0;
+    const auto dash = item.find('-');
+    const bool ok = dash == std::string_view::npos ? number(item, lo) && (hi = lo, true)
+                                                   : number(item.substr(0, dash), lo) && number(item.substr(dash + 1), hi);
+    if (!ok || hi < lo) {
+      error = fmt::format("\"{}\" is not an index or a range LOW-HIGH of request indexes", item);
+      return std::nullopt;
+    }
+    if (hi - lo >= max_count || out.size() + (hi - lo + 1) > max_count) {
+      error = fmt::format("more than {} indexes", max_count);
+      return std::nullopt;
+    }
+    for (std::uint64_t i = lo; i <= hi; ++i) out.push_back(i);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 bool abandons(const TrafficPlan& plan, std::uint64_t index) {
   return plan.disconnect_fraction > 0 && unit_hash(plan.seed, index) < plan.disconnect_fraction;
@@ -482,7 +534,7 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
     if (count == 0) return records;
   } else if (count == 0 && plan.duration.count() > 0) {
     // Closed loop for a duration: enough records that the workers cannot run out first.
-    count = 50000;
+    count = kClosedLoopForDuration;
   }
   if (count == 0) count = 1;
   // Resolved once, up front: a name that does not resolve fails every request with the reason,
@@ -505,7 +557,19 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
       }
     }
   }
-  prepare(sh, count);
+  std::vector<std::uint64_t> indexes;
+  if (plan.only.empty()) {
+    indexes.resize(count);
+    std::iota(indexes.begin(), indexes.end(), std::uint64_t{0});
+  } else {
+    // Indexes beyond the full run do not exist (the runner refuses them with a message).
+    for (const auto i : plan.only) {
+      if (i < count) indexes.push_back(i);
+    }
+    if (indexes.empty()) return records;
+    if (plan.mode == TrafficPlan::Mode::open) sh.offsets_us.resize(indexes.size());
+  }
+  prepare(sh, indexes);
   const std::int64_t start = now_us();
   std::atomic<std::size_t> next{0};
   if (plan.mode == TrafficPlan::Mode::closed) {

@@ -44,7 +44,13 @@ struct TrafficPlan {
   std::string target = "/api/send";
   std::string id_header = "X-Correlation-Id";  // where the gateway names the correlation id
   std::string id_pointer = "/correlationId";   // JSON pointer into the answer body, used when the header is absent
-  std::uint64_t seed = 1;                // chooses which requests are abandoned
+  std::uint64_t seed = 1;                // chooses which requests are abandoned; part of each request's key
+  // Each request's nonce is its key, "<key_prefix>-<seed>-<index>": the simulator decides on it
+  // (--key-field nonce), so the same seed puts the same faults on the same requests in every run.
+  std::string key_prefix = "rr";
+  // When not empty: send only these request indexes (sorted, unique), each with the key, body and
+  // gateway it has in the full run; the open-loop schedule's first offsets pace them.
+  std::vector<std::uint64_t> only;
   // A pooled keep-alive connection idle longer than this is closed instead of reused. It must stay
   // below the server's idle timeout (rr-gateway: 120 s), or the server may close the connection while
   // a request is on its way and the client reports the server's normal close as a failure. A
@@ -71,6 +77,17 @@ bool abandons(const TrafficPlan& plan, std::uint64_t index);
 // Runs the plan to completion (every request answered, abandoned or given up on) and returns
 // one record per request, in sending order. `progress` is updated as it goes (any thread may read it).
 std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress& progress);
+
+// How many requests the full plan sends (closed loop for a duration: the bound of its records).
+std::uint64_t planned_requests(const TrafficPlan& plan);
+
+// The key of request `index` in a run of `seed` (its nonce).
+std::string request_key(std::string_view prefix, std::uint64_t seed, std::uint64_t index);
+
+// Parses an index list such as "137", "3,9,40-45" into sorted unique indexes; nullopt (with the
+// reason in `error`) for anything else. Ranges are inclusive; at most `max_count` indexes.
+std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text, std::string& error,
+                                                           std::size_t max_count = 100000);
 
 // Fills a body template: strings "{{seq}}" become the request index (a number), "{{nonce}}" the nonce;
 // the nonce field is then set. Exposed for tests.

@@ -50,6 +50,11 @@ void add_options(CLI::App& app, Config& c) {
       ->capture_default_str();
   app.add_flag("--honor-reply-to", c.honor_reply_to, "Reply to the topic in the request's replyTo header when present")
       ->envname(env("HONOR_REPLY_TO"));
+  app.add_option("--key-field", c.key_field,
+                 "Decide on this request body field (dotted path) when it holds a string, instead of the correlation id: "
+                 "a key the client controls makes a seed reproduce the same faults on the same requests")
+      ->envname(env("KEY_FIELD"))
+      ->capture_default_str();
   app.add_option("--log-field", c.log_fields,
                  "Copy this request body field into each decision line (repeatable; the harness joins on it)")
       ->envname(env("LOG_FIELD"));
@@ -77,6 +82,7 @@ nlohmann::json to_json(const Config& c) {
           {"control_listen", c.control_listen},
           {"id_from", c.id_from},
           {"honor_reply_to", c.honor_reply_to},
+          {"key_field", c.key_field},
           {"log_fields", c.log_fields},
           {"log_level", c.log_level},
           {"shutdown_timeout", c.shutdown_timeout}};
@@ -211,6 +217,7 @@ int run(const Config& config) {
     std::_Exit(kExitCrash);
   });
   engine.set_logged_fields(config.log_fields);
+  engine.set_key_field(config.key_field);
   sink.attach(&engine);
   decisions.write({{"type", "profile"},
                    {"ts_us", now_us()},

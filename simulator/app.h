@@ -29,6 +29,7 @@ struct Config {
   std::string control_listen = "127.0.0.1:8090";  // "off": no control API
   std::string id_from = "body:correlationId";
   bool honor_reply_to = false;
+  std::string key_field;  // --key-field PATH: decide on this request body field when present (else the id)
   std::vector<std::string> log_fields;  // --log-field NAME: request body fields copied into decision lines
   std::string log_level = "info";
   std::string shutdown_timeout = "10s";  // producer flush bound on SIGTERM

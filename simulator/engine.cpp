@@ -123,6 +123,17 @@ void Engine::check_stall_locked(Clock::time_point now) {
   push(e);
 }
 
+// The client's key when the request carries one (a non-empty string of bounded length at
+// --key-field); empty otherwise, and the decision falls back to the correlation id.
+std::string Engine::decision_key(const RequestView& view) const {
+  if (key_field_.empty() || view.body == nullptr) return {};
+  const nlohmann::json* v = find_path(*view.body, key_field_);
+  if (v == nullptr || !v->is_string()) return {};
+  const auto& s = v->get_ref<const std::string&>();
+  if (s.empty() || s.size() > kMaxKeyBytes) return {};
+  return s;
+}
+
 void Engine::log_decision(const Entry& e) {
   const Decision& d = e.decision;
   nlohmann::json line{{"type", "decision"},
@@ -145,6 +156,7 @@ void Engine::log_decision(const Entry& e) {
                       {"partition", e.msg.partition},
                       {"offset", e.msg.offset}};
   if (!e.msg.invalid.empty()) line["invalid"] = e.msg.invalid;
+  if (!e.key.empty()) line["key"] = e.key;
   if (!logged_fields_.empty() && e.msg.request.is_object()) {
     nlohmann::json fields = nlohmann::json::object();
     for (const auto& f : logged_fields_) {
@@ -198,7 +210,8 @@ void Engine::on_message(Incoming msg) {
     return;
   }
   const RequestView view{msg.body_is_json ? &msg.request : nullptr, &msg.headers};
-  e.decision = decide(*profile, seed_, msg.id, view);
+  e.key = decision_key(view);
+  e.decision = decide(*profile, seed_, e.key.empty() ? msg.id : e.key, view);
   e.msg = std::move(msg);
   const Decision& d = e.decision;
   ++by_rule_[d.rule];

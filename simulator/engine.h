@@ -85,6 +85,9 @@ class Engine {
   // Request body fields copied into each decision line ("fields"), so that a client that never
   // learned the correlation id (it hung up first) can still be joined with its decision by its own field.
   void set_logged_fields(std::vector<std::string> fields) { logged_fields_ = std::move(fields); }
+  // Decisions are keyed on this body field (dotted path) when the request carries it as a string.
+  void set_key_field(std::string path) { key_field_ = std::move(path); }
+  static constexpr std::size_t kMaxKeyBytes = 256;
 
   void start();
   // Stops the scheduler; replies not yet emitted are abandoned (their offsets stay uncommitted).
@@ -115,6 +118,7 @@ class Engine {
 
  private:
   std::vector<std::string> logged_fields_;
+  std::string key_field_;
   // A reply handed to the producer and not yet confirmed by its delivery report: its decision-log
   // line is written from the report, so that the log never claims a reply Kafka did not take (a kill -9
   // loses whatever was still queued in the producer).
@@ -128,6 +132,7 @@ class Engine {
     std::uint64_t seq = 0;
     Incoming msg;
     Decision decision;
+    std::string key;  // what the decision was keyed on when not the correlation id (--key-field)
     std::uint64_t generation = 0;  // of the partition assignment it came from
     int emitted = 0;
     int delivered = 0;
@@ -173,6 +178,7 @@ class Engine {
   void check_stall_locked(Clock::time_point now);
   std::string swap_partner(const Entry& e);
   void log_decision(const Entry& e);
+  std::string decision_key(const RequestView& view) const;
   nlohmann::json reply_line(const char* type, std::int64_t ts_us, const Entry& e, int copy,
                             const Unconfirmed& r) const;
   void write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error);

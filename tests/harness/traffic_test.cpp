@@ -281,3 +281,79 @@ TEST_CASE("a host that does not resolve fails every request with the reason") {
     CHECK(r.client_error.find("resolve") != std::string::npos);
   }
 }
+
+TEST_CASE("a request's key is a function of the seed and its index") {
+  CHECK(request_key("rr", 11, 137) == "rr-11-137");
+  CHECK(request_key("warmup", 11, 0) == "warmup-11-0");
+  CHECK(request_key("rr", 11, 137) != request_key("rr", 12, 137));
+}
+
+TEST_CASE("index lists for --only") {
+  std::string error;
+  CHECK(parse_index_list("137", error) == std::vector<std::uint64_t>{137});
+  CHECK(parse_index_list("9,3,40-42,3", error) == std::vector<std::uint64_t>{3, 9, 40, 41, 42});
+  CHECK(parse_index_list("0-0", error) == std::vector<std::uint64_t>{0});
+  for (const char* bad : {"", ",", "1,", "a", "-3", "5-2", "1-", "1--2", "1.5", "18446744073709551616", " 1"}) {
+    INFO(bad);
+    error.clear();
+    CHECK_FALSE(parse_index_list(bad, error).has_value());
+    CHECK_FALSE(error.empty());
+  }
+  CHECK_FALSE(parse_index_list("0-99999999999", error).has_value());
+  CHECK(error.find("more than") != std::string::npos);
+  CHECK_FALSE(parse_index_list("0-10", error, 10).has_value());
+  CHECK(parse_index_list("0-9", error, 10)->size() == 10);
+}
+
+TEST_CASE("--only sends just the listed requests, each with the key, body and gateway of the full run") {
+  EchoEndpoint a, b;
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::closed;
+  plan.concurrency = 2;
+  plan.requests = 50;
+  plan.seed = 11;
+  plan.body_template = {{"n", "{{seq}}"}};
+  plan.gateway_ports = {a.server.port(), b.server.port()};
+  TrafficProgress full_progress;
+  const auto full = run_traffic(plan, full_progress);
+  REQUIRE(full.size() == 50);
+  plan.only = {3, 4, 37};
+  TrafficProgress progress;
+  const auto some = run_traffic(plan, progress);
+  REQUIRE(some.size() == 3);
+  for (const auto& r : some) {
+    INFO(r.index);
+    const auto& same = full[r.index];
+    REQUIRE(same.index == r.index);
+    CHECK(r.nonce == request_key("rr", 11, r.index));
+    CHECK(r.nonce == same.nonce);
+    CHECK(r.request_body == same.request_body);
+    CHECK(r.gateway == same.gateway);
+    CHECK(r.outcome == "ok");
+  }
+  CHECK(some[0].index == 3);
+  CHECK(some[2].index == 37);
+  CHECK(planned_requests(plan) == 50);
+  // An index beyond the run sends nothing rather than a request the full run never had.
+  plan.only = {50};
+  TrafficProgress none;
+  CHECK(run_traffic(plan, none).empty());
+}
+
+TEST_CASE("--only paces an open-loop run with the schedule's first offsets") {
+  EchoEndpoint ep;
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::open;
+  plan.rate = 100;
+  plan.duration = std::chrono::seconds(3);
+  plan.requests = 0;
+  plan.gateway_ports = {ep.server.port()};
+  CHECK(planned_requests(plan) == 300);
+  plan.only = {10, 250, 299};
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 3);
+  CHECK(records[1].index == 250);
+  // The three go out 10 ms apart (the first offsets), not at their places 2.5 s into the schedule.
+  CHECK(records[2].intended_us - records[0].intended_us == 20000);
+}

@@ -1,0 +1,162 @@
+#include "harness/diff.h"
+
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/json_limits.h"
+#include "harness/runner.h"
+
+namespace rrkit::harness {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::vector<std::string> kDecisionFields = {"rule",    "drop",    "kind",    "service_us", "delay_us",
+                                                  "copies",  "spacing_us", "reorder", "corrupt", "missing_id",
+                                                  "wrong_id", "error"};
+
+namespace {
+
+struct RunView {
+  std::optional<ScenarioResult> result;       // the checker's verdicts, replayed
+  std::map<std::string, Json> decision_by_key; // this run's decision lines by request key
+};
+
+std::string key_of(const Json& line) {
+  if (const auto it = line.find("key"); it != line.end() && it->is_string()) return it->get<std::string>();
+  if (const auto f = line.find("fields"); f != line.end() && f->is_object()) {
+    if (const auto n = f->find("nonce"); n != f->end() && n->is_string()) return n->get<std::string>();
+  }
+  return {};
+}
+
+std::optional<RunView> load(const fs::path& dir, std::string& error) {
+  RunView v;
+  v.result = replay_run(dir, error);
+  if (!v.result) return std::nullopt;
+  // The decision lines of the run itself (after the warm-up's), as replay reads them.
+  std::ifstream meta_in(dir / "run.json");
+  std::string text((std::istreambuf_iterator<char>(meta_in)), std::istreambuf_iterator<char>());
+  const auto meta = parse_bounded(text);
+  std::size_t offset = 0;
+  if (meta.ok() && meta.value.is_object()) {
+    const auto it = meta.value.find("decisions_offset");
+    if (it != meta.value.end() && it->is_number_unsigned()) offset = it->get<std::size_t>();
+  }
+  const auto lines = read_jsonl(dir / "decisions.jsonl");
+  for (std::size_t i = offset; i < lines.size(); ++i) {
+    const auto& line = lines[i];
+    if (!line.is_object() || line.value("type", std::string()) != "decision") continue;
+    const auto key = key_of(line);
+    // A request consumed twice (redelivery) keeps its first decision: both are the same function of its key.
+    if (!key.empty()) v.decision_by_key.emplace(key, line);
+  }
+  return v;
+}
+
+std::string describe(const Json* d) {
+  if (d == nullptr) return "no decision";
+  std::string out;
+  for (const auto& f : kDecisionFields) {
+    if (const auto it = d->find(f); it != d->end()) out += (out.empty() ? "" : " ") + f + "=" + safe_dump(*it);
+  }
+  return out;
+}
+
+bool same_decision(const Json* a, const Json* b) {
+  if (a == nullptr || b == nullptr) return a == b;
+  for (const auto& f : kDecisionFields) {
+    const auto ia = a->find(f);
+    const auto ib = b->find(f);
+    if ((ia == a->end()) != (ib == b->end())) return false;
+    if (ia != a->end() && *ia != *ib) return false;
+  }
+  return true;
+}
+
+const Json* find_decision(const RunView& v, const std::string& key) {
+  const auto it = v.decision_by_key.find(key);
+  return it == v.decision_by_key.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+std::optional<RunDiff> diff_runs(const fs::path& a, const fs::path& b, std::string& error) {
+  std::string err;
+  auto va = load(a, err);
+  if (!va) {
+    error = a.string() + ": " + err;
+    return std::nullopt;
+  }
+  auto vb = load(b, err);
+  if (!vb) {
+    error = b.string() + ": " + err;
+    return std::nullopt;
+  }
+  RunDiff d;
+  d.requests_a = va->result->requests.size();
+  d.requests_b = vb->result->requests.size();
+  std::map<std::uint64_t, const RequestRecord*> by_index_b;
+  for (const auto& r : vb->result->requests) by_index_b[r.index] = &r;
+  std::map<std::uint64_t, const RequestRecord*> by_index_a;
+  for (const auto& r : va->result->requests) by_index_a[r.index] = &r;
+  for (const auto& [index, ra] : by_index_a) {
+    const auto it = by_index_b.find(index);
+    if (it == by_index_b.end()) {
+      d.lines.push_back(fmt::format("#{}: sent in A only", index));
+      ++d.outcomes_differ;
+      continue;
+    }
+    const RequestRecord* rb = it->second;
+    ++d.compared;
+    if (ra->nonce != rb->nonce) {
+      // Different keys: different requests (another seed, or a run from before keys were derived).
+      d.lines.push_back(fmt::format("#{}: key {} vs {}", index, ra->nonce, rb->nonce));
+    }
+    const Json* da = find_decision(*va, ra->nonce);
+    const Json* db = find_decision(*vb, rb->nonce);
+    if (!same_decision(da, db)) {
+      ++d.decisions_differ;
+      d.lines.push_back(fmt::format("#{}: decision: {} | {}", index, describe(da), describe(db)));
+    }
+    if (ra->outcome != rb->outcome || ra->classification != rb->classification) {
+      ++d.outcomes_differ;
+      d.lines.push_back(fmt::format("#{}: outcome: {} ({}) | {} ({})", index, ra->outcome, ra->classification,
+                                    rb->outcome, rb->classification));
+    }
+  }
+  for (const auto& [index, rb] : by_index_b) {
+    if (!by_index_a.count(index)) {
+      d.lines.push_back(fmt::format("#{}: sent in B only", index));
+      ++d.outcomes_differ;
+    }
+  }
+  std::map<std::string, const CheckResult*> checks_b;
+  for (const auto& c : vb->result->checks) checks_b[c.name] = &c;
+  std::map<std::string, bool> seen;
+  for (const auto& c : va->result->checks) {
+    seen[c.name] = true;
+    const auto it = checks_b.find(c.name);
+    if (it == checks_b.end()) {
+      ++d.checks_differ;
+      d.lines.push_back(fmt::format("check \"{}\": {} | absent", c.name, c.passed ? "pass" : "fail"));
+    } else if (it->second->passed != c.passed) {
+      ++d.checks_differ;
+      d.lines.push_back(fmt::format("check \"{}\": {} | {}{}", c.name, c.passed ? "pass" : "fail",
+                                    it->second->passed ? "pass" : "fail",
+                                    c.passed ? " (" + it->second->message + ")" : " (" + c.message + ")"));
+    }
+  }
+  for (const auto& c : vb->result->checks) {
+    if (!seen.count(c.name)) {
+      ++d.checks_differ;
+      d.lines.push_back(fmt::format("check \"{}\": absent | {}", c.name, c.passed ? "pass" : "fail"));
+    }
+  }
+  return d;
+}
+
+}  // namespace rrkit::harness
