@@ -142,18 +142,18 @@ std::optional<RunDiff> diff_runs(const fs::path& a, const fs::path& b, std::stri
     const auto it = checks_b.find(c.name);
     if (it == checks_b.end()) {
       ++d.checks_differ;
-      d.lines.push_back(fmt::format("check \"{}\": {} | absent", c.name, c.passed ? "pass" : "fail"));
-    } else if (it->second->passed != c.passed) {
+      d.lines.push_back(fmt::format("check \"{}\": {} | absent", c.name, to_string(c.state)));
+    } else if (it->second->state != c.state) {
       ++d.checks_differ;
-      d.lines.push_back(fmt::format("check \"{}\": {} | {}{}", c.name, c.passed ? "pass" : "fail",
-                                    it->second->passed ? "pass" : "fail",
-                                    c.passed ? " (" + it->second->message + ")" : " (" + c.message + ")"));
+      d.lines.push_back(fmt::format("check \"{}\": {} | {} ({})", c.name, to_string(c.state),
+                                    to_string(it->second->state),
+                                    c.passed() ? it->second->message : c.message));
     }
   }
   for (const auto& c : vb->result->checks) {
     if (!seen.count(c.name)) {
       ++d.checks_differ;
-      d.lines.push_back(fmt::format("check \"{}\": absent | {}", c.name, c.passed ? "pass" : "fail"));
+      d.lines.push_back(fmt::format("check \"{}\": absent | {}", c.name, to_string(c.state)));
     }
   }
   return d;

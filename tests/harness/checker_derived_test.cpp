@@ -87,7 +87,7 @@ TEST_CASE("expected.disconnects is the exact number of requests the client aband
   in.requests = requests;
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(check_named(out, "assert: outcome.disconnected == expected.disconnects").passed);
+  CHECK(check_named(out, "assert: outcome.disconnected == expected.disconnects").passed());
 
   SECTION("one abandoned request that was answered instead breaks the exact count") {
     for (auto& r : in.requests) {
@@ -98,19 +98,19 @@ TEST_CASE("expected.disconnects is the exact number of requests the client aband
     }
     run_checks(in, out);
     const auto& c = check_named(out, "assert: outcome.disconnected == expected.disconnects");
-    CHECK_FALSE(c.passed);
+    CHECK_FALSE(c.passed());
     CHECK(c.message.find(std::to_string(abandoned)) != std::string::npos);
   }
   SECTION("another seed abandons other requests") {
     sc.seed = 30;
     run_checks(in, out);
-    CHECK_FALSE(check_named(out, "assert: outcome.disconnected == expected.disconnects").passed);
+    CHECK_FALSE(check_named(out, "assert: outcome.disconnected == expected.disconnects").passed());
   }
   SECTION("no disconnect fraction: none expected") {
     sc.traffic.disconnect_fraction = 0;
     sc.assertions = scenario_with({"expected.disconnects == 0"}).assertions;
     run_checks(in, out);
-    CHECK(check_named(out, "assert: expected.disconnects == 0").passed);
+    CHECK(check_named(out, "assert: expected.disconnects == 0").passed());
   }
 }
 
@@ -157,14 +157,14 @@ TEST_CASE("simulator.replies_out_of_order counts confirmed replies produced befo
   in.decisions.push_back(unconfirmed);
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(check_named(out, "assert: simulator.replies_out_of_order == 2").passed);
+  CHECK(check_named(out, "assert: simulator.replies_out_of_order == 2").passed());
 
   SECTION("replies produced in arrival order count none, whatever order the log lines are in") {
     in.decisions = {reply("c", kT0 + 30), decision("b", kT0 + 2), reply("a", kT0 + 10), decision("c", kT0 + 3),
                     decision("a", kT0 + 1), reply("b", kT0 + 20)};
     sc.assertions = scenario_with({"simulator.replies_out_of_order == 0"}).assertions;
     run_checks(in, out);
-    CHECK(check_named(out, "assert: simulator.replies_out_of_order == 0").passed);
+    CHECK(check_named(out, "assert: simulator.replies_out_of_order == 0").passed());
   }
   SECTION("delivery reports that come back per partition batch do not make an in-order run look reordered") {
     // Produced a, b, c, d; the batch holding b and d was confirmed before the one holding a and c.
@@ -173,7 +173,7 @@ TEST_CASE("simulator.replies_out_of_order counts confirmed replies produced befo
                     reply("c", kT0 + 12, kT0 + 91), reply("d", kT0 + 13, kT0 + 61)};
     sc.assertions = scenario_with({"simulator.replies_out_of_order == 0"}).assertions;
     run_checks(in, out);
-    CHECK(check_named(out, "assert: simulator.replies_out_of_order == 0").passed);
+    CHECK(check_named(out, "assert: simulator.replies_out_of_order == 0").passed());
   }
   SECTION("a redelivered request keeps its first arrival") {
     // b arrives again after c (redelivery); by its first arrival, c's reply overtook it.
@@ -181,7 +181,7 @@ TEST_CASE("simulator.replies_out_of_order counts confirmed replies produced befo
                     reply("b", kT0 + 30)};
     sc.assertions = scenario_with({"simulator.replies_out_of_order == 1"}).assertions;
     run_checks(in, out);
-    CHECK(check_named(out, "assert: simulator.replies_out_of_order == 1").passed);
+    CHECK(check_named(out, "assert: simulator.replies_out_of_order == 1").passed());
   }
 }
 
@@ -197,12 +197,12 @@ TEST_CASE("latency.<outcome>.<stat> summarises each outcome apart") {
   run_checks(in, out);
   for (const auto& a : sc.assertions) {
     INFO(a.text << ": " << check_named(out, "assert: " + a.text).message);
-    CHECK(check_named(out, "assert: " + a.text).passed);
+    CHECK(check_named(out, "assert: " + a.text).passed());
   }
 
   SECTION("a 503 that waited out the deadline breaks a fail-fast bound") {
     in.requests.push_back(record(7, "rejected", 1'000'000));
     run_checks(in, out);
-    CHECK_FALSE(check_named(out, "assert: latency.rejected.max < 100").passed);
+    CHECK_FALSE(check_named(out, "assert: latency.rejected.max < 100").passed());
   }
 }

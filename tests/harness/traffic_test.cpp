@@ -305,7 +305,7 @@ TEST_CASE("index lists for --only") {
   CHECK(parse_index_list("0-9", error, 10)->size() == 10);
 }
 
-TEST_CASE("--only sends just the listed requests, each with the key, body and gateway of the full run") {
+TEST_CASE("only-list runs send just the listed requests, each with the key, body and gateway of the full run") {
   EchoEndpoint a, b;
   TrafficPlan plan;
   plan.mode = TrafficPlan::Mode::closed;
@@ -340,7 +340,7 @@ TEST_CASE("--only sends just the listed requests, each with the key, body and ga
   CHECK(run_traffic(plan, none).empty());
 }
 
-TEST_CASE("--only paces an open-loop run with the schedule's first offsets") {
+TEST_CASE("only-list runs pace an open-loop run with the schedule's first offsets") {
   EchoEndpoint ep;
   TrafficPlan plan;
   plan.mode = TrafficPlan::Mode::open;
