@@ -415,7 +415,16 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   }
 
   const std::int64_t timeout_us = timeout_us_for(sc);
-  std::vector<std::string> mis, unverified, bounds, lost, unanswered;
+  // Per-request violations: the message, and which request (a failing run names them in its repro lines).
+  struct Offenders {
+    std::vector<std::string> messages;
+    std::vector<std::uint64_t> indexes;
+    void push_back(std::uint64_t index, std::string message) {
+      indexes.push_back(index);
+      messages.push_back(std::move(message));
+    }
+  };
+  Offenders mis, unverified, bounds, lost, unanswered;
   std::map<std::string, std::vector<double>> latency_of;
   for (auto& r : out.requests) {
     out.counts[r.outcome] += 1;
@@ -434,7 +443,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       if (!body.ok() || !request.ok()) {
         r.classification = "unparseable_answer";
         const auto& bad = body.ok() ? request : body;
-        unverified.push_back(fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
+        unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
                                          body.ok() ? "request body" : "answer",
                                          bad.errc == rrkit::JsonErrc::too_deep
                                              ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
@@ -455,7 +464,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       const std::string nonce = echo ? str_or_empty(*echo, "nonce") : std::string();
       if (nonce.empty()) {
         r.classification = "unparseable_answer";
-        unverified.push_back(fmt::format("request #{} ({}): the 200 carries no payload with an echoed nonce", r.index,
+        unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries no payload with an echoed nonce", r.index,
                                          r.correlation_id));
       } else if (nonce == r.nonce) {
         bool mine = payload_matches(*echo, *payload);
@@ -466,17 +475,17 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
         }
         r.classification = mine ? "ok" : "unverified_answer";
         if (!mine) {
-          unverified.push_back(fmt::format("request #{} ({}): the 200 carries its own nonce, but the echo or the digest "
+          unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries its own nonce, but the echo or the digest "
                                            "does not match the request",
                                            r.index, r.correlation_id));
         }
       } else if (const auto owner = owner_of_nonce.find(nonce); owner != owner_of_nonce.end()) {
         r.classification = "mis_correlated";
-        mis.push_back(fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
+        mis.push_back(r.index, fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
                                   owner->second));
       } else {
         r.classification = "unverified_answer";
-        unverified.push_back(fmt::format("request #{} ({}): the 200's payload nonce \"{}\" belongs to no request of "
+        unverified.push_back(r.index, fmt::format("request #{} ({}): the 200's payload nonce \"{}\" belongs to no request of "
                                          "the run",
                                          r.index, r.correlation_id, nonce.substr(0, 80)));
       }
@@ -484,7 +493,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       const std::int64_t took = r.done_us - r.sent_us;
       const std::int64_t timeout_for_r = timeout_us;
       if (took < timeout_for_r || took > timeout_for_r + sc.timeout_epsilon.count()) {
-        bounds.push_back(fmt::format("request #{} ({}): 504 after {:.1f} ms, expected [{:.0f}, {:.0f}] ms", r.index,
+        bounds.push_back(r.index, fmt::format("request #{} ({}): 504 after {:.1f} ms, expected [{:.0f}, {:.0f}] ms", r.index,
                                      r.correlation_id, static_cast<double>(took) / 1000.0,
                                      static_cast<double>(timeout_for_r) / 1000.0,
                                      static_cast<double>(timeout_for_r + sc.timeout_epsilon.count()) / 1000.0));
@@ -498,7 +507,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       }
       if (first_good > 0 && first_good + kDeliveryBudgetUs < r.sent_us + timeout_for_r) {
         r.classification = "lost_reply";
-        lost.push_back(fmt::format("request #{} ({}): reply sent {:.0f} ms after the request, yet 504 at {:.0f} ms",
+        lost.push_back(r.index, fmt::format("request #{} ({}): reply sent {:.0f} ms after the request, yet 504 at {:.0f} ms",
                                    r.index, r.correlation_id,
                                    static_cast<double>(first_good - r.sent_us) / 1000.0,
                                    static_cast<double>(took) / 1000.0));
@@ -521,7 +530,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     } else {
       r.classification = r.http_status > 0 ? "http_" + std::to_string(r.http_status) : "no_answer";
       if (r.http_status == 0) {
-        unanswered.push_back(fmt::format("request #{}: no HTTP answer ({})", r.index, r.client_error));
+        unanswered.push_back(r.index, fmt::format("request #{}: no HTTP answer ({})", r.index, r.client_error));
       }
     }
     out.classifications[r.classification] += 1;
@@ -593,12 +602,22 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     out.checks.push_back(std::move(c));
   };
 
-  invariant("one_answer", "exactly one HTTP answer per request", unanswered);
-  invariant("no_mis_correlation", "no 200 carries another request's payload", mis);
-  invariant("verified_answers", "every 200 carries a readable payload that verifies as its own request's", unverified);
-  invariant("timeout_bounds",
-            fmt::format("every 504 within [timeout, timeout + {} ms]", sc.timeout_epsilon.count() / 1000), bounds);
-  invariant("no_lost_replies", "no 504 for a reply that was sent in time", lost);
+  // A per-request invariant that fails names its requests, for the narrowed repro lines.
+  auto per_request = [&](const std::string& name, const std::string& title, const Offenders& o) {
+    invariant(name, title, o.messages);
+    if (out.checks.back().failed()) {
+      out.failing_requests.insert(out.failing_requests.end(), o.indexes.begin(), o.indexes.end());
+    }
+  };
+  per_request("one_answer", "exactly one HTTP answer per request", unanswered);
+  per_request("no_mis_correlation", "no 200 carries another request's payload", mis);
+  per_request("verified_answers", "every 200 carries a readable payload that verifies as its own request's", unverified);
+  per_request("timeout_bounds",
+              fmt::format("every 504 within [timeout, timeout + {} ms]", sc.timeout_epsilon.count() / 1000), bounds);
+  per_request("no_lost_replies", "no 504 for a reply that was sent in time", lost);
+  std::sort(out.failing_requests.begin(), out.failing_requests.end());
+  out.failing_requests.erase(std::unique(out.failing_requests.begin(), out.failing_requests.end()),
+                             out.failing_requests.end());
   {
     std::vector<std::string> problems, unreadable;
     auto cmp = [&](const char* cls, double expected) {

@@ -142,6 +142,9 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
     std::cerr << fmt::format("    {} in {:.1f}s{}\n", result.status, result.duration_s,
                              result.status == "error" ? ": " + result.error : "");
     if (result.status != "pass") std::cerr << "    reproduce: " << result.repro << "\n";
+    for (std::size_t k = 0; k < result.repro_requests.size() && k < result.failing_requests.size(); ++k) {
+      std::cerr << "    reproduce request #" << result.failing_requests[k] << ": " << result.repro_requests[k] << "\n";
+    }
     suite.scenarios.push_back(std::move(result));
   }
   suite.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -279,6 +279,9 @@ std::string junit(const SuiteResult& suite) {
                      xml(body));
     }
     std::string sysout = fmt::format("reproduce: {}\nrun folder: {}\nseed: {}\n", s.repro, s.run_dir, s.seed);
+    for (std::size_t k = 0; k < s.repro_requests.size() && k < s.failing_requests.size(); ++k) {
+      sysout += fmt::format("reproduce request #{}: {}\n", s.failing_requests[k], s.repro_requests[k]);
+    }
     for (const auto& e : s.events) sysout += fmt::format("event: {}\n", e);
     fmt::format_to(o, "    <system-out>{}</system-out>\n", xml(sysout));
     out += "  </testcase>\n";
@@ -867,6 +870,9 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
   if (!s.description.empty()) fmt::format_to(o, "<p class=\"desc\">{}</p>\n", html(s.description));
   if (!s.error.empty()) fmt::format_to(o, "<h3>infrastructure error</h3><pre class=\"error\">{}</pre>\n", html(s.error));
   fmt::format_to(o, "<h3>reproduce</h3><pre>{}</pre>\n", html(s.repro));
+  for (std::size_t k = 0; k < s.repro_requests.size() && k < s.failing_requests.size(); ++k) {
+    fmt::format_to(o, "<p>request #{} alone:</p><pre>{}</pre>\n", s.failing_requests[k], html(s.repro_requests[k]));
+  }
 
   const std::size_t na = not_applicable_checks(s).size();
   fmt::format_to(o, "<h3>checks ({} of {} passed{})</h3><ul class=\"checks\">",
@@ -1115,6 +1121,9 @@ void print_console_summary(const SuiteResult& suite, std::ostream& out, bool col
     }
     if (!s.run_dir.empty()) out << "  run folder: " << s.run_dir << "\n";
     out << "  reproduce: " << s.repro << "\n";
+    for (std::size_t k = 0; k < s.repro_requests.size() && k < s.failing_requests.size(); ++k) {
+      out << "  reproduce request #" << s.failing_requests[k] << ": " << s.repro_requests[k] << "\n";
+    }
   }
   // Plain text even with colours on: CI scripts grep for this exact line.
   out << "\nscenarios: " << passed << " passed, " << failed << " failed";

@@ -140,6 +140,10 @@ class reader {
     }, out);
   }
 
+  void get(std::string_view key, std::vector<std::uint64_t>& out) const {
+    each(key, [&](const json& e, const std::string& p) { out.push_back(as_u64(e, p)); }, out);
+  }
+
   // Calls fn(element, element_path) for each element of the array at key (after clearing out).
   template <typename Fn, typename Vec>
   void each(std::string_view key, Fn&& fn, Vec& out) const {
@@ -267,6 +271,8 @@ ScenarioResult scenario_at(const json& j, const std::string& path) {
   r.each("requests", [&](const json& e, const std::string& p) { out.requests.push_back(request_at(e, p)); },
          out.requests);
   r.get("events", out.events);
+  r.get("repro_requests", out.repro_requests);
+  r.get("failing_requests", out.failing_requests);
   return out;
 }
 
@@ -324,6 +330,8 @@ nlohmann::json to_json(const ScenarioResult& s) {
           {"latency_by_outcome", std::move(by_outcome)},
           {"checks", std::move(checks)},
           {"events", s.events},
+          {"failing_requests", s.failing_requests},
+          {"repro_requests", s.repro_requests},
           {"requests", std::move(requests)}};
 }
 

@@ -78,6 +78,8 @@ struct ScenarioResult {
   std::vector<CheckResult> checks;
   std::vector<RequestRecord> requests;
   std::vector<std::string> events;  // timeline actions as they happened: "t=2.0s kill daprd-1"
+  std::vector<std::uint64_t> failing_requests;  // indexes a failing per-request invariant names (sorted, unique)
+  std::vector<std::string> repro_requests;      // the narrowed command (--only) for the first few of them
 };
 
 struct SuiteResult {

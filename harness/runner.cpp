@@ -71,6 +71,9 @@ std::vector<Json> read_jsonl(const fs::path& file) {
 
 namespace {
 
+// How many failing requests get their own narrowed repro line.
+constexpr std::size_t kReproRequests = 3;
+
 // A narrowed run (--only) reproduces single requests: assertions about the whole run (counts,
 // fractions) and negative controls have nothing to say about it; the per-request invariants stay.
 void narrow_for_only(Scenario& sc, const std::string& only_text, std::vector<std::string>& events) {
@@ -530,6 +533,12 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
   teardown();
 
   run_checks(in, result);
+  // The first few requests a per-request invariant failed on, each as the command that sends just it.
+  if (result.status != "pass" && options.only.empty()) {
+    for (std::size_t k = 0; k < result.failing_requests.size() && k < kReproRequests; ++k) {
+      result.repro_requests.push_back(fmt::format("{} --only {}", result.repro, result.failing_requests[k]));
+    }
+  }
   if (interrupted(options)) {
     result.status = "interrupted";
     result.error = fmt::format("interrupted by {} after {:.1f} s of traffic; the checks cover the {} request(s) sent",

@@ -479,6 +479,28 @@ TEST_CASE("a request without any HTTP answer breaks one_answer") {
   CHECK(c.failed());
   CHECK(c.message.find("request #1: no HTTP answer (read: timed out)") != std::string::npos);
   CHECK(out.status == "fail");
+  // The failing invariant names its request, for the narrowed repro line; the answered one is not named.
+  CHECK(out.failing_requests == std::vector<std::uint64_t>{1});
+}
+
+TEST_CASE("a waived or expected violation names no failing request") {
+  Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  RequestRecord r = answered(1, "", "n1");
+  r.http_status = 0;
+  r.outcome = "no_answer";
+  r.response_body.clear();
+  in.requests = {answered(0, "a", "n0"), r};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  SECTION("allowed") { sc.allow = {"one_answer"}; }
+  SECTION("negative control") { sc.expect_violations = {"one_answer"}; }
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(check_named(out, "one_answer").passed());
+  CHECK(out.failing_requests.empty());
 }
 
 TEST_CASE("requests still pending after the settle time break pending_drained") {

@@ -300,10 +300,20 @@ TEST_CASE("suite JSON round trip is exact") {
   s.requests[0].intended_us = INT64_MIN + 1;
   s.latency.p999 = 0.1 + 0.2;          // not exactly representable: must survive bit for bit
   s.gateway_counters["tiny"] = 1e-300;
+  s.failing_requests = {3, 17};
+  s.repro_requests = {s.repro + " --only 3", s.repro + " --only 17"};
 
   const std::string text = to_json(suite).dump();
   const SuiteResult back = suite_from_json(json::parse(text));
   CHECK(to_json(back) == to_json(suite));
+  CHECK(back.scenarios[1].failing_requests == s.failing_requests);
+  CHECK(back.scenarios[1].repro_requests == s.repro_requests);
+  // Every report names each failing request with the command that sends just it.
+  std::ostringstream console;
+  print_console_summary(suite, console, false);
+  CHECK(console.str().find("reproduce request #17: " + s.repro + " --only 17\n") != std::string::npos);
+  CHECK(render_junit_report(suite).find("reproduce request #3: ") != std::string::npos);
+  CHECK(render_html_report(suite).find("request #17 alone:") != std::string::npos);
   REQUIRE(back.scenarios.size() == 2);
   const auto& b = back.scenarios[1];
   CHECK(b.seed == UINT64_MAX);
