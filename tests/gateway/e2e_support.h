@@ -111,4 +111,21 @@ struct ProcStatus {
 };
 ProcStatus proc_status(int pid);
 
+// A raw client connection, for what the blocking client cannot do (trickle, hold a request half
+// sent, keep a connection alive across SIGTERM, reuse).
+struct RawConn {
+  int fd = -1;
+  explicit RawConn(std::uint16_t port);
+  ~RawConn();
+  RawConn(RawConn&& o) noexcept;
+  RawConn(const RawConn&) = delete;
+  RawConn& operator=(const RawConn&) = delete;
+  bool write(const std::string& bytes) const;
+  // One response (header + Content-Length body), or what arrived before EOF / the timeout.
+  std::string read_response(std::chrono::milliseconds timeout) const;
+  // True when the server closed the connection within the timeout.
+  bool closed_within(std::chrono::milliseconds timeout) const;
+  static std::string lower(std::string s);
+};
+
 }  // namespace rrkit::gateway_test

@@ -77,60 +77,6 @@ bool wait_metric(const Instance& inst, const std::string& series, double value, 
   return false;
 }
 
-// A raw client connection, for what the blocking client cannot do (trickle, hold, reuse).
-struct RawConn {
-  int fd = -1;
-  explicit RawConn(std::uint16_t port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ~RawConn() {
-    if (fd >= 0) ::close(fd);
-  }
-  RawConn(RawConn&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  bool write(const std::string& bytes) const {
-    return fd >= 0 && ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
-  }
-  // Reads one response (header + Content-Length body), or until EOF / the timeout.
-  std::string read_response(std::chrono::milliseconds timeout) const {
-    std::string in;
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    char buf[4096];
-    while (std::chrono::steady_clock::now() < until) {
-      const auto head_end = in.find("\r\n\r\n");
-      if (head_end != std::string::npos) {
-        const auto cl = in.find("Content-Length: ");
-        const std::size_t want = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
-        if (in.size() >= head_end + 4 + want) return in;
-      }
-      timeval tv{0, 100000};
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n == 0) return in;
-      if (n > 0) in.append(buf, static_cast<std::size_t>(n));
-    }
-    return in;
-  }
-  // True when the server closed the connection within the timeout.
-  bool closed_within(std::chrono::milliseconds timeout) const {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    char buf[512];
-    while (std::chrono::steady_clock::now() < until) {
-      timeval tv{0, 100000};
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
-    }
-    return false;
-  }
-};
 
 std::string http_request(const std::string& method, const std::string& target, const std::string& body,
                          const std::string& extra_headers = "") {

@@ -33,65 +33,6 @@ Replier& replier() {
   return r;
 }
 
-// A raw client connection: kept alive across SIGTERM, or holding a request half sent.
-struct Conn {
-  int fd = -1;
-  explicit Conn(std::uint16_t port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ~Conn() {
-    if (fd >= 0) ::close(fd);
-  }
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
-  bool write(const std::string& bytes) const {
-    return fd >= 0 && ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
-  }
-  // One response (header + Content-Length body), or what arrived before EOF / the timeout.
-  std::string read_response(std::chrono::milliseconds timeout) const {
-    std::string in;
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    char buf[4096];
-    while (std::chrono::steady_clock::now() < until) {
-      const auto head_end = in.find("\r\n\r\n");
-      if (head_end != std::string::npos) {
-        const auto cl = lower(in.substr(0, head_end)).find("content-length: ");
-        const std::size_t want = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
-        if (in.size() >= head_end + 4 + want) return in;
-      }
-      timeval tv{0, 100000};
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n == 0) return in;
-      if (n > 0) in.append(buf, static_cast<std::size_t>(n));
-    }
-    return in;
-  }
-  // True when the server closed the connection within the timeout.
-  bool closed_within(std::chrono::milliseconds timeout) const {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    char buf[512];
-    while (std::chrono::steady_clock::now() < until) {
-      timeval tv{0, 100000};
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return true;
-    }
-    return false;
-  }
-  static std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
-};
 
 std::string http_request(const std::string& method, const std::string& target, const std::string& body) {
   return method + " " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
@@ -100,7 +41,7 @@ std::string http_request(const std::string& method, const std::string& target, c
 
 int status_of(const std::string& response) { return response.size() > 12 ? std::atoi(response.c_str() + 9) : 0; }
 bool closes(const std::string& response) {
-  return Conn::lower(response.substr(0, response.find("\r\n\r\n"))).find("\r\nconnection: close") != std::string::npos;
+  return RawConn::lower(response.substr(0, response.find("\r\n\r\n"))).find("\r\nconnection: close") != std::string::npos;
 }
 json body_of(const std::string& response) {
   const auto at = response.find("\r\n\r\n");
@@ -135,15 +76,15 @@ TEST_CASE("gateway shutdown: kept-alive requests are refused and closed, a mid-s
 
   // Connections opened before SIGTERM and proven kept alive: the listeners close on SIGTERM,
   // so these are the only ways in afterwards.
-  Conn client(gw.port());
+  RawConn client(gw.port());
   REQUIRE(client.write(http_request("POST", "/api/send", R"({"mode":"echo","n":1})")));
   const std::string first = client.read_response(15s);
   REQUIRE(status_of(first) == 200);
   REQUIRE_FALSE(closes(first));
-  Conn scrape(gw.port());
+  RawConn scrape(gw.port());
   REQUIRE(scrape.write(http_request("GET", "/healthz", "")));
   REQUIRE(status_of(scrape.read_response(5s)) == 200);
-  Conn callback(gw.callback_port());
+  RawConn callback(gw.callback_port());
   REQUIRE(callback.write(http_request("GET", "/healthz", "")));
   REQUIRE(status_of(callback.read_response(5s)) == 200);
 
@@ -155,7 +96,7 @@ TEST_CASE("gateway shutdown: kept-alive requests are refused and closed, a mid-s
   auto waiting = std::async(std::launch::async, [&] { return send(gw.port(), {{"mode", "silent"}}); });
   // A request whose body never completes: it is in the gateway's hands (header read) and holds
   // the drain open until the gateway gives up on it.
-  Conn trickle(gw.port());
+  RawConn trickle(gw.port());
   REQUIRE(trickle.write("POST /api/send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                         "Content-Length: 64\r\n\r\n{\"held\":"));
   REQUIRE(proc::wait_until([&] { return read_series(gw.port(), "rr_gateway_pending") == 1.0; }, 10s));
@@ -199,7 +140,7 @@ TEST_CASE("gateway shutdown: kept-alive requests are refused and closed, a mid-s
   CHECK(closes(metrics));
 
   // The listeners are closed: a new connection is refused.
-  CHECK(Conn(gw.port()).fd < 0);
+  CHECK(RawConn(gw.port()).fd < 0);
   // Still draining: the half-sent request keeps the gateway up until the give-up.
   CHECK(gw.gateway().alive());
 

@@ -81,6 +81,30 @@ const CheckResult& check_named(const ScenarioResult& r, const std::string& prefi
   return r.checks.front();
 }
 
+// One request answered with its own payload, its reply decided and sent, the counters agreeing and
+// nothing pending: a run with nothing wrong, for tests that add one violation to it.
+CheckInput one_answered(const Scenario& sc) {
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), reply("a", "a", kT0)};
+  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  return in;
+}
+
+// The same run plus request #1, which got no HTTP answer at all.
+CheckInput with_unanswered(const Scenario& sc) {
+  CheckInput in = one_answered(sc);
+  RequestRecord r = answered(1, "", "n1");
+  r.http_status = 0;
+  r.outcome = "no_answer";
+  r.client_error = "read: timed out";
+  r.response_body.clear();
+  in.requests.push_back(r);
+  return in;
+}
+
 }  // namespace
 
 TEST_CASE("a clean run passes every invariant") {
@@ -462,17 +486,7 @@ TEST_CASE("an unreadable figure cannot satisfy a negative control, only an allow
 
 TEST_CASE("a request without any HTTP answer breaks one_answer") {
   const Scenario sc = base_scenario();
-  CheckInput in;
-  in.scenario = &sc;
-  in.pending = 0;
-  RequestRecord r = answered(1, "", "n1");
-  r.http_status = 0;
-  r.outcome = "no_answer";
-  r.client_error = "read: timed out";
-  r.response_body.clear();
-  in.requests = {answered(0, "a", "n0"), r};
-  in.decisions = {decision("a"), reply("a", "a", kT0)};
-  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  const CheckInput in = with_unanswered(sc);
   ScenarioResult out;
   run_checks(in, out);
   const auto& c = check_named(out, "one_answer");
@@ -485,16 +499,7 @@ TEST_CASE("a request without any HTTP answer breaks one_answer") {
 
 TEST_CASE("a waived or expected violation names no failing request") {
   Scenario sc = base_scenario();
-  CheckInput in;
-  in.scenario = &sc;
-  in.pending = 0;
-  RequestRecord r = answered(1, "", "n1");
-  r.http_status = 0;
-  r.outcome = "no_answer";
-  r.response_body.clear();
-  in.requests = {answered(0, "a", "n0"), r};
-  in.decisions = {decision("a"), reply("a", "a", kT0)};
-  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  const CheckInput in = with_unanswered(sc);
   SECTION("allowed") { sc.allow = {"one_answer"}; }
   SECTION("negative control") { sc.expect_violations = {"one_answer"}; }
   ScenarioResult out;
@@ -521,12 +526,7 @@ TEST_CASE("requests still pending after the settle time break pending_drained") 
 
 TEST_CASE("a component that died unscripted breaks no_crash") {
   const Scenario sc = base_scenario();
-  CheckInput in;
-  in.scenario = &sc;
-  in.pending = 0;
-  in.requests = {answered(0, "a", "n0")};
-  in.decisions = {decision("a"), reply("a", "a", kT0)};
-  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  CheckInput in = one_answered(sc);
   in.unexpected_deaths = {"gateway-1 exited with status 139"};
   ScenarioResult out;
   run_checks(in, out);
@@ -538,12 +538,7 @@ TEST_CASE("a component that died unscripted breaks no_crash") {
 
 TEST_CASE("a timeline action that failed fails the run") {
   const Scenario sc = base_scenario();
-  CheckInput in;
-  in.scenario = &sc;
-  in.pending = 0;
-  in.requests = {answered(0, "a", "n0")};
-  in.decisions = {decision("a"), reply("a", "a", kT0)};
-  in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
+  CheckInput in = one_answered(sc);
   in.infra_errors = {"test.yaml:12: kill_daprd failed: no such process"};
   ScenarioResult out;
   run_checks(in, out);

@@ -11,85 +11,11 @@
 #include "simulator/control_api.h"
 #include "simulator/engine.h"
 #include "simulator/kafka_io.h"
+#include "tests/simulator/engine_fixture.h"
 
 using namespace rrkit::simulator;
+using rrkit::simulator::test::Fixture;
 using namespace std::chrono_literals;
-
-namespace {
-
-// Records produced replies; delivery reports are sent back by the test (as librdkafka would).
-class RecordingSink : public ReplySink {
- public:
-  struct Sent {
-    std::string topic, key, body;
-    std::uint64_t token;
-  };
-  ProduceResult produce(const std::string& topic, const std::string& key, const std::string& body,
-                        std::uint64_t token) override {
-    std::lock_guard lock(mutex);
-    sent.push_back({topic, key, body, token});
-    return ProduceResult::ok;
-  }
-  std::size_t count() {
-    std::lock_guard lock(mutex);
-    return sent.size();
-  }
-  std::vector<Sent> snapshot() {
-    std::lock_guard lock(mutex);
-    return sent;
-  }
-  std::mutex mutex;
-  std::vector<Sent> sent;
-};
-
-struct Fixture {
-  explicit Fixture(const std::string& yaml) {
-    auto r = parse_profile(yaml, "test");
-    if (!r) FAIL(r.error->to_string());
-    log_path = std::filesystem::temp_directory_path() / ("rr-sim-engine-" + std::to_string(::getpid()) + ".jsonl");
-    std::filesystem::remove(log_path);
-    std::string err;
-    REQUIRE(decisions.open(log_path.string(), err));
-    engine = std::make_unique<Engine>(r.profile, 5, decisions, sink, metrics, rrkit::log::make("simulator-test", "warn"),
-                                      [this] { crashed = true; });
-    engine->on_assigned({{"req", 0}});
-    engine->start();
-  }
-  ~Fixture() {
-    engine->stop();
-    std::filesystem::remove(log_path);
-  }
-  void send(int i, const std::string& kind = "x") {
-    nlohmann::json body{{"correlationId", "id-" + std::to_string(i)}, {"data", {{"kind", kind}}}};
-    sent_bodies[body["correlationId"]] = body.dump();
-    engine->on_message(parse_incoming("req", 0, i, "", body.dump(), {}, IdSource{}, "rep", false));
-  }
-  void deliver_all() {
-    for (const auto& s : sink.snapshot()) {
-      if (delivered.insert(s.token).second) engine->on_delivered(s.token, true, "");
-    }
-  }
-  std::vector<nlohmann::json> log_lines(const std::string& type) {
-    std::ifstream in(log_path);
-    std::vector<nlohmann::json> out;
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line);
-      if (j["type"] == type) out.push_back(j);
-    }
-    return out;
-  }
-  std::filesystem::path log_path;
-  DecisionLog decisions;
-  RecordingSink sink;
-  Metrics metrics;
-  std::atomic<bool> crashed{false};
-  std::set<std::uint64_t> delivered;
-  std::map<std::string, std::string> sent_bodies;  // correlation id -> the request bytes as sent
-  std::unique_ptr<Engine> engine;
-};
-
-}  // namespace
 
 TEST_CASE("engine: replies carry the request echo and digest, offsets commit after delivery", "[engine]") {
   Fixture f("{}");

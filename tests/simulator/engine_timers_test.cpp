@@ -10,79 +10,13 @@
 #include "common/process.h"
 #include "simulator/engine.h"
 #include "simulator/kafka_io.h"
+#include "tests/simulator/engine_fixture.h"
 
 using namespace rrkit::simulator;
+using Timers = rrkit::simulator::test::Fixture;
 using namespace std::chrono_literals;
 
 namespace {
-
-class RecordingSink : public ReplySink {
- public:
-  ProduceResult produce(const std::string&, const std::string& key, const std::string&, std::uint64_t token) override {
-    std::lock_guard lock(mutex_);
-    sent_.push_back({key, token});
-    return ProduceResult::ok;
-  }
-  std::vector<std::pair<std::string, std::uint64_t>> snapshot() {
-    std::lock_guard lock(mutex_);
-    return sent_;
-  }
-  std::size_t count() { return snapshot().size(); }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, std::uint64_t>> sent_;
-};
-
-struct Timers {
-  explicit Timers(const std::string& yaml) {
-    auto r = parse_profile(yaml, "test");
-    if (!r) FAIL(r.error->to_string());
-    log_path = std::filesystem::temp_directory_path() /
-               ("rr-sim-timers-" + std::to_string(::getpid()) + "-" + std::to_string(++serial) + ".jsonl");
-    std::filesystem::remove(log_path);
-    std::string err;
-    REQUIRE(decisions.open(log_path.string(), err));
-    engine = std::make_unique<Engine>(r.profile, 11, decisions, sink, metrics,
-                                      rrkit::log::make("simulator-timers-test", "warn"), [] {});
-    engine->on_assigned({{"req", 0}});
-    engine->start();
-  }
-  ~Timers() {
-    engine->stop();
-    std::filesystem::remove(log_path);
-  }
-  void send(int i, const std::string& kind = "x") {
-    nlohmann::json body{{"correlationId", "id-" + std::to_string(i)}, {"data", {{"kind", kind}}}};
-    engine->on_message(parse_incoming("req", 0, i, "", body.dump(), {}, IdSource{}, "rep", false));
-  }
-  // Reply lines are written from delivery reports: report every produced copy as delivered.
-  void deliver_all() {
-    for (const auto& [key, token] : sink.snapshot()) engine->on_delivered(token, true, "");
-  }
-  std::vector<nlohmann::json> log_lines(const std::string& type) const {
-    std::ifstream in(log_path);
-    std::vector<nlohmann::json> out;
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = nlohmann::json::parse(line);
-      if (j["type"] == type) out.push_back(j);
-    }
-    return out;
-  }
-  std::map<std::string, nlohmann::json> replies_by_request() const {
-    std::map<std::string, nlohmann::json> out;
-    for (auto& r : log_lines("reply")) out[r["request_id"].get<std::string>()] = r;
-    return out;
-  }
-
-  static inline int serial = 0;
-  std::filesystem::path log_path;
-  DecisionLog decisions;
-  RecordingSink sink;
-  Metrics metrics;
-  std::unique_ptr<Engine> engine;
-};
 
 std::int64_t held_us(const nlohmann::json& reply) {
   return reply["sent_us"].get<std::int64_t>() - reply["planned_us"].get<std::int64_t>();
@@ -92,7 +26,7 @@ std::int64_t held_us(const nlohmann::json& reply) {
 
 TEST_CASE("engine: a reorder window that never fills is released by its max_hold timer", "[engine]") {
   // Three replies in a window of ten: only the timer can let them out.
-  Timers t("default: {reorder: {window: 10, max_hold: 300ms}}");
+  Timers t("default: {reorder: {window: 10, max_hold: 300ms}}", 11);
   for (int i = 0; i < 3; ++i) t.send(i);
   REQUIRE(rrkit::proc::wait_until([&] { return t.sink.count() == 3; }, 10s, 5ms));
   t.deliver_all();
@@ -121,11 +55,11 @@ rules:
   - {name: plain, match: {field: data.kind, equals: plain}}
 default: {reorder: {window: 10, max_hold: 2s}}
 )";
-  Timers t(rules);
+  Timers t(rules, 11);
   t.send(0);
   t.send(1, "plain");
   REQUIRE(rrkit::proc::wait_until([&] { return t.sink.count() == 1; }, 10s, 2ms));
-  REQUIRE(t.sink.snapshot()[0].first == "id-1");
+  REQUIRE(t.sink.snapshot()[0].key == "id-1");
 
   auto stalled = parse_profile(rules + "stall: {after: 0, for: 3s}\n", "test");
   REQUIRE(stalled);
