@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <unordered_map>
 
@@ -14,6 +15,19 @@
 namespace rrkit::harness {
 
 namespace {
+
+// Times in a replayed run folder are whatever the file says: arithmetic on them saturates instead
+// of overflowing (undefined behaviour).
+std::int64_t sat_add(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
 
 using Json = nlohmann::json;
 
@@ -490,13 +504,13 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
                                          r.index, r.correlation_id, nonce.substr(0, 80)));
       }
     } else if (r.outcome == "timeout") {
-      const std::int64_t took = r.done_us - r.sent_us;
+      const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;
-      if (took < timeout_for_r || took > timeout_for_r + sc.timeout_epsilon.count()) {
+      if (took < timeout_for_r || took > sat_add(timeout_for_r, sc.timeout_epsilon.count())) {
         bounds.push_back(r.index, fmt::format("request #{} ({}): 504 after {:.1f} ms, expected [{:.0f}, {:.0f}] ms", r.index,
                                      r.correlation_id, static_cast<double>(took) / 1000.0,
                                      static_cast<double>(timeout_for_r) / 1000.0,
-                                     static_cast<double>(timeout_for_r + sc.timeout_epsilon.count()) / 1000.0));
+                                     static_cast<double>(sat_add(timeout_for_r, sc.timeout_epsilon.count())) / 1000.0));
       }
       // Was a good reply for this id sent well before the deadline? Then the gateway lost it.
       std::int64_t first_good = 0;
@@ -505,11 +519,11 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
         const auto sent = int_or(*rep, "sent_us", 0);
         if (first_good == 0 || sent < first_good) first_good = sent;
       }
-      if (first_good > 0 && first_good + kDeliveryBudgetUs < r.sent_us + timeout_for_r) {
+      if (first_good > 0 && sat_add(first_good, kDeliveryBudgetUs) < sat_add(r.sent_us, timeout_for_r)) {
         r.classification = "lost_reply";
         lost.push_back(r.index, fmt::format("request #{} ({}): reply sent {:.0f} ms after the request, yet 504 at {:.0f} ms",
                                    r.index, r.correlation_id,
-                                   static_cast<double>(first_good - r.sent_us) / 1000.0,
+                                   (static_cast<double>(first_good) - static_cast<double>(r.sent_us)) / 1000.0,
                                    static_cast<double>(took) / 1000.0));
       } else if (first_good > 0) {
         r.classification = "late_reply";

@@ -519,7 +519,7 @@ std::string timeline_svg(const ScenarioResult& s) {
   double x_max = 0, y_min = 0, y_max = 0;
   bool any_answer = false, any_unanswered = false;
   for (const auto* r : points) {
-    x_max = std::max(x_max, static_cast<double>(r->sent_us - t0) / 1e6);
+    x_max = std::max(x_max, (static_cast<double>(r->sent_us) - static_cast<double>(t0)) / 1e6);
     const double l = r->latency_ms();
     if (r->done_us > 0) {
       const double lp = std::max(l, 0.01);
@@ -586,7 +586,7 @@ std::string timeline_svg(const ScenarioResult& s) {
       fmt::format_to(o, "<g fill=\"{}\" class=\"dots\">", colour_of(key));
       current = key;
     }
-    const double px = x.map(static_cast<double>(r->sent_us - t0) / 1e6);
+    const double px = x.map((static_cast<double>(r->sent_us) - static_cast<double>(t0)) / 1e6);
     const double py = r->done_us > 0 ? y.map(std::max(r->latency_ms(), 0.01)) : margin_t + (strip - 8) / 2;
     if (key == "ok") {
       fmt::format_to(o, "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"/>", px, py, radius);

@@ -27,7 +27,10 @@ struct RequestRecord {
   std::string simulator_action; // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
   std::string request_body;      // the JSON sent (kept in history.jsonl for replay, not in reports)
   std::string response_body;     // the gateway's answer body (likewise)
-  double latency_ms() const { return done_us > 0 ? static_cast<double>(done_us - intended_us) / 1000.0 : -1.0; }
+  // In double: times read back from a file may be anything, and a difference of two int64 can overflow.
+  double latency_ms() const {
+    return done_us > 0 ? (static_cast<double>(done_us) - static_cast<double>(intended_us)) / 1000.0 : -1.0;
+  }
 };
 
 // A check's verdict. not_applicable is for a figure the system under test does not have by design (a gateway

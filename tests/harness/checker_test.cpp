@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <catch2/catch.hpp>
 
 #include "common/reply.h"
@@ -483,6 +485,26 @@ TEST_CASE("an unreadable figure cannot satisfy a negative control, only an allow
 
 // ---------------------------------------------------------------------------------------------------------------
 // One violating input for each invariant that had none.
+
+TEST_CASE("times read back from a run folder cannot overflow the checker's arithmetic") {
+  // Replay reads times from files: the extremes of int64 must give a verdict, not undefined
+  // behaviour (the sanitizer build of the tests halts on it).
+  const Scenario sc = base_scenario();
+  CheckInput in = one_answered(sc);
+  RequestRecord r = answered(1, "b", "n1");
+  r.outcome = "timeout";
+  r.http_status = 504;
+  r.sent_us = INT64_MIN + 1;
+  r.intended_us = INT64_MIN + 1;
+  r.done_us = INT64_MAX;
+  in.requests.push_back(r);
+  in.decisions.push_back(decision("b"));
+  in.decisions.push_back(reply("b", "b", INT64_MAX));
+  ScenarioResult out;
+  run_checks(in, out);
+  CHECK(check_named(out, "timeout_bounds").failed());
+  CHECK(std::isfinite(out.requests[1].latency_ms()));
+}
 
 TEST_CASE("a request without any HTTP answer breaks one_answer") {
   const Scenario sc = base_scenario();
