@@ -463,7 +463,7 @@ void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error
     ++counts_["delivered"];
     const std::int64_t delivered = now_us();
     // `sent_us` stays the moment the reply was handed to the producer (what lateness is measured by).
-auto line = reply_line("reply", delivered, e, copy, r);
+    auto line = reply_line("reply", delivered, e, copy, r);
     line["delivered_us"] = delivered;
     decisions_.write(line);
   }
