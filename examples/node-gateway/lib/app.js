@@ -136,8 +136,11 @@ function daprApp({ config, waiters, metrics, log }) {
     next();
   };
 
+  // rawPayload: daprd hands over every message as it sits in Kafka (in data_base64). Without it
+  // daprd parses each message itself, and one that is not JSON never reaches the app: daprd
+  // retries it for ever and the partition behind it stalls, where the app would have dropped it.
   app.get("/dapr/subscribe", fromDapr, (_req, res) =>
-    res.json([{ pubsubname: config.pubsub, topic: config.replyTopic, route: "/onresponse" }]));
+    res.json([{ pubsubname: config.pubsub, topic: config.replyTopic, route: "/onresponse", metadata: { rawPayload: "true" } }]));
 
   app.post(
     "/onresponse",

@@ -27,7 +27,7 @@ async function startGateway({ timeoutMs = 60000, publishResult = {} } = {}) {
   const base = `http://127.0.0.1:${client.address().port}`;
   const daprBase = `http://127.0.0.1:${dapr.address().port}`;
   return {
-    waiters, published, logs, base,
+    waiters, published, logs, base, daprBase,
     // Resolves once the n-th publish happened (no sleeping).
     publishedCount(n) {
       return new Promise((resolve) => {
@@ -111,6 +111,19 @@ test("malformed replies are dropped (never an error status daprd would retry) an
   }
   assert.equal(await g.metric('rr_node_gateway_replies_total{class="malformed"}'), 3);
   await g.deliver({ specversion: "1.0", data: { CorrelationId: "someone-else", Payload: "{}" } });
+  assert.equal(await g.metric('rr_node_gateway_replies_total{class="unknown"}'), 1);
+});
+
+test("the reply subscription asks for raw payloads, so daprd delivers even non-JSON replies for the app to drop", async (t) => {
+  const g = await startGateway();
+  t.after(() => g.close());
+  const subs = await (await fetch(`${g.daprBase}/dapr/subscribe`)).json();
+  assert.deepEqual(subs, [{ pubsubname: "rr-pubsub", topic: "rr.replies", route: "/onresponse", metadata: { rawPayload: "true" } }]);
+  // What daprd then delivers for a reply that is not JSON, and for one that is.
+  const raw = (text) => ({ specversion: "1.0", datacontenttype: "application/octet-stream", data_base64: Buffer.from(text).toString("base64") });
+  assert.deepEqual(await (await g.deliver(raw("{not json"))).json(), { status: "DROP" });
+  assert.deepEqual(await (await g.deliver(raw(JSON.stringify({ CorrelationId: "someone-else", Payload: "{}" })))).json(), { status: "SUCCESS" });
+  assert.equal(await g.metric('rr_node_gateway_replies_total{class="malformed"}'), 1);
   assert.equal(await g.metric('rr_node_gateway_replies_total{class="unknown"}'), 1);
 });
 
