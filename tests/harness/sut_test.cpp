@@ -497,3 +497,24 @@ TEST_CASE("metrics series are read from a Prometheus text exposition") {
   SutSeries all{"rr_gateway_replies_total", "", "", "rr_gateway_replies_total"};
   CHECK(read_series(all, scrape) == 42.0);
 }
+
+TEST_CASE("the README's SUT example loads") {
+  std::ifstream in(fs::path(RRKIT_SOURCE_DIR) / "README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto intro = readme.find("A complete file for a Node.js gateway");
+  REQUIRE(intro != std::string::npos);
+  const auto start = readme.find("```yaml\n", intro);
+  REQUIRE(start != std::string::npos);
+  const auto end = readme.find("```", start + 8);
+  REQUIRE(end != std::string::npos);
+  const auto r = parse_sut(readme.substr(start + 8, end - start - 8), "README.md");
+  INFO(r.error);
+  REQUIRE(r.ok());
+  CHECK(r.sut->name == "node-gateway");
+  CHECK(r.sut->start.env.size() == 9);
+  CHECK(r.sut->metrics->series.size() == 4);
+  CHECK_FALSE(r.sut->contract_yaml.empty());
+  // The README's example of an error message is the loader's.
+  const auto bad = parse_sut("name: demo\nstart:\n  argv: [x]\n  colour: blue\n", "sut.yaml");
+  CHECK(readme.find("\n" + bad.error + "\n") != std::string::npos);
+}
