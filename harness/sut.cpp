@@ -4,9 +4,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "common/duration.h"
 #include "common/json_limits.h"
@@ -125,11 +125,15 @@ struct Loader {
 
   bool only_keys(const YAML::Node& map, const std::string& where, const std::vector<std::string>& allowed) {
     if (!map.IsMap()) return fail(map, where.empty() ? "(file)" : where, "must be a mapping");
+    std::set<std::string> seen;
     for (const auto& kv : map) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
+      const std::string path = where.empty() ? key : where + "." + key;
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        return fail(kv.first, where.empty() ? key : where + "." + key, "unknown key (expected one of: " + join(allowed) + ")");
+        return fail(kv.first, path, "unknown key (expected one of: " + join(allowed) + ")");
       }
+      // yaml-cpp keeps both; a lookup would silently take the first.
+      if (!seen.insert(key).second) return fail(kv.first, path, "is given twice");
     }
     return true;
   }
@@ -216,6 +220,12 @@ struct Loader {
       if (env ? !is_env_name(name) : !is_token(name)) {
         return fail(kv.first, key, "\"" + name + "\" is not a valid " + (env ? "environment variable" : "header") + " name");
       }
+      const bool repeated = std::any_of(out.begin(), out.end(), [&](const auto& e) {
+        return env ? e.first == name : std::equal(e.first.begin(), e.first.end(), name.begin(), name.end(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        });
+      });
+      if (repeated) return fail(kv.first, key + "." + name, "is given twice");
       std::string value;
       if (env ? !templ(kv.second, key + "." + name, value) : !text(kv.second, key + "." + name, value)) return false;
       if (!env && !placeholders(kv.second, key + "." + name, value, {})) return false;
@@ -460,18 +470,27 @@ SutLoad parse_sut(std::string_view text, const fs::path& source) {
 }
 
 SutLoad load_sut(const fs::path& path) {
+  SutLoad r;
+  r.key = "(file)";
   std::error_code ec;
-  const fs::path absolute = fs::absolute(path, ec);
   std::ifstream in(path, std::ios::binary);
   if (!in || fs::is_directory(path, ec)) {
-    SutLoad r;
-    r.key = "(file)";
     r.error = path.string() + ": cannot read the file";
     return r;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_sut(ss.str(), ec ? path : absolute);
+  // Bounded, so that a path like /dev/zero or an endless pipe is an error, not a hang.
+  std::string text(kMaxSutFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxSutFileBytes) {
+    r.error = path.string() + ": larger than " + std::to_string(kMaxSutFileBytes / 1024) + " KiB, not a SUT file";
+    return r;
+  }
+  // Messages name the file as given; {{sut_dir}} must not depend on the harness's working folder.
+  r = parse_sut(text, path);
+  const fs::path absolute = fs::absolute(path, ec);
+  if (r.sut && !ec) r.sut->dir = absolute.parent_path();
+  return r;
 }
 
 }  // namespace rrkit::harness

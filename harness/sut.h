@@ -7,6 +7,7 @@
 // (expansion, request rendering, answer reading, metrics), so the runner's use of a SUT can be
 // tested without a process or a socket. Values only: no function here throws.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -105,7 +106,10 @@ struct SutLoad {
 
 // Parses a SUT file's text; source names it in messages and gives {{sut_dir}}.
 SutLoad parse_sut(std::string_view text, const std::filesystem::path& source);
-// Reads and parses a file (a file that cannot be read is an error value too).
+// A SUT file is a page of YAML; anything far larger is a wrong path.
+inline constexpr std::size_t kMaxSutFileBytes = 1024 * 1024;
+// Reads and parses a file (a file that cannot be read is an error value too). Messages name the
+// path as given; Sut::dir is made absolute.
 SutLoad load_sut(const std::filesystem::path& path);
 
 // The placeholders of start.argv, start.env values, start.cwd and dapr.app_id (without braces).

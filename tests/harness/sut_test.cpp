@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <unistd.h>
 
 #include "harness/scenario.h"
 #include "harness/sut.h"
@@ -517,4 +518,29 @@ TEST_CASE("the README's SUT example loads") {
   // The README's example of an error message is the loader's.
   const auto bad = parse_sut("name: demo\nstart:\n  argv: [x]\n  colour: blue\n", "sut.yaml");
   CHECK(readme.find("\n" + bad.error + "\n") != std::string::npos);
+}
+
+TEST_CASE("SUT file: a key given twice is refused, in the file and in env and headers") {
+  CHECK(refused("name: demo\nname: other\nstart: {argv: [x]}\n").key == "name");
+  CHECK(refused(with("  env: {A: x, A: y}\n")).key == "start.env.A");
+  CHECK(refused(with("request: {headers: {X-A: x, x-a: y}}\n")).key == "request.headers.x-a");
+  CHECK(refused(with("answer: {ok_status: 200, ok_status: 201}\n")).key == "answer.ok_status");
+}
+
+TEST_CASE("load_sut reads a file, names it as given, and refuses one far too large") {
+  const auto folder = fs::temp_directory_path() / ("rrkit-sut-test-" + std::to_string(::getpid()));
+  fs::create_directories(folder);
+  const auto file = folder / "sut.yaml";
+  std::ofstream(file) << "name: demo\nstart:\n  argv: [x]\n  colour: 1\n";
+  const auto bad = load_sut(file);
+  CHECK(bad.error.rfind(file.string() + ":4:3: start.colour:", 0) == 0);
+  std::ofstream(file) << kMinimal;
+  const auto good = load_sut(file);
+  REQUIRE(good.ok());
+  CHECK(good.sut->dir == folder);
+  std::ofstream(file) << std::string(kMaxSutFileBytes + 10, '#');
+  const auto big = load_sut(file);
+  CHECK_FALSE(big.ok());
+  CHECK(big.error.find("larger than") != std::string::npos);
+  fs::remove_all(folder);
 }
