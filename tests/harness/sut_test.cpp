@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <unistd.h>
 
+#include "common/gateway_metrics.h"
 #include "harness/scenario.h"
 #include "harness/sut.h"
 
@@ -543,4 +545,27 @@ TEST_CASE("load_sut reads a file, names it as given, and refuses one far too lar
   CHECK_FALSE(big.ok());
   CHECK(big.error.find("larger than") != std::string::npos);
   fs::remove_all(folder);
+}
+
+TEST_CASE("sut/rr-gateway.yaml's series are the gateway's typed metric contract") {
+  namespace gm = rrkit::gateway_metrics;
+  const auto r = load_sut(rr_gateway_sut());
+  REQUIRE(r.ok());
+  const auto& series = r.sut->metrics->series;
+  CHECK(series.at("pending").text == gm::series(gm::kPending));
+  for (const auto c : gm::kReplyClasses) {
+    const std::string key = "replies_" + std::string(gm::to_string(c));
+    INFO(key);
+    REQUIRE(series.count(key) == 1);
+    CHECK(series.at(key).text == gm::series(c));
+  }
+  for (const auto& [key, s] : series) {
+    if (key.rfind("requests_", 0) != 0) continue;
+    INFO(key);
+    const auto outcome = key.substr(9);
+    const bool known = std::any_of(gm::kOutcomes.begin(), gm::kOutcomes.end(),
+                                   [&](gm::Outcome o) { return gm::to_string(o) == outcome; });
+    CHECK(known);
+    CHECK(s.text == gm::series(gm::kRequests, gm::kOutcomeLabel, outcome));
+  }
 }
