@@ -13,9 +13,9 @@
 #include <fmt/format.h>
 
 #include "common/gateway_metrics.h"
-#include "common/http_client.h"
+#include "testkit/http_client.h"
 #include "common/json_limits.h"
-#include "common/process.h"
+#include "testkit/process.h"
 #include "harness/checker.h"
 #include "harness/report.h"
 #include "harness/topology.h"
