@@ -10,6 +10,7 @@
 
 #include "common/json_limits.h"
 #include "common/reply.h"
+#include "harness/invariant_evidence.h"
 #include "harness/traffic.h"
 
 namespace rrkit::harness {
@@ -74,10 +75,6 @@ std::string describe_decision(const Json& d) {
 
 std::int64_t timeout_us_for(const Scenario& sc) {
   return sc.traffic.request_timeout_ms > 0 ? sc.traffic.request_timeout_ms * 1000 : sc.gateway_timeout.count();
-}
-
-bool waived(const Scenario& sc, const std::string& invariant) {
-  return std::find(sc.allow.begin(), sc.allow.end(), invariant) != sc.allow.end();
 }
 
 // Resolves one operand: a number, or a name of the table (filled for every name of assertion_operands()).
@@ -429,16 +426,12 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   }
 
   const std::int64_t timeout_us = timeout_us_for(sc);
-  // Per-request violations: the message, and which request (a failing run names them in its repro lines).
-  struct Offenders {
-    std::vector<std::string> messages;
-    std::vector<std::uint64_t> indexes;
-    void push_back(std::uint64_t index, std::string message) {
-      indexes.push_back(index);
-      messages.push_back(std::move(message));
-    }
-  };
-  Offenders mis, unverified, bounds, lost, unanswered;
+  InvariantEvidence ev{in, {}, {}, {}, {}, {}, {}, {}};
+  Offenders& mis = ev.mis_correlated;
+  Offenders& unverified = ev.unverified;
+  Offenders& bounds = ev.out_of_bounds;
+  Offenders& lost = ev.lost;
+  Offenders& unanswered = ev.unanswered;
   std::map<std::string, std::vector<double>> latency_of;
   for (auto& r : out.requests) {
     out.counts[r.outcome] += 1;
@@ -571,94 +564,20 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   }
   out.simulator_counters = sim;
 
-  // The built-in invariants. A negative control lists in expect.violations what MUST be found.
-  // `unreadable`: figures the invariant needs and could not read. Such an invariant cannot pass, and a
-  // negative control cannot be satisfied by it either; only the scenario's own waiver (allow) passes it.
-  auto invariant = [&](const std::string& name, const std::string& title, const std::vector<std::string>& problems,
-                       const std::vector<std::string>& unreadable = {}) {
-    CheckResult c;
-    c.name = name + ": " + title;
-    const bool expected_violation =
-        std::find(sc.expect_violations.begin(), sc.expect_violations.end(), name) != sc.expect_violations.end();
-    auto join = [](const std::vector<std::string>& items) {
-      std::string detail;
-      for (std::size_t i = 0; i < items.size() && i < 5; ++i) detail += (i ? "; " : "") + items[i];
-      if (items.size() > 5) detail += fmt::format("; ... {} in all", items.size());
-      return detail;
-    };
-    const std::string detail = join(problems);
-    const std::string cannot_judge = unreadable.empty() ? std::string() : "cannot judge: " + join(unreadable);
-    // Precedence: a negative control must find its violation (an allow cannot excuse it from that);
-    // otherwise an allow waives the invariant, whatever was seen; otherwise problems fail it.
-    if (expected_violation) {
-      c.name = name + ": must be detected (negative control)";
-      if (!unreadable.empty()) {
-        c.state = CheckState::fail;
-        c.message = cannot_judge;
-      } else {
-        c.state = problems.empty() ? CheckState::fail : CheckState::pass;
-        c.message = problems.empty() ? "expected the checker to report " + name + " violations, but it found none"
-                                     : fmt::format("detected as expected: {} violation(s): {}", problems.size(), detail);
-      }
-    } else if (waived(sc, name)) {
-      c.state = CheckState::pass;
-      c.message = problems.empty() && unreadable.empty()
-                      ? "waived by the scenario (none seen)"
-                      : fmt::format("waived by the scenario ({} seen): {}", problems.size() + unreadable.size(),
-                                    detail.empty() ? cannot_judge : cannot_judge.empty() ? detail : detail + "; " + cannot_judge);
-    } else if (!unreadable.empty()) {
-      c.state = CheckState::fail;
-      c.message = problems.empty() ? cannot_judge : detail + "; " + cannot_judge;
-    } else {
-      c.state = problems.empty() ? CheckState::pass : CheckState::fail;
-      c.message = problems.empty() ? "ok" : detail;
-    }
-    out.checks.push_back(std::move(c));
-  };
-
-  // A per-request invariant that fails names its requests, for the narrowed repro lines.
-  auto per_request = [&](const std::string& name, const std::string& title, const Offenders& o) {
-    invariant(name, title, o.messages);
+  ev.figures = figures;
+  ev.want = want;
+  for (const auto& row : invariant_table()) {
+    const InvariantFindings found = row.judge(ev);
+    const std::string title = fmt::format(fmt::runtime(row.title), fmt::arg("epsilon_ms", sc.timeout_epsilon.count() / 1000));
+    out.checks.push_back(judge_invariant(sc, row.id, title, found));
+    // A per-request invariant that fails names its requests, for the narrowed repro lines.
     if (out.checks.back().failed()) {
-      out.failing_requests.insert(out.failing_requests.end(), o.indexes.begin(), o.indexes.end());
+      out.failing_requests.insert(out.failing_requests.end(), found.requests.begin(), found.requests.end());
     }
-  };
-  per_request("one_answer", "exactly one HTTP answer per request", unanswered);
-  per_request("no_mis_correlation", "no 200 carries another request's payload", mis);
-  per_request("verified_answers", "every 200 carries a readable payload that verifies as its own request's", unverified);
-  per_request("timeout_bounds",
-              fmt::format("every 504 within [timeout, timeout + {} ms]", sc.timeout_epsilon.count() / 1000), bounds);
-  per_request("no_lost_replies", "no 504 for a reply that was sent in time", lost);
+  }
   std::sort(out.failing_requests.begin(), out.failing_requests.end());
   out.failing_requests.erase(std::unique(out.failing_requests.begin(), out.failing_requests.end()),
                              out.failing_requests.end());
-  {
-    std::vector<std::string> problems, unreadable;
-    auto cmp = [&](const char* cls, double expected) {
-      const GatewayFigure& got = figures[std::string("replies_") + cls];
-      if (!got.ok()) {
-        unreadable.push_back(fmt::format("{}_replies: {}", cls, got.unreadable));
-      } else if (std::fabs(got.value - expected) > 1e-9) {
-        problems.push_back(fmt::format("expected {}_replies == {}, gateway counted {}", cls, num(expected), num(got.value)));
-      }
-    };
-    cmp("matched", want.matched);
-    cmp("late", want.late);
-    cmp("duplicate", want.duplicate);
-    cmp("unknown", want.unknown);
-    cmp("malformed", want.malformed);
-    invariant("reply_counters", "gateway reply counters equal what the simulator induced", problems, unreadable);
-  }
-  {
-    std::vector<std::string> problems, unreadable;
-    if (!in.pending) {
-      unreadable.push_back(in.pending_detail.empty() ? std::string("the pending figure was not read") : in.pending_detail);
-    } else if (*in.pending != 0) {
-      problems.push_back(fmt::format("{} request(s) still pending after the settle time", num(*in.pending)));
-    }
-    invariant("pending_drained", "pending returns to 0 after the settle time", problems, unreadable);
-  }
-  invariant("no_crash", "no component died unless the scenario crashed it", in.unexpected_deaths);
 
   // Scenario assertions over counts, ratios and latency percentiles: every name of assertion_operands()
   // gets a value here (counts that never occurred are a real 0; gateway figures may be unreadable).
