@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "common/decision_record.h"
+#include "common/gateway_metrics.h"
 #include "common/json_limits.h"
 #include "common/reply.h"
 #include "harness/invariant_evidence.h"
@@ -32,8 +34,6 @@ std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
 
 using Json = nlohmann::json;
 
-constexpr const char* kGatewayReplies = "rr_gateway_replies_total";
-
 // How long a reply may take from the simulator's send to the gateway (Kafka + daprd delivery)
 // before a 504 for it counts as a lost reply rather than a race with the deadline.
 constexpr std::int64_t kDeliveryBudgetUs = 500'000;
@@ -43,33 +43,17 @@ std::string str_or_empty(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Decision lines come from another program's file: a member of an unexpected type reads as absent
-// (nlohmann's value() would throw).
-std::int64_t int_or(const Json& j, const char* key, std::int64_t fallback) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-bool bool_or(const Json& j, const char* key, bool fallback) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-std::string str_or(const Json& j, const char* key, const std::string& fallback) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 bool is_valid_reply_kind(const std::string& kind) { return kind == "ok" || kind == "error" || kind == "wrong_id"; }
 
-std::string describe_decision(const Json& d) {
-  if (bool_or(d, "drop", false)) return "drop";
-  std::string s = str_or(d, "kind", "ok");
-  const auto delay = int_or(d, "delay_us", 0);
-  if (delay > 0) s += fmt::format(" after {:.0f}ms", static_cast<double>(delay) / 1000.0);
-  const auto copies = int_or(d, "copies", 1);
-  if (copies > 1) s += fmt::format(" x{}", copies);
-  if (bool_or(d, "reorder", false)) s += " reordered";
+// A decision line without a kind is an answer decided "ok" (the simulator's default).
+std::string decision_kind(const DecisionRecord& d) { return d.kind.empty() ? "ok" : d.kind; }
+
+std::string describe_decision(const DecisionRecord& d) {
+  if (d.drop) return "drop";
+  std::string s = decision_kind(d);
+  if (d.delay_us > 0) s += fmt::format(" after {:.0f}ms", static_cast<double>(d.delay_us) / 1000.0);
+  if (d.copies > 1) s += fmt::format(" x{}", d.copies);
+  if (d.reorder) s += " reordered";
   return s;
 }
 
@@ -252,10 +236,10 @@ ExpectedReplies expected_replies(const CheckInput& in) {
   const int n = std::max(1, in.gateways);
   // How many instances receive each reply message.
   const int receivers = in.shared_consumer_group || in.reply_mode == "reply-to" ? 1 : n;
-  for (const auto& d : in.decisions) {
-    if (str_or_empty(d, "type") != "reply") continue;
-    const std::string kind = str_or_empty(d, "kind");
-    const std::string reply_id = str_or_empty(d, "reply_id");
+  for (const auto& d : decision_records(in.decisions)) {
+    if (d.type != DecisionLineType::reply) continue;
+    const std::string& kind = d.kind;
+    const std::string& reply_id = d.reply_id;
     if (kind == "corrupt" || kind == "missing_id" || reply_id.empty()) {
       e.malformed += receivers;
       continue;
@@ -284,13 +268,10 @@ ExpectedReplies expected_replies(const CheckInput& in) {
 
 void join_ids_by_nonce(CheckInput& in) {
   std::unordered_map<std::string, std::string> id_for_nonce;
-  for (const auto& d : in.decisions) {
-    if (str_or_empty(d, "type") != "decision") continue;
-    const auto f = d.find("fields");
-    if (f == d.end() || !f->is_object()) continue;
-    const std::string nonce = str_or_empty(*f, "nonce");
-    const std::string id = str_or_empty(d, "id");
-    if (!nonce.empty() && !id.empty()) id_for_nonce.emplace(nonce, id);
+  for (const auto& d : decision_records(in.decisions)) {
+    if (d.type != DecisionLineType::decision) continue;
+    const std::string nonce = d.field_string("nonce");
+    if (!nonce.empty() && !d.id.empty()) id_for_nonce.emplace(nonce, d.id);
   }
   for (auto& r : in.requests) {
     if (!r.correlation_id.empty()) continue;
@@ -352,18 +333,17 @@ double expected_disconnects(const Scenario& sc, const std::vector<RequestRecord>
 // partition batch: with no reordering at all, 200 of 410 replies were confirmed out of arrival order on
 // a 4-partition run, against 0 by hand-over order. A reply to a request with no decision line cannot
 // be placed and is skipped.
-double replies_out_of_order(const std::vector<Json>& decisions) {
+double replies_out_of_order(const std::vector<DecisionRecord>& decisions) {
   std::unordered_map<std::string, std::int64_t> arrived;
   for (const auto& d : decisions) {
-    if (str_or_empty(d, "type") != "decision") continue;
-    const std::string id = str_or_empty(d, "id");
-    if (!id.empty()) arrived.emplace(id, int_or(d, "ts_us", 0));  // a redelivery keeps the first arrival
+    if (d.type != DecisionLineType::decision) continue;
+    if (!d.id.empty()) arrived.emplace(d.id, d.ts_us);  // a redelivery keeps the first arrival
   }
   std::unordered_map<std::string, std::int64_t> first_sent;
   for (const auto& d : decisions) {
-    if (str_or_empty(d, "type") != "reply" || int_or(d, "delivered_us", 0) <= 0) continue;
-    const auto sent = int_or(d, "sent_us", 0);
-    const auto [it, fresh] = first_sent.emplace(str_or_empty(d, "request_id"), sent);
+    if (d.type != DecisionLineType::reply || d.delivered_us <= 0) continue;
+    const auto sent = d.sent_us;
+    const auto [it, fresh] = first_sent.emplace(d.request_id, sent);
     if (!fresh) it->second = std::min(it->second, sent);
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> replies;  // (arrived, sent)
@@ -380,9 +360,10 @@ double replies_out_of_order(const std::vector<Json>& decisions) {
   return out_of_order;
 }
 
-void add_derived_operands(const CheckInput& in, const ScenarioResult& out, std::map<std::string, GatewayFigure>& table) {
+void add_derived_operands(const CheckInput& in, const std::vector<DecisionRecord>& decisions, const ScenarioResult& out,
+                          std::map<std::string, GatewayFigure>& table) {
   table["expected.disconnects"].value = expected_disconnects(*in.scenario, out.requests);
-  table["simulator.replies_out_of_order"].value = replies_out_of_order(in.decisions);
+  table["simulator.replies_out_of_order"].value = replies_out_of_order(decisions);
 }
 
 }  // namespace
@@ -398,23 +379,22 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   out.latency_by_outcome.clear();
 
   // Decisions and replies by correlation id.
-  std::unordered_map<std::string, const Json*> decision_for;
-  std::unordered_map<std::string, std::vector<const Json*>> replies_for;
+  const std::vector<DecisionRecord> decisions = decision_records(in.decisions);
+  std::unordered_map<std::string, const DecisionRecord*> decision_for;
+  std::unordered_map<std::string, std::vector<const DecisionRecord*>> replies_for;
   std::map<std::string, double> sim;
-  for (const auto& d : in.decisions) {
-    const std::string type = str_or_empty(d, "type");
-    if (type == "decision") {
-      const std::string id = str_or_empty(d, "id");
-      if (!id.empty() && !decision_for.count(id)) decision_for[id] = &d;
+  for (const auto& d : decisions) {
+    if (d.type == DecisionLineType::decision) {
+      if (!d.id.empty() && !decision_for.count(d.id)) decision_for[d.id] = &d;
       sim["simulator.requests"] += 1;
-      sim["simulator." + str_or(d, "kind", "ok")] += 1;
-      if (int_or(d, "copies", 1) > 1) sim["simulator.duplicated"] += 1;
-      if (bool_or(d, "reorder", false)) sim["simulator.reordered"] += 1;
-    } else if (type == "reply") {
-      replies_for[str_or_empty(d, "reply_id")].push_back(&d);
+      sim["simulator." + decision_kind(d)] += 1;
+      if (d.copies > 1) sim["simulator.duplicated"] += 1;
+      if (d.reorder) sim["simulator.reordered"] += 1;
+    } else if (d.type == DecisionLineType::reply) {
+      replies_for[d.reply_id].push_back(&d);
       sim["simulator.replies"] += 1;
-    } else if (!type.empty()) {
-      sim["simulator.events." + type] += 1;
+    } else {
+      sim["simulator.events." + d.type_name] += 1;
     }
   }
 
@@ -436,7 +416,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   for (auto& r : out.requests) {
     out.counts[r.outcome] += 1;
     if (const auto it = decision_for.find(r.correlation_id); it != decision_for.end()) {
-      r.simulator_rule = str_or_empty(*it->second, "rule");
+      r.simulator_rule = it->second->rule;
       r.simulator_action = describe_decision(*it->second);
     }
     if (r.done_us > 0 && (r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "rejected" || r.outcome == "error")) {
@@ -507,9 +487,9 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       }
       // Was a good reply for this id sent well before the deadline? Then the gateway lost it.
       std::int64_t first_good = 0;
-      for (const Json* rep : replies_for[r.correlation_id]) {
-        if (!is_valid_reply_kind(str_or_empty(*rep, "kind"))) continue;
-        const auto sent = int_or(*rep, "sent_us", 0);
+      for (const DecisionRecord* rep : replies_for[r.correlation_id]) {
+        if (!is_valid_reply_kind(rep->kind)) continue;
+        const auto sent = rep->sent_us;
         if (first_good == 0 || sent < first_good) first_good = sent;
       }
       if (first_good > 0 && sat_add(first_good, kDeliveryBudgetUs) < sat_add(r.sent_us, timeout_for_r)) {
@@ -552,11 +532,15 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   const ExpectedReplies want = expected_replies(in);
   out.gateway_counters.clear();
   std::map<std::string, GatewayFigure> figures;
-  for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed", "forged", "probe"}) {
-    figures[std::string("replies_") + cls] = gateway_counter(in, kGatewayReplies, "class", cls);
+  namespace gm = gateway_metrics;
+  for (const gm::ReplyClass cls : gm::kReplyClasses) {
+    const std::string name(gm::to_string(cls));
+    figures["replies_" + name] = gateway_counter(in, gm::kReplies, gm::kClassLabel, name);
   }
-  for (const char* outcome : {"ok", "timeout", "overloaded", "publish_failed", "client_gone", "bad_request"}) {
-    figures[std::string("requests_") + outcome] = gateway_counter(in, "rr_gateway_requests_total", "outcome", outcome);
+  for (const gm::Outcome outcome : {gm::Outcome::ok, gm::Outcome::timeout, gm::Outcome::overloaded,
+                                    gm::Outcome::publish_failed, gm::Outcome::client_gone, gm::Outcome::bad_request}) {
+    const std::string name(gm::to_string(outcome));
+    figures["requests_" + name] = gateway_counter(in, gm::kRequests, gm::kOutcomeLabel, name);
   }
   // Only figures that were read are reported as numbers: an unreadable one is not a zero.
   for (const auto& [k, f] : figures) {
@@ -597,7 +581,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   table["expected.malformed"].value = want.malformed;
   add_latency_operands(table, "latency.", out.latency);
   for (const auto& [o, l] : out.latency_by_outcome) add_latency_operands(table, "latency." + o + ".", l);
-  add_derived_operands(in, out, table);
+  add_derived_operands(in, decisions, out, table);
   for (const auto& a : sc.assertions) {
     CheckResult c;
     c.name = "assert: " + a.text;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/gateway_metrics.h"
 #include "harness/invariant_evidence.h"
 
 namespace rrkit::harness {
@@ -20,8 +21,9 @@ std::string num(double v) {
 
 InvariantFindings reply_counters(const InvariantEvidence& e) {
   InvariantFindings f;
-  auto cmp = [&](const char* cls, double expected) {
-    const auto it = e.figures.find(std::string("replies_") + cls);
+  auto cmp = [&](gateway_metrics::ReplyClass c, double expected) {
+    const std::string_view cls = gateway_metrics::to_string(c);
+    const auto it = e.figures.find("replies_" + std::string(cls));
     const GatewayFigure got = it == e.figures.end() ? GatewayFigure{0, "not read"} : it->second;
     if (!got.ok()) {
       f.unreadable.push_back(fmt::format("{}_replies: {}", cls, got.unreadable));
@@ -29,11 +31,12 @@ InvariantFindings reply_counters(const InvariantEvidence& e) {
       f.problems.push_back(fmt::format("expected {}_replies == {}, gateway counted {}", cls, num(expected), num(got.value)));
     }
   };
-  cmp("matched", e.want.matched);
-  cmp("late", e.want.late);
-  cmp("duplicate", e.want.duplicate);
-  cmp("unknown", e.want.unknown);
-  cmp("malformed", e.want.malformed);
+  using gateway_metrics::ReplyClass;
+  cmp(ReplyClass::matched, e.want.matched);
+  cmp(ReplyClass::late, e.want.late);
+  cmp(ReplyClass::duplicate, e.want.duplicate);
+  cmp(ReplyClass::unknown, e.want.unknown);
+  cmp(ReplyClass::malformed, e.want.malformed);
   return f;
 }
 

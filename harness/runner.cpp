@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/gateway_metrics.h"
 #include "common/http_client.h"
 #include "common/json_limits.h"
 #include "common/process.h"
@@ -241,8 +242,9 @@ class ScenarioRun {
           double seen = 0;
           for (auto port : plan_.gateway_ports) {
             baseline_.push_back(fetch_metrics(port));
-            for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed"}) {
-              seen += metric_value(baseline_.back().text, "rr_gateway_replies_total", "class", cls);
+            for (const auto cls : gateway_metrics::kTopicReplyClasses) {
+              seen += metric_value(baseline_.back().text, gateway_metrics::kReplies, gateway_metrics::kClassLabel,
+                                   std::string(gateway_metrics::to_string(cls)));
             }
           }
           return seen >= want || interrupted();
@@ -306,7 +308,7 @@ class ScenarioRun {
         [&] {
           snapshot();
           join_ids_by_nonce(in_);
-          const GatewayFigure pending = gateway_gauge(in_, "rr_gateway_pending");
+          const GatewayFigure pending = gateway_gauge(in_, gateway_metrics::kPending);
           in_.pending = pending.ok() ? std::optional<double>(pending.value) : std::nullopt;
           in_.pending_detail = pending.unreadable;
           if (interrupted()) return true;
@@ -325,12 +327,15 @@ class ScenarioRun {
   // An unreadable figure never catches up: the wait runs to its deadline and the checks say why.
   bool counters_caught_up() const {
     const auto want = expected_replies(in_);
-    auto same = [&](const char* cls, double expected) {
-      const GatewayFigure got = gateway_counter(in_, "rr_gateway_replies_total", "class", cls);
+    using gateway_metrics::ReplyClass;
+    auto same = [&](ReplyClass cls, double expected) {
+      const GatewayFigure got = gateway_counter(in_, gateway_metrics::kReplies, gateway_metrics::kClassLabel,
+                                                std::string(gateway_metrics::to_string(cls)));
       return got.ok() && got.value == expected;
     };
-    return same("matched", want.matched) && same("late", want.late) && same("duplicate", want.duplicate) &&
-           same("unknown", want.unknown) && same("malformed", want.malformed);
+    return same(ReplyClass::matched, want.matched) && same(ReplyClass::late, want.late) &&
+           same(ReplyClass::duplicate, want.duplicate) && same(ReplyClass::unknown, want.unknown) &&
+           same(ReplyClass::malformed, want.malformed);
   }
 
   // The simulator must have nothing left to send (replies waiting on a delay, a reorder window or a
