@@ -218,20 +218,20 @@ DaprClient::DaprClient(asio::io_context& ioc, DaprClientConfig config)
 
 DaprClient::~DaprClient() = default;
 
-asio::awaitable<DaprResult> DaprClient::publish(std::string pubsub, std::string topic, std::string body,
-                                                PublishMetadata metadata, std::chrono::steady_clock::time_point deadline,
-                                                CallOptions options) {
-  co_return co_await call("POST", publish_target(pubsub, topic, metadata), std::move(body), deadline, options);
+asio::awaitable<DaprResult> DaprClient::publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                                const PublishMetadata& metadata,
+                                                std::chrono::steady_clock::time_point deadline, CallOptions options) {
+  return call("POST", publish_target(pubsub, topic, metadata), std::move(body), deadline, options);
 }
 
-asio::awaitable<DaprResult> DaprClient::publish(std::string pubsub, std::string topic, std::string body,
-                                                PublishMetadata metadata, std::chrono::steady_clock::time_point deadline) {
-  co_return co_await publish(std::move(pubsub), std::move(topic), std::move(body), std::move(metadata), deadline,
-                             CallOptions{});
+asio::awaitable<DaprResult> DaprClient::publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                                const PublishMetadata& metadata,
+                                                std::chrono::steady_clock::time_point deadline) {
+  return call("POST", publish_target(pubsub, topic, metadata), std::move(body), deadline, CallOptions{});
 }
 
 asio::awaitable<DaprResult> DaprClient::healthz(std::chrono::steady_clock::time_point deadline) {
-  co_return co_await call("GET", "/v1.0/healthz", "", deadline, CallOptions{});
+  return call("GET", "/v1.0/healthz", "", deadline, CallOptions{});
 }
 
 asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string target, std::string body,

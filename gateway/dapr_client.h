@@ -65,11 +65,15 @@ class DaprClient {
   // system reads plain JSON, not a CloudEvent envelope); each metadata pair becomes a Kafka header.
   // Finished by `deadline`: a 2xx answer is ok, another answer is rejected, no answer is
   // unreachable (connect failed) or timeout.
-  boost::asio::awaitable<DaprResult> publish(std::string pubsub, std::string topic, std::string body,
-                                             PublishMetadata metadata, std::chrono::steady_clock::time_point deadline,
-                                             CallOptions options);
-  boost::asio::awaitable<DaprResult> publish(std::string pubsub, std::string topic, std::string body,
-                                             PublishMetadata metadata, std::chrono::steady_clock::time_point deadline);
+  // A plain function, not a coroutine: the target is built before it returns, so the arguments
+  // need not outlive the call and no frame of its own is held while the publish is in flight
+  // (thousands may be in flight at once).
+  boost::asio::awaitable<DaprResult> publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                             const PublishMetadata& metadata,
+                                             std::chrono::steady_clock::time_point deadline, CallOptions options);
+  boost::asio::awaitable<DaprResult> publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                             const PublishMetadata& metadata,
+                                             std::chrono::steady_clock::time_point deadline);
 
   // daprd's health endpoint: ok when daprd is up and its components are initialised.
   boost::asio::awaitable<DaprResult> healthz(std::chrono::steady_clock::time_point deadline);

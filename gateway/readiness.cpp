@@ -34,8 +34,8 @@ asio::awaitable<void> Readiness::run() {
       // Built by emplace_back: g++ 12 miscompiles an initializer list of strings inside a coroutine.
       PublishMetadata metadata;
       metadata.emplace_back("partitionKey", probe_id);
-      const auto r = co_await dapr_.publish(cfg.pubsub, cfg.subscribed_reply_topic(), probe.dump(),
-                                            std::move(metadata), Clock::now() + 2s);
+      const auto r = co_await dapr_.publish(cfg.pubsub, cfg.subscribed_reply_topic(), probe.dump(), metadata,
+                                            Clock::now() + 2s);
       log::debug(state_.logger, "probe published", {{"cid", probe_id}, {"ok", r.ok()}, {"status", r.status}});
     }
     timer.expires_after(subscription_live_ ? 1s : 250ms);

@@ -170,19 +170,30 @@ Response SendFlow::completed_answer(const Prepared& p, Completion& done) {
 // The publish of one request, beside its waiter on the session's strand: the waiter answers
 // the client at the deadline whatever the publish is doing, and a publish still waiting for
 // a daprd connection by then is never sent (the waiter's abandoned flag).
+namespace {
+
+// The publish metadata of a request. The id as partition key keeps a request's copies in order;
+// as metadata it becomes a Kafka header for repliers that read it there.
+PublishMetadata request_metadata(const Config& cfg, const CorrelationId& id) {
+  PublishMetadata metadata{{"partitionKey", id.str()}, {"correlationId", id.str()}};
+  if (cfg.reply_mode == ReplyMode::reply_to) metadata.emplace_back("replyTo", cfg.subscribed_reply_topic());
+  return metadata;
+}
+
+}  // namespace
+
+// The publish of one request, beside its waiter on the session's strand: the waiter answers
+// the client at the deadline whatever the publish is doing, and a publish still waiting for
+// a daprd connection by then is never sent (the waiter's abandoned flag).
 asio::awaitable<void> SendFlow::publish(std::shared_ptr<Waiter> waiter, CorrelationId id, std::string body,
                                         Clock::time_point deadline) {
   const Config& cfg = state_.cfg;
-  // The id as partition key keeps a request's copies in order; as metadata it becomes a Kafka
-  // header for repliers that read it there.
-  // Built by emplace_back: g++ 12 miscompiles an initializer list of strings inside a coroutine.
-  PublishMetadata metadata;
-  metadata.emplace_back("partitionKey", id.str());
-  metadata.emplace_back("correlationId", id.str());
-  if (cfg.reply_mode == ReplyMode::reply_to) metadata.emplace_back("replyTo", cfg.subscribed_reply_topic());
   const Clock::time_point publish_start = Clock::now();
-  DaprResult published = co_await dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(body), std::move(metadata),
-                                                deadline, {publish_start + cfg.dapr_acquire_timeout, &waiter->abandoned});
+  // Started in its own statement so that the metadata and target are freed before the wait.
+  auto sent = dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(body), request_metadata(cfg, id), deadline,
+                            {publish_start + cfg.dapr_acquire_timeout, &waiter->abandoned});
+  id = CorrelationId();  // only the metadata needed it: not held while the publish is in flight
+  DaprResult published = co_await std::move(sent);
   if (published.kind == DaprResult::Kind::abandoned) co_return;
   state_.metrics.publish(seconds_since(publish_start));
   if (published.ok()) co_return;
