@@ -19,12 +19,12 @@
 #include "bench/floors.h"
 #include "bench/measure.h"
 #include "common/gateway_metrics.h"
-#include "common/http_client.h"
-#include "common/net.h"
+#include "testkit/http_client.h"
+#include "testkit/net.h"
 #include "harness/topology.h"
 #include "harness/traffic.h"
 #include "rrkit/versions.h"
-#include "tests/e2e/tiny_http_server.h"
+#include "testkit/tiny_http_server.h"
 
 namespace rrkit::bench {
 

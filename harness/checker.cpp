@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/decision_record.h"
 #include "common/gateway_metrics.h"
 #include "common/json_limits.h"
 #include "common/reply.h"
@@ -41,33 +42,17 @@ std::string str_or_empty(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Decision lines come from another program's file: a member of an unexpected type reads as absent
-// (nlohmann's value() would throw).
-std::int64_t int_or(const Json& j, const char* key, std::int64_t fallback) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-bool bool_or(const Json& j, const char* key, bool fallback) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-std::string str_or(const Json& j, const char* key, const std::string& fallback) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 bool is_valid_reply_kind(const std::string& kind) { return kind == "ok" || kind == "error" || kind == "wrong_id"; }
 
-std::string describe_decision(const Json& d) {
-  if (bool_or(d, "drop", false)) return "drop";
-  std::string s = str_or(d, "kind", "ok");
-  const auto delay = int_or(d, "delay_us", 0);
-  if (delay > 0) s += fmt::format(" after {:.0f}ms", static_cast<double>(delay) / 1000.0);
-  const auto copies = int_or(d, "copies", 1);
-  if (copies > 1) s += fmt::format(" x{}", copies);
-  if (bool_or(d, "reorder", false)) s += " reordered";
+// A decision line without a kind is an answer decided "ok" (the simulator's default).
+std::string decision_kind(const DecisionRecord& d) { return d.kind.empty() ? "ok" : d.kind; }
+
+std::string describe_decision(const DecisionRecord& d) {
+  if (d.drop) return "drop";
+  std::string s = decision_kind(d);
+  if (d.delay_us > 0) s += fmt::format(" after {:.0f}ms", static_cast<double>(d.delay_us) / 1000.0);
+  if (d.copies > 1) s += fmt::format(" x{}", d.copies);
+  if (d.reorder) s += " reordered";
   return s;
 }
 
@@ -254,10 +239,10 @@ ExpectedReplies expected_replies(const CheckInput& in) {
   const int n = std::max(1, in.gateways);
   // How many instances receive each reply message.
   const int receivers = in.shared_consumer_group || in.reply_mode == "reply-to" ? 1 : n;
-  for (const auto& d : in.decisions) {
-    if (str_or_empty(d, "type") != "reply") continue;
-    const std::string kind = str_or_empty(d, "kind");
-    const std::string reply_id = str_or_empty(d, "reply_id");
+  for (const auto& d : decision_records(in.decisions)) {
+    if (d.type != DecisionLineType::reply) continue;
+    const std::string& kind = d.kind;
+    const std::string& reply_id = d.reply_id;
     if (kind == "corrupt" || kind == "missing_id" || reply_id.empty()) {
       e.malformed += receivers;
       continue;
@@ -273,7 +258,7 @@ ExpectedReplies expected_replies(const CheckInput& in) {
   }
   for (const auto& [id, copies] : copies_for) {
     const RequestRecord& r = *by_id.at(id);
-    if (r.outcome == "ok") {
+    if (r.outcome == Outcome::ok) {
       e.matched += 1;
       e.duplicate += copies - 1;
     } else {
@@ -286,13 +271,10 @@ ExpectedReplies expected_replies(const CheckInput& in) {
 
 void join_ids_by_nonce(CheckInput& in) {
   std::unordered_map<std::string, std::string> id_for_nonce;
-  for (const auto& d : in.decisions) {
-    if (str_or_empty(d, "type") != "decision") continue;
-    const auto f = d.find("fields");
-    if (f == d.end() || !f->is_object()) continue;
-    const std::string nonce = str_or_empty(*f, "nonce");
-    const std::string id = str_or_empty(d, "id");
-    if (!nonce.empty() && !id.empty()) id_for_nonce.emplace(nonce, id);
+  for (const auto& d : decision_records(in.decisions)) {
+    if (d.type != DecisionLineType::decision) continue;
+    const std::string nonce = d.field_string("nonce");
+    if (!nonce.empty() && !d.id.empty()) id_for_nonce.emplace(nonce, d.id);
   }
   for (auto& r : in.requests) {
     if (!r.correlation_id.empty()) continue;
@@ -354,18 +336,17 @@ double expected_disconnects(const Scenario& sc, const std::vector<RequestRecord>
 // partition batch: with no reordering at all, 200 of 410 replies were confirmed out of arrival order on
 // a 4-partition run, against 0 by hand-over order. A reply to a request with no decision line cannot
 // be placed and is skipped.
-double replies_out_of_order(const std::vector<Json>& decisions) {
+double replies_out_of_order(const std::vector<DecisionRecord>& decisions) {
   std::unordered_map<std::string, std::int64_t> arrived;
   for (const auto& d : decisions) {
-    if (str_or_empty(d, "type") != "decision") continue;
-    const std::string id = str_or_empty(d, "id");
-    if (!id.empty()) arrived.emplace(id, int_or(d, "ts_us", 0));  // a redelivery keeps the first arrival
+    if (d.type != DecisionLineType::decision) continue;
+    if (!d.id.empty()) arrived.emplace(d.id, d.ts_us);  // a redelivery keeps the first arrival
   }
   std::unordered_map<std::string, std::int64_t> first_sent;
   for (const auto& d : decisions) {
-    if (str_or_empty(d, "type") != "reply" || int_or(d, "delivered_us", 0) <= 0) continue;
-    const auto sent = int_or(d, "sent_us", 0);
-    const auto [it, fresh] = first_sent.emplace(str_or_empty(d, "request_id"), sent);
+    if (d.type != DecisionLineType::reply || d.delivered_us <= 0) continue;
+    const auto sent = d.sent_us;
+    const auto [it, fresh] = first_sent.emplace(d.request_id, sent);
     if (!fresh) it->second = std::min(it->second, sent);
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> replies;  // (arrived, sent)
@@ -382,9 +363,10 @@ double replies_out_of_order(const std::vector<Json>& decisions) {
   return out_of_order;
 }
 
-void add_derived_operands(const CheckInput& in, const ScenarioResult& out, std::map<std::string, GatewayFigure>& table) {
+void add_derived_operands(const CheckInput& in, const std::vector<DecisionRecord>& decisions, const ScenarioResult& out,
+                          std::map<std::string, GatewayFigure>& table) {
   table["expected.disconnects"].value = expected_disconnects(*in.scenario, out.requests);
-  table["simulator.replies_out_of_order"].value = replies_out_of_order(in.decisions);
+  table["simulator.replies_out_of_order"].value = replies_out_of_order(decisions);
 }
 
 }  // namespace
@@ -400,23 +382,22 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   out.latency_by_outcome.clear();
 
   // Decisions and replies by correlation id.
-  std::unordered_map<std::string, const Json*> decision_for;
-  std::unordered_map<std::string, std::vector<const Json*>> replies_for;
+  const std::vector<DecisionRecord> decisions = decision_records(in.decisions);
+  std::unordered_map<std::string, const DecisionRecord*> decision_for;
+  std::unordered_map<std::string, std::vector<const DecisionRecord*>> replies_for;
   std::map<std::string, double> sim;
-  for (const auto& d : in.decisions) {
-    const std::string type = str_or_empty(d, "type");
-    if (type == "decision") {
-      const std::string id = str_or_empty(d, "id");
-      if (!id.empty() && !decision_for.count(id)) decision_for[id] = &d;
+  for (const auto& d : decisions) {
+    if (d.type == DecisionLineType::decision) {
+      if (!d.id.empty() && !decision_for.count(d.id)) decision_for[d.id] = &d;
       sim["simulator.requests"] += 1;
-      sim["simulator." + str_or(d, "kind", "ok")] += 1;
-      if (int_or(d, "copies", 1) > 1) sim["simulator.duplicated"] += 1;
-      if (bool_or(d, "reorder", false)) sim["simulator.reordered"] += 1;
-    } else if (type == "reply") {
-      replies_for[str_or_empty(d, "reply_id")].push_back(&d);
+      sim["simulator." + decision_kind(d)] += 1;
+      if (d.copies > 1) sim["simulator.duplicated"] += 1;
+      if (d.reorder) sim["simulator.reordered"] += 1;
+    } else if (d.type == DecisionLineType::reply) {
+      replies_for[d.reply_id].push_back(&d);
       sim["simulator.replies"] += 1;
-    } else if (!type.empty()) {
-      sim["simulator.events." + type] += 1;
+    } else {
+      sim["simulator.events." + d.type_name] += 1;
     }
   }
 
@@ -440,28 +421,29 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   Offenders mis, unverified, bounds, lost, unanswered;
   std::map<std::string, std::vector<double>> latency_of;
   for (auto& r : out.requests) {
-    out.counts[r.outcome] += 1;
+    out.counts[to_string(r.outcome)] += 1;
     if (const auto it = decision_for.find(r.correlation_id); it != decision_for.end()) {
-      r.simulator_rule = str_or_empty(*it->second, "rule");
+      r.simulator_rule = it->second->rule;
       r.simulator_action = describe_decision(*it->second);
     }
-    if (r.done_us > 0 && (r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "rejected" || r.outcome == "error")) {
-      latency_of[r.outcome].push_back(r.latency_ms());
+    if (r.done_us > 0 && (r.outcome == Outcome::ok || r.outcome == Outcome::timeout || r.outcome == Outcome::rejected ||
+                         r.outcome == Outcome::error)) {
+      latency_of[to_string(r.outcome)].push_back(r.latency_ms());
     }
-    if (r.outcome == "ok") {
+    if (r.outcome == Outcome::ok) {
       // Bounded parsing: an answer nested 100,000 levels deep parses, but comparing or dumping it
       // recurses once per level and would overflow the stack; it is an unparseable answer instead.
       const auto body = parse_bounded(r.response_body);
       const auto request = parse_bounded(r.request_body);
       if (!body.ok() || !request.ok()) {
-        r.classification = "unparseable_answer";
+        r.classification = Classification::unparseable_answer;
         const auto& bad = body.ok() ? request : body;
         unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
                                          body.ok() ? "request body" : "answer",
                                          bad.errc == rrkit::JsonErrc::too_deep
                                              ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
                                              : std::string("not JSON")));
-        out.classifications[r.classification] += 1;
+        out.classifications[r.classification_text()] += 1;
         continue;
       }
       const Json* payload = nullptr;
@@ -476,7 +458,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
                              : nullptr;
       const std::string nonce = echo ? str_or_empty(*echo, "nonce") : std::string();
       if (nonce.empty()) {
-        r.classification = "unparseable_answer";
+        r.classification = Classification::unparseable_answer;
         unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries no payload with an echoed nonce", r.index,
                                          r.correlation_id));
       } else if (nonce == r.nonce) {
@@ -486,23 +468,23 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
             if (!echo->contains(k) || (*echo)[k] != v) mine = false;
           }
         }
-        r.classification = mine ? "ok" : "unverified_answer";
+        r.classification = mine ? Classification::ok : Classification::unverified_answer;
         if (!mine) {
           unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries its own nonce, but the echo or the digest "
                                            "does not match the request",
                                            r.index, r.correlation_id));
         }
       } else if (const auto owner = owner_of_nonce.find(nonce); owner != owner_of_nonce.end()) {
-        r.classification = "mis_correlated";
+        r.classification = Classification::mis_correlated;
         mis.push_back(r.index, fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
                                   owner->second));
       } else {
-        r.classification = "unverified_answer";
+        r.classification = Classification::unverified_answer;
         unverified.push_back(r.index, fmt::format("request #{} ({}): the 200's payload nonce \"{}\" belongs to no request of "
                                          "the run",
                                          r.index, r.correlation_id, nonce.substr(0, 80)));
       }
-    } else if (r.outcome == "timeout") {
+    } else if (r.outcome == Outcome::timeout) {
       const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;
       if (took < timeout_for_r || took > sat_add(timeout_for_r, sc.timeout_epsilon.count())) {
@@ -513,40 +495,40 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       }
       // Was a good reply for this id sent well before the deadline? Then the gateway lost it.
       std::int64_t first_good = 0;
-      for (const Json* rep : replies_for[r.correlation_id]) {
-        if (!is_valid_reply_kind(str_or_empty(*rep, "kind"))) continue;
-        const auto sent = int_or(*rep, "sent_us", 0);
+      for (const DecisionRecord* rep : replies_for[r.correlation_id]) {
+        if (!is_valid_reply_kind(rep->kind)) continue;
+        const auto sent = rep->sent_us;
         if (first_good == 0 || sent < first_good) first_good = sent;
       }
       if (first_good > 0 && sat_add(first_good, kDeliveryBudgetUs) < sat_add(r.sent_us, timeout_for_r)) {
-        r.classification = "lost_reply";
+        r.classification = Classification::lost_reply;
         lost.push_back(r.index, fmt::format("request #{} ({}): reply sent {:.0f} ms after the request, yet 504 at {:.0f} ms",
                                    r.index, r.correlation_id,
                                    (static_cast<double>(first_good) - static_cast<double>(r.sent_us)) / 1000.0,
                                    static_cast<double>(took) / 1000.0));
       } else if (first_good > 0) {
-        r.classification = "late_reply";
+        r.classification = Classification::late_reply;
       } else if (decision_for.count(r.correlation_id)) {
-        r.classification = "expected_timeout";
+        r.classification = Classification::expected_timeout;
       } else {
-        r.classification = "not_consumed";
+        r.classification = Classification::not_consumed;
       }
-    } else if (r.outcome == "rejected") {
-      r.classification = "rejected";
-    } else if (r.outcome == "disconnected") {
-      r.classification = "disconnected";
-    } else if (r.outcome == "not_sent") {
-      r.classification = "not_sent";
-    } else if (r.outcome == "interrupted") {
+    } else if (r.outcome == Outcome::rejected) {
+      r.classification = Classification::rejected;
+    } else if (r.outcome == Outcome::disconnected) {
+      r.classification = Classification::disconnected;
+    } else if (r.outcome == Outcome::not_sent) {
+      r.classification = Classification::not_sent;
+    } else if (r.outcome == Outcome::interrupted) {
       // The run was stopped (Ctrl-C) with the request in flight: no verdict either way.
-      r.classification = "interrupted";
+      r.classification = Classification::interrupted;
     } else {
-      r.classification = r.http_status > 0 ? "http_" + std::to_string(r.http_status) : "no_answer";
+      r.classification = r.http_status > 0 ? Classification::http_answer : Classification::no_answer;
       if (r.http_status == 0) {
         unanswered.push_back(r.index, fmt::format("request #{}: no HTTP answer ({})", r.index, r.client_error));
       }
     }
-    out.classifications[r.classification] += 1;
+    out.classifications[r.classification_text()] += 1;
   }
   out.counts["sent"] = out.requests.size();
 
@@ -683,7 +665,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   table["expected.malformed"].value = want.malformed;
   add_latency_operands(table, "latency.", out.latency);
   for (const auto& [o, l] : out.latency_by_outcome) add_latency_operands(table, "latency." + o + ".", l);
-  add_derived_operands(in, out, table);
+  add_derived_operands(in, decisions, out, table);
   for (const auto& a : sc.assertions) {
     CheckResult c;
     c.name = "assert: " + a.text;
@@ -705,7 +687,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
 
   // not_applicable checks do not fail a scenario; they are reported as such, never as passed.
   const bool any_failed = std::any_of(out.checks.begin(), out.checks.end(), [](const CheckResult& c) { return c.failed(); });
-  if (out.status != "error") out.status = any_failed ? "fail" : "pass";
+  if (out.status != ScenarioStatus::error) out.status = any_failed ? ScenarioStatus::fail : ScenarioStatus::pass;
 }
 
 }  // namespace rrkit::harness

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/decision_record.h"
 #include "common/json_limits.h"
 #include "harness/runner.h"
 
@@ -14,24 +15,12 @@ namespace rrkit::harness {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-const std::vector<std::string> kDecisionFields = {"rule",    "drop",    "kind",    "service_us", "delay_us",
-                                                  "copies",  "spacing_us", "reorder", "corrupt", "missing_id",
-                                                  "wrong_id", "error"};
-
 namespace {
 
 struct RunView {
   std::optional<ScenarioResult> result;       // the checker's verdicts, replayed
-  std::map<std::string, Json> decision_by_key; // this run's decision lines by request key
+  std::map<std::string, DecisionRecord> decision_by_key; // this run's decision lines by request key
 };
-
-std::string key_of(const Json& line) {
-  if (const auto it = line.find("key"); it != line.end() && it->is_string()) return it->get<std::string>();
-  if (const auto f = line.find("fields"); f != line.end() && f->is_object()) {
-    if (const auto n = f->find("nonce"); n != f->end() && n->is_string()) return n->get<std::string>();
-  }
-  return {};
-}
 
 std::optional<RunView> load(const fs::path& dir, std::string& error) {
   RunView v;
@@ -48,36 +37,28 @@ std::optional<RunView> load(const fs::path& dir, std::string& error) {
   }
   const auto lines = read_jsonl(dir / "decisions.jsonl");
   for (std::size_t i = offset; i < lines.size(); ++i) {
-    const auto& line = lines[i];
-    if (!line.is_object() || line.value("type", std::string()) != "decision") continue;
-    const auto key = key_of(line);
+    auto parsed = parse_decision_record(lines[i]);
+    if (!parsed.ok() || parsed.record.type != DecisionLineType::decision) continue;
+    const auto key = parsed.record.request_key();
     // A request consumed twice (redelivery) keeps its first decision: both are the same function of its key.
-    if (!key.empty()) v.decision_by_key.emplace(key, line);
+    if (!key.empty()) v.decision_by_key.emplace(key, std::move(parsed.record));
   }
   return v;
 }
 
-std::string describe(const Json* d) {
+std::string describe(const DecisionRecord* d) {
   if (d == nullptr) return "no decision";
   std::string out;
-  for (const auto& f : kDecisionFields) {
-    if (const auto it = d->find(f); it != d->end()) out += (out.empty() ? "" : " ") + f + "=" + safe_dump(*it);
-  }
+  for (const auto& [name, value] : d->identity()) out += (out.empty() ? "" : " ") + name + "=" + safe_dump(value);
   return out;
 }
 
-bool same_decision(const Json* a, const Json* b) {
+bool same_decision(const DecisionRecord* a, const DecisionRecord* b) {
   if (a == nullptr || b == nullptr) return a == b;
-  for (const auto& f : kDecisionFields) {
-    const auto ia = a->find(f);
-    const auto ib = b->find(f);
-    if ((ia == a->end()) != (ib == b->end())) return false;
-    if (ia != a->end() && *ia != *ib) return false;
-  }
-  return true;
+  return a->identity() == b->identity();
 }
 
-const Json* find_decision(const RunView& v, const std::string& key) {
+const DecisionRecord* find_decision(const RunView& v, const std::string& key) {
   const auto it = v.decision_by_key.find(key);
   return it == v.decision_by_key.end() ? nullptr : &it->second;
 }
@@ -116,16 +97,16 @@ std::optional<RunDiff> diff_runs(const fs::path& a, const fs::path& b, std::stri
       // Different keys: different requests (another seed, or a run from before keys were derived).
       d.lines.push_back(fmt::format("#{}: key {} vs {}", index, ra->nonce, rb->nonce));
     }
-    const Json* da = find_decision(*va, ra->nonce);
-    const Json* db = find_decision(*vb, rb->nonce);
+    const DecisionRecord* da = find_decision(*va, ra->nonce);
+    const DecisionRecord* db = find_decision(*vb, rb->nonce);
     if (!same_decision(da, db)) {
       ++d.decisions_differ;
       d.lines.push_back(fmt::format("#{}: decision: {} | {}", index, describe(da), describe(db)));
     }
-    if (ra->outcome != rb->outcome || ra->classification != rb->classification) {
+    if (ra->outcome != rb->outcome || ra->classification_text() != rb->classification_text()) {
       ++d.outcomes_differ;
-      d.lines.push_back(fmt::format("#{}: outcome: {} ({}) | {} ({})", index, ra->outcome, ra->classification,
-                                    rb->outcome, rb->classification));
+      d.lines.push_back(fmt::format("#{}: outcome: {} ({}) | {} ({})", index, to_string(ra->outcome),
+                                    ra->classification_text(), to_string(rb->outcome), rb->classification_text()));
     }
   }
   for (const auto& [index, rb] : by_index_b) {

@@ -22,9 +22,6 @@ struct RunDiff {
   bool identical() const { return decisions_differ == 0 && outcomes_differ == 0 && checks_differ == 0; }
 };
 
-// The decision fields that describe what the simulator did to a request (no times, offsets or ids).
-extern const std::vector<std::string> kDecisionFields;
-
 // Compares two run folders; nullopt with the reason when one cannot be read.
 std::optional<RunDiff> diff_runs(const std::filesystem::path& a, const std::filesystem::path& b, std::string& error);
 

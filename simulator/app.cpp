@@ -219,11 +219,13 @@ int run(const Config& config) {
   engine.set_logged_fields(config.log_fields);
   engine.set_key_field(config.key_field);
   sink.attach(&engine);
-  decisions.write({{"type", "profile"},
-                   {"ts_us", now_us()},
-                   {"source", config.profile.empty() ? "default" : config.profile},
-                   {"seed", seed},
-                   {"profile", to_json(*loaded.profile)}});
+  DecisionRecord first;
+  first.type = DecisionLineType::profile;
+  first.ts_us = now_us();
+  first.source = config.profile.empty() ? "default" : config.profile;
+  first.seed = seed;
+  first.profile = to_json(*loaded.profile);
+  decisions.write(first);
   engine.start();
 
   ConsumerOptions copts{config.brokers, config.request_topic, config.reply_topic, config.group, *id_source,

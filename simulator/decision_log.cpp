@@ -19,9 +19,9 @@ bool DecisionLog::open(const std::string& path, std::string& error) {
   return true;
 }
 
-void DecisionLog::write(const nlohmann::json& line) {
+void DecisionLog::write(const DecisionRecord& line) {
   if (!file_) return;
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = nlohmann::json(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text += '\n';
   std::lock_guard lock(mutex_);
   std::fwrite(text.data(), 1, text.size(), file_);

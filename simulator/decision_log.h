@@ -6,7 +6,7 @@
 #include <mutex>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "common/decision_record.h"
 
 namespace rrkit::simulator {
 
@@ -19,7 +19,7 @@ class DecisionLog {
 
   // Empty path: logging off. Appends to an existing file. False with a message on error.
   bool open(const std::string& path, std::string& error);
-  void write(const nlohmann::json& line);
+  void write(const DecisionRecord& line);
   bool enabled() const { return file_ != nullptr; }
 
  private:

@@ -20,7 +20,12 @@ std::uint64_t make_token(std::uint64_t seq, int copy) { return (seq << kCopyBits
 std::uint64_t token_seq(std::uint64_t token) { return token >> kCopyBits; }
 int token_copy(std::uint64_t token) { return static_cast<int>(token & ((1u << kCopyBits) - 1)); }
 
-nlohmann::json id_or_null(const std::string& id) { return id.empty() ? nlohmann::json(nullptr) : nlohmann::json(id); }
+DecisionRecord record(DecisionLineType type) {
+  DecisionRecord r;
+  r.type = type;
+  r.ts_us = now_us();
+  return r;
+}
 }  // namespace
 
 Engine::Engine(std::shared_ptr<const Profile> profile, std::uint64_t seed, DecisionLog& decisions, ReplySink& sink,
@@ -95,7 +100,9 @@ void Engine::run() {
       case EventKind::stall_end:
         if (stall_until_ && now >= *stall_until_) {
           stall_until_.reset();
-          decisions_.write({{"type", "stall"}, {"ts_us", now_us()}, {"phase", "end"}});
+          DecisionRecord line = record(DecisionLineType::stall);
+          line.phase = "end";
+          decisions_.write(line);
           log::info(logger_, "stall ended");
         }
         break;
@@ -110,12 +117,12 @@ void Engine::check_stall_locked(Clock::time_point now) {
   stall_until_ = now + d;
   ++counts_["stalls"];
   metrics_.event("stall");
-  decisions_.write({{"type", "stall"},
-                    {"ts_us", now_us()},
-                    {"phase", "start"},
-                    {"after", profile_->stall->after},
-                    {"for_us", d.count()},
-                    {"until_us", now_us() + d.count()}});
+  DecisionRecord line = record(DecisionLineType::stall);
+  line.phase = "start";
+  line.after = profile_->stall->after;
+  line.for_us = d.count();
+  line.until_us = now_us() + d.count();
+  decisions_.write(line);
   log::warn(logger_, "stall started", {{"for_us", d.count()}});
   Event e;
   e.at = *stall_until_;
@@ -136,33 +143,32 @@ std::string Engine::decision_key(const RequestView& view) const {
 
 void Engine::log_decision(const Entry& e) {
   const Decision& d = e.decision;
-  nlohmann::json line{{"type", "decision"},
-                      {"ts_us", now_us()},
-                      {"id", id_or_null(e.msg.id)},
-                      {"rule", d.rule},
-                      {"drop", d.drop},
-                      {"service_us", d.service.count()},
-                      {"delay_us", d.delay.count()},
-                      {"copies", d.copies},
-                      {"spacing_us", d.spacing.count()},
-                      {"reorder", d.reorder},
-                      {"corrupt", d.corrupt},
-                      {"missing_id", d.missing_id},
-                      {"wrong_id", to_string(d.wrong_id)},
-                      {"error", d.error},
-                      {"kind", d.drop ? "drop" : d.kind()},
-                      {"topic", e.msg.reply_topic},
-                      {"request_topic", e.msg.topic},
-                      {"partition", e.msg.partition},
-                      {"offset", e.msg.offset}};
-  if (!e.msg.invalid.empty()) line["invalid"] = e.msg.invalid;
-  if (!e.key.empty()) line["key"] = e.key;
+  DecisionRecord line = record(DecisionLineType::decision);
+  line.id = e.msg.id;
+  line.rule = d.rule;
+  line.drop = d.drop;
+  line.service_us = d.service.count();
+  line.delay_us = d.delay.count();
+  line.copies = d.copies;
+  line.spacing_us = d.spacing.count();
+  line.reorder = d.reorder;
+  line.corrupt = d.corrupt;
+  line.missing_id = d.missing_id;
+  line.wrong_id = to_string(d.wrong_id);
+  line.error = d.error;
+  line.kind = d.drop ? "drop" : d.kind();
+  line.topic = e.msg.reply_topic;
+  line.request_topic = e.msg.topic;
+  line.partition = e.msg.partition;
+  line.offset = e.msg.offset;
+  line.invalid = e.msg.invalid;
+  line.key = e.key;
   if (!logged_fields_.empty() && e.msg.request.is_object()) {
     nlohmann::json fields = nlohmann::json::object();
     for (const auto& f : logged_fields_) {
       if (const auto it = e.msg.request.find(f); it != e.msg.request.end()) fields[f] = *it;
     }
-    line["fields"] = std::move(fields);
+    line.fields = std::move(fields);
   }
   decisions_.write(line);
 }
@@ -172,12 +178,12 @@ void Engine::on_message(Incoming msg) {
   const auto now = Clock::now();
   const auto profile = profile_;
   if (profile->crash_after && consumed_since_profile_ >= *profile->crash_after) {
-    decisions_.write({{"type", "crash"},
-                      {"ts_us", now_us()},
-                      {"after", *profile->crash_after},
-                      {"id", id_or_null(msg.id)},
-                      {"partition", msg.partition},
-                      {"offset", msg.offset}});
+    DecisionRecord line = record(DecisionLineType::crash);
+    line.after = *profile->crash_after;
+    line.id = msg.id;
+    line.partition = msg.partition;
+    line.offset = msg.offset;
+    decisions_.write(line);
     log::error(logger_, "crash point reached, exiting", {{"cid", msg.id}, {"after", *profile->crash_after}});
     lock.unlock();
     on_crash_();
@@ -424,22 +430,24 @@ void Engine::produce_copy(Entry& e, int copy, std::int64_t planned_us) {
 
 // One decision-log line about a reply copy: `reply` once Kafka confirmed it, `reply_failed` when it
 // could not be delivered (extra fields added by the caller).
-nlohmann::json Engine::reply_line(const char* type, std::int64_t ts_us, const Entry& e, int copy,
+DecisionRecord Engine::reply_line(DecisionLineType type, std::int64_t ts_us, const Entry& e, int copy,
                                   const Unconfirmed& r) const {
-  return {{"type", type},
-          {"ts_us", ts_us},
-          {"request_id", e.msg.id},
-          {"reply_id", id_or_null(r.reply_id)},
-          {"copy", copy},
-          {"kind", r.kind},
-          {"topic", e.msg.reply_topic},
-          {"planned_us", r.planned_us},
-          {"sent_us", r.sent_us}};
+  DecisionRecord line;
+  line.type = type;
+  line.ts_us = ts_us;
+  line.request_id = e.msg.id;
+  line.reply_id = r.reply_id;
+  line.copy = copy;
+  line.kind = r.kind;
+  line.topic = e.msg.reply_topic;
+  line.planned_us = r.planned_us;
+  line.sent_us = r.sent_us;
+  return line;
 }
 
 void Engine::write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error) {
-  auto line = reply_line("reply_failed", now_us(), e, copy, r);
-  line["error"] = error;
+  auto line = reply_line(DecisionLineType::reply_failed, now_us(), e, copy, r);
+  line.failure = error;
   decisions_.write(line);
 }
 
@@ -463,8 +471,8 @@ void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error
     ++counts_["delivered"];
     const std::int64_t delivered = now_us();
     // `sent_us` stays the moment the reply was handed to the producer (what lateness is measured by).
-    auto line = reply_line("reply", delivered, e, copy, r);
-    line["delivered_us"] = delivered;
+    auto line = reply_line(DecisionLineType::reply, delivered, e, copy, r);
+    line.delivered_us = delivered;
     decisions_.write(line);
   }
   ++e.delivered;
@@ -523,14 +531,14 @@ void Engine::pause() {
   std::lock_guard lock(mutex_);
   paused_ = true;
   metrics_.set_paused(true);
-  decisions_.write({{"type", "pause"}, {"ts_us", now_us()}});
+  decisions_.write(record(DecisionLineType::pause));
 }
 
 void Engine::resume() {
   std::lock_guard lock(mutex_);
   paused_ = false;
   metrics_.set_paused(false);
-  decisions_.write({{"type", "resume"}, {"ts_us", now_us()}});
+  decisions_.write(record(DecisionLineType::resume));
 }
 
 void Engine::set_profile(std::shared_ptr<const Profile> profile, const std::string& source) {
@@ -540,7 +548,10 @@ void Engine::set_profile(std::shared_ptr<const Profile> profile, const std::stri
   stall_fired_ = false;
   ++counts_["profile_changes"];
   metrics_.event("profile");
-  decisions_.write({{"type", "profile"}, {"ts_us", now_us()}, {"source", source}, {"profile", to_json(*profile_)}});
+  DecisionRecord line = record(DecisionLineType::profile);
+  line.source = source;
+  line.profile = to_json(*profile_);
+  decisions_.write(line);
   log::info(logger_, "profile applied", {{"source", source}});
   // More workers may take waiting requests at once.
   const auto now = Clock::now();

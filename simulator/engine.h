@@ -179,7 +179,7 @@ class Engine {
   std::string swap_partner(const Entry& e);
   void log_decision(const Entry& e);
   std::string decision_key(const RequestView& view) const;
-  nlohmann::json reply_line(const char* type, std::int64_t ts_us, const Entry& e, int copy,
+  DecisionRecord reply_line(DecisionLineType type, std::int64_t ts_us, const Entry& e, int copy,
                             const Unconfirmed& r) const;
   void write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error);
   bool stalled_locked(Clock::time_point now) const { return stall_until_ && now < *stall_until_; }
