@@ -18,12 +18,13 @@
 
 #include "bench/floors.h"
 #include "bench/measure.h"
-#include "common/http_client.h"
-#include "common/net.h"
+#include "common/gateway_metrics.h"
+#include "testkit/http_client.h"
+#include "testkit/net.h"
 #include "harness/topology.h"
 #include "harness/traffic.h"
 #include "rrkit/versions.h"
-#include "tests/e2e/tiny_http_server.h"
+#include "testkit/tiny_http_server.h"
 
 namespace rrkit::bench {
 
@@ -485,7 +486,7 @@ int run(const Config& c_in) {
     say(fmt::format("== max sustained open-loop rate through rr-gateway (p99 < {} ms, steps of {} s)", c.p99_limit_ms,
                     c.step_seconds));
     results["max_rate"] = rate_sweep(c, gw.port, watched(), "rr-gateway");
-    proc::wait_until([&] { return scrape(gw.port, "rr_gateway_pending").value_or(1) == 0; }, 30s, 200ms);
+    proc::wait_until([&] { return scrape(gw.port, gateway_metrics::kPending).value_or(1) == 0; }, 30s, 200ms);
   }
 
   if (selected(c, "timeout")) {
@@ -532,7 +533,7 @@ int run(const Config& c_in) {
       say(fmt::format("  {} x 504 at {:.0f}/s ({} other answers): 504 - deadline p50 {:.2f} ms p90 {:.2f} ms p99 "
                       "{:.2f} ms p999 {:.2f} ms min {:.2f} max {:.2f}",
                       late_ms.size(), rate, others, p.p50, p.p90, p.p99, p.p999, p.min, p.max));
-      proc::wait_until([&] { return scrape(gw.port, "rr_gateway_pending").value_or(1) == 0; }, 30s, 200ms);
+      proc::wait_until([&] { return scrape(gw.port, gateway_metrics::kPending).value_or(1) == 0; }, 30s, 200ms);
       std::this_thread::sleep_for(1s);
     }
     results["timeout_precision"] = runs;
@@ -552,7 +553,7 @@ int run(const Config& c_in) {
       std::vector<std::thread> clients;
       std::vector<std::unique_ptr<TrafficProgress>> progress;
       const auto points = memory_figures(
-          c, gw.port, gw.process.pid(), [&] { return scrape(gw.port, "rr_gateway_pending").value_or(0); }, clients,
+          c, gw.port, gw.process.pid(), [&] { return scrape(gw.port, gateway_metrics::kPending).value_or(0); }, clients,
           progress, "rr-gateway");
       results["memory"] = {{"gateway", points},
                            {"limit", "RLIMIT_NOFILE is 20000 (hard) for every process here, so one gateway cannot "

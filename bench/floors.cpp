@@ -11,11 +11,11 @@
 #include <thread>
 
 #include "common/base64.h"
-#include "common/http_client.h"
+#include "testkit/http_client.h"
 #include "common/ids.h"
-#include "common/kafka.h"
-#include "common/net.h"
-#include "tests/e2e/tiny_http_server.h"
+#include "testkit/kafka.h"
+#include "testkit/net.h"
+#include "testkit/tiny_http_server.h"
 
 namespace rrkit::bench {
 

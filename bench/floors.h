@@ -8,7 +8,7 @@
 #include <string>
 
 #include "bench/measure.h"
-#include "harness/stack.h"
+#include "testkit/stack.h"
 
 namespace rrkit::bench {
 

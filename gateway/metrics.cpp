@@ -10,20 +10,7 @@
 
 namespace rrkit::gateway {
 
-std::string_view to_string(Outcome o) {
-  switch (o) {
-    case Outcome::ok: return "ok";
-    case Outcome::timeout: return "timeout";
-    case Outcome::bad_request: return "bad_request";
-    case Outcome::too_large: return "too_large";
-    case Outcome::unsupported_media: return "unsupported_media";
-    case Outcome::overloaded: return "overloaded";
-    case Outcome::publish_failed: return "publish_failed";
-    case Outcome::client_gone: return "client_gone";
-    case Outcome::shutdown: return "shutdown";
-  }
-  return "?";
-}
+namespace gm = gateway_metrics;
 
 namespace {
 // From 1 ms to about 65 s: covers an immediate replier up to --max-timeout.
@@ -34,51 +21,51 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& req = prometheus::BuildCounter()
-                  .Name("rr_gateway_requests_total")
+                  .Name(gm::kRequests)
                   .Help("POST /api/send requests by outcome")
                   .Register(*registry_);
   for (std::size_t i = 0; i < kOutcomeCount; ++i) {
-    requests_[i] = &req.Add({{"outcome", std::string(to_string(static_cast<Outcome>(i)))}});
+    requests_[i] = &req.Add({{gm::kOutcomeLabel, std::string(to_string(gm::kOutcomes[i]))}});
   }
   auto& rep = prometheus::BuildCounter()
-                  .Name("rr_gateway_replies_total")
+                  .Name(gm::kReplies)
                   .Help("deliveries on the reply route by class")
                   .Register(*registry_);
   for (std::size_t i = 0; i < kReplyClassCount; ++i) {
-    replies_[i] = &rep.Add({{"class", std::string(to_string(static_cast<ReplyClass>(i)))}});
+    replies_[i] = &rep.Add({{gm::kClassLabel, std::string(to_string(gm::kReplyClasses[i]))}});
   }
   pending_ = &prometheus::BuildGauge()
-                  .Name("rr_gateway_pending")
+                  .Name(gm::kPending)
                   .Help("requests waiting for their reply")
                   .Register(*registry_)
                   .Add({});
   oldest_ = &prometheus::BuildGauge()
-                 .Name("rr_gateway_oldest_pending_seconds")
+                 .Name(gm::kOldestPending)
                  .Help("age of the oldest waiting request")
                  .Register(*registry_)
                  .Add({});
   request_duration_ = &prometheus::BuildHistogram()
-                           .Name("rr_gateway_request_duration_seconds")
+                           .Name(gm::kRequestDuration)
                            .Help("POST /api/send latency, from request read to answer")
                            .Register(*registry_)
                            .Add({}, latency_buckets());
   publish_duration_ = &prometheus::BuildHistogram()
-                           .Name("rr_gateway_publish_duration_seconds")
+                           .Name(gm::kPublishDuration)
                            .Help("latency of the publish call to daprd")
                            .Register(*registry_)
                            .Add({}, latency_buckets());
   auto& conns = prometheus::BuildGauge()
-                    .Name("rr_gateway_connections")
+                    .Name(gm::kConnections)
                     .Help("open connections by listener (a shared listener counts as client)")
                     .Register(*registry_);
-  client_connections_ = &conns.Add({{"listener", "client"}});
-  callback_connections_ = &conns.Add({{"listener", "callback"}});
+  client_connections_ = &conns.Add({{gm::kListenerLabel, gm::kClientListener}});
+  callback_connections_ = &conns.Add({{gm::kListenerLabel, gm::kCallbackListener}});
   auto& refused = prometheus::BuildCounter()
-                      .Name("rr_gateway_connections_refused_total")
+                      .Name(gm::kConnectionsRefused)
                       .Help("connections closed at once because their listener was at its cap")
                       .Register(*registry_);
-  client_refused_ = &refused.Add({{"listener", "client"}});
-  callback_refused_ = &refused.Add({{"listener", "callback"}});
+  client_refused_ = &refused.Add({{gm::kListenerLabel, gm::kClientListener}});
+  callback_refused_ = &refused.Add({{gm::kListenerLabel, gm::kCallbackListener}});
 }
 
 Metrics::~Metrics() = default;

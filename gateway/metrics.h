@@ -1,11 +1,12 @@
 #pragma once
-// rr-gateway's Prometheus metrics (names are part of the contract with rr-harness).
+// rr-gateway's Prometheus metrics: the writer of the contract in common/gateway_metrics.h.
 // Owned by the gateway; every method is thread-safe (prometheus-cpp metrics are).
 #include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/gateway_metrics.h"
 #include "gateway/pending_table.h"
 
 namespace prometheus {
@@ -17,12 +18,10 @@ class Histogram;
 
 namespace rrkit::gateway {
 
-// Outcome of one POST /api/send, the label of rr_gateway_requests_total.
-enum class Outcome { ok, timeout, bad_request, too_large, unsupported_media, overloaded, publish_failed, client_gone, shutdown };
-inline constexpr std::size_t kOutcomeCount = 9;
-inline constexpr std::size_t kReplyClassCount = 7;
-
-std::string_view to_string(Outcome o);
+// Outcome of one POST /api/send, the outcome label of the requests counter.
+using gateway_metrics::kOutcomeCount;
+using gateway_metrics::kReplyClassCount;
+using gateway_metrics::Outcome;
 
 class Metrics {
  public:

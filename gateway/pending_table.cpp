@@ -13,19 +13,6 @@ std::string_view to_string(Finish f) {
   return "?";
 }
 
-std::string_view to_string(ReplyClass c) {
-  switch (c) {
-    case ReplyClass::matched: return "matched";
-    case ReplyClass::late: return "late";
-    case ReplyClass::duplicate: return "duplicate";
-    case ReplyClass::unknown: return "unknown";
-    case ReplyClass::malformed: return "malformed";
-    case ReplyClass::forged: return "forged";
-    case ReplyClass::probe: return "probe";
-  }
-  return "?";
-}
-
 PendingTable::Insert PendingTable::insert(const CorrelationId& id, Clock::time_point now, Notify notify) {
   std::lock_guard lock(mutex_);
   if (closed_) return Insert::closed;

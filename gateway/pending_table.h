@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/gateway_metrics.h"
 #include "common/ids.h"
 
 namespace rrkit::gateway {
@@ -28,11 +29,12 @@ using Clock = std::chrono::steady_clock;
 // Why a pending entry left the table.
 enum class Finish { replied, timed_out, client_gone, publish_failed, shutdown };
 
-// What a delivered reply turned out to be.
-enum class ReplyClass { matched, late, duplicate, unknown, malformed, forged, probe };
+// What a delivered reply turned out to be; also the class label of the replies counter, so it is
+// defined with the rest of the metric contract.
+using gateway_metrics::ReplyClass;
+using gateway_metrics::to_string;
 
 std::string_view to_string(Finish f);
-std::string_view to_string(ReplyClass c);
 
 // Handed to a waiter by whoever removed its entry (a reply or shutdown).
 struct Completion {

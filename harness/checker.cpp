@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/decision_record.h"
+#include "common/gateway_metrics.h"
 #include "common/json_limits.h"
 #include "common/reply.h"
 #include "harness/traffic.h"
@@ -31,8 +32,6 @@ std::int64_t sat_sub(std::int64_t a, std::int64_t b) {
 }
 
 using Json = nlohmann::json;
-
-constexpr const char* kGatewayReplies = "rr_gateway_replies_total";
 
 // How long a reply may take from the simulator's send to the gateway (Kafka + daprd delivery)
 // before a 504 for it counts as a lost reply rather than a race with the deadline.
@@ -540,11 +539,15 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   const ExpectedReplies want = expected_replies(in);
   out.gateway_counters.clear();
   std::map<std::string, GatewayFigure> figures;
-  for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed", "forged", "probe"}) {
-    figures[std::string("replies_") + cls] = gateway_counter(in, kGatewayReplies, "class", cls);
+  namespace gm = gateway_metrics;
+  for (const gm::ReplyClass cls : gm::kReplyClasses) {
+    const std::string name(gm::to_string(cls));
+    figures["replies_" + name] = gateway_counter(in, gm::kReplies, gm::kClassLabel, name);
   }
-  for (const char* outcome : {"ok", "timeout", "overloaded", "publish_failed", "client_gone", "bad_request"}) {
-    figures[std::string("requests_") + outcome] = gateway_counter(in, "rr_gateway_requests_total", "outcome", outcome);
+  for (const gm::Outcome outcome : {gm::Outcome::ok, gm::Outcome::timeout, gm::Outcome::overloaded,
+                                    gm::Outcome::publish_failed, gm::Outcome::client_gone, gm::Outcome::bad_request}) {
+    const std::string name(gm::to_string(outcome));
+    figures["requests_" + name] = gateway_counter(in, gm::kRequests, gm::kOutcomeLabel, name);
   }
   // Only figures that were read are reported as numbers: an unreadable one is not a zero.
   for (const auto& [k, f] : figures) {
@@ -615,19 +618,21 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
                              out.failing_requests.end());
   {
     std::vector<std::string> problems, unreadable;
-    auto cmp = [&](const char* cls, double expected) {
-      const GatewayFigure& got = figures[std::string("replies_") + cls];
+    auto cmp = [&](gateway_metrics::ReplyClass c, double expected) {
+      const std::string_view cls = gateway_metrics::to_string(c);
+      const GatewayFigure& got = figures["replies_" + std::string(cls)];
       if (!got.ok()) {
         unreadable.push_back(fmt::format("{}_replies: {}", cls, got.unreadable));
       } else if (std::fabs(got.value - expected) > 1e-9) {
         problems.push_back(fmt::format("expected {}_replies == {}, gateway counted {}", cls, num(expected), num(got.value)));
       }
     };
-    cmp("matched", want.matched);
-    cmp("late", want.late);
-    cmp("duplicate", want.duplicate);
-    cmp("unknown", want.unknown);
-    cmp("malformed", want.malformed);
+    using gateway_metrics::ReplyClass;
+    cmp(ReplyClass::matched, want.matched);
+    cmp(ReplyClass::late, want.late);
+    cmp(ReplyClass::duplicate, want.duplicate);
+    cmp(ReplyClass::unknown, want.unknown);
+    cmp(ReplyClass::malformed, want.malformed);
     invariant("reply_counters", "gateway reply counters equal what the simulator induced", problems, unreadable);
   }
   {

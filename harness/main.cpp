@@ -20,7 +20,7 @@
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
-#include "harness/stack.h"
+#include "testkit/stack.h"
 #include "harness/stack_cli.h"
 #include "harness/traffic.h"
 #include "harness/up.h"

@@ -12,9 +12,10 @@
 
 #include <fmt/format.h>
 
-#include "common/http_client.h"
+#include "common/gateway_metrics.h"
+#include "testkit/http_client.h"
 #include "common/json_limits.h"
-#include "common/process.h"
+#include "testkit/process.h"
 #include "harness/checker.h"
 #include "harness/report.h"
 #include "harness/topology.h"
@@ -363,8 +364,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
           double seen = 0;
           for (auto port : plan.gateway_ports) {
             baseline.push_back(fetch_metrics(port));
-            for (const char* cls : {"matched", "late", "duplicate", "unknown", "malformed"}) {
-              seen += metric_value(baseline.back().text, "rr_gateway_replies_total", "class", cls);
+            for (const auto cls : gateway_metrics::kTopicReplyClasses) {
+              seen += metric_value(baseline.back().text, gateway_metrics::kReplies, gateway_metrics::kClassLabel,
+                                   std::string(gateway_metrics::to_string(cls)));
             }
           }
           return seen >= want || interrupted(options);
@@ -469,14 +471,19 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
       [&] {
         snapshot();
         join_ids_by_nonce(in);
-        const GatewayFigure pending = gateway_gauge(in, "rr_gateway_pending");
+        const GatewayFigure pending = gateway_gauge(in, gateway_metrics::kPending);
         in.pending = pending.ok() ? std::optional<double>(pending.value) : std::nullopt;
         in.pending_detail = pending.unreadable;
         if (interrupted(options)) return true;
         const auto want = expected_replies(in);
-        auto replies = [&](const char* cls) { return gateway_counter(in, "rr_gateway_replies_total", "class", cls); };
-        const GatewayFigure matched = replies("matched"), late = replies("late"), dup = replies("duplicate"),
-                            unknown = replies("unknown"), malformed = replies("malformed");
+        using gateway_metrics::ReplyClass;
+        auto replies = [&](ReplyClass cls) {
+          return gateway_counter(in, gateway_metrics::kReplies, gateway_metrics::kClassLabel,
+                                 std::string(gateway_metrics::to_string(cls)));
+        };
+        const GatewayFigure matched = replies(ReplyClass::matched), late = replies(ReplyClass::late),
+                            dup = replies(ReplyClass::duplicate), unknown = replies(ReplyClass::unknown),
+                            malformed = replies(ReplyClass::malformed);
         // The simulator must have nothing left to send (replies waiting on a delay, a reorder window or a
         // worker), or counters could match now and move again a moment later.
         bool simulator_idle = true;

@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_limits.h"
-#include "common/process.h"
-#include "harness/stack.h"
+#include "testkit/process.h"
+#include "testkit/stack.h"
 
 namespace rrkit::harness {
 

@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "harness/stack.h"
+#include "testkit/stack.h"
 
 namespace rrkit::harness {
 

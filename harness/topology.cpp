@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/http_client.h"
-#include "common/net.h"
+#include "testkit/http_client.h"
+#include "testkit/net.h"
 
 namespace rrkit::harness {
 

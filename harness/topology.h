@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/stack.h"
+#include "testkit/stack.h"
 
 namespace rrkit::harness {
 

@@ -12,7 +12,7 @@
 
 #include "common/json_limits.h"
 #include "harness/runner.h"
-#include "harness/stack.h"
+#include "testkit/stack.h"
 #include "harness/stack_cli.h"
 #include "harness/topology.h"
 #include "harness/traffic.h"

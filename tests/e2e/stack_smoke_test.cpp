@@ -19,11 +19,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
-#include "common/http_client.h"
+#include "testkit/http_client.h"
 #include "common/ids.h"
 #include "common/json_limits.h"
-#include "harness/stack.h"
-#include "tests/e2e/tiny_http_server.h"
+#include "testkit/stack.h"
+#include "testkit/tiny_http_server.h"
 
 using namespace std::chrono_literals;
 namespace stack = rrkit::stack;

@@ -16,7 +16,7 @@
 
 #include "common/ids.h"
 #include "common/json_limits.h"
-#include "common/net.h"
+#include "testkit/net.h"
 #include "common/reply.h"
 
 namespace rrkit::gateway_test {

@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/http_client.h"
-#include "harness/stack.h"
+#include "testkit/http_client.h"
+#include "testkit/stack.h"
 
 namespace rrkit::gateway_test {
 

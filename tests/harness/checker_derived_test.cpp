@@ -6,7 +6,7 @@
 
 #include "harness/checker.h"
 #include "harness/traffic.h"
-#include "tests/harness/keepalive_server.h"
+#include "testkit/keepalive_server.h"
 
 using namespace rrkit::harness;
 using namespace std::chrono_literals;

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/ids.h"
-#include "common/process.h"
+#include "testkit/process.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

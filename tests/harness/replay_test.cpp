@@ -15,7 +15,7 @@
 #include "common/ids.h"
 #include "common/reply.h"
 #include "harness/runner.h"
-#include "tests/e2e/tiny_http_server.h"
+#include "testkit/tiny_http_server.h"
 
 namespace fs = std::filesystem;
 using namespace rrkit::harness;

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/http_client.h"
+#include "testkit/http_client.h"
 #include "common/ids.h"
-#include "common/process.h"
+#include "testkit/process.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

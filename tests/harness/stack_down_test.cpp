@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/ids.h"
-#include "common/process.h"
-#include "harness/stack.h"
+#include "testkit/process.h"
+#include "testkit/stack.h"
 #include "harness/stack_cli.h"
 
 namespace fs = std::filesystem;

@@ -7,11 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/net.h"
-#include "common/process.h"
+#include "testkit/net.h"
+#include "testkit/process.h"
 #include "harness/traffic.h"
-#include "tests/e2e/tiny_http_server.h"
-#include "tests/harness/keepalive_server.h"
+#include "testkit/tiny_http_server.h"
+#include "testkit/keepalive_server.h"
 
 using namespace rrkit::harness;
 using nlohmann::json;

@@ -8,12 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/http_client.h"
+#include "testkit/http_client.h"
 #include "common/ids.h"
 #include "common/json_limits.h"
-#include "common/net.h"
+#include "testkit/net.h"
 #include "common/reply.h"
-#include "harness/stack.h"
+#include "testkit/stack.h"
 #include "tests/simulator/kafka_test_util.h"
 
 using namespace std::chrono_literals;
@@ -120,6 +120,22 @@ TEST_CASE("rr-simulator answers a CloudEvent published by daprd with a templated
   REQUIRE(payload.ok());
   CHECK(payload.value["echo"] == published);
   CHECK(rrkit::payload_matches(published, payload.value));
+
+  // What the simulator consumed really was an envelope (else this test would prove nothing about unwrapping).
+  std::vector<Record> requests;
+  {
+    Reader reader(kafka.brokers(), "rr.requests", "contract-e2e-request-reader");
+    REQUIRE(rrkit::proc::wait_until(
+        [&] {
+          reader.poll(requests, 200ms);
+          return !requests.empty();
+        },
+        60s, 10ms));
+  }
+  const auto envelope = rrkit::parse_bounded(requests.front().value);
+  REQUIRE(envelope.ok());
+  CHECK(envelope.value.contains("specversion"));
+  CHECK(envelope.value["data"] == published);
 
   // The decision was keyed on the nonce inside the envelope, and logged under its name.
   std::ifstream in(decisions);

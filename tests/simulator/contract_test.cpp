@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/base64.h"
-#include "common/process.h"
+#include "testkit/process.h"
 #include "common/reply.h"
 #include "simulator/contract.h"
 #include "simulator/kafka_io.h"

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/process.h"
+#include "testkit/process.h"
 #include "common/reply.h"
 #include "simulator/control_api.h"
 #include "simulator/engine.h"

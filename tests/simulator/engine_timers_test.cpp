@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/process.h"
+#include "testkit/process.h"
 #include "simulator/engine.h"
 #include "simulator/kafka_io.h"
 #include "tests/simulator/engine_fixture.h"

@@ -5,11 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/http_client.h"
+#include "testkit/http_client.h"
 #include "common/ids.h"
-#include "common/kafka.h"
-#include "common/net.h"
-#include "harness/stack.h"
+#include "testkit/kafka.h"
+#include "testkit/net.h"
+#include "testkit/stack.h"
 #include "tests/simulator/kafka_test_util.h"
 
 using namespace std::chrono_literals;

@@ -8,12 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/http_client.h"
+#include "testkit/http_client.h"
 #include "common/ids.h"
 #include "common/json_limits.h"
-#include "common/net.h"
+#include "testkit/net.h"
 #include "common/reply.h"
-#include "harness/stack.h"
+#include "testkit/stack.h"
 #include "tests/simulator/kafka_test_util.h"
 
 using namespace std::chrono_literals;

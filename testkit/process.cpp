@@ -1,4 +1,4 @@
-#include "common/process.h"
+#include "testkit/process.h"
 
 #include <fcntl.h>
 #include <signal.h>

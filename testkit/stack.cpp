@@ -1,4 +1,4 @@
-#include "harness/stack.h"
+#include "testkit/stack.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "common/http_client.h"
-#include "common/net.h"
+#include "testkit/http_client.h"
+#include "testkit/net.h"
 #include "rrkit/versions.h"
 
 namespace rrkit::stack {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "common/kafka.h"
-#include "common/process.h"
+#include "testkit/kafka.h"
+#include "testkit/process.h"
 
 namespace rrkit::stack {
 

@@ -1,4 +1,4 @@
-#include "tests/e2e/tiny_http_server.h"
+#include "testkit/tiny_http_server.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

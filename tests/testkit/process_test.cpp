@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/process.h"
+#include "testkit/process.h"
 
 namespace proc = rrkit::proc;
 using namespace std::chrono_literals;

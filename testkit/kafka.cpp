@@ -1,4 +1,4 @@
-#include "common/kafka.h"
+#include "testkit/kafka.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -1,4 +1,4 @@
-#include "common/net.h"
+#include "testkit/net.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

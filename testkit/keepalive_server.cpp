@@ -1,4 +1,4 @@
-#include "tests/harness/keepalive_server.h"
+#include "testkit/keepalive_server.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
