@@ -201,8 +201,16 @@ namespace profile_yaml {
 
 namespace {
 
-std::string template_text(const YAML::Node& n, const std::string& key) {
+// Replies are serialised strictly (a byte that is not UTF-8 would make the reply another text), so
+// every piece of a template must be text.
+std::string text(const YAML::Node& n, const std::string& key) {
   std::string s = scalar(n, key);
+  if (!valid_utf8(s)) fail(n, key, "not UTF-8 text");
+  return s;
+}
+
+std::string template_text(const YAML::Node& n, const std::string& key) {
+  std::string s = text(n, key);
   if (const auto bad = unknown_placeholder(s); !bad.empty()) {
     fail(n, key, "unknown placeholder " + bad + " (known: {{id}}, {{status}}, {{payload}}, {{payload_string}}, "
                  "{{request}}, {{request_string}})");
@@ -224,7 +232,7 @@ Json template_json(const YAML::Node& n, const std::string& key, int depth) {
     case YAML::NodeType::Map: {
       Json out = Json::object();
       for (auto it = n.begin(); it != n.end(); ++it) {
-        const std::string k = scalar(it->first, key);
+        const std::string k = text(it->first, key);
         out[k] = template_json(it->second, join(key, k), depth + 1);
       }
       return out;
@@ -289,11 +297,11 @@ Contract contract(const YAML::Node& n, const std::string& key) {
     if (const auto hs = reply["headers"]; hs && !hs.IsNull()) {
       if (!hs.IsMap()) fail(hs, join(k, "headers"), "expected a mapping of header name to template");
       for (auto it = hs.begin(); it != hs.end(); ++it) {
-        const std::string name = scalar(it->first, join(k, "headers"));
+        const std::string name = text(it->first, join(k, "headers"));
         t.headers.emplace_back(name, template_text(it->second, join(join(k, "headers"), name)));
       }
     }
-    if (reply["content_type"]) t.content_type = scalar(reply["content_type"], join(k, "content_type"));
+    if (reply["content_type"]) t.content_type = text(reply["content_type"], join(k, "content_type"));
     c.reply = std::move(t);
   }
   return c;

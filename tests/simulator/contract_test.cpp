@@ -150,6 +150,9 @@ TEST_CASE("contract: validation names file:line:col and the key") {
   CHECK(error_of("contract:\n  reply:\n    key: x\n").find("needs a 'body'") != std::string::npos);
   CHECK(error_of("contract:\n  request_id: {header: a, key: true}\n").find("one of") != std::string::npos);
   CHECK(error_of("contract: 5\n").find("contract: expected a mapping") != std::string::npos);
+  // Replies are serialised strictly: bytes that are not UTF-8 are refused when the profile loads.
+  CHECK(error_of("contract:\n  reply:\n    body: {a: \"\xff\"}\n").find("contract.reply.body.a: not UTF-8 text") !=
+        std::string::npos);
   SECTION("the profile's JSON form reads back as the same contract") {
     auto r = parse_profile(kDtoContract, "test.yaml");
     REQUIRE(r);
