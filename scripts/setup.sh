@@ -12,6 +12,8 @@ APT_PACKAGES=(
   # The fuzz targets (scripts/fuzz.sh, the CI fuzz stage): clang and the compiler-rt package that
   # ships libclang_rt.fuzzer (libFuzzer) and the sanitizer runtimes for that clang version.
   clang-14 libclang-rt-14-dev
+  # The Node.js example gateways (examples/, their dependencies installed by scripts/examples.sh).
+  nodejs npm
 )
 
 install_apt() {
@@ -22,6 +24,8 @@ install_apt() {
       golang-go) command -v go >/dev/null && continue ;;
       openjdk-17-jre-headless) command -v java >/dev/null && continue ;;
       maven) command -v mvn >/dev/null && continue ;;
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
     esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, and runs every ctest (unit tests, then
-# end-to-end tests on the real Kafka + daprd stack). Then, when CI is set (or RRKIT_SANITIZE_TESTS=1),
-# builds the unit tests again with AddressSanitizer + UndefinedBehaviorSanitizer and runs them, and
-# (or with RRKIT_FUZZ_TESTS=1) builds the libFuzzer targets with clang and runs each briefly over its
-# committed corpus (a crash, leak or UB report fails the run; scripts/fuzz.sh runs them longer).
+# The test command: installs what is missing (the Node.js examples' npm dependencies too), builds,
+# and runs every ctest (unit tests, then end-to-end tests on the real Kafka + daprd stack). Then,
+# when CI is set (or RRKIT_SANITIZE_TESTS=1), builds the unit tests again with AddressSanitizer +
+# UndefinedBehaviorSanitizer and runs them, and (or with RRKIT_FUZZ_TESTS=1) builds the libFuzzer
+# targets with clang and runs each briefly over its committed corpus (a crash, leak or UB report
+# fails the run; scripts/fuzz.sh runs them longer).
 # Extra arguments go to the first ctest run (e.g. -L unit, -R scenario).
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
+"$RRKIT_ROOT/scripts/examples.sh"
 "$RRKIT_ROOT/scripts/build.sh"
 say "Running tests"
 (cd "$RRKIT_BUILD" && ctest --output-on-failure --timeout 900 "$@")
