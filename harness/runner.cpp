@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/endpoint.h"
 #include "common/gateway_metrics.h"
 #include "testkit/http_client.h"
 #include "common/json_limits.h"
@@ -417,15 +418,10 @@ bool parse_gateway_url(const std::string& url, std::string& host, std::uint16_t&
   if (url.rfind(prefix, 0) != 0) return false;
   std::string rest = url.substr(prefix.size());
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  const auto colon = rest.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  host = rest.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string digits = rest.substr(colon + 1);
-  if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
-  const int value = std::stoi(digits);
-  if (value <= 0 || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
+  const auto ep = parse_endpoint(rest);
+  if (!ep || ep->host.empty() || ep->port == 0) return false;
+  host = ep->host;
+  port = ep->port;
   std::string why;
   if (!resolve_host(host, why)) {
     error = "gateway URL \"" + url + "\": " + why;

@@ -7,11 +7,6 @@ namespace rrkit::simulator {
 
 using namespace std::chrono_literals;
 
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
 
 DecisionRecord record(DecisionLineType type) {

@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "simulator/decide.h"
 #include "simulator/decision_log.h"
@@ -223,7 +224,5 @@ class Engine {
   std::map<std::string, std::int64_t> counts_;
   std::map<std::string, std::int64_t> by_rule_;
 };
-
-std::int64_t now_us();
 
 }  // namespace rrkit::simulator
