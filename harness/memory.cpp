@@ -138,24 +138,24 @@ RssReading rss_bytes(pid_t pid, const std::string& proc_root) {
 MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const MemoryJudgeConfig& config) {
   MemoryVerdict v;
 
-  std::vector<const MemorySample*> traffic;  // phases 1..N in order
+  std::vector<const MemorySample*> traffic;  // rounds 1..N in order
   const MemorySample* baseline = nullptr;
   for (const auto& s : samples) {
-    if (s.phase == 0) baseline = &s;
+    if (s.round == 0) baseline = &s;
     else traffic.push_back(&s);
   }
-  std::sort(traffic.begin(), traffic.end(), [](auto* a, auto* b) { return a->phase < b->phase; });
+  std::sort(traffic.begin(), traffic.end(), [](auto* a, auto* b) { return a->round < b->round; });
 
   // The pending gauge needs no trend: after a settle, every waiter must be gone.
   std::string pending_failure;
   for (const auto* s : traffic) {
     if (!s->pending_error.empty()) {
-      pending_failure = "phase " + std::to_string(s->phase) + ": pending gauge unreadable: " + s->pending_error;
+      pending_failure = "round " + std::to_string(s->round) + ": pending gauge unreadable: " + s->pending_error;
       break;
     }
     if (s->pending && *s->pending != 0) {
       char buf[160];
-      std::snprintf(buf, sizeof buf, "phase %d: pending gauge %.0f after the settle wait, expected 0", s->phase,
+      std::snprintf(buf, sizeof buf, "round %d: pending gauge %.0f after the settle wait, expected 0", s->round,
                     *s->pending);
       pending_failure = buf;
       break;
@@ -172,10 +172,10 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
     return v;
   };
 
-  v.figures.phases = static_cast<int>(traffic.size());
+  v.figures.rounds = static_cast<int>(traffic.size());
   if (traffic.size() < 2) {
     return finish(CheckState::not_applicable,
-                  "RSS trend needs at least two traffic phases (traffic.phases), this run had " +
+                  "RSS trend needs at least two traffic rounds (traffic.rounds), this run had " +
                       std::to_string(traffic.size()));
   }
   for (const auto* s : traffic) {
@@ -184,19 +184,19 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
     }
     for (std::size_t i = 0; i < s->rss.size(); ++i) {
       if (!s->rss[i].ok()) {
-        return finish(CheckState::not_applicable, "phase " + std::to_string(s->phase) + ": gateway " +
+        return finish(CheckState::not_applicable, "round " + std::to_string(s->round) + ": gateway " +
                                                       std::to_string(i) + " RSS unreadable: " + s->rss[i].detail);
       }
     }
     if (s->rss.size() != traffic.front()->rss.size()) {
-      return finish(CheckState::not_applicable, "phase " + std::to_string(s->phase) +
+      return finish(CheckState::not_applicable, "round " + std::to_string(s->round) +
                                                     ": a different number of gateway processes was sampled");
     }
   }
   const auto& first = *traffic.front();
   const auto& last = *traffic.back();
   if (last.timed_out_so_far <= first.timed_out_so_far) {
-    return finish(CheckState::not_applicable, "no request timed out after the first (warm-up) phase");
+    return finish(CheckState::not_applicable, "no request timed out after the first round (the allocator's warm-up)");
   }
 
   MemoryFigures& f = v.figures;
@@ -207,13 +207,13 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
                               ? sum_rss(first) - sum_rss(*baseline)
                               : 0;
   f.growth_bytes = sum_rss(last) - sum_rss(first);
-  f.grew_every_phase = true;
+  f.grew_every_round = true;
   for (std::size_t i = 1; i < traffic.size(); ++i) {
     const double g = sum_rss(*traffic[i]) - sum_rss(*traffic[i - 1]);
-    f.phase_growth_bytes.push_back(g);
-    if (g <= 0) f.grew_every_phase = false;
+    f.round_growth_bytes.push_back(g);
+    if (g <= 0) f.grew_every_round = false;
   }
-  // Least squares over phases 1..N: one noisy sample in the middle moves the slope less than it moves a
+  // Least squares over rounds 1..N: one noisy sample in the middle moves the slope less than it moves a
   // difference of two samples.
   double mx = 0, my = 0;
   for (const auto* s : traffic) {
@@ -232,18 +232,18 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
   f.bytes_per_timed_out = sxx > 0 ? sxy / sxx : 0;
 
   std::string growths;
-  for (double g : f.phase_growth_bytes) growths += (growths.empty() ? "" : ", ") + signed_mib(g);
+  for (double g : f.round_growth_bytes) growths += (growths.empty() ? "" : ", ") + signed_mib(g);
   char rate[200];
   std::snprintf(rate, sizeof rate, "%.0f B per timed-out request over %llu (limit %.0f B)", f.bytes_per_timed_out,
                 static_cast<unsigned long long>(f.timed_out), config.max_bytes_per_timed_out);
-  std::string detail = "RSS " + mib(sum_rss(first)) + " after the warm-up phase, " + mib(sum_rss(last)) +
-                       " after phase " + std::to_string(last.phase) + "; growth per later phase: " + growths +
+  std::string detail = "RSS " + mib(sum_rss(first)) + " after round 1 (warm-up), " + mib(sum_rss(last)) +
+                       " after round " + std::to_string(last.round) + "; growth per later round: " + growths +
                        "; " + rate + "; " + signed_mib(f.growth_bytes) + " in all (noise floor " +
                        mib(config.noise_floor_bytes) + ")";
-  const bool leak = f.grew_every_phase && f.bytes_per_timed_out > config.max_bytes_per_timed_out &&
+  const bool leak = f.grew_every_round && f.bytes_per_timed_out > config.max_bytes_per_timed_out &&
                     f.growth_bytes > config.noise_floor_bytes;
   if (leak) {
-    return finish(CheckState::fail, "memory is not returned: RSS grew in every phase in proportion to the "
+    return finish(CheckState::fail, "memory is not returned: RSS grew in every round in proportion to the "
                                     "timed-out requests; " + detail);
   }
   return finish(CheckState::pass, detail);
@@ -255,7 +255,7 @@ nlohmann::json to_json(const MemorySample& s) {
     if (r.ok()) rss.push_back({{"bytes", r.bytes}, {"processes", r.processes}});
     else rss.push_back({{"error", to_string(r.errc)}, {"detail", r.detail}});
   }
-  nlohmann::json j{{"phase", s.phase},
+  nlohmann::json j{{"round", s.round},
                    {"requests_so_far", s.requests_so_far},
                    {"timed_out_so_far", s.timed_out_so_far},
                    {"rss", std::move(rss)}};
@@ -267,17 +267,17 @@ nlohmann::json to_json(const MemorySample& s) {
 std::optional<MemorySample> memory_sample_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return std::nullopt;
   MemorySample s;
-  const auto phase = j.find("phase");
+  const auto round = j.find("round");
   const auto requests = j.find("requests_so_far");
   const auto timed_out = j.find("timed_out_so_far");
   const auto rss = j.find("rss");
-  if (phase == j.end() || !phase->is_number_integer() || requests == j.end() || !requests->is_number_unsigned() ||
+  if (round == j.end() || !round->is_number_integer() || requests == j.end() || !requests->is_number_unsigned() ||
       timed_out == j.end() || !timed_out->is_number_unsigned() || rss == j.end() || !rss->is_array()) {
     return std::nullopt;
   }
-  const auto p = phase->get<std::int64_t>();
+  const auto p = round->get<std::int64_t>();
   if (p < 0 || p > 1'000'000) return std::nullopt;
-  s.phase = static_cast<int>(p);
+  s.round = static_cast<int>(p);
   s.requests_so_far = requests->get<std::uint64_t>();
   s.timed_out_so_far = timed_out->get<std::uint64_t>();
   for (const auto& r : *rss) {
