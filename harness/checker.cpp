@@ -258,7 +258,7 @@ ExpectedReplies expected_replies(const CheckInput& in) {
   }
   for (const auto& [id, copies] : copies_for) {
     const RequestRecord& r = *by_id.at(id);
-    if (r.outcome == "ok") {
+    if (r.outcome == Outcome::ok) {
       e.matched += 1;
       e.duplicate += copies - 1;
     } else {
@@ -421,28 +421,29 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   Offenders mis, unverified, bounds, lost, unanswered;
   std::map<std::string, std::vector<double>> latency_of;
   for (auto& r : out.requests) {
-    out.counts[r.outcome] += 1;
+    out.counts[to_string(r.outcome)] += 1;
     if (const auto it = decision_for.find(r.correlation_id); it != decision_for.end()) {
       r.simulator_rule = it->second->rule;
       r.simulator_action = describe_decision(*it->second);
     }
-    if (r.done_us > 0 && (r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "rejected" || r.outcome == "error")) {
-      latency_of[r.outcome].push_back(r.latency_ms());
+    if (r.done_us > 0 && (r.outcome == Outcome::ok || r.outcome == Outcome::timeout || r.outcome == Outcome::rejected ||
+                         r.outcome == Outcome::error)) {
+      latency_of[to_string(r.outcome)].push_back(r.latency_ms());
     }
-    if (r.outcome == "ok") {
+    if (r.outcome == Outcome::ok) {
       // Bounded parsing: an answer nested 100,000 levels deep parses, but comparing or dumping it
       // recurses once per level and would overflow the stack; it is an unparseable answer instead.
       const auto body = parse_bounded(r.response_body);
       const auto request = parse_bounded(r.request_body);
       if (!body.ok() || !request.ok()) {
-        r.classification = "unparseable_answer";
+        r.classification = Classification::unparseable_answer;
         const auto& bad = body.ok() ? request : body;
         unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
                                          body.ok() ? "request body" : "answer",
                                          bad.errc == rrkit::JsonErrc::too_deep
                                              ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
                                              : std::string("not JSON")));
-        out.classifications[r.classification] += 1;
+        out.classifications[r.classification_text()] += 1;
         continue;
       }
       const Json* payload = nullptr;
@@ -457,7 +458,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
                              : nullptr;
       const std::string nonce = echo ? str_or_empty(*echo, "nonce") : std::string();
       if (nonce.empty()) {
-        r.classification = "unparseable_answer";
+        r.classification = Classification::unparseable_answer;
         unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries no payload with an echoed nonce", r.index,
                                          r.correlation_id));
       } else if (nonce == r.nonce) {
@@ -467,23 +468,23 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
             if (!echo->contains(k) || (*echo)[k] != v) mine = false;
           }
         }
-        r.classification = mine ? "ok" : "unverified_answer";
+        r.classification = mine ? Classification::ok : Classification::unverified_answer;
         if (!mine) {
           unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries its own nonce, but the echo or the digest "
                                            "does not match the request",
                                            r.index, r.correlation_id));
         }
       } else if (const auto owner = owner_of_nonce.find(nonce); owner != owner_of_nonce.end()) {
-        r.classification = "mis_correlated";
+        r.classification = Classification::mis_correlated;
         mis.push_back(r.index, fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
                                   owner->second));
       } else {
-        r.classification = "unverified_answer";
+        r.classification = Classification::unverified_answer;
         unverified.push_back(r.index, fmt::format("request #{} ({}): the 200's payload nonce \"{}\" belongs to no request of "
                                          "the run",
                                          r.index, r.correlation_id, nonce.substr(0, 80)));
       }
-    } else if (r.outcome == "timeout") {
+    } else if (r.outcome == Outcome::timeout) {
       const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;
       if (took < timeout_for_r || took > sat_add(timeout_for_r, sc.timeout_epsilon.count())) {
@@ -500,34 +501,34 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
         if (first_good == 0 || sent < first_good) first_good = sent;
       }
       if (first_good > 0 && sat_add(first_good, kDeliveryBudgetUs) < sat_add(r.sent_us, timeout_for_r)) {
-        r.classification = "lost_reply";
+        r.classification = Classification::lost_reply;
         lost.push_back(r.index, fmt::format("request #{} ({}): reply sent {:.0f} ms after the request, yet 504 at {:.0f} ms",
                                    r.index, r.correlation_id,
                                    (static_cast<double>(first_good) - static_cast<double>(r.sent_us)) / 1000.0,
                                    static_cast<double>(took) / 1000.0));
       } else if (first_good > 0) {
-        r.classification = "late_reply";
+        r.classification = Classification::late_reply;
       } else if (decision_for.count(r.correlation_id)) {
-        r.classification = "expected_timeout";
+        r.classification = Classification::expected_timeout;
       } else {
-        r.classification = "not_consumed";
+        r.classification = Classification::not_consumed;
       }
-    } else if (r.outcome == "rejected") {
-      r.classification = "rejected";
-    } else if (r.outcome == "disconnected") {
-      r.classification = "disconnected";
-    } else if (r.outcome == "not_sent") {
-      r.classification = "not_sent";
-    } else if (r.outcome == "interrupted") {
+    } else if (r.outcome == Outcome::rejected) {
+      r.classification = Classification::rejected;
+    } else if (r.outcome == Outcome::disconnected) {
+      r.classification = Classification::disconnected;
+    } else if (r.outcome == Outcome::not_sent) {
+      r.classification = Classification::not_sent;
+    } else if (r.outcome == Outcome::interrupted) {
       // The run was stopped (Ctrl-C) with the request in flight: no verdict either way.
-      r.classification = "interrupted";
+      r.classification = Classification::interrupted;
     } else {
-      r.classification = r.http_status > 0 ? "http_" + std::to_string(r.http_status) : "no_answer";
+      r.classification = r.http_status > 0 ? Classification::http_answer : Classification::no_answer;
       if (r.http_status == 0) {
         unanswered.push_back(r.index, fmt::format("request #{}: no HTTP answer ({})", r.index, r.client_error));
       }
     }
-    out.classifications[r.classification] += 1;
+    out.classifications[r.classification_text()] += 1;
   }
   out.counts["sent"] = out.requests.size();
 
@@ -686,7 +687,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
 
   // not_applicable checks do not fail a scenario; they are reported as such, never as passed.
   const bool any_failed = std::any_of(out.checks.begin(), out.checks.end(), [](const CheckResult& c) { return c.failed(); });
-  if (out.status != "error") out.status = any_failed ? "fail" : "pass";
+  if (out.status != ScenarioStatus::error) out.status = any_failed ? ScenarioStatus::fail : ScenarioStatus::pass;
 }
 
 }  // namespace rrkit::harness

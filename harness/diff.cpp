@@ -103,10 +103,10 @@ std::optional<RunDiff> diff_runs(const fs::path& a, const fs::path& b, std::stri
       ++d.decisions_differ;
       d.lines.push_back(fmt::format("#{}: decision: {} | {}", index, describe(da), describe(db)));
     }
-    if (ra->outcome != rb->outcome || ra->classification != rb->classification) {
+    if (ra->outcome != rb->outcome || ra->classification_text() != rb->classification_text()) {
       ++d.outcomes_differ;
-      d.lines.push_back(fmt::format("#{}: outcome: {} ({}) | {} ({})", index, ra->outcome, ra->classification,
-                                    rb->outcome, rb->classification));
+      d.lines.push_back(fmt::format("#{}: outcome: {} ({}) | {} ({})", index, to_string(ra->outcome),
+                                    ra->classification_text(), to_string(rb->outcome), rb->classification_text()));
     }
   }
   for (const auto& [index, rb] : by_index_b) {

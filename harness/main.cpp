@@ -136,12 +136,12 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
       result.name = sc.name;
       result.path = sc.path;
       result.seed = options.seed.value_or(sc.seed);
-      result.status = "error";
+      result.status = ScenarioStatus::error;
       result.error = std::string("rr-harness: ") + e.what();
     }
-    std::cerr << fmt::format("    {} in {:.1f}s{}\n", result.status, result.duration_s,
-                             result.status == "error" ? ": " + result.error : "");
-    if (result.status != "pass") std::cerr << "    reproduce: " << result.repro << "\n";
+    std::cerr << fmt::format("    {} in {:.1f}s{}\n", to_string(result.status), result.duration_s,
+                             result.status == ScenarioStatus::error ? ": " + result.error : "");
+    if (result.status != ScenarioStatus::pass) std::cerr << "    reproduce: " << result.repro << "\n";
     for (std::size_t k = 0; k < result.repro_requests.size() && k < result.failing_requests.size(); ++k) {
       std::cerr << "    reproduce request #" << result.failing_requests[k] << ": " << result.repro_requests[k] << "\n";
     }

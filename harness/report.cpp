@@ -140,7 +140,7 @@ std::uint64_t count_of(const std::map<std::string, std::uint64_t>& m, const std:
 std::map<std::string, std::uint64_t> outcome_counts(const ScenarioResult& s) {
   if (!s.counts.empty()) return s.counts;
   std::map<std::string, std::uint64_t> m;
-  for (const auto& r : s.requests) ++m[r.outcome.empty() ? std::string("no_answer") : r.outcome];
+  for (const auto& r : s.requests) ++m[r.outcome == Outcome::none ? std::string("no_answer") : std::string(to_string(r.outcome))];
   if (!s.requests.empty()) m["sent"] = s.requests.size();
   return m;
 }
@@ -238,8 +238,8 @@ std::string junit(const SuiteResult& suite) {
   std::size_t errors = 0;
   std::size_t skipped = 0;
   for (const auto& s : suite.scenarios) {
-    if (s.status == "fail") ++failures;
-    else if (s.status != "pass") ++errors;
+    if (s.status == ScenarioStatus::fail) ++failures;
+    else if (s.status != ScenarioStatus::pass) ++errors;
     skipped += not_applicable_checks(s).size();
   }
   std::string out;
@@ -261,7 +261,7 @@ std::string junit(const SuiteResult& suite) {
     fmt::format_to(o, "  <testcase classname=\"rrkit.scenarios\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">\n",
                    xml_attr(s.name), xml_attr(s.path), s.duration_s);
     const auto failed = failing_checks(s);
-    if (s.status == "fail") {
+    if (s.status == ScenarioStatus::fail) {
       // The first failing check is the headline CI tools show; the body lists them all.
       std::string message = failed.empty() ? std::string("scenario failed") : failed.front()->message;
       if (!failed.empty() && message.empty()) message = failed.front()->name;
@@ -271,8 +271,8 @@ std::string junit(const SuiteResult& suite) {
         body += '\n';
       }
       fmt::format_to(o, "    <failure message=\"{}\" type=\"check\">{}</failure>\n", xml_attr(message), xml(body));
-    } else if (s.status != "pass") {
-      const std::string message = s.error.empty() ? fmt::format("status {}", s.status) : s.error;
+    } else if (s.status != ScenarioStatus::pass) {
+      const std::string message = s.error.empty() ? fmt::format("status {}", to_string(s.status)) : s.error;
       std::string body = s.error;
       for (const auto* c : failed) body += fmt::format("\n{}: {}", c->name, c->message);
       fmt::format_to(o, "    <error message=\"{}\" type=\"infrastructure\">{}</error>\n", xml_attr(message),
@@ -339,7 +339,7 @@ std::size_t rank_of(std::string_view outcome) {
 }
 
 std::string outcome_key(const RequestRecord& r) {
-  if (!r.outcome.empty()) return r.outcome;
+  if (r.outcome != Outcome::none) return to_string(r.outcome);
   return r.done_us > 0 ? std::string("(none)") : std::string("no_answer");
 }
 
@@ -593,7 +593,7 @@ std::string timeline_svg(const ScenarioResult& s) {
     } else {
       // Only the unusual dots carry a tooltip: it keeps the page small at 20,000 requests.
       fmt::format_to(o, "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\"><title>{}</title></circle>", px, py, radius + 0.4,
-                     html(fmt::format("#{} {} {} {} {}", r->index, key, format_ms(r->latency_ms()), r->classification,
+                     html(fmt::format("#{} {} {} {} {}", r->index, key, format_ms(r->latency_ms()), r->classification_text(),
                                       r->simulator_action)));
     }
   }
@@ -828,7 +828,7 @@ void summary_table(std::string& out, const SuiteResult& suite) {
       if (!failing.empty()) failing += "<br>";
       failing += html(f->name);
     }
-    if (s.status != "pass" && s.status != "fail" && !s.error.empty()) {
+    if (s.status != ScenarioStatus::pass && s.status != ScenarioStatus::fail && !s.error.empty()) {
       if (!failing.empty()) failing += "<br>";
       failing += html(s.error);
     }
@@ -837,7 +837,7 @@ void summary_table(std::string& out, const SuiteResult& suite) {
                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
                    "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"failing\">{}</td></tr>\n",
-                   anchor_of(i), html(s.name), badge(s.status), format_seconds(s.duration_s), count_of(c, "sent"),
+                   anchor_of(i), html(s.name), badge(to_string(s.status)), format_seconds(s.duration_s), count_of(c, "sent"),
                    count_of(c, "ok"), count_of(c, "timeout"), count_of(c, "rejected"), count_of(c, "error"),
                    other_outcomes(c) - count_of(c, "error"), has_latency ? format_ms(s.latency.p50) : "-",
                    has_latency ? format_ms(s.latency.p99) : "-", has_latency ? format_ms(s.latency.max) : "-",
@@ -861,7 +861,7 @@ void counter_table(std::string& out, const std::string& title, const std::string
 void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) {
   auto o = std::back_inserter(out);
   fmt::format_to(o, "<section class=\"card\" id=\"{}\"><div class=\"head\"><h2>{}</h2>{}</div>\n", anchor_of(i),
-                 html(s.name), badge(s.status));
+                 html(s.name), badge(to_string(s.status)));
   fmt::format_to(o, "<div class=\"meta\"><span>file <code>{}</code></span><span>seed <code>{}</code></span>"
                     "<span>duration {}</span>",
                  html(s.path), s.seed, format_seconds(s.duration_s));
@@ -921,7 +921,9 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
   std::vector<const RequestRecord*> unusual;
   std::size_t unusual_total = 0;
   for (const auto& r : s.requests) {
-    if (r.classification == "ok" || (r.classification.empty() && r.outcome == "ok")) continue;
+    if (r.classification == Classification::ok || (r.classification == Classification::none && r.outcome == Outcome::ok)) {
+      continue;
+    }
     ++unusual_total;
     if (unusual.size() < 50) unusual.push_back(&r);
   }
@@ -934,7 +936,7 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
     for (const auto* r : unusual) {
       std::string sim = r->simulator_rule.empty() ? r->simulator_action
                                                   : fmt::format("{}: {}", r->simulator_rule, r->simulator_action);
-      std::string outcome = r->outcome;
+      std::string outcome = to_string(r->outcome);
       if (!r->client_error.empty()) outcome += " (" + r->client_error + ")";
       // The gateway's answer as a tooltip: what a mis-correlated or malformed reply actually said.
       std::string answer = r->response_body.size() > 400 ? r->response_body.substr(0, 400) + "..." : r->response_body;
@@ -944,7 +946,7 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
                      "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
                      "<td>{}</td></tr>",
                      r->index, html(r->nonce), html(r->correlation_id), r->gateway, r->http_status, html(outcome),
-                     html(r->classification), format_ms(r->latency_ms()), html(sim));
+                     html(r->classification_text()), format_ms(r->latency_ms()), html(sim));
     }
     out += "</tbody></table>\n";
   }
@@ -955,8 +957,8 @@ std::string html_page(const SuiteResult& suite) {
   std::size_t passed = 0, failed = 0, errors = 0;
   std::uint64_t requests = 0;
   for (const auto& s : suite.scenarios) {
-    if (s.status == "pass") ++passed;
-    else if (s.status == "fail") ++failed;
+    if (s.status == ScenarioStatus::pass) ++passed;
+    else if (s.status == ScenarioStatus::fail) ++failed;
     else ++errors;
     requests += count_of(outcome_counts(s), "sent");
   }
@@ -1064,14 +1066,14 @@ void print_console_summary(const SuiteResult& suite, std::ostream& out, bool col
   std::vector<row> rows;
   for (const auto& s : suite.scenarios) {
     const auto c = outcome_counts(s);
-    std::string result = s.status.empty() ? std::string("UNKNOWN") : s.status;
+    std::string result = s.status == ScenarioStatus::none ? std::string("UNKNOWN") : to_string(s.status);
     std::transform(result.begin(), result.end(), result.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
     const bool lat = s.latency.count > 0;
     rows.push_back({s.name, result, format_seconds(s.duration_s), std::to_string(count_of(c, "sent")),
                     std::to_string(count_of(c, "ok")), std::to_string(count_of(c, "timeout")),
                     std::to_string(count_of(c, "rejected")), std::to_string(other_outcomes(c)),
-                    lat ? format_ms(s.latency.p50) : "-", lat ? format_ms(s.latency.p99) : "-", s.status});
+                    lat ? format_ms(s.latency.p50) : "-", lat ? format_ms(s.latency.p99) : "-", to_string(s.status)});
   }
   const row header{"scenario", "result", "time", "sent", "ok", "504", "503", "other", "p50", "p99", ""};
   std::array<std::size_t, 10> w{};
@@ -1099,16 +1101,16 @@ void print_console_summary(const SuiteResult& suite, std::ostream& out, bool col
 
   std::size_t passed = 0, failed = 0, errors = 0;
   for (const auto& s : suite.scenarios) {
-    if (s.status == "pass") {
+    if (s.status == ScenarioStatus::pass) {
       ++passed;
       const auto na = not_applicable_checks(s);
       if (!na.empty()) out << "\n" << bold << s.name << reset << ": " << na.size() << " check(s) not applicable\n";
       for (const auto* c : na) out << "  n/a " << c->name << (c->message.empty() ? "" : ": " + c->message) << "\n";
       continue;
     }
-    if (s.status == "fail") ++failed;
+    if (s.status == ScenarioStatus::fail) ++failed;
     else ++errors;
-    out << "\n" << status_colour(s.status) << (s.status == "fail" ? "FAILED" : "ERROR") << reset << " " << bold
+    out << "\n" << status_colour(to_string(s.status)) << (s.status == ScenarioStatus::fail ? "FAILED" : "ERROR") << reset << " " << bold
         << s.name << reset << " (seed " << s.seed << ")\n";
     if (!s.error.empty()) out << "  error: " << s.error << "\n";
     for (const auto* c : failing_checks(s)) {

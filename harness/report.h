@@ -2,39 +2,16 @@
 // Reports of a suite run: console summary, JSON, JUnit XML and a self-contained HTML page.
 // All of them are pure functions of a SuiteResult (harness/result.h); none touches the stack.
 //
-// Errors: the JSON readers throw std::runtime_error naming the offending JSON path
-// ("scenarios[2].requests[17].sent_us: expected an integer, got string") and the writers throw
-// std::runtime_error naming the file when it cannot be written. Both are edges (files), so exceptions.
+// The JSON form of the result model (to_json, suite_from_json, read_json_report) lives with the model in
+// harness/result.h. Errors: the writers throw std::runtime_error naming the file when it cannot be written
+// (an edge, so an exception).
 #include <filesystem>
 #include <iosfwd>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "harness/result.h"
 
 namespace rrkit::harness {
-
-// Identifies the JSON layout of a suite report; written as "format" and checked when read back.
-inline constexpr const char* suite_json_format = "rrkit-suite/1";
-
-// JSON (de)serialisation (harness/result.cpp). Round trip is exact: from_json(to_json(x)) == x field by field.
-// Field names are the C++ member names. Missing keys take the struct's default; a key of the wrong type is an error;
-// unknown keys are ignored (so newer writers stay readable). Exception: RequestRecord's request_body and
-// response_body are not written (reports stay small; the run folder's history keeps them) but are read when present.
-nlohmann::json to_json(const RequestRecord& r);
-nlohmann::json to_json(const CheckResult& c);
-nlohmann::json to_json(const LatencySummary& l);
-nlohmann::json to_json(const ScenarioResult& s);
-nlohmann::json to_json(const SuiteResult& s);
-RequestRecord request_from_json(const nlohmann::json& j);
-CheckResult check_from_json(const nlohmann::json& j);
-LatencySummary latency_from_json(const nlohmann::json& j);
-ScenarioResult scenario_from_json(const nlohmann::json& j);
-SuiteResult suite_from_json(const nlohmann::json& j);
-
-// Reads a file written by write_json_report (used by `rr-harness replay`).
-SuiteResult read_json_report(const std::filesystem::path& file);
 
 // Writers: create missing parent folders, write to a temporary sibling and rename, so a reader never sees half a file.
 void write_json_report(const SuiteResult& suite, const std::filesystem::path& file);

@@ -1,390 +1,80 @@
-// SuiteResult's exit code and the JSON form of every result type (the --json report and `rr-harness replay`).
+// The result model's value tables (to_string, parse, describe) and SuiteResult's exit code.
+// The JSON form lives in harness/result_json.cpp.
 #include "harness/result.h"
 
-#include <fstream>
-#include <sstream>
-#include <stdexcept>
-
-#include <fmt/format.h>
-
-#include "harness/report.h"
+#include <algorithm>
+#include <ostream>
 
 namespace rrkit::harness {
+
+namespace {
+
+template <typename E, std::size_t N>
+const NamedValue<E>& row_of(const std::array<NamedValue<E>, N>& table, E value) {
+  for (const auto& row : table) {
+    if (row.value == value) return row;
+  }
+  // Every enumerator has a row (the round-trip test walks them all); an out-of-range value cast from an integer
+  // gets the first row rather than undefined behaviour.
+  return table.front();
+}
+
+template <typename E, std::size_t N>
+std::optional<E> parse_in(const std::array<NamedValue<E>, N>& table, std::string_view text) {
+  for (const auto& row : table) {
+    if (text == row.name) return row.value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* to_string(Outcome o) { return row_of(outcome_table, o).name; }
+const char* to_string(Classification c) { return row_of(classification_table, c).name; }
+const char* to_string(ScenarioStatus s) { return row_of(scenario_status_table, s).name; }
+const char* to_string(CheckState s) { return row_of(check_state_table, s).name; }
+const char* describe(Outcome o) { return row_of(outcome_table, o).description; }
+const char* describe(Classification c) { return row_of(classification_table, c).description; }
+const char* describe(ScenarioStatus s) { return row_of(scenario_status_table, s).description; }
+const char* describe(CheckState s) { return row_of(check_state_table, s).description; }
+
+std::optional<Outcome> parse_outcome(std::string_view s) { return parse_in(outcome_table, s); }
+std::optional<ScenarioStatus> parse_scenario_status(std::string_view s) { return parse_in(scenario_status_table, s); }
+std::optional<CheckState> check_state_from_string(std::string_view s) { return parse_in(check_state_table, s); }
+
+std::optional<Classification> parse_classification(std::string_view s) {
+  constexpr std::string_view http_prefix = "http_";
+  if (s.size() > http_prefix.size() && s.substr(0, http_prefix.size()) == http_prefix) {
+    const auto digits = s.substr(http_prefix.size());
+    if (std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      return Classification::http_answer;
+    }
+    return std::nullopt;  // "http_NNN" is the table's pattern, not a text any writer produces
+  }
+  return parse_in(classification_table, s);
+}
+
+std::string classification_text(Classification c, int http_status) {
+  if (c == Classification::http_answer) return "http_" + std::to_string(http_status);
+  return to_string(c);
+}
+
+std::ostream& operator<<(std::ostream& out, Outcome o) { return out << to_string(o); }
+std::ostream& operator<<(std::ostream& out, Classification c) { return out << to_string(c); }
+std::ostream& operator<<(std::ostream& out, ScenarioStatus s) { return out << to_string(s); }
+std::ostream& operator<<(std::ostream& out, CheckState s) { return out << to_string(s); }
 
 int SuiteResult::exit_code() const {
   if (interrupt_signal > 0) return 128 + interrupt_signal;
   bool failed = false;
   for (const auto& s : scenarios) {
-    if (s.status == "pass") continue;
-    // Anything that is neither pass nor fail (error, or a status this build does not know) means the run
-    // itself cannot be trusted: report it as infrastructure, never as a pass.
-    if (s.status != "fail") return 2;
+    if (s.status == ScenarioStatus::pass) continue;
+    // Anything that is neither pass nor fail (error, interrupted, or not judged) means the run itself cannot be
+    // trusted: report it as infrastructure, never as a pass.
+    if (s.status != ScenarioStatus::fail) return 2;
     failed = true;
   }
   return failed ? 1 : 0;
-}
-
-const char* to_string(CheckState s) {
-  switch (s) {
-    case CheckState::pass: return "pass";
-    case CheckState::fail: return "fail";
-    case CheckState::not_applicable: return "not_applicable";
-  }
-  return "fail";
-}
-
-std::optional<CheckState> check_state_from_string(const std::string& s) {
-  for (const auto st : {CheckState::pass, CheckState::fail, CheckState::not_applicable}) {
-    if (s == to_string(st)) return st;
-  }
-  return std::nullopt;
-}
-
-namespace {
-
-using nlohmann::json;
-
-const char* type_name(const json& j) { return j.type_name(); }
-
-// Reads typed members out of one JSON object; every error names the JSON path so a broken file is easy to fix.
-class reader {
- public:
-  reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) fail_here(fmt::format("expected an object, got {}", type_name(j_)));
-  }
-
-  std::string child_path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-  }
-
-  const json* find(std::string_view key) const {
-    const auto it = j_.find(std::string(key));
-    if (it == j_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  void get(std::string_view key, std::string& out) const {
-    if (const json* v = find(key)) {
-      if (!v->is_string()) fail(key, fmt::format("expected a string, got {}", type_name(*v)));
-      out = v->get<std::string>();
-    }
-  }
-  void get(std::string_view key, bool& out) const {
-    if (const json* v = find(key)) {
-      if (!v->is_boolean()) fail(key, fmt::format("expected true or false, got {}", type_name(*v)));
-      out = v->get<bool>();
-    }
-  }
-  void get(std::string_view key, double& out) const {
-    if (const json* v = find(key)) {
-      if (!v->is_number()) fail(key, fmt::format("expected a number, got {}", type_name(*v)));
-      out = v->get<double>();
-    }
-  }
-  void get(std::string_view key, std::uint64_t& out) const {
-    if (const json* v = find(key)) out = as_u64(*v, child_path(key));
-  }
-  void get(std::string_view key, std::int64_t& out) const {
-    if (const json* v = find(key)) {
-      if (v->is_number_integer() && (!v->is_number_unsigned() ||
-                                     v->get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX))) {
-        out = v->get<std::int64_t>();
-      } else {
-        fail(key, fmt::format("expected a signed 64-bit integer, got {}", describe(*v)));
-      }
-    }
-  }
-  void get(std::string_view key, int& out) const {
-    std::int64_t wide = out;
-    get(key, wide);
-    if (wide < INT32_MIN || wide > INT32_MAX) fail(key, fmt::format("{} does not fit in an int", wide));
-    out = static_cast<int>(wide);
-  }
-  void get(std::string_view key, std::map<std::string, std::uint64_t>& out) const {
-    if (const json* v = find(key)) {
-      if (!v->is_object()) fail(key, fmt::format("expected an object, got {}", type_name(*v)));
-      out.clear();
-      for (const auto& [k, n] : v->items()) out[k] = as_u64(n, fmt::format("{}.{}", child_path(key), k));
-    }
-  }
-  void get(std::string_view key, std::map<std::string, double>& out) const {
-    if (const json* v = find(key)) {
-      if (!v->is_object()) fail(key, fmt::format("expected an object, got {}", type_name(*v)));
-      out.clear();
-      for (const auto& [k, n] : v->items()) {
-        if (!n.is_number()) {
-          throw std::runtime_error(
-              fmt::format("{}.{}: expected a number, got {}", child_path(key), k, type_name(n)));
-        }
-        out[k] = n.get<double>();
-      }
-    }
-  }
-  void get(std::string_view key, std::map<std::string, std::string>& out) const {
-    if (const json* v = find(key)) {
-      if (!v->is_object()) fail(key, fmt::format("expected an object, got {}", type_name(*v)));
-      out.clear();
-      for (const auto& [k, s] : v->items()) {
-        if (!s.is_string()) {
-          throw std::runtime_error(
-              fmt::format("{}.{}: expected a string, got {}", child_path(key), k, type_name(s)));
-        }
-        out[k] = s.get<std::string>();
-      }
-    }
-  }
-  void get(std::string_view key, std::vector<std::string>& out) const {
-    each(key, [&](const json& e, const std::string& p) {
-      if (!e.is_string()) throw std::runtime_error(fmt::format("{}: expected a string, got {}", p, type_name(e)));
-      out.push_back(e.get<std::string>());
-    }, out);
-  }
-
-  void get(std::string_view key, std::vector<std::uint64_t>& out) const {
-    each(key, [&](const json& e, const std::string& p) { out.push_back(as_u64(e, p)); }, out);
-  }
-
-  // Calls fn(element, element_path) for each element of the array at key (after clearing out).
-  template <typename Fn, typename Vec>
-  void each(std::string_view key, Fn&& fn, Vec& out) const {
-    const json* v = find(key);
-    if (v == nullptr) return;
-    if (!v->is_array()) fail(key, fmt::format("expected an array, got {}", type_name(*v)));
-    out.clear();
-    out.reserve(v->size());
-    std::size_t i = 0;
-    for (const auto& e : *v) fn(e, fmt::format("{}[{}]", child_path(key), i++));
-  }
-
-  [[noreturn]] void fail(std::string_view key, const std::string& what) const {
-    throw std::runtime_error(fmt::format("{}: {}", child_path(key), what));
-  }
-  [[noreturn]] void fail_here(const std::string& what) const {
-    throw std::runtime_error(path_.empty() ? what : fmt::format("{}: {}", path_, what));
-  }
-
-  static std::string describe(const json& v) {
-    return v.is_number() ? v.dump() : std::string(type_name(v));
-  }
-
-  static std::uint64_t as_u64(const json& v, const std::string& p) {
-    if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-    if (v.is_number_integer() && v.get<std::int64_t>() >= 0) return v.get<std::uint64_t>();
-    throw std::runtime_error(fmt::format("{}: expected a non-negative integer, got {}", p, describe(v)));
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-};
-
-json map_json(const std::map<std::string, std::uint64_t>& m) {
-  json o = json::object();
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
-}
-json map_json(const std::map<std::string, double>& m) {
-  json o = json::object();
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
-}
-
-RequestRecord request_at(const json& j, const std::string& path) {
-  const reader r(j, path);
-  RequestRecord out;
-  r.get("index", out.index);
-  r.get("nonce", out.nonce);
-  r.get("correlation_id", out.correlation_id);
-  r.get("gateway", out.gateway);
-  r.get("intended_us", out.intended_us);
-  r.get("sent_us", out.sent_us);
-  r.get("done_us", out.done_us);
-  r.get("http_status", out.http_status);
-  r.get("client_error", out.client_error);
-  r.get("outcome", out.outcome);
-  r.get("classification", out.classification);
-  r.get("simulator_rule", out.simulator_rule);
-  r.get("simulator_action", out.simulator_action);
-  // Bodies are not written into reports (they would double a report's size) but a record that carries them,
-  // such as a history line, reads back complete.
-  r.get("request_body", out.request_body);
-  r.get("response_body", out.response_body);
-  return out;
-}
-
-CheckResult check_at(const json& j, const std::string& path) {
-  const reader r(j, path);
-  CheckResult out;
-  r.get("name", out.name);
-  // "state" is the verdict; a report without it (an older writer) has only "passed".
-  bool passed = false;
-  r.get("passed", passed);
-  out.state = passed ? CheckState::pass : CheckState::fail;
-  std::string state;
-  r.get("state", state);
-  if (!state.empty()) {
-    const auto st = check_state_from_string(state);
-    if (!st) r.fail("state", fmt::format("expected pass, fail or not_applicable, got \"{}\"", state));
-    out.state = *st;
-  }
-  r.get("message", out.message);
-  return out;
-}
-
-LatencySummary latency_at(const json& j, const std::string& path) {
-  const reader r(j, path);
-  LatencySummary out;
-  r.get("p50", out.p50);
-  r.get("p90", out.p90);
-  r.get("p99", out.p99);
-  r.get("p999", out.p999);
-  r.get("max", out.max);
-  r.get("mean", out.mean);
-  r.get("count", out.count);
-  return out;
-}
-
-ScenarioResult scenario_at(const json& j, const std::string& path) {
-  const reader r(j, path);
-  ScenarioResult out;
-  r.get("name", out.name);
-  r.get("path", out.path);
-  r.get("description", out.description);
-  r.get("seed", out.seed);
-  r.get("status", out.status);
-  r.get("error", out.error);
-  r.get("duration_s", out.duration_s);
-  r.get("repro", out.repro);
-  r.get("run_dir", out.run_dir);
-  r.get("started_us", out.started_us);
-  r.get("counts", out.counts);
-  r.get("classifications", out.classifications);
-  r.get("gateway_counters", out.gateway_counters);
-  r.get("simulator_counters", out.simulator_counters);
-  if (const json* l = r.find("latency")) out.latency = latency_at(*l, r.child_path("latency"));
-  if (const json* l = r.find("latency_by_outcome")) {
-    const std::string p = r.child_path("latency_by_outcome");
-    if (!l->is_object()) throw std::runtime_error(fmt::format("{}: expected an object, got {}", p, type_name(*l)));
-    for (const auto& [k, v] : l->items()) out.latency_by_outcome[k] = latency_at(v, fmt::format("{}.{}", p, k));
-  }
-  r.each("checks", [&](const json& e, const std::string& p) { out.checks.push_back(check_at(e, p)); }, out.checks);
-  r.each("requests", [&](const json& e, const std::string& p) { out.requests.push_back(request_at(e, p)); },
-         out.requests);
-  r.get("events", out.events);
-  r.get("repro_requests", out.repro_requests);
-  r.get("failing_requests", out.failing_requests);
-  return out;
-}
-
-}  // namespace
-
-// request_body and response_body stay out: they belong to the run folder's history, not to reports.
-nlohmann::json to_json(const RequestRecord& r) {
-  return {{"index", r.index},
-          {"nonce", r.nonce},
-          {"correlation_id", r.correlation_id},
-          {"gateway", r.gateway},
-          {"intended_us", r.intended_us},
-          {"sent_us", r.sent_us},
-          {"done_us", r.done_us},
-          {"http_status", r.http_status},
-          {"client_error", r.client_error},
-          {"outcome", r.outcome},
-          {"classification", r.classification},
-          {"simulator_rule", r.simulator_rule},
-          {"simulator_action", r.simulator_action}};
-}
-
-nlohmann::json to_json(const CheckResult& c) {
-  // "passed" stays for readers that know only pass and fail: not_applicable is not a pass.
-  return {{"name", c.name}, {"state", to_string(c.state)}, {"passed", c.passed()}, {"message", c.message}};
-}
-
-nlohmann::json to_json(const LatencySummary& l) {
-  return {{"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}, {"p999", l.p999},
-          {"max", l.max}, {"mean", l.mean}, {"count", l.count}};
-}
-
-nlohmann::json to_json(const ScenarioResult& s) {
-  json checks = json::array();
-  for (const auto& c : s.checks) checks.push_back(to_json(c));
-  json requests = json::array();
-  for (const auto& r : s.requests) requests.push_back(to_json(r));
-  json by_outcome = json::object();
-  for (const auto& [k, l] : s.latency_by_outcome) by_outcome[k] = to_json(l);
-  return {{"name", s.name},
-          {"path", s.path},
-          {"description", s.description},
-          {"seed", s.seed},
-          {"status", s.status},
-          {"error", s.error},
-          {"duration_s", s.duration_s},
-          {"repro", s.repro},
-          {"run_dir", s.run_dir},
-          {"started_us", s.started_us},
-          {"counts", map_json(s.counts)},
-          {"classifications", map_json(s.classifications)},
-          {"gateway_counters", map_json(s.gateway_counters)},
-          {"simulator_counters", map_json(s.simulator_counters)},
-          {"latency", to_json(s.latency)},
-          {"latency_by_outcome", std::move(by_outcome)},
-          {"checks", std::move(checks)},
-          {"events", s.events},
-          {"failing_requests", s.failing_requests},
-          {"repro_requests", s.repro_requests},
-          {"requests", std::move(requests)}};
-}
-
-nlohmann::json to_json(const SuiteResult& s) {
-  json scenarios = json::array();
-  for (const auto& sc : s.scenarios) scenarios.push_back(to_json(sc));
-  return {{"format", suite_json_format},
-          {"started_at", s.started_at},
-          {"duration_s", s.duration_s},
-          {"machine", s.machine},
-          {"versions", s.versions},
-          {"interrupted", s.interrupt_signal > 0},
-          {"interrupt_signal", s.interrupt_signal},
-          {"exit_code", s.exit_code()},  // informative only: recomputed from the statuses when read back
-          {"scenarios", std::move(scenarios)}};
-}
-
-RequestRecord request_from_json(const nlohmann::json& j) { return request_at(j, ""); }
-CheckResult check_from_json(const nlohmann::json& j) { return check_at(j, ""); }
-LatencySummary latency_from_json(const nlohmann::json& j) { return latency_at(j, ""); }
-ScenarioResult scenario_from_json(const nlohmann::json& j) { return scenario_at(j, ""); }
-
-SuiteResult suite_from_json(const nlohmann::json& j) {
-  const reader r(j, "");
-  if (const json* f = r.find("format"); f != nullptr && *f != suite_json_format) {
-    throw std::runtime_error(
-        fmt::format("format: this build reads \"{}\", the file says {}", suite_json_format, f->dump()));
-  }
-  SuiteResult out;
-  r.get("started_at", out.started_at);
-  r.get("duration_s", out.duration_s);
-  r.get("machine", out.machine);
-  r.get("versions", out.versions);
-  r.get("interrupt_signal", out.interrupt_signal);
-  r.each("scenarios", [&](const json& e, const std::string& p) { out.scenarios.push_back(scenario_at(e, p)); },
-         out.scenarios);
-  return out;
-}
-
-SuiteResult read_json_report(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open", file.string()));
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
-  }
-  try {
-    return suite_from_json(j);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
-  }
 }
 
 }  // namespace rrkit::harness

@@ -253,12 +253,12 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     return r;
   };
   auto fail = [&](const std::string& error) -> ScenarioResult& {
-    result.status = "error";
+    result.status = ScenarioStatus::error;
     result.error = error;
     return finish(result);
   };
   auto stop_for_signal = [&](const std::string& when) -> ScenarioResult& {
-    result.status = "interrupted";
+    result.status = ScenarioStatus::interrupted;
     result.error = fmt::format("interrupted by {} {}", signal_name(options.interrupt->load()), when);
     return finish(result);
   };
@@ -338,7 +338,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     double first_ms = warm.empty() ? 0 : warm.front().latency_ms(), worst = 0;
     std::size_t ok = 0;
     for (const auto& r : warm) {
-      ok += r.outcome == "ok";
+      ok += r.outcome == Outcome::ok;
       worst = std::max(worst, r.latency_ms());
     }
     warmup_events.push_back(fmt::format("warm-up: {}/{} requests answered 200, first {:.0f} ms, slowest {:.0f} ms", ok,
@@ -541,13 +541,13 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
 
   run_checks(in, result);
   // The first few requests a per-request invariant failed on, each as the command that sends just it.
-  if (result.status != "pass" && options.only.empty()) {
+  if (result.status != ScenarioStatus::pass && options.only.empty()) {
     for (std::size_t k = 0; k < result.failing_requests.size() && k < kReproRequests; ++k) {
       result.repro_requests.push_back(fmt::format("{} --only {}", result.repro, result.failing_requests[k]));
     }
   }
   if (interrupted(options)) {
-    result.status = "interrupted";
+    result.status = ScenarioStatus::interrupted;
     result.error = fmt::format("interrupted by {} after {:.1f} s of traffic; the checks cover the {} request(s) sent",
                                signal_name(options.interrupt->load()),
                                static_cast<double>(now_us() - start_us) / 1e6, records.size());

@@ -212,11 +212,11 @@ void fail_record(RequestRecord& rec, const Shared& sh, std::string error) {
   rec.done_us = now_us();
   if (sh.stopping) {
     rec.client_error = "interrupted";
-    rec.outcome = "interrupted";
+    rec.outcome = Outcome::interrupted;
     return;
   }
   rec.client_error = std::move(error);
-  rec.outcome = "error";
+  rec.outcome = Outcome::error;
 }
 
 // One exchange. The record was pre-filled with index, nonce, gateway, intended time.
@@ -294,7 +294,7 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
       stream->socket().close();
       rec.done_us = now_us();
       rec.client_error = "disconnected";
-      rec.outcome = "disconnected";
+      rec.outcome = Outcome::disconnected;
       co_return;
     }
     if (rec_ec) {
@@ -304,16 +304,16 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
       }
       rec.done_us = now_us();
       rec.client_error = "read: " + rec_ec.message() + (reused ? " (on a reused keep-alive connection)" : "");
-      rec.outcome = rec_ec == beast::error::timeout ? "no_answer" : "error";
+      rec.outcome = rec_ec == beast::error::timeout ? Outcome::no_answer : Outcome::error;
       co_return;
     }
     rec.done_us = now_us();
     auto& res = parser.get();
     rec.http_status = static_cast<int>(res.result_int());
-    rec.outcome = rec.http_status == 200   ? "ok"
-                  : rec.http_status == 504 ? "timeout"
-                  : rec.http_status == 503 ? "rejected"
-                                           : "error";
+    rec.outcome = rec.http_status == 200   ? Outcome::ok
+                  : rec.http_status == 504 ? Outcome::timeout
+                  : rec.http_status == 503 ? Outcome::rejected
+                                           : Outcome::error;
     if (auto it = res.find(plan.id_header); it != res.end()) rec.correlation_id = std::string(it->value());
     rec.response_body = std::move(res.body());
     if (rec.correlation_id.empty()) {
@@ -380,7 +380,7 @@ net::awaitable<void> closed_worker(Shared& sh, std::atomic<std::size_t>& next, s
     const std::size_t i = next.fetch_add(1);
     if (i >= sh.records.size()) co_return;
     if (sh.stopping || (stop_at_us > 0 && now_us() >= stop_at_us)) {
-      sh.records[i].outcome = "not_sent";
+      sh.records[i].outcome = Outcome::not_sent;
       continue;
     }
     co_await exchange(sh, i);
@@ -403,7 +403,7 @@ net::awaitable<void> open_loop(Shared& sh, std::int64_t start_us) {
     timer.expires_at(steady_start + offset);
     co_await timer.async_wait(kTuple);
     if (sh.stopping) {
-      for (std::size_t k = i; k < sh.records.size(); ++k) sh.records[k].outcome = "not_sent";
+      for (std::size_t k = i; k < sh.records.size(); ++k) sh.records[k].outcome = Outcome::not_sent;
       break;
     }
     sh.records[i].intended_us = start_us + offset.count();
@@ -583,10 +583,10 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
   net::co_spawn(ioc, stop_watcher(sh), rethrow);
   ioc.run();
   // Requests the time (or a stop) did not allow to send are not part of the run.
-  records.erase(std::remove_if(records.begin(), records.end(), [](const RequestRecord& r) { return r.outcome == "not_sent"; }),
+  records.erase(std::remove_if(records.begin(), records.end(), [](const RequestRecord& r) { return r.outcome == Outcome::not_sent; }),
                 records.end());
   for (auto& r : records) {
-    if (r.outcome.empty()) r.outcome = "no_answer";
+    if (r.outcome == Outcome::none) r.outcome = Outcome::no_answer;
   }
   return records;
 }

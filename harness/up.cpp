@@ -79,7 +79,7 @@ int scenario_up(const Scenario& sc, const fs::path& out_dir, const std::atomic<i
   if (sc.warmup > 0) {
     TrafficProgress progress;
     const auto warm = run_traffic(warmup_plan(sc, topo.gateway_ports()), progress);
-    const auto ok = std::count_if(warm.begin(), warm.end(), [](const RequestRecord& r) { return r.outcome == "ok"; });
+    const auto ok = std::count_if(warm.begin(), warm.end(), [](const RequestRecord& r) { return r.outcome == Outcome::ok; });
     if (static_cast<std::size_t>(ok) != warm.size()) {
       error = fmt::format("warm-up: {}/{} requests answered 200 (see the logs in {})", ok, warm.size(), run_dir.string());
     } else if (!sc.profile_yaml.empty() && !topo.set_profile(sc.profile_yaml, error)) {

@@ -101,7 +101,7 @@ TEST_CASE("fuzz regression: replay survives a stored answer that nests deeply", 
   rrkit::harness::RequestRecord r;
   r.nonce = "n-1";
   r.correlation_id = "c-1";
-  r.outcome = "ok";
+  r.outcome = Outcome::ok;
   r.http_status = 200;
   r.sent_us = r.intended_us = 1'000'000;
   r.done_us = 1'002'000;
@@ -114,7 +114,7 @@ TEST_CASE("fuzz regression: replay survives a stored answer that nests deeply", 
   ScenarioResult out;
   run_checks(in, out);
   REQUIRE(out.requests.size() == 1);
-  CHECK(out.requests[0].classification == "unparseable_answer");
+  CHECK(out.requests[0].classification == Classification::unparseable_answer);
 }
 
 TEST_CASE("fuzz regression: a Kafka key that is not UTF-8 is an invalid id, not a reply that cannot be serialised",

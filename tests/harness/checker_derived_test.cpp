@@ -40,7 +40,7 @@ RequestRecord record(std::uint64_t i, const std::string& outcome, std::int64_t l
   r.nonce = "n" + std::to_string(i);
   r.sent_us = r.intended_us = kT0 + static_cast<std::int64_t>(i) * 1000;
   r.done_us = r.sent_us + latency_us;
-  r.outcome = outcome;
+  r.outcome = parse_outcome(outcome).value();
   r.client_error = outcome == "disconnected" ? "disconnected" : "";
   r.http_status = outcome == "rejected" ? 503 : outcome == "timeout" ? 504 : outcome == "error" ? 502 : 0;
   return r;
@@ -91,8 +91,8 @@ TEST_CASE("expected.disconnects is the exact number of requests the client aband
 
   SECTION("one abandoned request that was answered instead breaks the exact count") {
     for (auto& r : in.requests) {
-      if (r.outcome == "disconnected") {
-        r.outcome = "ok";
+      if (r.outcome == Outcome::disconnected) {
+        r.outcome = Outcome::ok;
         break;
       }
     }
@@ -134,8 +134,8 @@ TEST_CASE("the traffic client abandons exactly the requests the checker expects"
   REQUIRE(records.size() == 48);
   std::set<std::uint64_t> disconnected, expected;
   for (const auto& r : records) {
-    if (r.outcome == "disconnected") disconnected.insert(r.index);
-    else CHECK(r.outcome == "no_answer");
+    if (r.outcome == Outcome::disconnected) disconnected.insert(r.index);
+    else CHECK(r.outcome == Outcome::no_answer);
     if (abandons(plan, r.index)) expected.insert(r.index);
   }
   CHECK_FALSE(expected.empty());

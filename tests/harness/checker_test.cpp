@@ -32,7 +32,7 @@ RequestRecord answered(std::uint64_t i, const std::string& id, const std::string
   r.sent_us = r.intended_us = kT0 + static_cast<std::int64_t>(i) * 1000;
   r.done_us = r.sent_us + 5000;
   r.http_status = 200;
-  r.outcome = "ok";
+  r.outcome = Outcome::ok;
   r.request_body = json{{"nonce", r.nonce}}.dump();
   const json echo = {{"nonce", payload_nonce}, {"correlationId", id}};
   r.response_body = json{{"correlationId", id}, {"response", rrkit::make_reply(id, true, rrkit::reply_payload_for(echo))}}.dump();
@@ -47,7 +47,7 @@ RequestRecord timed_out(std::uint64_t i, const std::string& id, std::int64_t aft
   r.sent_us = r.intended_us = kT0;
   r.done_us = kT0 + after_us;
   r.http_status = 504;
-  r.outcome = "timeout";
+  r.outcome = Outcome::timeout;
   return r;
 }
 
@@ -100,7 +100,7 @@ CheckInput with_unanswered(const Scenario& sc) {
   CheckInput in = one_answered(sc);
   RequestRecord r = answered(1, "", "n1");
   r.http_status = 0;
-  r.outcome = "no_answer";
+  r.outcome = Outcome::no_answer;
   r.client_error = "read: timed out";
   r.response_body.clear();
   in.requests.push_back(r);
@@ -123,7 +123,7 @@ TEST_CASE("a clean run passes every invariant") {
     INFO(c.name << ": " << c.message);
     CHECK(c.passed());
   }
-  CHECK(out.status == "pass");
+  CHECK(out.status == ScenarioStatus::pass);
   CHECK(out.classifications["ok"] == 2);
 }
 
@@ -138,9 +138,9 @@ TEST_CASE("a 200 carrying another request's payload is reported as mis-correlate
   ScenarioResult out;
   run_checks(in, out);
   CHECK_FALSE(check_named(out, "no_mis_correlation").passed());
-  CHECK(out.status == "fail");
-  CHECK(out.requests[0].classification == "mis_correlated");
-  CHECK(out.requests[1].classification == "ok");
+  CHECK(out.status == ScenarioStatus::fail);
+  CHECK(out.requests[0].classification == Classification::mis_correlated);
+  CHECK(out.requests[1].classification == Classification::ok);
 }
 
 TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
@@ -171,8 +171,8 @@ TEST_CASE("a 504 for a reply sent in time is a lost reply, a reply after the dea
   ScenarioResult out;
   run_checks(in, out);
   CHECK_FALSE(check_named(out, "no_lost_replies").passed());
-  CHECK(out.requests[0].classification == "lost_reply");
-  CHECK(out.requests[1].classification == "late_reply");
+  CHECK(out.requests[0].classification == Classification::lost_reply);
+  CHECK(out.requests[1].classification == Classification::late_reply);
 }
 
 TEST_CASE("expected reply counters follow the history, the copies and the deployment") {
@@ -235,13 +235,13 @@ TEST_CASE("a negative control passes only when its violation is found") {
   ScenarioResult clean;
   run_checks(in, clean);
   CHECK_FALSE(check_named(clean, "no_mis_correlation").passed());
-  CHECK(clean.status == "fail");
+  CHECK(clean.status == ScenarioStatus::fail);
 
   in.requests = {answered(0, "a", "n1"), answered(1, "b", "n0")};
   ScenarioResult swapped;
   run_checks(in, swapped);
   CHECK(check_named(swapped, "no_mis_correlation").passed());
-  CHECK(swapped.status == "pass");
+  CHECK(swapped.status == ScenarioStatus::pass);
 }
 
 TEST_CASE("assertions evaluate arithmetic over counts and report both sides") {
@@ -300,13 +300,13 @@ TEST_CASE("a 200 answer nested 100,000 levels deep is an unparseable answer, not
   in.gateway_metrics = {metrics(2, 0, 0, 0, 0)};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(out.requests[0].classification == "unparseable_answer");
-  CHECK(out.requests[1].classification == "ok");
+  CHECK(out.requests[0].classification == Classification::unparseable_answer);
+  CHECK(out.requests[1].classification == Classification::ok);
   CHECK(check_named(out, "no_mis_correlation").passed());
   const auto& c = check_named(out, "verified_answers");
   CHECK_FALSE(c.passed());
   CHECK(c.message.find("nested deeper than") != std::string::npos);
-  CHECK(out.status == "fail");
+  CHECK(out.status == ScenarioStatus::fail);
 }
 
 TEST_CASE("an echoed nonce that is not a string reads as missing") {
@@ -322,7 +322,7 @@ TEST_CASE("an echoed nonce that is not a string reads as missing") {
   in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
   ScenarioResult out;
   REQUIRE_NOTHROW(run_checks(in, out));
-  CHECK(out.requests[0].classification == "unparseable_answer");
+  CHECK(out.requests[0].classification == Classification::unparseable_answer);
 }
 
 TEST_CASE("decision-log members of an unexpected type read as absent") {
@@ -343,7 +343,7 @@ TEST_CASE("decision-log members of an unexpected type read as absent") {
   in.gateway_metrics = {metrics(1, 1, 0, 0, 0)};
   ScenarioResult out;
   REQUIRE_NOTHROW(run_checks(in, out));
-  CHECK(out.requests[0].classification == "ok");
+  CHECK(out.requests[0].classification == Classification::ok);
   CHECK(out.requests[0].simulator_action == "ok");
 }
 
@@ -357,13 +357,13 @@ TEST_CASE("a request interrupted in flight gets no verdict and breaks no invaria
   r.nonce = "n0";
   r.sent_us = r.intended_us = kT0;
   r.done_us = kT0 + 1000;
-  r.outcome = "interrupted";
+  r.outcome = Outcome::interrupted;
   r.client_error = "interrupted";
   in.requests = {r};
   in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(out.requests[0].classification == "interrupted");
+  CHECK(out.requests[0].classification == Classification::interrupted);
   CHECK(check_named(out, "one_answer").passed());
 }
 
@@ -396,7 +396,7 @@ TEST_CASE("a failed /metrics scrape fails every check that needs a gateway figur
   in.pending_detail = "gateway 0: /metrics unreachable: connection refused";
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(out.status == "fail");
+  CHECK(out.status == ScenarioStatus::fail);
   const auto& counters = check_named(out, "reply_counters");
   CHECK(counters.failed());
   CHECK(counters.message.find("gateway 0: /metrics unreachable: connection refused") != std::string::npos);
@@ -492,7 +492,7 @@ TEST_CASE("times read back from a run folder cannot overflow the checker's arith
   const Scenario sc = base_scenario();
   CheckInput in = one_answered(sc);
   RequestRecord r = answered(1, "b", "n1");
-  r.outcome = "timeout";
+  r.outcome = Outcome::timeout;
   r.http_status = 504;
   r.sent_us = INT64_MIN + 1;
   r.intended_us = INT64_MIN + 1;
@@ -514,7 +514,7 @@ TEST_CASE("a request without any HTTP answer breaks one_answer") {
   const auto& c = check_named(out, "one_answer");
   CHECK(c.failed());
   CHECK(c.message.find("request #1: no HTTP answer (read: timed out)") != std::string::npos);
-  CHECK(out.status == "fail");
+  CHECK(out.status == ScenarioStatus::fail);
   // The failing invariant names its request, for the narrowed repro line; the answered one is not named.
   CHECK(out.failing_requests == std::vector<std::uint64_t>{1});
 }
@@ -543,7 +543,7 @@ TEST_CASE("requests still pending after the settle time break pending_drained") 
   const auto& c = check_named(out, "pending_drained");
   CHECK(c.failed());
   CHECK(c.message.find("3 request(s) still pending") != std::string::npos);
-  CHECK(out.status == "fail");
+  CHECK(out.status == ScenarioStatus::fail);
 }
 
 TEST_CASE("a component that died unscripted breaks no_crash") {
@@ -555,7 +555,7 @@ TEST_CASE("a component that died unscripted breaks no_crash") {
   const auto& c = check_named(out, "no_crash");
   CHECK(c.failed());
   CHECK(c.message.find("gateway-1 exited with status 139") != std::string::npos);
-  CHECK(out.status == "fail");
+  CHECK(out.status == ScenarioStatus::fail);
 }
 
 TEST_CASE("a timeline action that failed fails the run") {
@@ -567,7 +567,7 @@ TEST_CASE("a timeline action that failed fails the run") {
   const auto& c = check_named(out, "timeline action");
   CHECK(c.failed());
   CHECK(c.message == "test.yaml:12: kill_daprd failed: no such process");
-  CHECK(out.status == "fail");
+  CHECK(out.status == ScenarioStatus::fail);
 }
 
 TEST_CASE("allow waives an invariant's violation, but never excuses a negative control from finding it") {
@@ -583,7 +583,7 @@ TEST_CASE("allow waives an invariant's violation, but never excuses a negative c
     ScenarioResult out;
     run_checks(in, out);
     CHECK(check_named(out, "no_lost_replies").failed());
-    CHECK(out.status == "fail");
+    CHECK(out.status == ScenarioStatus::fail);
   }
   SECTION("allow passes it and still says what was seen") {
     sc.allow = {"no_lost_replies"};
@@ -593,7 +593,7 @@ TEST_CASE("allow waives an invariant's violation, but never excuses a negative c
     CHECK(c.passed());
     CHECK(c.message.find("waived by the scenario (1 seen)") != std::string::npos);
     CHECK(c.message.find("request #0") != std::string::npos);
-    CHECK(out.status == "pass");
+    CHECK(out.status == ScenarioStatus::pass);
   }
   SECTION("an invariant both allowed and expected as a violation must still be found") {
     sc.allow = {"no_mis_correlation"};
@@ -633,10 +633,10 @@ TEST_CASE("unparseable or payload-less 200s are their own class and cannot satis
                  answered(2, "c", "stranger"), answered(3, "d", "n3")};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(out.requests[0].classification == "unparseable_answer");
-  CHECK(out.requests[1].classification == "unparseable_answer");
-  CHECK(out.requests[2].classification == "unverified_answer");
-  CHECK(out.requests[3].classification == "ok");
+  CHECK(out.requests[0].classification == Classification::unparseable_answer);
+  CHECK(out.requests[1].classification == Classification::unparseable_answer);
+  CHECK(out.requests[2].classification == Classification::unverified_answer);
+  CHECK(out.requests[3].classification == Classification::ok);
   CHECK(out.classifications["mis_correlated"] == 0);
   const auto& control = check_named(out, "no_mis_correlation");
   CHECK(control.failed());
@@ -645,7 +645,7 @@ TEST_CASE("unparseable or payload-less 200s are their own class and cannot satis
   CHECK(verified.failed());
   CHECK(verified.message.find("request #0") != std::string::npos);
   CHECK(verified.message.find("request #2") != std::string::npos);
-  CHECK(out.status == "fail");
+  CHECK(out.status == ScenarioStatus::fail);
 }
 
 TEST_CASE("a 200 carrying another request's nonce satisfies the swapped-replies control") {
@@ -660,13 +660,13 @@ TEST_CASE("a 200 carrying another request's nonce satisfies the swapped-replies 
   in.requests = {answered(0, "a", "n1"), answered(1, "b", "n0"), answered(2, "c", "n2")};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(out.requests[0].classification == "mis_correlated");
-  CHECK(out.requests[1].classification == "mis_correlated");
+  CHECK(out.requests[0].classification == Classification::mis_correlated);
+  CHECK(out.requests[1].classification == Classification::mis_correlated);
   const auto& control = check_named(out, "no_mis_correlation");
   CHECK(control.passed());
   CHECK(control.message.find("request #0 (a) got the payload of request #1") != std::string::npos);
   CHECK(check_named(out, "verified_answers").passed());
-  CHECK(out.status == "pass");
+  CHECK(out.status == ScenarioStatus::pass);
 }
 
 TEST_CASE("own nonce with an echo that does not match the request is unverified, not mis-correlated") {
@@ -681,7 +681,7 @@ TEST_CASE("own nonce with an echo that does not match the request is unverified,
   in.gateway_metrics = {metrics(1, 0, 0, 0, 0)};
   ScenarioResult out;
   run_checks(in, out);
-  CHECK(out.requests[0].classification == "unverified_answer");
+  CHECK(out.requests[0].classification == Classification::unverified_answer);
   CHECK(check_named(out, "no_mis_correlation").passed());
   CHECK(check_named(out, "verified_answers").failed());
 }
@@ -728,7 +728,7 @@ TEST_CASE("latency per outcome: the 503s and 504s have their own percentiles") {
   in.pending = 0;
   RequestRecord fast = timed_out(2, "", 3'000);
   fast.http_status = 503;
-  fast.outcome = "rejected";
+  fast.outcome = Outcome::rejected;
   RequestRecord slow = fast;
   slow.index = 3;
   slow.done_us = slow.sent_us + 150'000;
@@ -761,7 +761,7 @@ TEST_CASE("a not-applicable check fails nothing, passes nothing, and every repor
   SuiteResult suite;
   ScenarioResult s;
   s.name = "sut-without-metrics";
-  s.status = "pass";
+  s.status = ScenarioStatus::pass;
   s.checks = {{"one_answer: exactly one HTTP answer per request", CheckState::pass, "ok"},
               {"reply_counters: gateway reply counters equal what the simulator induced", CheckState::not_applicable,
                "this gateway exposes no reply counters"}};
@@ -796,7 +796,7 @@ TEST_CASE("a not-applicable check fails nothing, passes nothing, and every repor
 
   // ...nor hides a failure beside it.
   suite.scenarios[0].checks.push_back({"no_crash: no component died unless the scenario crashed it", false, "gw died"});
-  suite.scenarios[0].status = "fail";
+  suite.scenarios[0].status = ScenarioStatus::fail;
   CHECK(suite.exit_code() == 1);
   CHECK(render_junit_report(suite).find("<failure message=\"gw died\"") != std::string::npos);
 }

@@ -129,7 +129,7 @@ TEST_CASE("replay of a passing run folder gives the live verdicts") {
   StandIn gw(false, 200);
   const auto live = run_against(gw, dir, "good");
   INFO(live.error);
-  REQUIRE(live.status == "pass");
+  REQUIRE(live.status == ScenarioStatus::pass);
   std::string error;
   const auto replayed = replay_run(live.run_dir, error);
   INFO(error);
@@ -142,7 +142,7 @@ TEST_CASE("replay of failing run folders gives the live verdicts") {
   SECTION("swapped replies") {
     StandIn gw(true, 200);
     const auto live = run_against(gw, dir, "swapped");
-    REQUIRE(live.status == "fail");
+    REQUIRE(live.status == ScenarioStatus::fail);
     CHECK(live.classifications.at("mis_correlated") >= 3);
     std::string error;
     const auto replayed = replay_run(live.run_dir, error);
@@ -153,7 +153,7 @@ TEST_CASE("replay of failing run folders gives the live verdicts") {
   SECTION("a gateway whose /metrics cannot be read") {
     StandIn gw(false, 500);
     const auto live = run_against(gw, dir, "blind", ", \"gateway.replies_unknown == 0\"");
-    REQUIRE(live.status == "fail");
+    REQUIRE(live.status == ScenarioStatus::fail);
     for (const auto& c : live.checks) {
       if (c.name.rfind("reply_counters", 0) == 0 || c.name.rfind("pending_drained", 0) == 0 ||
           c.name.rfind("assert: gateway.", 0) == 0) {
@@ -178,7 +178,7 @@ TEST_CASE("replay refuses a run folder that lacks a piece of evidence") {
   TempDir dir;
   StandIn gw(false, 200);
   const auto live = run_against(gw, dir, "evidence");
-  REQUIRE(live.status == "pass");
+  REQUIRE(live.status == ScenarioStatus::pass);
   const fs::path run = live.run_dir;
   const json meta = read_json(run / "run.json");
   std::string error;

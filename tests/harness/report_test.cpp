@@ -55,34 +55,34 @@ ScenarioResult synthetic_scenario(const std::string& name, std::size_t n, std::u
     double latency = ok_latency(rng);
     const double u = unit(rng);
     if (t >= 3.0 && t < 5.0 && u < 0.8) {
-      r.outcome = "timeout", r.http_status = 504, r.classification = "expected_timeout";
+      r.outcome = Outcome::timeout, r.http_status = 504, r.classification = Classification::expected_timeout;
       latency = timeout_ms + unit(rng) * 25;
       r.simulator_action = "no reply (daprd down)";
     } else if (t >= 8.0 && t < 9.5 && u < 0.5) {
-      r.outcome = "rejected", r.http_status = 503, r.classification = "rejected_at_capacity";
+      r.outcome = Outcome::rejected, r.http_status = 503, r.classification = Classification::rejected;
       latency = 0.3 + unit(rng) * 2;
     } else if (u < 0.004) {
-      r.outcome = "error", r.http_status = 502, r.classification = "gateway_error";
+      r.outcome = Outcome::error, r.http_status = 502, r.classification = Classification::http_answer;
       latency = 2 + unit(rng) * 40;
     } else if (u < 0.006) {
-      r.outcome = "disconnected", r.client_error = "disconnected", r.classification = "client_disconnect";
+      r.outcome = Outcome::disconnected, r.client_error = "disconnected", r.classification = Classification::disconnected;
       latency = 50;
     } else if (u < 0.0065) {
-      r.outcome = "no_answer", r.classification = "lost_reply";
+      r.outcome = Outcome::no_answer, r.classification = Classification::lost_reply;
       latency = -1;
     } else if (u < 0.03) {
-      r.outcome = "timeout", r.http_status = 504, r.classification = "expected_timeout";
+      r.outcome = Outcome::timeout, r.http_status = 504, r.classification = Classification::expected_timeout;
       latency = timeout_ms + unit(rng) * 25;
       r.simulator_rule = "late";
       r.simulator_action = "reply after 1300ms";
     } else {
-      r.outcome = "ok", r.http_status = 200, r.classification = "ok";
+      r.outcome = Outcome::ok, r.http_status = 200, r.classification = Classification::ok;
       r.simulator_rule = "default";
       r.simulator_action = fmt::format("reply after {:.0f}ms", latency);
     }
     r.done_us = latency < 0 ? 0 : r.intended_us + static_cast<std::int64_t>(latency * 1000);
-    ++s.counts[r.outcome];
-    ++s.classifications[r.classification];
+    ++s.counts[to_string(r.outcome)];
+    ++s.classifications[r.classification_text()];
     s.requests.push_back(std::move(r));
   }
   s.counts["sent"] = n;
@@ -103,7 +103,7 @@ ScenarioResult synthetic_scenario(const std::string& name, std::size_t n, std::u
               {"gateway duplicate counter equals induced duplicates", false,
                "expected replies_duplicate == 12 (simulator induced), gateway counted 11"},
               {"pending back to 0 after settle", true, ""}};
-  s.status = "fail";
+  s.status = ScenarioStatus::fail;
   s.duration_s = static_cast<double>(n) / rate + 2.5;
   return s;
 }
@@ -119,7 +119,7 @@ SuiteResult sample_suite() {
   happy.name = "happy-path";
   happy.path = "scenarios/happy-path.yaml";
   happy.seed = 1;
-  happy.status = "pass";
+  happy.status = ScenarioStatus::pass;
   happy.duration_s = 4.25;
   happy.repro = "rr-harness run scenarios/happy-path.yaml --seed 1";
   happy.counts = {{"sent", 3}, {"ok", 3}};
@@ -132,8 +132,8 @@ SuiteResult sample_suite() {
     r.intended_us = r.sent_us = 1'000'000 + static_cast<std::int64_t>(i) * 1000;
     r.done_us = r.sent_us + 10'000 + static_cast<std::int64_t>(i) * 2000;
     r.http_status = 200;
-    r.outcome = "ok";
-    r.classification = "ok";
+    r.outcome = Outcome::ok;
+    r.classification = Classification::ok;
     happy.requests.push_back(r);
   }
   suite.scenarios.push_back(happy);
@@ -402,7 +402,7 @@ TEST_CASE("exit code: 0 all pass, 1 any fail, 2 any error (error wins)") {
     SuiteResult r;
     for (const char* st : statuses) {
       ScenarioResult sc;
-      sc.status = st;
+      sc.status = parse_scenario_status(st).value();
       r.scenarios.push_back(sc);
     }
     return r.exit_code();
@@ -418,7 +418,7 @@ TEST_CASE("exit code of an interrupted run is 128 + the signal, and the JSON rep
   SuiteResult s;
   ScenarioResult sc;
   sc.name = "x";
-  sc.status = "interrupted";
+  sc.status = ScenarioStatus::interrupted;
   s.scenarios.push_back(sc);
   s.interrupt_signal = 2;  // SIGINT
   CHECK(s.exit_code() == 130);
@@ -438,7 +438,7 @@ TEST_CASE("JUnit report is well-formed, escaped and carries the failure text") {
   suite.scenarios[1].name = "name with <angle> & \"quotes\"";
   ScenarioResult broken;
   broken.name = "kafka-paused";
-  broken.status = "error";
+  broken.status = ScenarioStatus::error;
   broken.error = "Kafka did not become ready within 60s";
   broken.repro = "rr-harness run scenarios/kafka-paused.yaml --seed 3";
   broken.run_dir = "runs/x/kafka-paused";
@@ -475,7 +475,7 @@ TEST_CASE("HTML report is self-contained and has the summary, plots and every sc
   suite.scenarios[0].repro = "rr-harness run scenarios/happy-path.yaml --gateway-url http://127.0.0.1:8080 --seed 1";
   suite.scenarios[1].events.push_back("t=1.0s note https://example.invalid/x <b>not bold</b>");
   suite.scenarios.push_back(synthetic_scenario("mixed-chaos-soak", 20000, 7, 1000));
-  suite.scenarios.back().status = "pass";
+  suite.scenarios.back().status = ScenarioStatus::pass;
   const std::string page = render_html_report(suite);
 
   CHECK(page.find("http://") == std::string::npos);
@@ -512,17 +512,17 @@ TEST_CASE("HTML report copes with empty and unanswered scenarios") {
   SuiteResult suite;
   ScenarioResult empty;
   empty.name = "empty";
-  empty.status = "error";
+  empty.status = ScenarioStatus::error;
   empty.error = "simulator did not start";
   suite.scenarios.push_back(empty);
   ScenarioResult lost;
   lost.name = "all-lost";
-  lost.status = "fail";
+  lost.status = ScenarioStatus::fail;
   for (std::uint64_t i = 0; i < 10; ++i) {
     RequestRecord r;
     r.index = i;
     r.intended_us = r.sent_us = 1'000'000 * static_cast<std::int64_t>(i + 1);
-    r.outcome = "no_answer";
+    r.outcome = Outcome::no_answer;
     lost.requests.push_back(r);
   }
   suite.scenarios.push_back(lost);
@@ -566,7 +566,7 @@ TEST_CASE("console summary: table, failing checks with repro, totals line last")
 
   ScenarioResult err;
   err.name = "broken";
-  err.status = "error";
+  err.status = ScenarioStatus::error;
   err.error = "daprd exited with code 1";
   err.repro = "rr-harness run scenarios/broken.yaml --seed 9";
   suite.scenarios.push_back(err);
@@ -583,7 +583,7 @@ TEST_CASE("console summary: table, failing checks with repro, totals line last")
 TEST_CASE("sample HTML report from synthetic data") {
   SuiteResult suite = sample_suite();
   suite.scenarios.push_back(synthetic_scenario("mixed-chaos-soak", 8000, 7, 800));
-  suite.scenarios.back().status = "pass";
+  suite.scenarios.back().status = ScenarioStatus::pass;
   for (auto& c : suite.scenarios.back().checks) c.state = CheckState::pass;
   const ScenarioResult& soak = suite.scenarios.back();
 
@@ -609,7 +609,7 @@ TEST_CASE("sample HTML report from synthetic data") {
   CHECK(page.find(fmt::format("showing {} of 8000 requests", html_max_plotted_requests)) != std::string::npos);
   CHECK(page.find(fmt::format("over {} answered requests", soak.latency.count)) != std::string::npos);
   std::size_t unusual = 0;
-  for (const auto& r : soak.requests) unusual += r.classification == "ok" ? 0 : 1;
+  for (const auto& r : soak.requests) unusual += r.classification == Classification::ok ? 0 : 1;
   CHECK(page.find(fmt::format("requests not classified ok (50 of {} shown)", unusual)) != std::string::npos);
   CHECK(to_json(read_json_report(dir / "report.json")) == to_json(suite));
   const std::string junit = slurp(dir / "report.xml");

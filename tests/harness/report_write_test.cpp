@@ -29,7 +29,7 @@ SuiteResult small_suite() {
   suite.started_at = "2026-01-01T00:00:00Z";
   ScenarioResult s;
   s.name = "tiny";
-  s.status = "pass";
+  s.status = ScenarioStatus::pass;
   suite.scenarios.push_back(s);
   return suite;
 }

@@ -50,7 +50,7 @@ TEST_CASE("attach mode: an answer that is not UTF-8 is kept in the history, not 
   options.gateway_urls = {"http://127.0.0.1:" + std::to_string(server.port())};
   const auto result = run_scenario(attach_scenario(dir.path), options);
   INFO(result.error);
-  CHECK(result.status == "fail");  // the answers are not the requests' own payloads
+  CHECK(result.status == ScenarioStatus::fail);  // the answers are not the requests' own payloads
   REQUIRE(result.requests.size() == 3);
   std::ifstream hist(fs::path(result.run_dir) / "history.jsonl");
   std::string line;
@@ -108,6 +108,6 @@ TEST_CASE("a scenario whose name would leave --out is refused before anything is
   options.out_dir = dir.path / "out";
   options.gateway_urls = {"http://127.0.0.1:9"};
   const auto result = run_scenario(sc, options);
-  CHECK(result.status == "error");
+  CHECK(result.status == ScenarioStatus::error);
   CHECK(fs::exists(victim / "keep"));
 }

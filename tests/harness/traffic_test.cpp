@@ -53,7 +53,7 @@ TEST_CASE("closed loop sends every request once, each with its own nonce, and re
   REQUIRE(records.size() == 200);
   std::set<std::string> nonces, ids;
   for (const auto& r : records) {
-    CHECK(r.outcome == "ok");
+    CHECK(r.outcome == Outcome::ok);
     CHECK(r.http_status == 200);
     CHECK(r.done_us >= r.sent_us);
     nonces.insert(r.nonce);
@@ -91,7 +91,7 @@ TEST_CASE("a refused connection is recorded as an error, not lost") {
   const auto records = run_traffic(plan, progress);
   REQUIRE(records.size() == 3);
   for (const auto& r : records) {
-    CHECK(r.outcome == "error");
+    CHECK(r.outcome == Outcome::error);
     CHECK(r.http_status == 0);
     CHECK(r.client_error.find("connect") != std::string::npos);
   }
@@ -120,7 +120,7 @@ TrafficPlan bursts_with_gap(std::uint16_t port, std::chrono::milliseconds gap) {
 void require_all_answered_once(const std::vector<RequestRecord>& records, const KeepAliveServer& server) {
   for (const auto& r : records) {
     INFO("request #" << r.index << ": " << r.client_error);
-    CHECK(r.outcome == "ok");
+    CHECK(r.outcome == Outcome::ok);
     CHECK(server.times_seen(r.nonce) == 1);
   }
 }
@@ -198,11 +198,11 @@ TEST_CASE("a request the server may have processed is not sent again") {
   TrafficProgress progress;
   const auto records = run_traffic(plan, progress);
   REQUIRE(records.size() == 3);
-  CHECK(records[0].outcome == "ok");
-  CHECK(records[1].outcome == "error");
+  CHECK(records[0].outcome == Outcome::ok);
+  CHECK(records[1].outcome == Outcome::error);
   CHECK(records[1].client_error.find("read") != std::string::npos);
   CHECK(server.times_seen(records[1].nonce) == 1);
-  CHECK(records[2].outcome == "ok");
+  CHECK(records[2].outcome == Outcome::ok);
   CHECK(server.requests() == 3);
 }
 
@@ -248,7 +248,7 @@ TEST_CASE("a stop abandons the requests in flight and returns what was sent") {
   REQUIRE(records.size() >= 5);
   CHECK(records.size() < 1000);
   for (const auto& r : records) {
-    CHECK(r.outcome == "interrupted");
+    CHECK(r.outcome == Outcome::interrupted);
     CHECK(r.http_status == 0);
   }
 }
@@ -264,7 +264,7 @@ TEST_CASE("a host name is resolved, not handed to the address parser") {
   REQUIRE(records.size() == 5);
   for (const auto& r : records) {
     INFO(r.client_error);
-    CHECK(r.outcome == "ok");
+    CHECK(r.outcome == Outcome::ok);
   }
 }
 
@@ -277,7 +277,7 @@ TEST_CASE("a host that does not resolve fails every request with the reason") {
   const auto records = run_traffic(plan, progress);
   REQUIRE(records.size() == 2);
   for (const auto& r : records) {
-    CHECK(r.outcome == "error");
+    CHECK(r.outcome == Outcome::error);
     CHECK(r.client_error.find("resolve") != std::string::npos);
   }
 }
@@ -329,7 +329,7 @@ TEST_CASE("only-list runs send just the listed requests, each with the key, body
     CHECK(r.nonce == same.nonce);
     CHECK(r.request_body == same.request_body);
     CHECK(r.gateway == same.gateway);
-    CHECK(r.outcome == "ok");
+    CHECK(r.outcome == Outcome::ok);
   }
   CHECK(some[0].index == 3);
   CHECK(some[2].index == 37);
