@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness/memory.h"
+#include "harness/rounds.h"
 
 using namespace rrkit::harness;
 
@@ -270,4 +272,19 @@ TEST_CASE("rss_bytes reads this process and its forked child", "[unit][memory]")
   REQUIRE(with_child.ok());
   CHECK(with_child.processes >= alone.processes + 1);
   CHECK(rss_bytes(child).errc == ProcErrc::no_such_process);
+}
+
+TEST_CASE("traffic rounds split the requests with indexes that continue", "[unit][memory]") {
+  std::vector<std::uint64_t> all;
+  for (int k = 0; k < 3; ++k) {
+    const auto r = round_indexes(80'001, 3, k);
+    CHECK(r.size() >= 26'667);
+    all.insert(all.end(), r.begin(), r.end());
+  }
+  std::vector<std::uint64_t> want(80'001);
+  std::iota(want.begin(), want.end(), std::uint64_t{0});
+  CHECK(all == want);
+  CHECK(round_indexes(10, 1, 0).size() == 10);
+  CHECK(round_indexes(10, 2, 2).empty());
+  CHECK(round_indexes(100, 4, 1, {3, 25, 30, 49, 50}) == std::vector<std::uint64_t>{25, 30, 49});
 }
