@@ -11,16 +11,8 @@
 namespace rrkit::gateway {
 
 std::optional<Endpoint> parse_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  Endpoint ep;
-  ep.host = text.substr(0, colon);
-  if (ep.host.empty()) ep.host = "0.0.0.0";
-  const std::string port = text.substr(colon + 1);
-  unsigned value = 0;
-  const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc() || ptr != port.data() + port.size() || value > 65535) return std::nullopt;
-  ep.port = static_cast<std::uint16_t>(value);
+  auto ep = rrkit::parse_endpoint(text);
+  if (ep && ep->host.empty()) ep->host = "0.0.0.0";
   return ep;
 }
 

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "common/endpoint.h"
+
 namespace CLI {
 class App;
 }
@@ -15,10 +17,7 @@ namespace rrkit::gateway {
 
 enum class ReplyMode { broadcast, reply_to };
 
-struct Endpoint {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using rrkit::Endpoint;
 
 // "HOST:PORT" (host may be empty for 0.0.0.0); nullopt when malformed.
 std::optional<Endpoint> parse_endpoint(const std::string& text);

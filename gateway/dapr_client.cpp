@@ -46,6 +46,12 @@ std::string url_encode(const std::string& value) {
   return out;
 }
 
+std::string publish_target(const std::string& pubsub, const std::string& topic, const PublishMetadata& metadata) {
+  std::string target = "/v1.0/publish/" + url_encode(pubsub) + "/" + url_encode(topic) + "?metadata.rawPayload=true";
+  for (const auto& [name, value] : metadata) target += "&metadata." + url_encode(name) + "=" + url_encode(value);
+  return target;
+}
+
 namespace {
 
 struct Conn {
@@ -212,9 +218,20 @@ DaprClient::DaprClient(asio::io_context& ioc, DaprClientConfig config)
 
 DaprClient::~DaprClient() = default;
 
-asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string target, std::string body,
-                                             std::chrono::steady_clock::time_point deadline) {
-  co_return co_await call(std::move(method), std::move(target), std::move(body), deadline, CallOptions{});
+asio::awaitable<DaprResult> DaprClient::publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                                const PublishMetadata& metadata,
+                                                std::chrono::steady_clock::time_point deadline, CallOptions options) {
+  return call("POST", publish_target(pubsub, topic, metadata), std::move(body), deadline, options);
+}
+
+asio::awaitable<DaprResult> DaprClient::publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                                const PublishMetadata& metadata,
+                                                std::chrono::steady_clock::time_point deadline) {
+  return call("POST", publish_target(pubsub, topic, metadata), std::move(body), deadline, CallOptions{});
+}
+
+asio::awaitable<DaprResult> DaprClient::healthz(std::chrono::steady_clock::time_point deadline) {
+  return call("GET", "/v1.0/healthz", "", deadline, CallOptions{});
 }
 
 asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string target, std::string body,

@@ -1,5 +1,6 @@
 #pragma once
-// Async HTTP client for the local daprd sidecar with a bounded keep-alive connection pool.
+// The client of the local daprd sidecar: the two Dapr calls the gateway makes (publish, health),
+// each spelled only here, over a bounded keep-alive connection pool that is a private detail.
 // Ownership: one per gateway, shared by all sessions; safe from any thread. Each pooled
 // connection lives on its own strand; a call runs there and the caller awaits it.
 #include <boost/asio/any_io_executor.hpp>
@@ -14,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace rrkit::gateway {
 
@@ -36,6 +39,13 @@ struct DaprResult {
   bool ok() const { return kind == Kind::ok; }
 };
 
+// Metadata of a publish, in order: (name, value) pairs sent as metadata.<name>=<value>.
+using PublishMetadata = std::vector<std::pair<std::string, std::string>>;
+
+// The request target of a publish: /v1.0/publish/{pubsub}/{topic}?metadata.rawPayload=true&metadata.<name>=<value>...
+// with every part percent-encoded.
+std::string publish_target(const std::string& pubsub, const std::string& topic, const PublishMetadata& metadata);
+
 class DaprClient {
  public:
   DaprClient(boost::asio::io_context& ioc, DaprClientConfig config);
@@ -51,17 +61,31 @@ class DaprClient {
     const std::atomic<bool>* abandoned = nullptr;
   };
 
-  // One HTTP exchange with daprd finished by `deadline`. A 2xx answer is ok, another
-  // answer is rejected, no answer is unreachable (connect failed) or timeout.
-  boost::asio::awaitable<DaprResult> call(std::string method, std::string target, std::string body,
-                                          std::chrono::steady_clock::time_point deadline);
-  boost::asio::awaitable<DaprResult> call(std::string method, std::string target, std::string body,
-                                          std::chrono::steady_clock::time_point deadline, CallOptions options);
+  // Publishes body to pubsub/topic through daprd's publish API, always as a raw payload (the legacy
+  // system reads plain JSON, not a CloudEvent envelope); each metadata pair becomes a Kafka header.
+  // Finished by `deadline`: a 2xx answer is ok, another answer is rejected, no answer is
+  // unreachable (connect failed) or timeout.
+  // A plain function, not a coroutine: the target is built before it returns, so the arguments
+  // need not outlive the call and no frame of its own is held while the publish is in flight
+  // (thousands may be in flight at once).
+  boost::asio::awaitable<DaprResult> publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                             const PublishMetadata& metadata,
+                                             std::chrono::steady_clock::time_point deadline, CallOptions options);
+  boost::asio::awaitable<DaprResult> publish(const std::string& pubsub, const std::string& topic, std::string body,
+                                             const PublishMetadata& metadata,
+                                             std::chrono::steady_clock::time_point deadline);
+
+  // daprd's health endpoint: ok when daprd is up and its components are initialised.
+  boost::asio::awaitable<DaprResult> healthz(std::chrono::steady_clock::time_point deadline);
 
   // Closes idle connections (shutdown).
   void close_idle();
 
  private:
+  // One HTTP exchange with daprd finished by `deadline`.
+  boost::asio::awaitable<DaprResult> call(std::string method, std::string target, std::string body,
+                                          std::chrono::steady_clock::time_point deadline, CallOptions options);
+
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

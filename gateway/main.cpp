@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "gateway/config.h"
@@ -28,14 +29,19 @@ int main(int argc, char** argv) {
   cfg.instance_id = rrkit::new_uuid_v4().substr(0, 8);
   CLI::App app{"rr-gateway: synchronous HTTP request/reply over Kafka through a Dapr sidecar"};
   rrkit::gateway::add_options(app, cfg, text);
-  CLI11_PARSE(app, argc, argv);
+  // Parsed here rather than by CLI11_PARSE, whose codes (100 and up) differ from rrkit's usage code.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? rrkit::exit_code::ok : rrkit::exit_code::usage;
+  }
   if (auto error = rrkit::gateway::finalize(app, cfg, text)) {
     std::cerr << "rr-gateway: " << *error << "\n";
-    return 3;
+    return rrkit::exit_code::usage;
   }
   if (text.print_config) {
     std::cout << app.config_to_str(true, false);
-    return 0;
+    return rrkit::exit_code::ok;
   }
   raise_fd_limit();
   auto logger = rrkit::log::make("gateway", cfg.log_level);
@@ -44,6 +50,6 @@ int main(int argc, char** argv) {
     return gateway.run();
   } catch (const std::exception& e) {
     rrkit::log::error(logger, "fatal", {{"error", e.what()}});
-    return 1;
+    return rrkit::exit_code::runtime_failure;
   }
 }

@@ -8,6 +8,7 @@
 
 #include "common/decision_record.h"
 #include "common/json_limits.h"
+#include "harness/run_folder.h"
 #include "harness/runner.h"
 
 namespace rrkit::harness {
@@ -27,17 +28,10 @@ std::optional<RunView> load(const fs::path& dir, std::string& error) {
   v.result = replay_run(dir, error);
   if (!v.result) return std::nullopt;
   // The decision lines of the run itself (after the warm-up's), as replay reads them.
-  std::ifstream meta_in(dir / "run.json");
-  std::string text((std::istreambuf_iterator<char>(meta_in)), std::istreambuf_iterator<char>());
-  const auto meta = parse_bounded(text);
-  std::size_t offset = 0;
-  if (meta.ok() && meta.value.is_object()) {
-    const auto it = meta.value.find("decisions_offset");
-    if (it != meta.value.end() && it->is_number_unsigned()) offset = it->get<std::size_t>();
-  }
-  const auto lines = read_jsonl(dir / "decisions.jsonl");
-  for (std::size_t i = offset; i < lines.size(); ++i) {
-    auto parsed = parse_decision_record(lines[i]);
+  const auto stored = load_run(dir, error);
+  if (!stored) return std::nullopt;
+  for (const auto& line : stored->decisions) {
+    auto parsed = parse_decision_record(line);
     if (!parsed.ok() || parsed.record.type != DecisionLineType::decision) continue;
     const auto key = parsed.record.request_key();
     // A request consumed twice (redelivery) keeps its first decision: both are the same function of its key.

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <sys/utsname.h>
 
@@ -108,6 +109,27 @@ class SignalWatcher {
   std::thread thread_;
 };
 
+// The options `run` and `up` share: where run folders go, and a seed that overrides the scenario's own.
+struct FolderAndSeed {
+  std::string out_dir = "runs";
+  std::uint64_t seed = 0;
+  CLI::Option* seed_option = nullptr;
+
+  void add_to(CLI::App* cmd, const std::string& seed_help, const std::string& out_help) {
+    seed_option = cmd->add_option("--seed", seed, seed_help);
+    cmd->add_option("--out", out_dir, out_help)->capture_default_str();
+  }
+  std::optional<std::uint64_t> seed_given() const {
+    return *seed_option ? std::optional<std::uint64_t>(seed) : std::nullopt;
+  }
+};
+
+// The scenario selection `run` and `list` share: files or folders, and tags.
+void add_selection(CLI::App* cmd, std::vector<std::string>& paths, std::vector<std::string>& tags) {
+  cmd->add_option("paths", paths, "Scenario files or folders")->required();
+  cmd->add_option("--tag", tags, "Only scenarios with one of these tags (repeatable)");
+}
+
 int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string>& tags, RunOptions options,
             const std::string& junit, const std::string& json, const std::string& html) {
   std::vector<Scenario> scenarios;
@@ -188,13 +210,11 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> paths, tags;
   RunOptions options;
-  std::uint64_t seed = 0;
-  std::string junit, json, html, out_dir = "runs";
+  FolderAndSeed run_folder;
+  std::string junit, json, html;
   auto* run = app.add_subcommand("run", "Run scenarios (files or folders) and report");
-  run->add_option("paths", paths, "Scenario files or folders")->required();
-  auto* seed_opt = run->add_option("--seed", seed, "Seed for every scenario (default: each scenario's own)");
-  run->add_option("--tag", tags, "Only scenarios with one of these tags (repeatable)");
-  run->add_option("--out", out_dir, "Folder for run folders and reports")->capture_default_str();
+  add_selection(run, paths, tags);
+  run_folder.add_to(run, "Seed for every scenario (default: each scenario's own)", "Folder for run folders and reports");
   run->add_option("--junit", junit, "Write a JUnit XML report here");
   run->add_option("--json", json, "Write the JSON report here (default <out>/report.json)");
   run->add_option("--html", html, "Write the HTML report here (default <out>/report.html)");
@@ -236,8 +256,8 @@ int main(int argc, char** argv) {
       exit_code = 3;
       return;
     }
-    if (*seed_opt) options.seed = seed;
-    options.out_dir = out_dir;
+    options.seed = run_folder.seed_given();
+    options.out_dir = run_folder.out_dir;
     options.progress_tty = isatty(STDERR_FILENO) != 0;
     exit_code = cmd_run(paths, tags, options, junit, json, html);
   });
@@ -245,8 +265,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> list_paths, list_tags;
   std::string list_format = "text";
   auto* list = app.add_subcommand("list", "List scenarios with their tags and descriptions");
-  list->add_option("paths", list_paths, "Scenario files or folders")->required();
-  list->add_option("--tag", list_tags, "Only scenarios with one of these tags (repeatable)");
+  add_selection(list, list_paths, list_tags);
   list->add_option("--format", list_format,
                    "text, or json: one array of {name, path, tags, description} (the build registers the `ci` "
                    "scenarios as ctest entries from it)")
@@ -328,13 +347,12 @@ int main(int argc, char** argv) {
     exit_code = d->identical() ? 0 : 1;
   });
 
-  std::string up_file, up_out = "runs";
-  std::uint64_t up_seed = 0;
+  std::string up_file;
+  FolderAndSeed up_folder;
   auto* up = app.add_subcommand("up", "Bring a scenario's whole stack up (Kafka, simulator with its profile, gateways with "
                                       "daprd) and leave it running for manual requests, until Ctrl-C or `rr-harness down`");
   up->add_option("scenario", up_file, "One scenario file")->required();
-  auto* up_seed_opt = up->add_option("--seed", up_seed, "Seed (default: the scenario's own)");
-  up->add_option("--out", up_out, "Folder for the run folder (<out>/<name>-up-seed<N>)")->capture_default_str();
+  up_folder.add_to(up, "Seed (default: the scenario's own)", "Folder for the run folder (<out>/<name>-up-seed<N>)");
   up->callback([&] {
     std::string error;
     auto sc = load_scenario(up_file, error);
@@ -343,9 +361,9 @@ int main(int argc, char** argv) {
       exit_code = 3;
       return;
     }
-    if (*up_seed_opt) sc->seed = up_seed;
+    if (const auto seed = up_folder.seed_given()) sc->seed = *seed;
     SignalWatcher signals("tearing the stack down");
-    exit_code = scenario_up(*sc, up_out, signals.received(), std::cerr);
+    exit_code = scenario_up(*sc, up_folder.out_dir, signals.received(), std::cerr);
   });
   auto* down = app.add_subcommand("down", "Stop the stack that `rr-harness up` left running");
   down->callback([&] { exit_code = scenario_down(up_state_file(), std::cerr); });

@@ -1,6 +1,6 @@
 #pragma once
-// Runs scenarios end to end: deploy (or attach), drive traffic and the timeline, settle,
-// collect the evidence into the run folder, check, and report.
+// Runs scenarios end to end: deploy (or attach), warm up, drive traffic and the timeline, settle,
+// collect the evidence into the run folder (harness/run_folder.h), check.
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/result.h"
+#include "harness/run_folder.h"
 #include "harness/scenario.h"
 #include "harness/topology.h"
+#include "harness/warmup.h"
 
 namespace rrkit::harness {
 
@@ -37,23 +39,12 @@ struct RunOptions {
 // rather than a failure of every request); false with a message when it cannot.
 bool parse_gateway_url(const std::string& url, std::string& host, std::uint16_t& port, std::string& error);
 
-// The folder a scenario's run gets: <out>/<name>-seed<seed>. False with a message when it would not
-// be a direct child of out (names are validated at load; this is the last line of defence before the
-// folder is emptied).
-bool run_folder_for(const std::filesystem::path& out_dir, const std::string& name, std::uint64_t seed,
-                    std::filesystem::path& folder, std::string& error);
-
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options);
 
-// The stack a scenario runs on, in run_dir; with_profile=false starts the simulator fault-free
-// (the runner applies the scenario's profile after the warm-up).
-TopologyOptions topology_options(const Scenario& sc, const std::filesystem::path& run_dir, bool with_profile);
-
-// The warm-up's traffic: sc.warmup fault-free requests per gateway, one at a time, with a long timeout.
-TrafficPlan warmup_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports);
-
-// The JSON lines of a file (bounded parsing; blank and unparseable lines are skipped).
-std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
+// A narrowed run (--only) reproduces single requests: assertions about the whole run (counts,
+// fractions) and negative controls have nothing to say about it; the per-request invariants stay.
+// Says so in events when it drops any.
+void narrow_for_only(Scenario& sc, const std::string& only_text, std::vector<std::string>& events);
 
 // Re-runs the checker on a stored run folder.
 std::optional<ScenarioResult> replay_run(const std::filesystem::path& run_dir, std::string& error);

@@ -15,111 +15,7 @@ namespace rrkit::harness {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string>& invariant_names() {
-  static const std::vector<std::string> names = {
-      "one_answer",       // exactly one HTTP answer per request
-      "no_mis_correlation",  // no 200 carries another request's payload
-      "verified_answers",    // every 200's payload is readable and verifies as its own request's
-      "timeout_bounds",   // every 504 within [timeout, timeout + epsilon]
-      "no_lost_replies",  // no 504 for a request whose reply was sent well in time
-      "reply_counters",   // gateway matched/late/duplicate/unknown/malformed == what the simulator induced
-      "pending_drained",  // pending back to 0 after the settle time
-      "no_crash",         // no component died unless the scenario crashed it
-  };
-  return names;
-}
-
 namespace {
-
-std::vector<OperandInfo> build_operands() {
-  std::vector<OperandInfo> ops = {
-      {"requests", "requests sent in the scenario (warm-up excluded)"},
-      {"sent", "same as requests"},
-  };
-  for (const auto& [o, m] : std::vector<std::pair<const char*, const char*>>{
-           {"ok", "answered 200"},
-           {"timeout", "answered 504"},
-           {"rejected", "answered 503"},
-           {"error", "another HTTP status, or a transport error after sending"},
-           {"disconnected", "the client hung up on purpose (traffic.disconnect_fraction)"},
-           {"no_answer", "no HTTP answer before the client's own timeout"},
-           {"interrupted", "in flight when the run was interrupted"}}) {
-    ops.push_back({std::string("outcome.") + o, std::string("requests ") + m});
-  }
-  for (const auto& [c, m] : std::vector<std::pair<const char*, const char*>>{
-           {"ok", "200 carrying this request's own payload (nonce, echo and digest verified)"},
-           {"mis_correlated", "200 carrying the payload of another request of the run"},
-           {"unparseable_answer", "200 whose answer or payload cannot be read (not JSON, too deep, no payload)"},
-           {"unverified_answer", "200 with a readable payload that is neither this request's nor another's"},
-           {"expected_timeout", "504 for a request the simulator did not answer in time by its decision"},
-           {"late_reply", "504, and the reply was sent after the deadline"},
-           {"lost_reply", "504 although the reply was sent well in time"},
-           {"not_consumed", "504 for a request the simulator never saw"},
-           {"rejected", "503"},
-           {"disconnected", "scripted client disconnect"},
-           {"interrupted", "in flight when the run was interrupted"},
-           {"no_answer", "no HTTP answer"},
-           {"http_NNN", "answered with HTTP status NNN (any other status)"}}) {
-    ops.push_back({std::string("class.") + c, std::string("requests the checker classed: ") + m});
-  }
-  for (const char* c : {"matched", "late", "duplicate", "unknown", "malformed", "forged", "probe"}) {
-    ops.push_back({std::string("gateway.replies_") + c,
-                   std::string("replies the gateways counted as ") + c + " (summed over instances, less the warm-up)"});
-  }
-  for (const char* o : {"ok", "timeout", "overloaded", "publish_failed", "client_gone", "bad_request"}) {
-    ops.push_back({std::string("gateway.requests_") + o,
-                   std::string("requests the gateways counted with outcome ") + o + " (summed, less the warm-up)"});
-  }
-  ops.push_back({"simulator.requests", "requests the simulator decided on"});
-  for (const char* k : {"ok", "error", "corrupt", "missing_id", "wrong_id", "drop"}) {
-    ops.push_back({std::string("simulator.") + k, std::string("simulator decisions of kind ") + k});
-  }
-  ops.push_back({"simulator.duplicated", "requests the simulator answered more than once"});
-  ops.push_back({"simulator.reordered", "requests whose reply went through the reorder window"});
-  ops.push_back({"simulator.replies", "reply messages the simulator sent (confirmed by Kafka)"});
-  for (const char* e : {"profile", "stall", "crash", "pause", "resume", "reply_failed"}) {
-    ops.push_back({std::string("simulator.events.") + e, std::string("decision-log lines of type ") + e});
-  }
-  for (const char* c : {"matched", "late", "duplicate", "unknown", "malformed"}) {
-    ops.push_back({std::string("expected.") + c,
-                   std::string("the gateways' ") + c + " count the history and the decision log imply"});
-  }
-  ops.push_back({"expected.disconnects",
-                 "requests the client abandons (traffic.disconnect_fraction), a pure function of seed and index"});
-  ops.push_back({"simulator.replies_out_of_order",
-                 "confirmed replies handed to the producer before the reply to a request that arrived earlier"});
-  const std::vector<std::pair<const char*, const char*>> stats = {
-      {"p50", "median"}, {"p90", "90th percentile"}, {"p99", "99th percentile"}, {"p999", "99.9th percentile"},
-      {"max", "maximum"}, {"mean", "mean"}, {"count", "number of requests measured"}};
-  for (const auto& [st, m] : stats) {
-    ops.push_back({std::string("latency.") + st, std::string(m) + " latency of 200 answers (ms; = latency.ok." + st + ")"});
-  }
-  for (const char* o : {"ok", "timeout", "rejected", "error"}) {
-    for (const auto& [st, m] : stats) {
-      ops.push_back({std::string("latency.") + o + "." + st,
-                     std::string(m) + " latency (ms, from the intended send time) of requests with outcome " + o});
-    }
-  }
-  return ops;
-}
-
-// "class.http_NNN" with three digits in place of NNN.
-bool is_http_class(const std::string& name) {
-  const std::string prefix = "class.http_";
-  return name.size() == prefix.size() + 3 && name.compare(0, prefix.size(), prefix) == 0 &&
-         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool is_number(const std::string& token) {
-  char* end = nullptr;
-  (void)std::strtod(token.c_str(), &end);
-  return !token.empty() && end && *end == '\0';
-}
-
-const std::set<std::string> kActions = {"kill_daprd",       "restart_daprd",   "pause_kafka",     "resume_kafka",
-                                        "crash_simulator",  "restart_simulator", "restart_gateway", "set_profile",
-                                        "pause_simulator",  "resume_simulator"};
 
 struct Loader {
   std::string file;
@@ -257,54 +153,6 @@ bool parse_assertion(const std::string& text, Assertion& a) {
 }
 
 }  // namespace
-
-const std::vector<OperandInfo>& assertion_operands() {
-  static const std::vector<OperandInfo> ops = build_operands();
-  return ops;
-}
-
-bool is_known_operand(const std::string& name) {
-  static const std::set<std::string> names = [] {
-    std::set<std::string> n;
-    for (const auto& o : assertion_operands()) {
-      if (o.name != "class.http_NNN") n.insert(o.name);  // a family, matched by is_http_class
-    }
-    return n;
-  }();
-  return names.count(name) > 0 || is_http_class(name);
-}
-
-bool check_expression(const std::string& expr, std::string& error) {
-  std::istringstream in(expr);
-  std::string token;
-  bool want_operand = true;
-  while (in >> token) {
-    if (want_operand) {
-      if (!is_number(token) && !is_known_operand(token)) {
-        // Names that share the typo's prefix are the likely intended ones.
-        const std::string prefix = token.substr(0, token.find('.') + 1);
-        std::string near;
-        int shown = 0;
-        for (const auto& o : assertion_operands()) {
-          if (prefix.size() > 1 && o.name.rfind(prefix, 0) == 0 && shown++ < 12) near += (near.empty() ? "" : ", ") + o.name;
-        }
-        error = "unknown operand \"" + token + "\"" +
-                (near.empty() ? std::string(" (see the assertion reference in the README)") : " (known: " + near + (shown > 12 ? ", ..." : "") + ")");
-        return false;
-      }
-    } else if (token != "+" && token != "-" && token != "*" && token != "/") {
-      error = "\"" + expr + "\": unknown operator \"" + token + "\" (use + - * / between operands, with spaces)";
-      return false;
-    }
-    want_operand = !want_operand;
-  }
-  if (want_operand) {
-    error = expr.find_first_not_of(' ') == std::string::npos ? "empty expression"
-                                                             : "\"" + expr + "\": an operator needs an operand after it";
-    return false;
-  }
-  return true;
-}
 
 std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, bool read_profile) {
   Loader L{path.string(), {}};
@@ -445,20 +293,26 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
         TimelineAction a;
         a.line = item.Mark().line + 1;
         if (!item["at"] || !item["action"]) return L.fail(item, "timeline[]", "needs at and action");
-        if (!L.duration(item, "at", "timeline[].at", a.at) || !L.scalar(item, "action", "timeline[].action", a.action) ||
+        std::string action;
+        if (!L.duration(item, "at", "timeline[].at", a.at) || !L.scalar(item, "action", "timeline[].action", action) ||
             !L.scalar(item, "target", "timeline[].target", a.target)) {
           return false;
         }
-        if (!kActions.count(a.action)) {
+        const auto kind = parse_action(action);
+        if (!kind) {
+          std::vector<std::string> names;
+          for (const auto& row : action_table()) names.emplace_back(row.name);
+          std::sort(names.begin(), names.end());
           std::string list;
-          for (const auto& k : kActions) list += (list.empty() ? "" : ", ") + k;
-          return L.fail(item["action"], "timeline[].action", "unknown action \"" + a.action + "\" (one of: " + list + ")");
+          for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
+          return L.fail(item["action"], "timeline[].action", "unknown action \"" + action + "\" (one of: " + list + ")");
         }
+        a.action = *kind;
         if (a.target < 0 || a.target >= s.gateways) {
           if (item["target"]) return L.fail(item["target"], "timeline[].target", "no such gateway");
         }
-        if (a.action == "set_profile") {
-          if (!item["profile"]) return L.fail(item, "timeline[].profile", "set_profile needs a profile");
+        if (info(a.action).needs_profile) {
+          if (!item["profile"]) return L.fail(item, "timeline[].profile", action + " needs a profile");
           YAML::Emitter out;
           out << item["profile"];
           a.profile_yaml = std::string(out.c_str()) + "\n";
@@ -471,18 +325,22 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
     if (const auto e = root["expect"]) {
       if (!L.only_keys(e, "expect", {"timeout_epsilon", "violations", "allow", "crashes", "assert"})) return false;
       if (!L.duration(e, "timeout_epsilon", "expect.timeout_epsilon", s.timeout_epsilon) ||
-          !L.strings(e, "violations", "expect.violations", s.expect_violations) ||
-          !L.strings(e, "allow", "expect.allow", s.allow) || !L.strings(e, "crashes", "expect.crashes", s.expected_crashes)) {
+          !L.strings(e, "crashes", "expect.crashes", s.expected_crashes)) {
         return false;
       }
-      for (const auto* list : {&s.expect_violations, &s.allow}) {
-        for (const auto& v : *list) {
-          const auto& names = invariant_names();
-          if (std::find(names.begin(), names.end(), v) == names.end()) {
+      std::vector<std::string> violations, allow;
+      if (!L.strings(e, "violations", "expect.violations", violations) || !L.strings(e, "allow", "expect.allow", allow)) {
+        return false;
+      }
+      for (const auto& [names, list] : {std::pair{&violations, &s.expect_violations}, std::pair{&allow, &s.allow}}) {
+        for (const auto& v : *names) {
+          const auto id = parse_invariant(v);
+          if (!id) {
             std::string all;
-            for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+            for (const auto& n : invariant_names()) all += (all.empty() ? "" : ", ") + n;
             return L.fail(e, "expect", "unknown invariant \"" + v + "\" (one of: " + all + ")");
           }
+          list->push_back(*id);
         }
       }
       if (const auto as = e["assert"]) {

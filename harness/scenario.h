@@ -11,14 +11,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/invariant.h"
+#include "harness/timeline_action.h"
 #include "harness/traffic.h"
 
 namespace rrkit::harness {
 
 struct TimelineAction {
   std::chrono::microseconds at{0};
-  std::string action;  // see kActions in scenario.cpp
-  int target = 0;      // gateway index for gateway/daprd actions
+  ActionKind action = ActionKind::set_profile;  // see the table in harness/timeline_action.cpp
+  int target = 0;      // gateway index for actions on a gateway or its daprd
   std::string profile_yaml;  // set_profile
   int line = 0;
 };
@@ -53,8 +55,8 @@ struct Scenario {
 
   // Checks
   std::chrono::microseconds timeout_epsilon = std::chrono::milliseconds(150);
-  std::vector<std::string> expect_violations;  // negative controls: these invariants MUST be reported
-  std::vector<std::string> allow;              // invariants this scenario waives, with the reason in the file
+  std::vector<Invariant> expect_violations;  // negative controls: these invariants MUST be reported
+  std::vector<Invariant> allow;                // invariants this scenario waives, with the reason in the file
   std::vector<std::string> expected_crashes;   // components the scenario itself crashes (e.g. simulator)
   std::vector<Assertion> assertions;
 };
@@ -74,9 +76,6 @@ bool check_unique_names(const std::vector<Scenario>& scenarios, std::string& err
 // The `--tag` filter of `run` and `list`: no tags asked selects every scenario; otherwise the scenario
 // must carry one of them as a whole tag (`ci` does not select a scenario tagged `cinema`).
 bool has_any_tag(const Scenario& scenario, const std::vector<std::string>& tags);
-
-// Names of the built-in invariants (for validation of expect_violations/allow).
-const std::vector<std::string>& invariant_names();
 
 // One name an assertion may use. The loader refuses any other name and the checker gives a value to
 // exactly these, so that a typo is an error at load time instead of a figure that reads 0 forever.

@@ -75,7 +75,7 @@ std::vector<std::uint16_t> Topology::gateway_ports() const {
 }
 
 bool Topology::start_simulator(std::string& error) {
-  const fs::path profile = options_.run_dir / "profile.yaml";
+  const fs::path profile = options_.run_dir / run_files::kProfile;
   std::ofstream(profile) << (options_.simulator_profile_yaml.empty() ? "{}\n" : options_.simulator_profile_yaml);
   // (With a warm-up the runner starts fault-free and applies the scenario's profile afterwards.)
   if (sim_control_port_ == 0) sim_control_port_ = net::free_port();
@@ -94,7 +94,7 @@ bool Topology::start_simulator(std::string& error) {
   // The nonce is the request's key ("rr-<seed>-<index>"): decisions keyed on it repeat run after run.
   argv.insert(argv.end(), {"--key-field", "nonce"});
   argv.insert(argv.end(), options_.simulator_args.begin(), options_.simulator_args.end());
-  simulator_ = stack::Process(proc::SpawnSpec{"simulator", argv, {}, options_.run_dir / "simulator.log", {}});
+  simulator_ = stack::Process(proc::SpawnSpec{"simulator", argv, {}, options_.run_dir / run_files::kSimulatorLog, {}});
   if (!simulator_.start(error)) return false;
   // Ready once the consumer owns partitions of the request topic; before that a request would
   // still be consumed later (offsets start at the earliest), but its latency would include the group join.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/run_files.h"
 #include "testkit/stack.h"
 
 namespace rrkit::harness {
@@ -56,7 +57,7 @@ class Topology {
   stack::Kafka& kafka() { return *kafka_; }
   stack::Process& simulator() { return simulator_; }
   std::uint16_t simulator_control_port() const { return sim_control_port_; }
-  std::filesystem::path decisions_file() const { return options_.run_dir / "decisions.jsonl"; }
+  std::filesystem::path decisions_file() const { return options_.run_dir / run_files::kDecisions; }
   const TopologyOptions& options() const { return options_; }
 
   // Timeline actions. Each returns false with a message when it could not be carried out.

@@ -37,11 +37,6 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 nlohmann::json render_body(const nlohmann::json& templ, std::uint64_t seq, const std::string& nonce,
                            const std::string& nonce_field) {
   std::function<nlohmann::json(const nlohmann::json&)> fill = [&](const nlohmann::json& node) -> nlohmann::json {

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "harness/result.h"
 
 namespace rrkit::harness {
@@ -105,8 +106,5 @@ std::chrono::milliseconds reuse_bound(std::chrono::milliseconds configured,
 
 // Resolves a host name or address for the traffic client; false with a message when it cannot.
 bool resolve_host(const std::string& host, std::string& error);
-
-// Microseconds since the Unix epoch (the simulator's decision log uses the same clock).
-std::int64_t now_us();
 
 }  // namespace rrkit::harness

@@ -11,11 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_limits.h"
-#include "harness/runner.h"
+#include "harness/run_folder.h"
 #include "testkit/stack.h"
 #include "harness/stack_cli.h"
 #include "harness/topology.h"
-#include "harness/traffic.h"
+#include "harness/warmup.h"
 
 namespace rrkit::harness {
 
@@ -54,18 +54,10 @@ int scenario_up(const Scenario& sc, const fs::path& out_dir, const std::atomic<i
   }
   fs::path run_dir;
   std::string error;
-  if (!run_folder_for(out_dir, sc.name + "-up", sc.seed, run_dir, error)) {
+  if (!create_run_folder(out_dir, sc.name + "-up", sc.seed, sc.path, run_dir, error)) {
     out << "rr-harness: " << error << "\n";
     return 2;
   }
-  std::error_code ec;
-  fs::remove_all(run_dir, ec);
-  fs::create_directories(run_dir, ec);
-  if (ec) {
-    out << "rr-harness: cannot create " << run_dir.string() << ": " << ec.message() << "\n";
-    return 2;
-  }
-  fs::copy_file(sc.path, run_dir / "scenario.yaml", fs::copy_options::overwrite_existing, ec);
 
   out << fmt::format("==> bringing up {} (seed {}) in {}\n", sc.name, sc.seed, run_dir.string());
   // Like a run: fault-free first, warmed up, then the scenario's profile — so that the first manual
@@ -76,20 +68,14 @@ int scenario_up(const Scenario& sc, const fs::path& out_dir, const std::atomic<i
     out << "rr-harness: " << error << "\n";
     return 2;
   }
-  if (sc.warmup > 0) {
-    TrafficProgress progress;
-    const auto warm = run_traffic(warmup_plan(sc, topo.gateway_ports()), progress);
-    const auto ok = std::count_if(warm.begin(), warm.end(), [](const RequestRecord& r) { return r.outcome == Outcome::ok; });
-    if (static_cast<std::size_t>(ok) != warm.size()) {
-      error = fmt::format("warm-up: {}/{} requests answered 200 (see the logs in {})", ok, warm.size(), run_dir.string());
-    } else if (!sc.profile_yaml.empty() && !topo.set_profile(sc.profile_yaml, error)) {
-      error = "applying the scenario's profile: " + error;
+  if (const auto w = warm_up(topo, sc, run_dir, &interrupt); w.status != WarmupStatus::done) {
+    topo.down();
+    if (w.status == WarmupStatus::interrupted) {
+      out << "==> down (interrupted during the warm-up)\n";
+      return 0;
     }
-    if (!error.empty()) {
-      topo.down();
-      out << "rr-harness: " << error << "\n";
-      return 2;
-    }
+    out << "rr-harness: " << w.error << "\n";
+    return 2;
   }
   for (const auto& c : sc.expected_crashes) topo.mark_expected_down(c, true);
 
@@ -104,7 +90,8 @@ int scenario_up(const Scenario& sc, const fs::path& out_dir, const std::atomic<i
     info["gateways"].push_back({{"send", fmt::format("http://127.0.0.1:{}/api/send", port)},
                                 {"metrics", fmt::format("http://127.0.0.1:{}/metrics", port)}});
   }
-  std::ofstream(run_dir / "up.json") << safe_dump(info, 2) << "\n";
+  std::ofstream(run_dir / run_files::kUpJson) << safe_dump(info, 2) << "\n";
+  std::error_code ec;
   fs::create_directories(state_file.parent_path(), ec);
   std::ofstream(state_file) << safe_dump({{"process", process_entry("rr-harness up", ::getpid())}, {"info", info}}, 2)
                             << "\n";

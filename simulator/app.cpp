@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/duration.h"
+#include "common/endpoint.h"
 #include "common/log.h"
 #include "simulator/control_server.h"
 #include "simulator/decision_log.h"
@@ -127,16 +128,11 @@ class Control final : public ControlTarget {
 };
 
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = text.substr(0, colon);
-  // The whole rest must be the port: "8090x" or a 20-digit number is an error, not 8090 or an exception.
-  const std::string_view rest(text.data() + colon + 1, text.size() - colon - 1);
-  std::uint16_t p = 0;
-  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), p);
-  if (ec != std::errc() || end != rest.data() + rest.size() || rest.empty()) return false;
-  port = p;
-  return !host.empty();
+  const auto ep = parse_endpoint(text);
+  if (!ep || ep->host.empty()) return false;
+  host = ep->host;
+  port = ep->port;
+  return true;
 }
 
 }  // namespace

@@ -7,14 +7,16 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/exit_codes.h"
+
 namespace rrkit::simulator {
 
-// Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 Kafka fatal error or runtime failure,
-// 2 bad configuration or profile, 70 the profile's crash fault.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRuntime = 1;
-inline constexpr int kExitConfig = 2;
-inline constexpr int kExitCrash = 70;
+// Exit codes (common/exit_codes.h): 0 clean shutdown (SIGTERM/SIGINT), 1 Kafka fatal error or
+// runtime failure, 2 bad flags, configuration or profile, 70 the profile's crash fault.
+inline constexpr int kExitOk = exit_code::ok;
+inline constexpr int kExitRuntime = exit_code::runtime_failure;
+inline constexpr int kExitConfig = exit_code::usage;
+inline constexpr int kExitCrash = exit_code::crash_fault;
 
 struct Config {
   std::string brokers = "127.0.0.1:9092";

@@ -2,23 +2,12 @@
 
 #include <algorithm>
 
-#include "common/reply.h"
 
 namespace rrkit::simulator {
 
 using namespace std::chrono_literals;
 
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
-// Delivery tokens carry the entry and the copy so that a report finds its request.
-constexpr int kCopyBits = 12;
-std::uint64_t make_token(std::uint64_t seq, int copy) { return (seq << kCopyBits) | static_cast<std::uint64_t>(copy); }
-std::uint64_t token_seq(std::uint64_t token) { return token >> kCopyBits; }
-int token_copy(std::uint64_t token) { return static_cast<int>(token & ((1u << kCopyBits) - 1)); }
 
 DecisionRecord record(DecisionLineType type) {
   DecisionRecord r;
@@ -130,14 +119,18 @@ void Engine::check_stall_locked(Clock::time_point now) {
   push(e);
 }
 
-// The client's key when the request carries one (a non-empty string of bounded length at
-// --key-field); empty otherwise, and the decision falls back to the correlation id.
-std::string Engine::decision_key(const RequestView& view) const {
-  if (key_field_.empty() || view.body == nullptr) return {};
-  const nlohmann::json* v = find_path(*view.body, key_field_);
-  if (v == nullptr || !v->is_string()) return {};
-  const auto& s = v->get_ref<const std::string&>();
-  if (s.empty() || s.size() > kMaxKeyBytes) return {};
+// The client's key when the request carries one (a non-empty string of bounded length at the
+// contract's request_key, else at --key-field); empty otherwise, and the decision falls back to the
+// correlation id.
+std::string Engine::decision_key(const Incoming& msg, const Profile& profile) const {
+  std::string s;
+  if (profile.contract && profile.contract->request_key) {
+    s = msg.contract_key;
+  } else if (!key_field_.empty() && msg.body_is_json) {
+    const nlohmann::json* v = find_path(msg.body(), key_field_);
+    if (v != nullptr && v->is_string()) s = v->get<std::string>();
+  }
+  if (s.size() > kMaxKeyBytes) return {};
   return s;
 }
 
@@ -163,11 +156,14 @@ void Engine::log_decision(const Entry& e) {
   line.offset = e.msg.offset;
   line.invalid = e.msg.invalid;
   line.key = e.key;
-  if (!logged_fields_.empty() && e.msg.request.is_object()) {
+  const bool contract_key = e.profile && e.profile->contract && e.profile->contract->request_key;
+  if ((!logged_fields_.empty() || contract_key) && e.msg.body().is_object()) {
     nlohmann::json fields = nlohmann::json::object();
     for (const auto& f : logged_fields_) {
-      if (const auto it = e.msg.request.find(f); it != e.msg.request.end()) fields[f] = *it;
+      if (const auto it = e.msg.body().find(f); it != e.msg.body().end()) fields[f] = *it;
     }
+    // The contract's key is logged under its own name, wherever it sits in the request.
+    if (contract_key && !e.msg.contract_key.empty()) fields[pointer_leaf(*e.profile->contract->request_key)] = e.msg.contract_key;
     line.fields = std::move(fields);
   }
   decisions_.write(line);
@@ -215,8 +211,9 @@ void Engine::on_message(Incoming msg) {
     check_stall_locked(now);
     return;
   }
-  const RequestView view{msg.body_is_json ? &msg.request : nullptr, &msg.headers};
-  e.key = decision_key(view);
+  const RequestView view{msg.body_is_json ? &msg.body() : nullptr, &msg.headers};
+  e.key = decision_key(msg, *profile);
+  e.profile = profile;
   e.decision = decide(*profile, seed_, e.key.empty() ? msg.id : e.key, view);
   e.msg = std::move(msg);
   const Decision& d = e.decision;
@@ -326,157 +323,6 @@ void Engine::emit(std::uint64_t seq, int copy, std::int64_t planned_us, Clock::t
     return;
   }
   produce_copy(e, copy, planned_us);
-}
-
-void Engine::flush_hold(const std::string& bucket) {
-  auto& hb = hold_[bucket];
-  std::vector<Held> items = std::move(hb.items);
-  hb.items.clear();
-  ++hb.epoch;
-  // The release order is a pure function of (seed, ids, copies) of what was held.
-  std::vector<std::pair<std::uint64_t, Held>> keyed;
-  for (const auto& h : items) {
-    auto it = entries_.find(h.entry);
-    if (it == entries_.end()) continue;
-    keyed.emplace_back(stream(seed_, it->second.msg.id, "reorder", std::to_string(h.copy)).next(), h);
-  }
-  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [key, h] : keyed) {
-    auto it = entries_.find(h.entry);
-    if (it != entries_.end()) produce_copy(it->second, h.copy, h.planned_us);
-  }
-}
-
-std::string Engine::swap_partner(const Entry& e) {
-  // Another request still waiting for its reply: its client is the one that gets the wrong answer.
-  const std::string* best = nullptr;
-  std::uint64_t best_key = 0;
-  for (const auto& [seq, other] : entries_) {
-    if (seq == e.seq || other.finished_emitting || other.msg.id == e.msg.id) continue;
-    const auto key = stream(seed_, e.msg.id, "swap", other.msg.id).next();
-    if (!best || key < best_key) {
-      best = &other.msg.id;
-      best_key = key;
-    }
-  }
-  if (best) return *best;
-  for (auto it = recent_ids_.rbegin(); it != recent_ids_.rend(); ++it) {
-    if (*it != e.msg.id) return *it;
-  }
-  Rng rng = stream(seed_, e.msg.id, e.decision.rule, "swap.fallback");
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>(rng.next() >> 32),
-                static_cast<unsigned long long>(rng.next() & 0xffffffffffffULL));
-  return buf;
-}
-
-void Engine::produce_copy(Entry& e, int copy, std::int64_t planned_us) {
-  const Decision& d = e.decision;
-  const std::string kind = d.kind();
-  std::string reply_id = e.msg.id;
-  std::string key = e.msg.id;
-  std::string body;
-  nlohmann::json payload = reply_payload_for(e.msg.request);
-  if (d.wrong_id == WrongId::random) {
-    reply_id = d.random_id;
-    key = reply_id;
-  } else if (d.wrong_id == WrongId::swap) {
-    reply_id = swap_partner(e);
-    key = reply_id;
-  }
-  nlohmann::json reply = make_reply(reply_id, !d.error, std::move(payload));
-  if (d.missing_id) {
-    reply.erase("correlationId");
-    reply_id.clear();
-  }
-  body = reply.dump();
-  if (d.corrupt) {
-    // A truncated object is never valid JSON; the key still names the request.
-    body.resize(body.size() / 2);
-    reply_id.clear();
-  }
-  const auto result = sink_.produce(e.msg.reply_topic, key, body, make_token(e.seq, copy));
-  if (result == ProduceResult::queue_full) {
-    Event ev;
-    ev.at = Clock::now() + 5ms;
-    ev.kind = EventKind::emit;
-    ev.entry = e.seq;
-    ev.copy = copy;
-    ev.planned_us = planned_us;
-    // Bypass the reorder buffer on retry: the release order was already decided.
-    e.decision.reorder = false;
-    push(ev);
-    return;
-  }
-  const std::int64_t sent = now_us();
-  ++e.emitted;
-  if (e.emitted >= d.copies) e.finished_emitting = true;
-  if (result == ProduceResult::failed) {
-    ++counts_["delivery_failed"];
-    metrics_.delivery_failed();
-    log::error(logger_, "reply could not be produced", {{"cid", e.msg.id}, {"copy", copy}});
-    write_reply_failed(e, copy, Unconfirmed{reply_id, kind, planned_us, sent}, "the producer refused it");
-    ++e.delivered;
-    if (e.finished_emitting && e.delivered >= d.copies) finish(e.seq);
-    return;
-  }
-  ++counts_["replies"];
-  ++counts_["replies_" + kind];
-  metrics_.reply(kind);
-  metrics_.lateness(static_cast<double>(std::max<std::int64_t>(0, sent - planned_us)) / 1e6);
-  e.unconfirmed[copy] = Unconfirmed{reply_id, kind, planned_us, sent};
-  log::debug(logger_, "reply produced", {{"cid", e.msg.id}, {"copy", copy}, {"kind", kind}, {"reply_id", reply_id}});
-}
-
-// One decision-log line about a reply copy: `reply` once Kafka confirmed it, `reply_failed` when it
-// could not be delivered (extra fields added by the caller).
-DecisionRecord Engine::reply_line(DecisionLineType type, std::int64_t ts_us, const Entry& e, int copy,
-                                  const Unconfirmed& r) const {
-  DecisionRecord line;
-  line.type = type;
-  line.ts_us = ts_us;
-  line.request_id = e.msg.id;
-  line.reply_id = r.reply_id;
-  line.copy = copy;
-  line.kind = r.kind;
-  line.topic = e.msg.reply_topic;
-  line.planned_us = r.planned_us;
-  line.sent_us = r.sent_us;
-  return line;
-}
-
-void Engine::write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error) {
-  auto line = reply_line(DecisionLineType::reply_failed, now_us(), e, copy, r);
-  line.failure = error;
-  decisions_.write(line);
-}
-
-void Engine::on_delivered(std::uint64_t token, bool ok, const std::string& error) {
-  std::lock_guard lock(mutex_);
-  const auto seq = token_seq(token);
-  auto it = entries_.find(seq);
-  if (it == entries_.end()) return;
-  Entry& e = it->second;
-  const int copy = token_copy(token);
-  const auto pending = e.unconfirmed.find(copy);
-  if (pending == e.unconfirmed.end()) return;  // a report we already had
-  const Unconfirmed r = std::move(pending->second);
-  e.unconfirmed.erase(pending);
-  if (!ok) {
-    ++counts_["delivery_failed"];
-    metrics_.delivery_failed();
-    log::error(logger_, "reply delivery failed", {{"cid", e.msg.id}, {"copy", copy}, {"error", error}});
-    write_reply_failed(e, copy, r, error);
-  } else {
-    ++counts_["delivered"];
-    const std::int64_t delivered = now_us();
-    // `sent_us` stays the moment the reply was handed to the producer (what lateness is measured by).
-    auto line = reply_line(DecisionLineType::reply, delivered, e, copy, r);
-    line.delivered_us = delivered;
-    decisions_.write(line);
-  }
-  ++e.delivered;
-  if (e.finished_emitting && e.delivered >= e.decision.copies) finish(seq);
 }
 
 void Engine::finish(std::uint64_t seq) {

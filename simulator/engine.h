@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "simulator/decide.h"
 #include "simulator/decision_log.h"
@@ -45,6 +46,12 @@ struct Incoming {
   std::string invalid;          // why the message cannot be answered (empty when it can)
   nlohmann::json request;       // the body as consumed (a JSON string when it was not JSON)
   bool body_is_json = false;
+  // Under a profile contract: the request with its CloudEvent envelope removed (what rules match,
+  // replies echo and fields are logged from) and the value at the contract's request_key.
+  // Without one: unwrapped is null and request serves.
+  nlohmann::json unwrapped;
+  std::string contract_key;
+  const nlohmann::json& body() const { return unwrapped.is_null() ? request : unwrapped; }
   Headers headers;
   std::string reply_topic;
 };
@@ -56,7 +63,7 @@ class ReplySink {
  public:
   virtual ~ReplySink() = default;
   virtual ProduceResult produce(const std::string& topic, const std::string& key, const std::string& body,
-                                std::uint64_t token) = 0;
+                                const Headers& headers, std::uint64_t token) = 0;
 };
 
 struct TopicPartition {
@@ -133,6 +140,7 @@ class Engine {
     Incoming msg;
     Decision decision;
     std::string key;  // what the decision was keyed on when not the correlation id (--key-field)
+    std::shared_ptr<const Profile> profile;  // in force when it arrived: its contract shapes the replies
     std::uint64_t generation = 0;  // of the partition assignment it came from
     int emitted = 0;
     int delivered = 0;
@@ -178,7 +186,7 @@ class Engine {
   void check_stall_locked(Clock::time_point now);
   std::string swap_partner(const Entry& e);
   void log_decision(const Entry& e);
-  std::string decision_key(const RequestView& view) const;
+  std::string decision_key(const Incoming& msg, const Profile& profile) const;
   DecisionRecord reply_line(DecisionLineType type, std::int64_t ts_us, const Entry& e, int copy,
                             const Unconfirmed& r) const;
   void write_reply_failed(const Entry& e, int copy, const Unconfirmed& r, const std::string& error);
@@ -216,7 +224,5 @@ class Engine {
   std::map<std::string, std::int64_t> counts_;
   std::map<std::string, std::int64_t> by_rule_;
 };
-
-std::int64_t now_us();
 
 }  // namespace rrkit::simulator

@@ -32,7 +32,7 @@ std::optional<IdSource> IdSource::parse(const std::string& text, std::string& er
 
 Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::int64_t offset, const std::string& key,
                         const std::string& payload, Headers headers, const IdSource& id_source,
-                        const std::string& reply_topic, bool honor_reply_to) {
+                        const std::string& reply_topic, bool honor_reply_to, const Contract* contract) {
   Incoming in;
   in.topic = topic;
   in.partition = partition;
@@ -56,7 +56,40 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
       if (k == name) return v;
     return std::nullopt;
   };
-  switch (id_source.kind) {
+  if (contract != nullptr && in.invalid.empty() && in.body_is_json) {
+    std::string error;
+    in.unwrapped = unwrap_cloud_event(in.request, error);
+    if (!error.empty()) in.invalid = error;
+    if (contract->request_key && in.invalid.empty()) {
+      const auto* v = find_pointer(in.unwrapped, *contract->request_key);
+      if (v && v->is_string()) in.contract_key = v->get<std::string>();
+    }
+  }
+  if (contract != nullptr && contract->request_id) {
+    const Locator& at = *contract->request_id;
+    switch (at.kind) {
+      case Locator::Kind::pointer:
+        if (!in.invalid.empty()) {
+          break;
+        } else if (!in.body_is_json) {
+          in.invalid = "body is not JSON";
+        } else if (const auto* v = find_pointer(in.unwrapped, at.name);
+                   v && v->is_string() && !v->get_ref<const std::string&>().empty()) {
+          in.id = v->get<std::string>();
+        } else {
+          in.invalid = "no string at '" + at.name + "' (CloudEvent envelopes unwrapped)";
+        }
+        break;
+      case Locator::Kind::header:
+        if (auto h = header(at.name); h && !h->empty()) in.id = *h;
+        else if (in.invalid.empty()) in.invalid = "no header '" + at.name + "'";
+        break;
+      case Locator::Kind::key:
+        if (!key.empty()) in.id = key;
+        else if (in.invalid.empty()) in.invalid = "message has no key";
+        break;
+    }
+  } else switch (id_source.kind) {
     case IdSource::Kind::body:
       if (!in.invalid.empty()) {
         break;
@@ -86,6 +119,7 @@ Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::i
   if (!in.invalid.empty()) {
     // Unanswerable; an id from a header or the key stays, so the decision line names the request.
     in.request = nullptr;
+    in.unwrapped = nullptr;
     in.body_is_json = false;
   }
   in.reply_topic = reply_topic;
@@ -177,10 +211,17 @@ bool KafkaReplySink::init(const std::string& brokers, std::string& error) {
 void KafkaReplySink::attach(Engine* engine) { reports_->engine_ = engine; }
 
 ProduceResult KafkaReplySink::produce(const std::string& topic, const std::string& key, const std::string& body,
-                                      std::uint64_t token) {
+                                      const Headers& headers, std::uint64_t token) {
+  RdKafka::Headers* kafka_headers = nullptr;
+  if (!headers.empty()) {
+    kafka_headers = RdKafka::Headers::create();
+    for (const auto& [name, value] : headers) kafka_headers->add(name, value);
+  }
   const auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                                       const_cast<char*>(body.data()), body.size(), key.data(), key.size(), 0,
-                                      reinterpret_cast<void*>(static_cast<std::uintptr_t>(token)));
+                                      kafka_headers, reinterpret_cast<void*>(static_cast<std::uintptr_t>(token)));
+  // librdkafka owns the headers only once the message was accepted.
+  if (err != RdKafka::ERR_NO_ERROR) delete kafka_headers;
   if (err == RdKafka::ERR_NO_ERROR) return ProduceResult::ok;
   if (err == RdKafka::ERR__QUEUE_FULL) return ProduceResult::queue_full;
   log::error(logger_, "produce failed", {{"cid", key}, {"topic", topic}, {"error", RdKafka::err2str(err)}});
@@ -294,8 +335,11 @@ void KafkaConsumerLoop::handle(RdKafka::Message& msg) {
   }
   const std::string key = msg.key() ? *msg.key() : std::string();
   const std::string payload(static_cast<const char*>(msg.payload()), msg.len());
+  // The contract of the profile in force when the message is read; the engine decides with the same.
+  const auto profile = engine_.profile();
   engine_.on_message(parse_incoming(msg.topic_name(), msg.partition(), msg.offset(), key, payload, std::move(headers),
-                                    options_.id_source, options_.reply_topic, options_.honor_reply_to));
+                                    options_.id_source, options_.reply_topic, options_.honor_reply_to,
+                                    profile->contract ? &*profile->contract : nullptr));
 }
 
 bool KafkaConsumerLoop::wait_applied(std::chrono::milliseconds timeout) {

@@ -34,10 +34,11 @@ struct IdSource {
   static std::optional<IdSource> parse(const std::string& text, std::string& error);
 };
 
-// Builds an Incoming from raw message parts (pure; unit-tested).
+// Builds an Incoming from raw message parts (pure; unit-tested). A profile contract, when given, says
+// where the id and the decision key are instead of id_source.
 Incoming parse_incoming(const std::string& topic, std::int32_t partition, std::int64_t offset, const std::string& key,
                         const std::string& payload, Headers headers, const IdSource& id_source,
-                        const std::string& reply_topic, bool honor_reply_to);
+                        const std::string& reply_topic, bool honor_reply_to, const Contract* contract = nullptr);
 
 class KafkaReplySink final : public ReplySink {
  public:
@@ -47,7 +48,7 @@ class KafkaReplySink final : public ReplySink {
   // Delivery reports go to the engine from now on (the engine is created after the sink).
   void attach(Engine* engine);
   ProduceResult produce(const std::string& topic, const std::string& key, const std::string& body,
-                        std::uint64_t token) override;
+                        const Headers& headers, std::uint64_t token) override;
   // Waits for outstanding deliveries; false when some were still pending at the deadline.
   bool flush(std::chrono::milliseconds timeout);
   void stop_polling();

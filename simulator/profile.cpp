@@ -10,151 +10,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/duration.h"
+#include "simulator/profile_yaml.h"
 
 namespace rrkit::simulator {
+
+using namespace profile_yaml;
+
 namespace {
-
-// Thrown inside the validator only, caught in parse_profile: validation is an edge.
-struct Invalid {
-  std::string key;
-  YAML::Mark mark;
-  std::string message;
-};
-
-std::string join(const std::string& base, const std::string& k) { return base.empty() ? k : base + "." + k; }
-
-[[noreturn]] void fail(const YAML::Node& node, const std::string& key, std::string message) {
-  throw Invalid{key, node.Mark(), std::move(message)};
-}
-
-void check_keys(const YAML::Node& map, const std::string& key, const std::set<std::string>& allowed) {
-  if (!map.IsMap()) fail(map, key, "expected a mapping");
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const std::string k = it->first.Scalar();
-    if (!allowed.count(k)) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw Invalid{join(key, k), it->first.Mark(), "unknown key '" + k + "' (allowed: " + list + ")"};
-    }
-  }
-}
-
-std::string scalar(const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) fail(n, key, "expected a scalar value");
-  return n.Scalar();
-}
-
-microseconds duration(const YAML::Node& n, const std::string& key) {
-  const std::string s = scalar(n, key);
-  if (!s.empty() && s.front() == '-') fail(n, key, "negative duration '" + s + "'");
-  const auto d = parse_duration(s);
-  if (!d) fail(n, key, "invalid duration '" + s + "' (examples: 250ms, 1.5s, 100us)");
-  return *d;
-}
-
-double number(const YAML::Node& n, const std::string& key) {
-  const std::string s = scalar(n, key);
-  double v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) fail(n, key, "expected a number, got '" + s + "'");
-  return v;
-}
-
-std::int64_t integer(const YAML::Node& n, const std::string& key, std::int64_t min,
-                     std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
-  const std::string s = scalar(n, key);
-  std::int64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec == std::errc::result_out_of_range) fail(n, key, "must be <= " + std::to_string(max) + ", got " + s);
-  if (ec != std::errc() || p != s.data() + s.size()) fail(n, key, "expected an integer, got '" + s + "'");
-  if (v < min) fail(n, key, "must be >= " + std::to_string(min) + ", got " + s);
-  if (v > max) fail(n, key, "must be <= " + std::to_string(max) + ", got " + s);
-  return v;
-}
-
-// An integer the profile stores as int: checked against int's range, never narrowed by a cast
-// (4294967296 would otherwise become 0).
-int int_value(const YAML::Node& n, const std::string& key, int min, int max = std::numeric_limits<int>::max()) {
-  return static_cast<int>(integer(n, key, min, max));
-}
-
-bool boolean(const YAML::Node& n, const std::string& key) {
-  bool b = false;
-  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) fail(n, key, "expected true or false");
-  return b;
-}
-
-double probability_value(const YAML::Node& n, const std::string& key) {
-  const double p = number(n, key);
-  if (p < 0 || p > 1) fail(n, key, "probability " + n.Scalar() + " is outside [0,1]");
-  return p;
-}
-
-// `true`/`false` or a probability in [0,1].
-double probability(const YAML::Node& n, const std::string& key) {
-  bool b = false;
-  if (n.IsScalar() && YAML::convert<bool>::decode(n, b) && n.Scalar() != "0" && n.Scalar() != "1") return b ? 1.0 : 0.0;
-  return probability_value(n, key);
-}
-
-DelaySpec delay(const YAML::Node& n, const std::string& key) {
-  if (n.IsScalar()) {
-    std::string err;
-    const std::string s = n.Scalar();
-    auto d = parse_delay_short(s, err);
-    if (!d) fail(n, key, err);
-    return *d;
-  }
-  if (!n.IsMap()) fail(n, key, "expected a delay (\"50ms\", \"uniform:10ms,50ms\", or {dist: ..})");
-  if (!n["dist"]) fail(n, key, "missing 'dist' (constant, uniform, normal, lognormal, exponential, pareto, timeout)");
-  const std::string dist = scalar(n["dist"], join(key, "dist"));
-  DelaySpec d;
-  auto need = [&](const char* k) {
-    if (!n[k]) fail(n, join(key, k), std::string("missing '") + k + "' for dist " + dist);
-    return n[k];
-  };
-  if (dist == "constant") {
-    check_keys(n, key, {"dist", "value", "cap"});
-    d.kind = DelaySpec::Kind::constant;
-    d.a = duration(need("value"), join(key, "value"));
-  } else if (dist == "uniform") {
-    check_keys(n, key, {"dist", "min", "max", "cap"});
-    d.kind = DelaySpec::Kind::uniform;
-    d.a = duration(need("min"), join(key, "min"));
-    d.b = duration(need("max"), join(key, "max"));
-    if (d.b < d.a) fail(n["max"], join(key, "max"), "max is below min");
-  } else if (dist == "normal") {
-    check_keys(n, key, {"dist", "mean", "stddev", "cap"});
-    d.kind = DelaySpec::Kind::normal;
-    d.a = duration(need("mean"), join(key, "mean"));
-    d.b = duration(need("stddev"), join(key, "stddev"));
-  } else if (dist == "lognormal") {
-    check_keys(n, key, {"dist", "median", "sigma", "cap"});
-    d.kind = DelaySpec::Kind::lognormal;
-    d.a = duration(need("median"), join(key, "median"));
-    d.shape = number(need("sigma"), join(key, "sigma"));
-    if (d.shape < 0) fail(n["sigma"], join(key, "sigma"), "sigma must be >= 0");
-  } else if (dist == "exponential") {
-    check_keys(n, key, {"dist", "mean", "cap"});
-    d.kind = DelaySpec::Kind::exponential;
-    d.a = duration(need("mean"), join(key, "mean"));
-  } else if (dist == "pareto") {
-    check_keys(n, key, {"dist", "scale", "alpha", "cap"});
-    d.kind = DelaySpec::Kind::pareto;
-    d.a = duration(need("scale"), join(key, "scale"));
-    d.shape = number(need("alpha"), join(key, "alpha"));
-    if (d.shape <= 0) fail(n["alpha"], join(key, "alpha"), "alpha must be > 0");
-  } else if (dist == "timeout") {
-    check_keys(n, key, {"dist", "plus", "cap"});
-    d.kind = DelaySpec::Kind::timeout_plus;
-    d.a = n["plus"] ? duration(n["plus"], join(key, "plus")) : microseconds(0);
-  } else {
-    fail(n["dist"], join(key, "dist"),
-         "unknown distribution '" + dist + "' (constant, uniform, normal, lognormal, exponential, pareto, timeout)");
-  }
-  if (n["cap"]) d.cap = duration(n["cap"], join(key, "cap"));
-  return d;
-}
 
 Match match_one(const YAML::Node& n, const std::string& key) {
   check_keys(n, key, {"field", "header", "equals", "in", "exists"});
@@ -274,7 +136,7 @@ Profile build(const YAML::Node& root) {
   Profile p;
   if (!root || root.IsNull()) return p;
   check_keys(root, "",
-             {"name", "description", "seed", "timeout", "processing", "stall", "crash", "default", "rules"});
+             {"name", "description", "seed", "timeout", "processing", "stall", "crash", "default", "rules", "contract"});
   if (root["seed"]) p.seed = static_cast<std::uint64_t>(integer(root["seed"], "seed", 0));
   if (root["timeout"]) p.timeout = duration(root["timeout"], "timeout");
   if (const auto pr = root["processing"]; pr && !pr.IsNull()) {
@@ -298,6 +160,7 @@ Profile build(const YAML::Node& root) {
     }
   }
   if (root["default"]) p.default_rule = rule(root["default"], "default", true);
+  if (const auto c = root["contract"]; c && !c.IsNull()) p.contract = contract(c, "contract");
   if (const auto rules = root["rules"]) {
     if (!rules.IsSequence() && !rules.IsNull()) fail(rules, "rules", "expected a list of rules");
     std::set<std::string> names;
@@ -364,19 +227,6 @@ bool set_path(YAML::Node node, const std::vector<std::string>& path, std::size_t
 
 }  // namespace
 
-std::string to_string(DelaySpec::Kind k) {
-  switch (k) {
-    case DelaySpec::Kind::constant: return "constant";
-    case DelaySpec::Kind::uniform: return "uniform";
-    case DelaySpec::Kind::normal: return "normal";
-    case DelaySpec::Kind::lognormal: return "lognormal";
-    case DelaySpec::Kind::exponential: return "exponential";
-    case DelaySpec::Kind::pareto: return "pareto";
-    case DelaySpec::Kind::timeout_plus: return "timeout";
-  }
-  return "constant";
-}
-
 std::string to_string(WrongId w) {
   switch (w) {
     case WrongId::none: return "none";
@@ -386,21 +236,6 @@ std::string to_string(WrongId w) {
   return "none";
 }
 
-nlohmann::json to_json(const DelaySpec& d) {
-  nlohmann::json j{{"dist", to_string(d.kind)}};
-  const auto f = [](microseconds us) { return format_duration(us); };
-  switch (d.kind) {
-    case DelaySpec::Kind::constant: j["value"] = f(d.a); break;
-    case DelaySpec::Kind::uniform: j["min"] = f(d.a); j["max"] = f(d.b); break;
-    case DelaySpec::Kind::normal: j["mean"] = f(d.a); j["stddev"] = f(d.b); break;
-    case DelaySpec::Kind::lognormal: j["median"] = f(d.a); j["sigma"] = d.shape; break;
-    case DelaySpec::Kind::exponential: j["mean"] = f(d.a); break;
-    case DelaySpec::Kind::pareto: j["scale"] = f(d.a); j["alpha"] = d.shape; break;
-    case DelaySpec::Kind::timeout_plus: j["plus"] = f(d.a); break;
-  }
-  if (d.cap) j["cap"] = f(*d.cap);
-  return j;
-}
 
 namespace {
 nlohmann::json rule_json(const Rule& r, bool is_default) {
@@ -447,6 +282,7 @@ nlohmann::json to_json(const Profile& p) {
   j["default"] = rule_json(p.default_rule, true);
   j["rules"] = nlohmann::json::array();
   for (const auto& r : p.rules) j["rules"].push_back(rule_json(r, false));
+  if (p.contract) j["contract"] = to_json(*p.contract);
   return j;
 }
 
@@ -467,100 +303,6 @@ std::optional<Override> parse_override(const std::string& text, std::string& err
   return Override{text.substr(0, eq), text.substr(eq + 1)};
 }
 
-std::optional<DelaySpec> parse_delay_short(const std::string& text, std::string& error) {
-  std::string s;
-  for (char c : text)
-    if (c != ' ') s += c;
-  const auto dur = [&](const std::string& part, microseconds& out) {
-    if (!part.empty() && part.front() == '-') {
-      error = "negative duration '" + part + "'";
-      return false;
-    }
-    const auto d = parse_duration(part);
-    if (!d) {
-      error = "invalid duration '" + part + "' in delay '" + text + "'";
-      return false;
-    }
-    out = *d;
-    return true;
-  };
-  const auto num = [&](const std::string& part, double& out) {
-    const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
-    if (ec != std::errc() || p != part.data() + part.size() || !std::isfinite(out)) {
-      error = "invalid number '" + part + "' in delay '" + text + "'";
-      return false;
-    }
-    return true;
-  };
-  DelaySpec d;
-  if (s.rfind("timeout", 0) == 0) {
-    d.kind = DelaySpec::Kind::timeout_plus;
-    std::string rest = s.substr(7);
-    if (rest.empty()) return d;
-    if (rest.front() == '-') {
-      error = "negative delay '" + text + "' (timeout minus X is not a delay past the timeout)";
-      return std::nullopt;
-    }
-    if (rest.front() != '+') {
-      error = "expected timeout+DURATION, got '" + text + "'";
-      return std::nullopt;
-    }
-    if (!dur(rest.substr(1), d.a)) return std::nullopt;
-    return d;
-  }
-  const auto colon = s.find(':');
-  if (colon == std::string::npos) {
-    if (!dur(s, d.a)) return std::nullopt;
-    return d;
-  }
-  const std::string dist = s.substr(0, colon);
-  const std::string args = s.substr(colon + 1);
-  const auto comma = args.find(',');
-  const std::string a1 = args.substr(0, comma);
-  const std::string a2 = comma == std::string::npos ? "" : args.substr(comma + 1);
-  const auto want_two = [&]() {
-    if (a2.empty()) {
-      error = "distribution " + dist + " needs two arguments, e.g. " + dist + ":A,B";
-      return false;
-    }
-    return true;
-  };
-  if (dist == "constant") {
-    d.kind = DelaySpec::Kind::constant;
-    if (!dur(a1, d.a)) return std::nullopt;
-  } else if (dist == "uniform") {
-    d.kind = DelaySpec::Kind::uniform;
-    if (!want_two() || !dur(a1, d.a) || !dur(a2, d.b)) return std::nullopt;
-    if (d.b < d.a) {
-      error = "uniform max is below min in '" + text + "'";
-      return std::nullopt;
-    }
-  } else if (dist == "normal") {
-    d.kind = DelaySpec::Kind::normal;
-    if (!want_two() || !dur(a1, d.a) || !dur(a2, d.b)) return std::nullopt;
-  } else if (dist == "lognormal") {
-    d.kind = DelaySpec::Kind::lognormal;
-    if (!want_two() || !dur(a1, d.a) || !num(a2, d.shape)) return std::nullopt;
-    if (d.shape < 0) {
-      error = "lognormal sigma must be >= 0";
-      return std::nullopt;
-    }
-  } else if (dist == "exponential") {
-    d.kind = DelaySpec::Kind::exponential;
-    if (!dur(a1, d.a)) return std::nullopt;
-  } else if (dist == "pareto") {
-    d.kind = DelaySpec::Kind::pareto;
-    if (!want_two() || !dur(a1, d.a) || !num(a2, d.shape)) return std::nullopt;
-    if (d.shape <= 0) {
-      error = "pareto alpha must be > 0";
-      return std::nullopt;
-    }
-  } else {
-    error = "unknown distribution '" + dist + "' (constant, uniform, normal, lognormal, exponential, pareto, timeout+X)";
-    return std::nullopt;
-  }
-  return d;
-}
 
 ProfileResult parse_profile(const std::string& text, const std::string& source, const std::vector<Override>& overrides) {
   ProfileResult result;

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "simulator/contract.h"
+
 namespace rrkit::simulator {
 
 using std::chrono::microseconds;
@@ -94,6 +96,7 @@ struct Profile {
   std::optional<std::int64_t> crash_after;  // exit 70 when message after+1 arrives (unhandled, uncommitted)
   std::vector<Rule> rules;
   Rule default_rule{"default", {}, std::nullopt, {}};
+  std::optional<Contract> contract;  // the legacy contract; absent: rr-simulator's own format
 };
 
 nlohmann::json to_json(const Profile& p);

@@ -1,10 +1,12 @@
 // Fuzz target: the fault profile (simulator/profile.h) as rr-simulator reads it from a file, a
 // PUT /profile body or --set overrides. Input: the profile YAML, then optionally a line "%%"
 // followed by one `--set KEY=VALUE` argument per line. A valid profile is serialised (GET /profile)
-// and asked for a decision on a sample request (what every consumed message goes through).
+// and asked for a decision on a sample request (what every consumed message goes through); its
+// legacy contract, if any, reads a CloudEvent-wrapped request and renders a reply to it.
 #include <vector>
 
 #include "simulator/decide.h"
+#include "simulator/kafka_io.h"
 #include "simulator/profile.h"
 #include "tests/fuzz/fuzz_input.h"
 
@@ -33,5 +35,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const RequestView view{&request, &headers};
   const Decision d = decide(*result.profile, result.profile->seed.value_or(1), "7d5c3a52-1f43-4b8e-9a55-0c1a2b3c4d5e", view);
   if (d.delay.count() < 0 || d.service.count() < 0 || d.spacing.count() < 0) __builtin_trap();  // never negative
+  if (const auto& c = result.profile->contract) {
+    static const std::string envelope =
+        nlohmann::json{{"specversion", "1.0"}, {"id", "e"}, {"type", "t"}, {"source", "s"}, {"data", request}}.dump();
+    const Incoming in = parse_incoming("req", 0, 0, "key-1", envelope, headers, IdSource{}, "rep", false, &*c);
+    if (c->reply) {
+      for (const bool omit : {false, true}) {
+        const ReplyValues v{in.id, omit, "ok", nlohmann::json{{"echo", in.body()}}, in.body()};
+        // Strict, as the engine serialises replies: a template that loads must render to text.
+        (void)render_body(c->reply->body, v).dump();
+        (void)render_text(c->reply->key, v);
+        for (const auto& h : c->reply->headers) (void)render_text(h.second, v);
+      }
+    }
+  }
   return 0;
 }

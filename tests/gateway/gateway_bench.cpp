@@ -93,7 +93,10 @@ int main(int argc, char** argv) {
     Replier replier(shared.kafka->brokers());
     InstanceOptions o;
     o.app_id = "gw-bench";
-    o.extra_args = {"--max-pending", std::to_string(waiting + 100), "--timeout", "60s", "--log-level", "warn"};
+    // The burst of publishes queues for the daprd connections: with the default acquire wait
+    // (100 ms) a loaded machine answers most of them 503 dapr_busy, and they never wait.
+    o.extra_args = {"--max-pending", std::to_string(waiting + 100), "--timeout", "60s", "--log-level", "warn",
+                    "--dapr-acquire-timeout", "60s"};
     Instance gw(o);
     std::string error;
     if (!gw.start(error)) {

@@ -225,7 +225,7 @@ TEST_CASE("counter mismatches say what was expected and what the gateway counted
 
 TEST_CASE("a negative control passes only when its violation is found") {
   Scenario sc = base_scenario();
-  sc.expect_violations = {"no_mis_correlation"};
+  sc.expect_violations = {Invariant::no_mis_correlation};
   CheckInput in;
   in.scenario = &sc;
   in.pending = 0;
@@ -462,14 +462,14 @@ TEST_CASE("an unreadable figure cannot satisfy a negative control, only an allow
   in.pending_detail = "gateway 0: /metrics unreachable: connection refused";
   ScenarioResult out;
   SECTION("negative control") {
-    sc.expect_violations = {"pending_drained"};
+    sc.expect_violations = {Invariant::pending_drained};
     run_checks(in, out);
     const auto& c = check_named(out, "pending_drained");
     CHECK(c.failed());
     CHECK(c.message.find("cannot judge") != std::string::npos);
   }
   SECTION("allow") {
-    sc.allow = {"pending_drained"};
+    sc.allow = {Invariant::pending_drained};
     run_checks(in, out);
     const auto& c = check_named(out, "pending_drained");
     CHECK(c.passed());
@@ -522,8 +522,8 @@ TEST_CASE("a request without any HTTP answer breaks one_answer") {
 TEST_CASE("a waived or expected violation names no failing request") {
   Scenario sc = base_scenario();
   const CheckInput in = with_unanswered(sc);
-  SECTION("allowed") { sc.allow = {"one_answer"}; }
-  SECTION("negative control") { sc.expect_violations = {"one_answer"}; }
+  SECTION("allowed") { sc.allow = {Invariant::one_answer}; }
+  SECTION("negative control") { sc.expect_violations = {Invariant::one_answer}; }
   ScenarioResult out;
   run_checks(in, out);
   CHECK(check_named(out, "one_answer").passed());
@@ -586,7 +586,7 @@ TEST_CASE("allow waives an invariant's violation, but never excuses a negative c
     CHECK(out.status == ScenarioStatus::fail);
   }
   SECTION("allow passes it and still says what was seen") {
-    sc.allow = {"no_lost_replies"};
+    sc.allow = {Invariant::no_lost_replies};
     ScenarioResult out;
     run_checks(in, out);
     const auto& c = check_named(out, "no_lost_replies");
@@ -596,8 +596,8 @@ TEST_CASE("allow waives an invariant's violation, but never excuses a negative c
     CHECK(out.status == ScenarioStatus::pass);
   }
   SECTION("an invariant both allowed and expected as a violation must still be found") {
-    sc.allow = {"no_mis_correlation"};
-    sc.expect_violations = {"no_mis_correlation"};
+    sc.allow = {Invariant::no_mis_correlation};
+    sc.expect_violations = {Invariant::no_mis_correlation};
     ScenarioResult out;
     run_checks(in, out);
     const auto& c = check_named(out, "no_mis_correlation");
@@ -620,7 +620,7 @@ RequestRecord with_body(RequestRecord r, const std::string& body) {
 
 TEST_CASE("unparseable or payload-less 200s are their own class and cannot satisfy the swapped-replies control") {
   Scenario sc = base_scenario();
-  sc.expect_violations = {"no_mis_correlation"};
+  sc.expect_violations = {Invariant::no_mis_correlation};
   CheckInput in;
   in.scenario = &sc;
   in.pending = 0;
@@ -650,7 +650,7 @@ TEST_CASE("unparseable or payload-less 200s are their own class and cannot satis
 
 TEST_CASE("a 200 carrying another request's nonce satisfies the swapped-replies control") {
   Scenario sc = base_scenario();
-  sc.expect_violations = {"no_mis_correlation"};
+  sc.expect_violations = {Invariant::no_mis_correlation};
   CheckInput in;
   in.scenario = &sc;
   in.pending = 0;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "common/ids.h"
 #include "harness/runner.h"
@@ -76,7 +77,7 @@ expect:
   CHECK(s->traffic.requests == 0);  // duration without a count
   CHECK(s->traffic.request_timeout_ms == 300);
   REQUIRE(s->timeline.size() == 2);
-  CHECK(s->timeline[0].action == "pause_kafka");  // sorted by time
+  CHECK(std::string(to_string(s->timeline[0].action)) == "pause_kafka");  // sorted by time
   CHECK(s->timeline[1].target == 1);
   REQUIRE(s->assertions.size() == 2);
   CHECK(s->assertions[1].lhs == "latency.p99");
@@ -240,4 +241,44 @@ TEST_CASE("no tag asked selects every scenario, several tags select any of them"
   s.tags = {"soak", "cinema"};
   CHECK(rrkit::harness::has_any_tag(s, {"ci", "soak"}));
   CHECK_FALSE(rrkit::harness::has_any_tag(s, {"ci", "cine"}));
+}
+
+namespace {
+
+std::string read_readme() {
+  std::ifstream in(fs::path(RRKIT_SOURCE_DIR) / "README.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("every invariant has one table row, a name that parses back and its README line", "[unit][scenario]") {
+  using namespace rrkit::harness;
+  const std::string readme = read_readme();
+  REQUIRE_FALSE(readme.empty());
+  CHECK(invariant_table().size() == invariant_names().size());
+  for (const auto& row : invariant_table()) {
+    INFO(row.name);
+    CHECK(parse_invariant(row.name) == row.id);
+    CHECK(std::string(to_string(row.id)) == row.name);
+    CHECK(row.judge != nullptr);
+    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning) != std::string::npos);
+  }
+  CHECK_FALSE(parse_invariant("no_such_invariant"));
+}
+
+TEST_CASE("every timeline action has one table row, a name that parses back and its README line", "[unit][scenario]") {
+  using namespace rrkit::harness;
+  const std::string readme = read_readme();
+  REQUIRE_FALSE(readme.empty());
+  for (const auto& row : action_table()) {
+    INFO(row.name);
+    CHECK(parse_action(row.name) == row.kind);
+    CHECK(std::string(to_string(row.kind)) == row.name);
+    CHECK(row.apply != nullptr);
+    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning + " |") != std::string::npos);
+  }
+  CHECK_FALSE(parse_action("explode"));
 }

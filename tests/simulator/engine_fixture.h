@@ -27,11 +27,12 @@ class RecordingSink : public ReplySink {
   struct Sent {
     std::string topic, key, body;
     std::uint64_t token;
+    Headers headers;
   };
   ProduceResult produce(const std::string& topic, const std::string& key, const std::string& body,
-                        std::uint64_t token) override {
+                        const Headers& headers, std::uint64_t token) override {
     std::lock_guard lock(mutex);
-    sent.push_back({topic, key, body, token});
+    sent.push_back({topic, key, body, token, headers});
     return ProduceResult::ok;
   }
   std::size_t count() {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include <utility>
 
 namespace rrkit::simulator::testing {
 
@@ -16,6 +17,7 @@ struct Record {
   std::string value;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 inline std::unique_ptr<RdKafka::Conf> conf_for(const std::string& brokers) {
@@ -70,9 +72,14 @@ class Reader {
   void poll(std::vector<Record>& out, std::chrono::milliseconds wait) {
     std::unique_ptr<RdKafka::Message> msg(consumer_->consume(static_cast<int>(wait.count())));
     if (msg && msg->err() == RdKafka::ERR_NO_ERROR) {
-      out.push_back({msg->key() ? *msg->key() : "",
-                     std::string(static_cast<const char*>(msg->payload()), msg->len()), msg->partition(),
-                     msg->offset()});
+      Record r{msg->key() ? *msg->key() : "", std::string(static_cast<const char*>(msg->payload()), msg->len()),
+               msg->partition(), msg->offset(), {}};
+      if (auto* hs = msg->headers()) {
+        for (const auto& h : hs->get_all()) {
+          r.headers.emplace_back(h.key(), h.value() ? std::string(static_cast<const char*>(h.value()), h.value_size()) : "");
+        }
+      }
+      out.push_back(std::move(r));
     }
   }
 

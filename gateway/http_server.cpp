@@ -1,0 +1,259 @@
+#include "gateway/http_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <array>
+#include <optional>
+#include <variant>
+
+namespace rrkit::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Closes after an answer sent before the request was read in full: stops sending, then reads
+// and discards for a moment so the peer sees the answer instead of a reset.
+asio::awaitable<void> linger_close(beast::tcp_stream& stream, std::chrono::milliseconds how_long) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(how_long);
+  std::array<char, 2048> sink{};
+  std::size_t total = 0;
+  while (total < 64 * 1024 * 1024) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple_awaitable);
+    if (ec) break;
+    total += n;
+  }
+}
+
+// Reads and throws away a body announced by Content-Length, so the connection stays usable
+// (daprd keeps its connections alive); header_parser is moved from.
+asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                   http::request_parser<http::string_body>& header_parser) {
+  http::request_parser<http::buffer_body> parser(std::move(header_parser));
+  std::array<char, 4096> sink{};
+  stream.expires_after(30s);
+  while (!parser.is_done()) {
+    parser.get().body().data = sink.data();
+    parser.get().body().size = sink.size();
+    auto [ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+    if (ec && ec != http::error::need_buffer) co_return false;
+  }
+  co_return true;
+}
+
+// Writes an answer, promising Keep-Alive: timeout=N when the connection stays open; false
+// when the connection is done (write failed, or not keep-alive).
+asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, std::chrono::milliseconds idle_timeout) {
+  const bool keep = res.keep_alive();
+  if (keep) res.set("Keep-Alive", keep_alive_value(idle_timeout));
+  stream.expires_after(30s);
+  auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+  co_return !wec && keep;
+}
+
+Response too_large(State& state, Route route, unsigned version, Clock::time_point started, std::size_t limit) {
+  HttpError e{413, "too_large", "body exceeds " + std::to_string(limit) + " bytes"};
+  if (route == Route::send) {
+    state.metrics.request(Outcome::too_large, seconds_since(started));
+    log::info(state.logger, "request rejected", {{"status", 413}, {"error", e.code}});
+  }
+  return error_response(e, version, false);
+}
+
+// A header the parser refused. On the reply route (or a callback-only listener, where the
+// target may not even be known) that is a delivery the gateway cannot take: DROP.
+asio::awaitable<void> answer_bad_header(beast::tcp_stream& stream, Deliveries& deliveries,
+                                        http::request_parser<http::string_body>& parser, unsigned roles,
+                                        const boost::system::error_code& ec) {
+  const bool delivery = roles == kCallback || route_of(parser.get().target(), roles) == Route::reply;
+  Response res = delivery ? deliveries.drop_unreadable(ec.message())
+                          : make_response(http::status::bad_request,
+                                          {{"error", "bad_http"}, {"message", ec.message()}}, 11, false);
+  stream.expires_after(5s);
+  auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+  if (!wec) co_await linger_close(stream, 2s);
+}
+
+// Counts a request from "headers read" to "answer written", for shutdown's drain.
+struct Active {
+  std::atomic<int>& n;
+  explicit Active(std::atomic<int>& a) : n(a) { ++n; }
+  ~Active() { --n; }
+};
+
+}  // namespace
+
+bool HttpServer::bind(const Endpoint& ep, unsigned roles) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(ep.host, ec);
+  if (ec) {
+    log::error(state_.logger, "invalid listen address", {{"host", ep.host}, {"error", ec.message()}});
+    return false;
+  }
+  auto acc = std::make_unique<tcp::acceptor>(control_);
+  const tcp::endpoint endpoint(address, ep.port);
+  acc->open(endpoint.protocol(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc->bind(endpoint, ec);
+  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    log::error(state_.logger, "cannot listen", {{"host", ep.host}, {"port", ep.port}, {"error", ec.message()}});
+    return false;
+  }
+  log::info(state_.logger, "listening",
+            {{"host", ep.host}, {"port", acc->local_endpoint().port()},
+             {"client_api", (roles & kClient) != 0}, {"dapr_callbacks", (roles & kCallback) != 0}});
+  asio::co_spawn(control_, accept_loop(*acc, roles), asio::detached);
+  acceptors_.push_back(std::move(acc));
+  return true;
+}
+
+void HttpServer::close() {
+  for (auto& acc : acceptors_) {
+    boost::system::error_code ignored;
+    acc->close(ignored);
+  }
+}
+
+asio::awaitable<void> HttpServer::accept_loop(tcp::acceptor& acc, unsigned roles) {
+  asio::steady_timer backoff(control_);
+  while (!state_.stopping) {
+    auto [ec, socket] = co_await acc.async_accept(asio::make_strand(ioc_), tuple_awaitable);
+    if (ec) {
+      if (state_.stopping || ec == asio::error::operation_aborted) co_return;
+      // Out of descriptors and the like: say so and retry instead of dying.
+      log::warn(state_.logger, "accept failed", {{"error", ec.message()}});
+      backoff.expires_after(50ms);
+      co_await backoff.async_wait(tuple_awaitable);
+      continue;
+    }
+    // A separate callback listener has its own count, so clients can never starve deliveries.
+    const bool callback_only = roles == kCallback;
+    auto& open = callback_only ? state_.callback_open : state_.client_open;
+    const std::size_t cap = callback_only ? caps_.callback : caps_.client;
+    auto ex = socket.get_executor();
+    if (open.load() >= cap) {
+      state_.metrics.connection_refused(callback_only);
+      // Answered on a best-effort basis; beyond a few at once they are just closed.
+      if (refusing_.load() < 64) asio::co_spawn(ex, refuse(std::move(socket)), asio::detached);
+      continue;
+    }
+    asio::co_spawn(ex, session(std::move(socket), roles, ConnectionToken(open)), asio::detached);
+  }
+}
+
+// An over-cap connection: a short 503 and a close, without reading a request.
+asio::awaitable<void> HttpServer::refuse(tcp::socket socket) {
+  ConnectionToken token(refusing_);
+  beast::tcp_stream stream(std::move(socket));
+  Response res = make_response(http::status::service_unavailable,
+                               {{"error", "too_many_connections"}, {"message", "connection limit reached"}}, 11, false);
+  res.set(http::field::retry_after, "1");
+  stream.expires_after(2s);
+  auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+  if (!wec) co_await linger_close(stream, 1s);
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket, unsigned roles, ConnectionToken token) {
+  (void)token;  // counts this connection until the session ends
+  const Config& cfg = state_.cfg;
+  try {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (bool first = true;; first = false) {
+      http::request_parser<http::string_body> parser;
+      // Deliveries may carry large Kafka headers; clients get the usual 16 KiB.
+      parser.header_limit(roles & kCallback ? 256 * 1024 : 16 * 1024);
+      // No body limit while the header is read: an oversize Content-Length is judged below,
+      // by route, so that it gets the route's answer (413, or DROP) instead of a header error.
+      parser.body_limit(boost::none);
+      if (buffer.size() == 0) {
+        // A new connection must start its request soon; a kept-alive one may idle longer.
+        stream.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
+        auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(512), tuple_awaitable);
+        if (rec) break;
+        buffer.commit(rn);
+      }
+      // Measured from the first byte: a client trickling its header is cut off here.
+      stream.expires_after(cfg.header_timeout);
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+      if (hec) {
+        if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
+            hec != asio::error::connection_reset && hec != asio::error::operation_aborted) {
+          co_await answer_bad_header(stream, deliveries_, parser, roles, hec);
+        }
+        break;
+      }
+      const Active in_flight(state_.active);
+
+      const Clock::time_point started = Clock::now();
+      const Route route = route_of(parser.get().target(), roles);
+      const std::size_t limit = body_limit(route, cfg.max_body, cfg.max_reply_body);
+      if (const auto declared = parser.content_length(); declared && *declared > limit) {
+        if (route == Route::reply) {
+          const unsigned version = parser.get().version();
+          const bool keep = parser.get().keep_alive();
+          if (!co_await discard_body(stream, buffer, parser)) break;  // parser is spent after this
+          Response res = deliveries_.drop_oversize(version, keep, *declared);
+          if (!co_await write_answer(stream, res, cfg.idle_timeout)) break;
+          continue;
+        }
+        Response res = too_large(state_, route, parser.get().version(), started, limit);
+        co_await write_answer(stream, res, cfg.idle_timeout);
+        co_await linger_close(stream, 2s);
+        break;
+      }
+      parser.body_limit(limit);  // a chunked body is counted as it arrives
+      stream.expires_after(30s);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+      if (bec == http::error::body_limit) {
+        // The stream cannot be resynchronised after a refused chunked body: answer, then close.
+        Response res = route == Route::reply ? deliveries_.drop_oversize(parser.get().version(), false, limit + 1)
+                                             : too_large(state_, route, parser.get().version(), started, limit);
+        co_await write_answer(stream, res, cfg.idle_timeout);
+        co_await linger_close(stream, 2s);
+        break;
+      }
+      if (bec) break;
+      std::optional<Response> res;
+      std::optional<Prepared> to_send;
+      {
+        // Everything up to the publish happens in plain functions, and the request is
+        // destroyed at the end of this block, before any wait: a waiting request then
+        // holds only the little it needs.
+        const Request req = parser.release();
+        auto routed = routes_.route(req, roles, started);
+        if (auto* p = std::get_if<Prepared>(&routed)) {
+          to_send = std::move(*p);
+        } else {
+          res = std::move(std::get<Response>(routed));
+        }
+      }
+      if (to_send) {
+        if (buffer.size() == 0) buffer.shrink_to_fit();  // nothing pipelined: no need to hold 512 B
+        res = co_await send_.handle(std::move(*to_send), stream.socket());
+      }
+      if (!res) break;  // the client went away while waiting: nobody to answer
+      if (!co_await write_answer(stream, *res, cfg.idle_timeout)) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  } catch (const std::exception& e) {
+    log::error(state_.logger, "session failed", {{"error", e.what()}});
+  }
+}
+
+}  // namespace rrkit::gateway

@@ -1,0 +1,258 @@
+#include "gateway/send_flow.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <memory>
+
+#include "gateway/send_request.h"
+
+namespace rrkit::gateway {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using nlohmann::json;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// The waiting side of a pending request; lives on its session's strand, shared with the
+// request's publish task (which runs there too).
+struct Waiter {
+  explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::optional<Completion> result;
+  std::unique_ptr<DaprResult> publish_failure;  // set by the publish task; a pointer keeps waiters small
+  // Set once the client is answered: a publish still waiting for a daprd connection is then
+  // never sent (read by the Dapr client on another strand, hence atomic).
+  std::atomic<bool> abandoned{false};
+  bool readable = false;  // the client's socket became readable while waiting
+};
+
+namespace {
+
+// Readable while waiting: true when the client closed (EOF / reset), false when it merely
+// pipelined more bytes.
+bool client_closed(tcp::socket& socket) {
+  char byte = 0;
+  boost::system::error_code ec;
+  const std::size_t n = socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+  return ec || n == 0;
+}
+
+}  // namespace
+
+std::variant<Response, Prepared> SendFlow::prepare(const Request& req, Clock::time_point started) {
+  const Config& cfg = state_.cfg;
+  const unsigned v = req.version();
+  const bool keep = req.keep_alive();
+  auto reject = [&](const HttpError& e, Outcome o) {
+    state_.metrics.request(o, seconds_since(started));
+    log::info(state_.logger, "request rejected", {{"status", e.status}, {"error", e.code}, {"message", e.message}});
+    // During shutdown a kept-alive client is told to go (and the connection ends), like every other answer.
+    return error_response(e, v, keep && !state_.stopping);
+  };
+  if (state_.stopping) return reject({503, "shutdown", "gateway is shutting down"}, Outcome::shutdown);
+
+  const auto ct = req.find(http::field::content_type);
+  auto validated = validate_send(ct == req.end() ? std::string_view() : std::string_view(ct->value()), req.body(),
+                                 cfg.max_body);
+  if (auto* e = std::get_if<HttpError>(&validated)) {
+    const Outcome o = e->status == 413 ? Outcome::too_large
+                      : e->status == 415 ? Outcome::unsupported_media
+                                         : Outcome::bad_request;
+    return reject(*e, o);
+  }
+  const auto th = req.find("X-Request-Timeout-Ms");
+  auto timeout = request_timeout(th == req.end() ? std::nullopt : std::optional<std::string_view>(th->value()),
+                                 cfg.timeout, cfg.max_timeout);
+  if (auto* e = std::get_if<HttpError>(&timeout)) return reject(*e, Outcome::bad_request);
+  const auto timeout_ms = std::get<std::chrono::milliseconds>(timeout);
+
+  Prepared p{new_correlation_id(), {}, started, started + timeout_ms, timeout_ms, v, keep};
+  p.body = stamp_request(std::get<json>(std::move(validated)), cfg.id_field, p.id.str()).dump();
+  return p;
+}
+
+Response SendFlow::answer(const Prepared& p, http::status status, const json& body, Outcome o) {
+  state_.metrics.request(o, seconds_since(p.started));
+  Response r = make_response(status, body, p.version, p.keep && !state_.stopping);
+  r.set("X-Correlation-Id", p.id.str());
+  log::info(state_.logger, "request answered",
+            {{"cid", p.id.str()}, {"status", static_cast<int>(status)}, {"outcome", to_string(o)},
+             {"ms", seconds_since(p.started) * 1000.0}});
+  return r;
+}
+
+Response SendFlow::timeout_answer(const Prepared& p) {
+  return answer(p, http::status::gateway_timeout,
+                {{"correlationId", p.id.str()}, {"error", "timeout"}, {"timeoutMs", p.timeout.count()}},
+                Outcome::timeout);
+}
+
+// The answer when the table refused the entry; nullopt when it was inserted.
+std::optional<Response> SendFlow::register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter) {
+  PendingTable::Notify notify = [waiter](Completion c) {
+    asio::post(waiter->timer.get_executor(), [waiter, c = std::move(c)]() mutable {
+      waiter->result = std::move(c);
+      waiter->timer.cancel();
+    });
+  };
+  switch (state_.table.insert(p.id, p.started, std::move(notify))) {
+    case PendingTable::Insert::inserted: return std::nullopt;
+    case PendingTable::Insert::full: {
+      Response r = answer(p, http::status::service_unavailable,
+                          {{"correlationId", p.id.str()}, {"error", "overloaded"},
+                           {"message", "max pending requests (" + std::to_string(state_.cfg.max_pending) + ") reached"}},
+                          Outcome::overloaded);
+      r.set(http::field::retry_after, "1");
+      return r;
+    }
+    case PendingTable::Insert::closed:
+      return answer(p, http::status::service_unavailable, {{"correlationId", p.id.str()}, {"error", "shutdown"}},
+                    Outcome::shutdown);
+    case PendingTable::Insert::duplicate_id:  // a UUIDv4 collision: practically impossible, still not silent
+      break;
+  }
+  return answer(p, http::status::internal_server_error, {{"correlationId", p.id.str()}, {"error", "id_collision"}},
+                Outcome::publish_failed);
+}
+
+// After a failed publish: the answer if we removed the entry ourselves, nullopt when someone
+// else (a reply, or shutdown) removed it first and their answer is on its way to the waiter.
+std::optional<Response> SendFlow::publish_failed(const Prepared& p, const DaprResult& published) {
+  const bool timed_out = published.kind == DaprResult::Kind::timeout;
+  if (!state_.table.finish(p.id, timed_out ? Finish::timed_out : Finish::publish_failed, Clock::now())) {
+    return std::nullopt;
+  }
+  // Busy is the overload answer (like 503 overloaded): not a warning per request, which at
+  // thousands per second would cost the CPU the overloaded gateway lacks.
+  const bool busy = published.kind == DaprResult::Kind::busy;
+  (busy ? log::info : log::warn)(state_.logger, "publish failed",
+                                 {{"cid", p.id.str()}, {"status", published.status}, {"error", published.error},
+                                  {"dapr", published.body.substr(0, 512)}});
+  if (timed_out) return timeout_answer(p);
+  if (busy) {
+    // Nothing was sent: the client may retry at once, elsewhere or a moment later.
+    Response r = answer(p, http::status::service_unavailable,
+                        {{"correlationId", p.id.str()},
+                         {"error", "dapr_busy"},
+                         {"message", "no connection to daprd free within " +
+                                         std::to_string(state_.cfg.dapr_acquire_timeout.count()) + " ms"}},
+                        Outcome::publish_failed);
+    r.set(http::field::retry_after, "1");
+    return r;
+  }
+  const bool unreachable = published.kind == DaprResult::Kind::unreachable;
+  return answer(p, unreachable ? http::status::service_unavailable : http::status::bad_gateway,
+                {{"correlationId", p.id.str()},
+                 {"error", unreachable ? "dapr_unavailable" : "publish_rejected"},
+                 {"message", published.error.empty() ? "daprd answered " + std::to_string(published.status) + ": " +
+                                                           published.body.substr(0, 512)
+                                                     : published.error}},
+                Outcome::publish_failed);
+}
+
+Response SendFlow::completed_answer(const Prepared& p, Completion& done) {
+  if (done.how == Finish::replied) {
+    return answer(p, http::status::ok, {{"correlationId", p.id.str()}, {"response", std::move(done.reply)}},
+                  Outcome::ok);
+  }
+  return answer(p, http::status::service_unavailable,
+                {{"correlationId", p.id.str()}, {"error", "shutdown"}, {"message", "gateway is shutting down"}},
+                Outcome::shutdown);
+}
+
+// The publish of one request, beside its waiter on the session's strand: the waiter answers
+// the client at the deadline whatever the publish is doing, and a publish still waiting for
+// a daprd connection by then is never sent (the waiter's abandoned flag).
+namespace {
+
+// The publish metadata of a request. The id as partition key keeps a request's copies in order;
+// as metadata it becomes a Kafka header for repliers that read it there.
+PublishMetadata request_metadata(const Config& cfg, const CorrelationId& id) {
+  PublishMetadata metadata{{"partitionKey", id.str()}, {"correlationId", id.str()}};
+  if (cfg.reply_mode == ReplyMode::reply_to) metadata.emplace_back("replyTo", cfg.subscribed_reply_topic());
+  return metadata;
+}
+
+}  // namespace
+
+// The publish of one request, beside its waiter on the session's strand: the waiter answers
+// the client at the deadline whatever the publish is doing, and a publish still waiting for
+// a daprd connection by then is never sent (the waiter's abandoned flag).
+asio::awaitable<void> SendFlow::publish(std::shared_ptr<Waiter> waiter, CorrelationId id, std::string body,
+                                        Clock::time_point deadline) {
+  const Config& cfg = state_.cfg;
+  const Clock::time_point publish_start = Clock::now();
+  // Started in its own statement so that the metadata and target are freed before the wait.
+  auto sent = dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(body), request_metadata(cfg, id), deadline,
+                            {publish_start + cfg.dapr_acquire_timeout, &waiter->abandoned});
+  id = CorrelationId();  // only the metadata needed it: not held while the publish is in flight
+  DaprResult published = co_await std::move(sent);
+  if (published.kind == DaprResult::Kind::abandoned) co_return;
+  state_.metrics.publish(seconds_since(publish_start));
+  if (published.ok()) co_return;
+  waiter->publish_failure = std::make_unique<DaprResult>(std::move(published));
+  waiter->timer.cancel();
+}
+
+asio::awaitable<std::optional<Response>> SendFlow::handle(Prepared p, tcp::socket& socket) {
+  const auto ex = co_await asio::this_coro::executor;
+  auto waiter = std::make_shared<Waiter>(ex);
+  if (auto refused = register_pending(p, waiter)) co_return std::move(*refused);
+
+  // The reply may arrive before daprd even answers the publish: the waiter holds it.
+  asio::co_spawn(ex, publish(waiter, p.id, std::move(p.body), p.deadline), asio::detached);
+
+  // One plain wait on the timer: the reply's notify cancels it, and so do a failed publish and
+  // the socket becoming readable (the client closing, or pipelining), watched once by a callback.
+  socket.async_wait(tcp::socket::wait_read, [waiter](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled when the wait ends, or the socket failed: nothing to watch
+    waiter->readable = true;
+    waiter->timer.cancel();
+  });
+  bool lost_race = false;  // our removal attempt failed: the winner's notify is on its way
+  std::optional<Response> res;
+  for (;;) {
+    // Checked before every wait: a cancel that came while we were not waiting is not lost.
+    if (waiter->result) break;
+    if (waiter->publish_failure && !lost_race) {
+      res = publish_failed(p, *waiter->publish_failure);
+      if (res) break;
+      lost_race = true;
+      continue;
+    }
+    if (waiter->readable) {
+      waiter->readable = false;  // not re-armed: a client that pipelines is no longer watched
+      if (client_closed(socket)) {
+        if (state_.table.finish(p.id, Finish::client_gone, Clock::now())) {
+          state_.metrics.request(Outcome::client_gone, seconds_since(p.started));
+          log::info(state_.logger, "client gone before the reply", {{"cid", p.id.str()}});
+          break;
+        }
+        lost_race = true;
+      }
+      continue;
+    }
+    waiter->timer.expires_at(lost_race ? Clock::time_point::max() : p.deadline);
+    const auto [tec] = co_await waiter->timer.async_wait(tuple_awaitable);
+    if (tec || lost_race || waiter->result || waiter->publish_failure || waiter->readable) continue;
+    if (state_.table.finish(p.id, Finish::timed_out, Clock::now())) {
+      res = timeout_answer(p);
+      break;
+    }
+    lost_race = true;
+  }
+  waiter->abandoned = true;  // answered (or gone): a publish not yet sent must not be
+  boost::system::error_code ignored;
+  socket.cancel(ignored);  // ends the readable watch, if still armed
+  if (waiter->result) res = completed_answer(p, *waiter->result);
+  co_return res;
+}
+
+}  // namespace rrkit::gateway

@@ -1,0 +1,30 @@
+#pragma once
+// What every room of the gateway shares: the configuration, the logger, the correlation core,
+// the metrics and the counters that shutdown and /metrics read.
+// Ownership: one per Gateway (gateway.cpp), created before and destroyed after every room and
+// session that refers to it; every member is safe from any io thread (atomics, or internally locked).
+#include <atomic>
+#include <cstddef>
+
+#include "common/log.h"
+#include "gateway/config.h"
+#include "gateway/metrics.h"
+#include "gateway/pending_table.h"
+
+namespace rrkit::gateway {
+
+struct State {
+  State(Config c, log::Logger l)
+      : cfg(std::move(c)), logger(std::move(l)), table({cfg.max_pending, cfg.late_window, cfg.late_window_max}) {}
+
+  const Config cfg;
+  log::Logger logger;
+  PendingTable table;
+  Metrics metrics;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> active{0};                 // requests between "headers read" and "answer written"
+  std::atomic<std::size_t> client_open{0};    // connections of the client (or shared) listener
+  std::atomic<std::size_t> callback_open{0};  // connections of a separate callback listener
+};
+
+}  // namespace rrkit::gateway

@@ -1,0 +1,55 @@
+#pragma once
+// The checker's built-in invariants: one closed enum and one table (harness/invariant.cpp) that gives
+// each its name (as scenario files write it in expect.violations and allow), its title, its meaning
+// (the README's table is checked against it) and its implementation. Adding an invariant is one enum
+// value and one table row.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rrkit::harness {
+
+enum class Invariant {
+  one_answer,
+  no_mis_correlation,
+  verified_answers,
+  timeout_bounds,
+  no_lost_replies,
+  reply_counters,
+  pending_drained,
+  no_crash,
+};
+
+// What an invariant's implementation found: problems fail it; unreadable figures mean it cannot be
+// judged (never a pass); requests are the indexes a per-request invariant failed on.
+struct InvariantFindings {
+  std::vector<std::string> problems;
+  std::vector<std::string> unreadable;
+  std::vector<std::uint64_t> requests;
+};
+
+// Everything the checker gathered that the implementations read; defined in harness/invariant_evidence.h
+// (the checker's side), so that scenario loading needs only the names.
+struct InvariantEvidence;
+
+struct InvariantInfo {
+  Invariant id;
+  const char* name;     // e.g. "no_lost_replies"
+  const char* title;    // the check's name after "name: "; {epsilon_ms} is replaced by the scenario's epsilon
+  const char* meaning;  // one line, for the README and for `validate` errors
+  InvariantFindings (*judge)(const InvariantEvidence&);
+};
+
+// Every invariant, in the order the checker reports them.
+const std::vector<InvariantInfo>& invariant_table();
+const InvariantInfo& info(Invariant i);
+
+const char* to_string(Invariant i);
+std::optional<Invariant> parse_invariant(std::string_view name);
+
+// Names of the built-in invariants, in table order (for validation messages).
+const std::vector<std::string>& invariant_names();
+
+}  // namespace rrkit::harness

@@ -1,0 +1,278 @@
+#include "harness/run_folder.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "common/json_limits.h"
+#include "harness/report.h"
+
+namespace rrkit::harness {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+std::string run_files::metrics(std::size_t gateway) { return fmt::format("metrics-gw-{}.txt", gateway + 1); }
+std::string run_files::baseline(std::size_t gateway) { return fmt::format("metrics-gw-{}.baseline.txt", gateway + 1); }
+
+namespace {
+
+// Reads a whole file; false when it cannot be opened.
+bool read_text(const fs::path& file, std::string& out) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// A history line: the report's record plus the bodies, which replay needs and reports leave out.
+Json history_line(const RequestRecord& r) {
+  Json j = to_json(r);
+  j["request_body"] = r.request_body;
+  j["response_body"] = r.response_body;
+  return j;
+}
+
+Json to_json(const RunRecord& r) {
+  Json j = {{"gateways", r.gateways},
+          {"shared_consumer_group", r.shared_consumer_group},
+          {"reply_mode", r.reply_mode},
+          {"pending", r.pending ? Json(*r.pending) : Json(nullptr)},
+          {"pending_detail", r.pending_detail},
+          {"metrics_errors", r.metrics_errors},
+          {"baseline_errors", r.baseline_errors},
+          {"unexpected_deaths", r.unexpected_deaths},
+          {"events", r.events},
+          {"infra_errors", r.infra_errors},
+          {"decisions", r.decisions},
+          {"decisions_offset", r.decisions_offset},
+          {"only", r.only},
+          {"started_us", r.started_us},
+          {"interrupted", r.interrupted}};
+  if (r.seed) j["seed"] = *r.seed;
+  return j;
+}
+
+// run.json's per-gateway scrape errors ("" for a scrape that was read): an array of `count` strings.
+bool read_scrape_errors(const Json& meta, const char* key, std::size_t min_count, std::size_t max_count,
+                        std::vector<std::string>& out, std::string& error) {
+  const auto it = meta.find(key);
+  if (it == meta.end() || !it->is_array() || it->size() < min_count || it->size() > max_count ||
+      !std::all_of(it->begin(), it->end(), [](const Json& e) { return e.is_string(); })) {
+    error = fmt::format("\"{}\" must be a list of {} string(s), one per gateway (\"\" when its /metrics was read)", key,
+                        min_count == max_count ? std::to_string(min_count) : fmt::format("0 or {}", max_count));
+    return false;
+  }
+  out.clear();
+  for (const auto& e : *it) out.push_back(e.get<std::string>());
+  return true;
+}
+
+// run.json, checked member by member: a member the checker relies on must be there with its type.
+std::optional<RunRecord> record_from_json(const Json& meta, std::string& error) {
+  RunRecord r;
+  if (const auto seed = meta.find("seed"); seed != meta.end() && seed->is_number_unsigned()) {
+    r.seed = seed->get<std::uint64_t>();
+  }
+  if (const auto only = meta.find("only"); only != meta.end() && only->is_string()) r.only = only->get<std::string>();
+  // One metrics file is read per gateway: a corrupt count must not become millions of reads (nor a
+  // float converted to int, which is undefined behaviour).
+  const auto gateways = meta.find("gateways");
+  if (gateways == meta.end() || !gateways->is_number_integer() || gateways->get<std::int64_t>() < 1 ||
+      gateways->get<std::int64_t>() > 8) {
+    error = "gateways must be an integer between 1 and 8, got " +
+            (gateways == meta.end() ? std::string("nothing") : gateways->dump(-1, ' ', false, Json::error_handler_t::replace));
+    return std::nullopt;
+  }
+  r.gateways = gateways->get<int>();
+  const auto decisions = meta.find("decisions");
+  if (decisions == meta.end() || !decisions->is_string()) {
+    error = "\"decisions\" must name the decision log (\"\" for a run that had none)";
+    return std::nullopt;
+  }
+  r.decisions = decisions->get<std::string>();
+  // Only an unsigned integer is an offset: converting a float like 1e20 to size_t is undefined behaviour.
+  if (const auto offset = meta.find("decisions_offset"); offset != meta.end() && offset->is_number_unsigned()) {
+    r.decisions_offset = offset->get<std::size_t>();
+  }
+  const auto n = static_cast<std::size_t>(r.gateways);
+  if (!read_scrape_errors(meta, "metrics_errors", n, n, r.metrics_errors, error)) return std::nullopt;
+  if (!read_scrape_errors(meta, "baseline_errors", 0, n, r.baseline_errors, error)) return std::nullopt;
+  if (!r.baseline_errors.empty() && r.baseline_errors.size() != n) {
+    error = fmt::format("\"baseline_errors\" must be a list of 0 or {} string(s)", n);
+    return std::nullopt;
+  }
+  const auto pending = meta.find("pending");
+  if (pending == meta.end() || !(pending->is_number() || pending->is_null())) {
+    error = "\"pending\" must be the requests left pending after the settle time (null: not read)";
+    return std::nullopt;
+  }
+  if (pending->is_number()) r.pending = pending->get<double>();
+  try {
+    r.shared_consumer_group = meta.value("shared_consumer_group", false);
+    r.reply_mode = meta.value("reply_mode", std::string("broadcast"));
+    r.pending_detail = meta.value("pending_detail", std::string());
+    r.unexpected_deaths = meta.value("unexpected_deaths", std::vector<std::string>{});
+    r.events = meta.value("events", std::vector<std::string>{});
+    r.infra_errors = meta.value("infra_errors", std::vector<std::string>{});
+    r.interrupted = meta.value("interrupted", false);
+  } catch (const nlohmann::json::exception& e) {
+    error = std::string("a member has the wrong type: ") + e.what();
+    return std::nullopt;
+  }
+  if (const auto started = meta.find("started_us"); started != meta.end() && started->is_number_integer()) {
+    r.started_us = started->get<std::int64_t>();
+  }
+  return r;
+}
+
+bool load_history(const fs::path& file, std::vector<RequestRecord>& out, std::string& error) {
+  std::ifstream hist(file);
+  if (!hist) {
+    error = file.string() + ": missing (the run's HTTP history)";
+    return false;
+  }
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(hist, line)) {
+    ++n;
+    if (line.empty()) continue;
+    auto j = parse_bounded(line);
+    if (!j.ok()) {
+      error = fmt::format("{}:{}: not a JSON line", file.string(), n);
+      return false;
+    }
+    try {
+      out.push_back(request_from_json(j.value));
+    } catch (const std::runtime_error& e) {
+      error = fmt::format("{}:{}: {}", file.string(), n, e.what());
+      return false;
+    }
+  }
+  return true;
+}
+
+// One gateway's scrape: its recorded error, or the file's text (which must then exist).
+bool load_scrape(const std::string& scrape_error, const fs::path& file, std::vector<MetricsScrape>& out,
+                 std::string& error) {
+  MetricsScrape m;
+  m.error = scrape_error;
+  if (m.error.empty() && !read_text(file, m.text)) {
+    error = file.string() + ": missing (run.json says this /metrics was read)";
+    return false;
+  }
+  out.push_back(std::move(m));
+  return true;
+}
+
+}  // namespace
+
+bool run_folder_for(const fs::path& out_dir, const std::string& name, std::uint64_t seed, fs::path& folder,
+                    std::string& error) {
+  const fs::path out = fs::absolute(out_dir).lexically_normal();
+  folder = (out / fmt::format("{}-seed{}", name, seed)).lexically_normal();
+  if (folder.parent_path() != out || folder.filename().string().front() == '.' || name.empty()) {
+    error = fmt::format("scenario name \"{}\" would put its run folder outside {}", name, out.string());
+    return false;
+  }
+  return true;
+}
+
+bool create_run_folder(const fs::path& out_dir, const std::string& name, std::uint64_t seed,
+                       const std::string& scenario_path, fs::path& folder, std::string& error) {
+  if (!run_folder_for(out_dir, name, seed, folder, error)) return false;
+  std::error_code ec;
+  fs::remove_all(folder, ec);
+  fs::create_directories(folder, ec);
+  if (ec) {
+    error = "cannot create the run folder " + folder.string() + ": " + ec.message();
+    return false;
+  }
+  // A copy that fails leaves a folder that cannot be replayed, not a run that cannot be made.
+  fs::copy_file(scenario_path, folder / run_files::kScenario, fs::copy_options::overwrite_existing, ec);
+  std::ofstream(folder / run_files::kSeed) << seed << "\n";
+  return true;
+}
+
+void save_run(const fs::path& dir, const StoredRun& run) {
+  for (std::size_t i = 0; i < run.metrics.size(); ++i) {
+    if (run.metrics[i].error.empty()) std::ofstream(dir / run_files::metrics(i)) << run.metrics[i].text;
+  }
+  for (std::size_t i = 0; i < run.baseline.size(); ++i) {
+    if (run.baseline[i].error.empty()) std::ofstream(dir / run_files::baseline(i)) << run.baseline[i].text;
+  }
+  // safe_dump: an answer is outside input and may carry bytes that are not UTF-8 (a proxy's Latin-1
+  // error page); the strict handler would throw on it and lose the whole history.
+  std::ofstream hist(dir / run_files::kHistory);
+  for (const auto& r : run.history) hist << safe_dump(history_line(r)) << "\n";
+  std::ofstream(dir / run_files::kRunJson) << safe_dump(to_json(run.record), 2) << "\n";
+}
+
+std::optional<StoredRun> load_run(const fs::path& dir, std::string& error) {
+  const fs::path meta_file = dir / run_files::kRunJson;
+  std::string text;
+  if (!read_text(meta_file, text)) {
+    error = meta_file.string() + ": not a run folder (no run.json)";
+    return std::nullopt;
+  }
+  const auto meta = parse_bounded(text);
+  if (!meta.ok() || !meta.value.is_object()) {
+    error = meta_file.string() + ": unreadable (not a JSON object)";
+    return std::nullopt;
+  }
+  StoredRun run;
+  std::string why;
+  auto record = record_from_json(meta.value, why);
+  if (!record) {
+    error = meta_file.string() + ": " + why;
+    return std::nullopt;
+  }
+  run.record = std::move(*record);
+  if (!load_history(dir / run_files::kHistory, run.history, error)) return std::nullopt;
+  // The run folder's own copy first (a moved folder still replays); else the file the run read.
+  const fs::path own_copy = dir / run_files::kDecisions;
+  if (fs::exists(own_copy)) {
+    run.decisions = read_decisions(own_copy, run.record.decisions_offset);
+  } else if (!run.record.decisions.empty()) {
+    if (!fs::exists(run.record.decisions)) {
+      error = fmt::format("{}: missing (the simulator's decision log; run.json names {})", own_copy.string(),
+                          run.record.decisions);
+      return std::nullopt;
+    }
+    run.decisions = read_decisions(run.record.decisions, run.record.decisions_offset);
+  }
+  for (std::size_t i = 0; i < run.record.metrics_errors.size(); ++i) {
+    if (!load_scrape(run.record.metrics_errors[i], dir / run_files::metrics(i), run.metrics, error)) return std::nullopt;
+  }
+  for (std::size_t i = 0; i < run.record.baseline_errors.size(); ++i) {
+    if (!load_scrape(run.record.baseline_errors[i], dir / run_files::baseline(i), run.baseline, error)) {
+      return std::nullopt;
+    }
+  }
+  return run;
+}
+
+std::vector<Json> read_jsonl(const fs::path& file) {
+  std::vector<Json> lines;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    // Another program's file: bounded, so that a line nested too deep cannot crash the checker.
+    auto j = parse_bounded(line);
+    if (j.ok()) lines.push_back(std::move(j.value));
+  }
+  return lines;
+}
+
+std::vector<Json> read_decisions(const fs::path& file, std::size_t offset) {
+  auto lines = read_jsonl(file);
+  lines.erase(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(std::min(offset, lines.size())));
+  return lines;
+}
+
+}  // namespace rrkit::harness

@@ -1,0 +1,76 @@
+#pragma once
+// The run folder (<out>/<name>-seed<N>): what a run keeps so that it can be checked again (`replay`),
+// compared (`diff`) and debugged. One typed definition, written by the runner and read by replay,
+// diff and the runner's own settle step; nothing else spells its file names.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/checker.h"
+#include "harness/result.h"
+#include "harness/run_files.h"
+
+namespace rrkit::harness {
+
+
+// run.json: what the checker needs besides the files, and what it cannot learn from them.
+struct RunRecord {
+  int gateways = 1;
+  bool shared_consumer_group = false;
+  std::string reply_mode = "broadcast";
+  std::optional<double> pending;              // requests pending after the settle time; nullopt: not read
+  std::string pending_detail;                 // why pending was not read
+  std::vector<std::string> metrics_errors;    // per gateway: why its final /metrics was not read ("" when read)
+  std::vector<std::string> baseline_errors;   // per gateway, likewise after the warm-up (empty: no warm-up)
+  std::vector<std::string> unexpected_deaths;
+  std::vector<std::string> events;
+  std::vector<std::string> infra_errors;
+  std::string decisions;                      // the decision log the run read ("" for none)
+  std::size_t decisions_offset = 0;           // lines of the warm-up at its start, not part of the scenario
+  std::optional<std::uint64_t> seed;         // the seed the run used (the scenario file may say another)
+  std::string only;                           // --only as written ("" for a full run)
+  std::int64_t started_us = 0;
+  bool interrupted = false;
+};
+
+// A run folder's evidence, as the checker takes it.
+struct StoredRun {
+  RunRecord record;
+  std::vector<RequestRecord> history;
+  std::vector<nlohmann::json> decisions;       // the scenario's decision lines (the warm-up's left out)
+  std::vector<MetricsScrape> metrics;          // per gateway
+  std::vector<MetricsScrape> baseline;         // per gateway, or none
+};
+
+// The folder a scenario's run gets: <out>/<name>-seed<seed>. False with a message when it would not
+// be a direct child of out (names are validated at load; this is the last line of defence before the
+// folder is emptied).
+bool run_folder_for(const std::filesystem::path& out_dir, const std::string& name, std::uint64_t seed,
+                    std::filesystem::path& folder, std::string& error);
+
+// Empties and creates <out>/<name>-seed<seed>, and keeps the scenario file and the seed in it.
+// False with a message when it cannot.
+bool create_run_folder(const std::filesystem::path& out_dir, const std::string& name, std::uint64_t seed,
+                       const std::string& scenario_path, std::filesystem::path& folder, std::string& error);
+
+// Writes the history, the metrics snapshots that were read (a failed scrape writes no file: its reason
+// is in run.json) and run.json. The decision log is the simulator's own file.
+void save_run(const std::filesystem::path& dir, const StoredRun& run);
+
+// Reads a run folder back; nullopt with "file: reason" when a piece of evidence is missing or
+// unreadable (a missing file would read as no requests, zero counters or a drained gateway, and a
+// replay would pass a run the live checker failed).
+std::optional<StoredRun> load_run(const std::filesystem::path& dir, std::string& error);
+
+// The JSON lines of a file (bounded parsing; blank and unparseable lines are skipped).
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
+
+// A decision log's lines after the first `offset` (the warm-up's).
+std::vector<nlohmann::json> read_decisions(const std::filesystem::path& file, std::size_t offset);
+
+}  // namespace rrkit::harness

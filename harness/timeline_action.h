@@ -1,0 +1,44 @@
+#pragma once
+// Timeline actions (what a scenario does to the stack while traffic runs): one closed enum and one
+// table (harness/timeline_action.cpp) giving each its name, its argument rules, its meaning (the README
+// is checked against it) and its implementation on the Topology. Adding an action is one enum value
+// and one table row.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rrkit::harness {
+
+class Topology;
+struct TimelineAction;
+
+enum class ActionKind {
+  kill_daprd,
+  restart_daprd,
+  pause_kafka,
+  resume_kafka,
+  crash_simulator,
+  restart_simulator,
+  restart_gateway,
+  set_profile,
+  pause_simulator,
+  resume_simulator,
+};
+
+struct ActionInfo {
+  ActionKind kind;
+  const char* name;     // as scenario files write it: `action: kill_daprd`
+  bool uses_target;     // `target:` picks the gateway (and its daprd); other actions ignore it
+  bool needs_profile;   // `profile:` is required
+  const char* meaning;  // one line, for the README
+  bool (*apply)(Topology&, const TimelineAction&, std::string& error);
+};
+
+const std::vector<ActionInfo>& action_table();
+const ActionInfo& info(ActionKind k);
+
+const char* to_string(ActionKind k);
+std::optional<ActionKind> parse_action(std::string_view name);
+
+}  // namespace rrkit::harness

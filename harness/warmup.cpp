@@ -1,0 +1,113 @@
+#include "harness/warmup.h"
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace rrkit::harness {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+TopologyOptions topology_options(const Scenario& sc, const fs::path& run_dir, bool with_profile) {
+  TopologyOptions to;
+  to.run_dir = run_dir;
+  to.gateways = sc.gateways;
+  to.shared_consumer_group = sc.shared_consumer_group;
+  to.reply_mode = sc.reply_mode;
+  to.partitions = sc.partitions;
+  to.gateway_timeout = fmt::format("{}ms", sc.gateway_timeout.count() / 1000);
+  to.gateway_args = sc.gateway_args;
+  to.simulator_profile_yaml = with_profile ? sc.profile_yaml : std::string();
+  to.seed = sc.seed;
+  to.simulator_args = sc.simulator_args;
+  return to;
+}
+
+TrafficPlan warmup_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports) {
+  TrafficPlan w;
+  w.mode = TrafficPlan::Mode::closed;
+  w.concurrency = 1;
+  w.requests = static_cast<std::uint64_t>(sc.warmup) * gateway_ports.size();
+  w.body_template = {{"warmup", true}};
+  // The first messages on a fresh stack take ~250 ms each way (producer ids, metadata, first
+  // fetches), more than some scenarios' timeouts: the warm-up waits longer than the scenario does.
+  w.request_timeout_ms = 10000;
+  w.gateway_ports = gateway_ports;
+  w.seed = sc.seed;
+  w.key_prefix = "warmup";  // keys of their own: the scenario's requests keep theirs
+  return w;
+}
+
+std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficProgress& progress,
+                                               const std::atomic<int>* interrupt, const std::function<void()>& tick) {
+  std::vector<RequestRecord> records;
+  std::exception_ptr failure;
+  std::atomic<bool> done{false};
+  std::thread traffic([&] {
+    try {
+      records = run_traffic(plan, progress);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    done = true;
+  });
+  // Joined on every way out, so that an exception here cannot destroy a joinable thread.
+  struct Join {
+    std::thread& thread;
+    TrafficProgress& progress;
+    ~Join() {
+      if (thread.joinable()) {
+        progress.stop = true;
+        thread.join();
+      }
+    }
+  } join{traffic, progress};
+  while (!done) {
+    std::this_thread::sleep_for(100ms);
+    if (interrupt && interrupt->load() != 0) progress.stop = true;
+    if (tick) tick();
+  }
+  traffic.join();
+  if (failure) std::rethrow_exception(failure);
+  return records;
+}
+
+WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir, const std::atomic<int>* interrupt) {
+  WarmupResult r;
+  if (sc.warmup <= 0) return r;
+  TrafficProgress progress;
+  std::vector<RequestRecord> warm;
+  try {
+    warm = run_traffic_watched(warmup_plan(sc, topo.gateway_ports()), progress, interrupt, nullptr);
+  } catch (const std::exception& e) {
+    r.status = WarmupStatus::failed;
+    r.error = std::string("warm-up traffic: ") + e.what();
+    return r;
+  }
+  if (interrupt && interrupt->load() != 0) {
+    r.status = WarmupStatus::interrupted;
+    return r;
+  }
+  const double first_ms = warm.empty() ? 0 : warm.front().latency_ms();
+  double worst = 0;
+  std::size_t ok = 0;
+  for (const auto& w : warm) {
+    ok += w.outcome == Outcome::ok;
+    worst = std::max(worst, w.latency_ms());
+  }
+  r.summary = fmt::format("warm-up: {}/{} requests answered 200, first {:.0f} ms, slowest {:.0f} ms", ok, warm.size(),
+                          first_ms, worst);
+  std::string error;
+  if (ok != warm.size()) {
+    r.error = r.summary + " (the stack does not answer; see the logs in " + run_dir.string() + ")";
+  } else if (!sc.profile_yaml.empty() && !topo.set_profile(sc.profile_yaml, error)) {
+    r.error = "applying the scenario's profile: " + error;
+  }
+  if (!r.error.empty()) r.status = WarmupStatus::failed;
+  return r;
+}
+
+}  // namespace rrkit::harness

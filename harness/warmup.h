@@ -1,0 +1,45 @@
+#pragma once
+// Bringing a scenario's stack to its starting point, shared by `run` (harness/runner.cpp) and `up`
+// (harness/up.cpp): the topology a scenario asks for, and the warm-up that precedes its fault profile.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/result.h"
+#include "harness/scenario.h"
+#include "harness/topology.h"
+#include "harness/traffic.h"
+
+namespace rrkit::harness {
+
+// The stack a scenario runs on, in run_dir; with_profile=false starts the simulator fault-free
+// (the runner applies the scenario's profile after the warm-up).
+TopologyOptions topology_options(const Scenario& sc, const std::filesystem::path& run_dir, bool with_profile);
+
+// The warm-up's traffic: sc.warmup fault-free requests per gateway, one at a time, with a long timeout.
+TrafficPlan warmup_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports);
+
+// Runs traffic on its own thread while this one forwards an interruption (interrupt set to a signal
+// number) to it and calls tick every 100 ms; an exception on the traffic thread is rethrown here.
+std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficProgress& progress,
+                                               const std::atomic<int>* interrupt, const std::function<void()>& tick);
+
+enum class WarmupStatus { done, failed, interrupted };
+
+struct WarmupResult {
+  WarmupStatus status = WarmupStatus::done;
+  std::string summary;  // "warm-up: 10/10 requests answered 200, first 250 ms, slowest 300 ms" (empty: none sent)
+  std::string error;    // for failed
+};
+
+// The warm-up: sc.warmup fault-free requests through every gateway, so that the scenario's first
+// requests do not pay for connection set-up, producer ids and consumer fetch start (the very first
+// reply can take a second on a fresh broker); then the scenario's profile is applied. Nothing is sent
+// when sc.warmup is 0 (the simulator then started with the profile).
+WarmupResult warm_up(Topology& topo, const Scenario& sc, const std::filesystem::path& run_dir,
+                     const std::atomic<int>* interrupt);
+
+}  // namespace rrkit::harness
