@@ -11,6 +11,7 @@
 
 namespace rrkit::harness {
 
+// Values index the table's rows (harness/invariant.cpp): add a value and its row in the same place.
 enum class Invariant {
   one_answer,
   no_mis_correlation,

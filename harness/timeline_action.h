@@ -13,6 +13,7 @@ namespace rrkit::harness {
 class Topology;
 struct TimelineAction;
 
+// Values index the table's rows (harness/timeline_action.cpp): add a value and its row in the same place.
 enum class ActionKind {
   kill_daprd,
   restart_daprd,

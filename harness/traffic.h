@@ -2,7 +2,8 @@
 // Load generation against one or more gateways: closed loop (N workers, each waiting for
 // its answer before sending again) or open loop (a constant arrival rate, latency measured
 // from the intended send time so that a slow server cannot hide queueing: no coordinated
-// omission). One thread, asynchronous I/O: thousands of requests in flight at once.
+// omission). One thread, asynchronous I/O: thousands of requests in flight at once. This is the HTTP
+// client loop; what it sends (the plan, keys, bodies, schedule) is decided in harness/traffic_plan.h.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -16,48 +17,9 @@
 
 #include "common/clock.h"
 #include "harness/result.h"
+#include "harness/traffic_plan.h"
 
 namespace rrkit::harness {
-
-// One stretch of an open-loop schedule: `rate` requests per second for `duration` (rate 0: idle,
-// which lets keep-alive connections age past the server's idle timeout).
-struct TrafficPhase {
-  std::chrono::microseconds duration{0};
-  double rate = 0;
-};
-
-struct TrafficPlan {
-  enum class Mode { closed, open };
-  Mode mode = Mode::closed;
-  int concurrency = 4;                   // closed loop workers
-  double rate = 100;                     // open loop requests per second
-  std::uint64_t requests = 100;          // total to send (0: until duration)
-  std::chrono::microseconds duration{0};  // stop sending after this (0: until requests)
-  std::vector<TrafficPhase> phases;      // open loop: replaces rate and duration when not empty
-  nlohmann::json body_template = nlohmann::json::object();  // "{{seq}}" / "{{nonce}}" strings are substituted
-  std::string nonce_field = "nonce";     // field added to every body with a unique value
-  std::int64_t request_timeout_ms = 0;   // X-Request-Timeout-Ms when > 0
-  std::chrono::microseconds client_timeout{std::chrono::seconds(60)};  // client gives up (outcome no_answer)
-  double disconnect_fraction = 0;        // share of requests the client abandons (closes the socket)
-  std::chrono::microseconds disconnect_after{std::chrono::milliseconds(200)};
-  std::vector<std::uint16_t> gateway_ports;  // requests go round-robin
-  std::string host = "127.0.0.1";
-  std::string target = "/api/send";
-  std::string id_header = "X-Correlation-Id";  // where the gateway names the correlation id
-  std::string id_pointer = "/correlationId";   // JSON pointer into the answer body, used when the header is absent
-  std::uint64_t seed = 1;                // chooses which requests are abandoned; part of each request's key
-  // Each request's nonce is its key, "<key_prefix>-<seed>-<index>": the simulator decides on it
-  // (--key-field nonce), so the same seed puts the same faults on the same requests in every run.
-  std::string key_prefix = "rr";
-  // When not empty: send only these request indexes (sorted, unique), each with the key, body and
-  // gateway it has in the full run; the open-loop schedule's first offsets pace them.
-  std::vector<std::uint64_t> only;
-  // A pooled keep-alive connection idle longer than this is closed instead of reused. It must stay
-  // below the server's idle timeout (rr-gateway: 120 s), or the server may close the connection while
-  // a request is on its way and the client reports the server's normal close as a failure. A
-  // `Keep-Alive: timeout=N` answer lowers the bound for that connection.
-  std::chrono::milliseconds keepalive_idle{std::chrono::seconds(30)};
-};
 
 struct TrafficProgress {
   std::atomic<std::uint64_t> sent{0};
@@ -71,29 +33,9 @@ struct TrafficProgress {
   std::atomic<std::uint64_t> retried_unsent{0};    // requests resent on a fresh connection (nothing was sent)
 };
 
-// Whether the client hangs up on request `index` (after plan.disconnect_after): a pure function of
-// plan.seed and index, so the checker can tell how many disconnects a run must show.
-bool abandons(const TrafficPlan& plan, std::uint64_t index);
-
 // Runs the plan to completion (every request answered, abandoned or given up on) and returns
 // one record per request, in sending order. `progress` is updated as it goes (any thread may read it).
 std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress& progress);
-
-// How many requests the full plan sends (closed loop for a duration: the bound of its records).
-std::uint64_t planned_requests(const TrafficPlan& plan);
-
-// The key of request `index` in a run of `seed` (its nonce).
-std::string request_key(std::string_view prefix, std::uint64_t seed, std::uint64_t index);
-
-// Parses an index list such as "137", "3,9,40-45" into sorted unique indexes; nullopt (with the
-// reason in `error`) for anything else. Ranges are inclusive; at most `max_count` indexes.
-std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text, std::string& error,
-                                                           std::size_t max_count = 100000);
-
-// Fills a body template: strings "{{seq}}" become the request index (a number), "{{nonce}}" the nonce;
-// the nonce field is then set. Exposed for tests.
-nlohmann::json render_body(const nlohmann::json& templ, std::uint64_t seq, const std::string& nonce,
-                           const std::string& nonce_field);
 
 // The idle bound a `Keep-Alive` header value asks for ("timeout=5, max=100" -> 5 s); nullopt when it
 // names no timeout. Exposed for tests.

@@ -259,8 +259,11 @@ TEST_CASE("every invariant has one table row, a name that parses back and its RE
   const std::string readme = read_readme();
   REQUIRE_FALSE(readme.empty());
   CHECK(invariant_table().size() == invariant_names().size());
-  for (const auto& row : invariant_table()) {
+  CHECK(invariant_table().back().id == Invariant::no_crash);  // the enum's last value
+  for (std::size_t k = 0; k < invariant_table().size(); ++k) {
+    const auto& row = invariant_table()[k];
     INFO(row.name);
+    CHECK(static_cast<std::size_t>(row.id) == k);
     CHECK(parse_invariant(row.name) == row.id);
     CHECK(std::string(to_string(row.id)) == row.name);
     CHECK(row.judge != nullptr);
@@ -273,8 +276,11 @@ TEST_CASE("every timeline action has one table row, a name that parses back and 
   using namespace rrkit::harness;
   const std::string readme = read_readme();
   REQUIRE_FALSE(readme.empty());
-  for (const auto& row : action_table()) {
+  CHECK(action_table().back().kind == ActionKind::resume_simulator);  // the enum's last value
+  for (std::size_t k = 0; k < action_table().size(); ++k) {
+    const auto& row = action_table()[k];
     INFO(row.name);
+    CHECK(static_cast<std::size_t>(row.kind) == k);
     CHECK(parse_action(row.name) == row.kind);
     CHECK(std::string(to_string(row.kind)) == row.name);
     CHECK(row.apply != nullptr);
