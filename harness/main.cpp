@@ -23,6 +23,7 @@
 #include "harness/scenario.h"
 #include "testkit/stack.h"
 #include "harness/stack_cli.h"
+#include "harness/sut_launch.h"
 #include "harness/traffic.h"
 #include "harness/up.h"
 #include "rrkit/versions.h"
@@ -223,6 +224,10 @@ int main(int argc, char** argv) {
   run->add_option("--decisions", options.attach_decisions, "Attach mode: the simulator's decision log to join with");
   run->add_option("--id-pointer", options.attach_id_pointer,
                   "Attach mode: JSON pointer to the correlation id in the gateway's answer")->capture_default_str();
+  std::string sut_flag;
+  run->add_option("--sut", sut_flag,
+                  "The system under test: a SUT file saying how to start, ask and judge the gateway (default: "
+                  "$RRKIT_SUT, else sut/rr-gateway.yaml of this install or clone)");
   std::string only;
   run->add_option("--only", only,
                   "Send only these request indexes (\"137\", \"3,9,40-45\"), each with the key it has in the full "
@@ -255,6 +260,16 @@ int main(int argc, char** argv) {
                 << e.what() << ")\n";
       exit_code = 3;
       return;
+    }
+    if (options.gateway_urls.empty()) {
+      auto choice = choose_sut(sut_flag, std::getenv("RRKIT_SUT"), self_bin_dir());
+      if (!choice.load.ok()) {
+        std::cerr << "rr-harness: " << choice.load.error << "\n";
+        exit_code = 3;
+        return;
+      }
+      options.sut = std::make_shared<const Sut>(std::move(*choice.load.sut));
+      options.sut_arg = sut_flag;
     }
     options.seed = run_folder.seed_given();
     options.out_dir = run_folder.out_dir;
@@ -367,6 +382,21 @@ int main(int argc, char** argv) {
   });
   auto* down = app.add_subcommand("down", "Stop the stack that `rr-harness up` left running");
   down->callback([&] { exit_code = scenario_down(up_state_file(), std::cerr); });
+
+  auto* sut_cmd = app.add_subcommand("sut", "Work with SUT files (the description of a gateway under test)");
+  sut_cmd->require_subcommand(1);
+  std::string sut_file;
+  auto* sut_check = sut_cmd->add_subcommand("check", "Validate a SUT file and print its instance 1, expanded");
+  sut_check->add_option("file", sut_file, "A SUT file")->required();
+  sut_check->callback([&] {
+    const auto load = load_sut(sut_file);
+    if (!load.ok()) {
+      std::cerr << "rr-harness: " << load.error << "\n";
+      exit_code = 3;
+      return;
+    }
+    std::cout << describe_sut(*load.sut, self_bin_dir());
+  });
 
   add_stack_command(app, exit_code);
   try {

@@ -142,6 +142,9 @@ class ScenarioRun {
     result_.seed = sc_.seed;
     result_.started_us = now_us();
     result_.repro = fmt::format("{} run {} --seed {}", options.self_command, sc_.path, sc_.seed);
+    if (!options.sut_arg.empty()) result_.repro += " --sut " + options.sut_arg;
+    for (const auto& url : options.gateway_urls) result_.repro += " --gateway-url " + url;
+    if (!options.attach_decisions.empty()) result_.repro += " --decisions " + options.attach_decisions;
     if (!options.only.empty()) result_.repro += " --only " + options.only_text;
   }
 
@@ -212,7 +215,9 @@ class ScenarioRun {
     }
     std::string error;
     try {
-      topo_ = std::make_unique<Topology>(stack::Paths::discover(), topology_options(sc_, run_dir_, sc_.warmup == 0));
+      auto to = topology_options(sc_, run_dir_, sc_.warmup == 0);
+      to.sut = options_.sut;
+      topo_ = std::make_unique<Topology>(stack::Paths::discover(), std::move(to));
       if (!topo_->up(error)) throw std::runtime_error(error);
     } catch (const std::exception& e) {
       if (interrupted()) return stop_for_signal("while the stack was starting");

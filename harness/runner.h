@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "harness/result.h"
 #include "harness/run_folder.h"
 #include "harness/scenario.h"
+#include "harness/sut.h"
 #include "harness/topology.h"
 #include "harness/warmup.h"
 
@@ -33,6 +35,10 @@ struct RunOptions {
   // --only: the request indexes to send (sorted, unique) and the list as the user wrote it.
   std::vector<std::uint64_t> only;
   std::string only_text;
+  // The system under test every launched gateway instance is (empty: the default, see choose_sut),
+  // and the --sut argument as given, for the repro line.
+  std::shared_ptr<const Sut> sut;
+  std::string sut_arg;
 };
 
 // Reads http://HOST:PORT (a name is resolved now, so that a bad one is a usage error at start-up

@@ -1,10 +1,14 @@
 #include "harness/topology.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "harness/sut_launch.h"
 #include "testkit/http_client.h"
 #include "testkit/net.h"
 
@@ -20,11 +24,20 @@ Topology::~Topology() { down(); }
 
 bool Topology::up(std::string& error) {
   fs::create_directories(options_.run_dir);
+  if (!options_.sut) {
+    auto choice = choose_sut("", std::getenv("RRKIT_SUT"), paths_.bin_dir);
+    if (!choice.load.ok()) {
+      error = choice.load.error;
+      return false;
+    }
+    options_.sut = std::make_shared<const Sut>(std::move(*choice.load.sut));
+  }
   stack::KafkaConfig kc;
   kc.default_partitions = options_.partitions;
   kc.topics = {{options_.request_topic, options_.partitions}, {options_.reply_topic, options_.partitions}};
   for (int i = 0; i < options_.gateways; ++i) {
     auto g = std::make_unique<GatewayInstance>();
+    g->instance = i + 1;
     g->id = "gw-" + std::to_string(i + 1);
     if (options_.reply_mode == "reply-to") kc.topics.push_back({options_.reply_topic + "." + g->id, options_.partitions});
     gateways_.push_back(std::move(g));
@@ -35,11 +48,31 @@ bool Topology::up(std::string& error) {
 
   for (auto& g : gateways_) {
     g->port = net::free_port();
-    g->callback_port = net::free_port();
     stack::DaprdConfig dc;
-    dc.app_id = g->id;
-    dc.app_port = g->callback_port;
     dc.http_port = net::free_port();
+    dc.grpc_port = net::free_port();
+    SutInstanceVars v;
+    v.instance = g->instance;
+    v.port = g->port;
+    v.app_port = net::free_port();
+    v.dapr_http_port = dc.http_port;
+    v.dapr_grpc_port = dc.grpc_port;
+    v.timeout = options_.gateway_timeout;
+    v.timeout_ms = options_.gateway_timeout_ms;
+    v.pubsub = dc.pubsub_name;
+    v.request_topic = options_.request_topic;
+    v.reply_topic = options_.reply_topic;
+    v.reply_mode = options_.reply_mode;
+    v.sut_dir = sut().dir;
+    v.bin_dir = paths_.bin_dir;
+    v.run_dir = options_.run_dir;
+    v.app_api_token = options_.app_api_token;
+    g->spec = expand_instance(sut(), v, options_.gateway_args);
+    g->callback_port = g->spec.app_port;
+    // A SUT whose app id has no {{instance}} gives every instance the same id, hence one consumer
+    // group: that is the SUT's own (mis)configuration and is reproduced as written.
+    dc.app_id = g->spec.app_id;
+    dc.app_port = g->callback_port;
     dc.brokers = kafka_->brokers();
     // Default: a consumer group per instance, so every instance sees every reply and keeps its own.
     dc.consumer_group = options_.shared_consumer_group ? "rr-gateways-shared" : "{appID}";
@@ -50,7 +83,9 @@ bool Topology::up(std::string& error) {
     if (!g->daprd->start(error)) return false;
   }
   for (std::size_t i = 0; i < gateways_.size(); ++i) {
-    if (!wait_gateway_ready(i, 90s, error)) return false;
+    if (!wait_gateway_ready(i, std::chrono::duration_cast<std::chrono::milliseconds>(sut().ready.timeout), error)) {
+      return false;
+    }
   }
   return true;
 }
@@ -60,7 +95,9 @@ void Topology::down() {
   // faster with the broker answering, and a frozen process must not outlive the run.
   if (kafka_ && kafka_->process().alive()) kafka_->process().resume();
   if (simulator_.alive()) simulator_.resume();
-  for (auto& g : gateways_) g->process.stop(10s);
+  const auto grace = options_.sut ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.sut->start.stop_grace)
+                                  : std::chrono::milliseconds(10s);
+  for (auto& g : gateways_) g->process.stop(grace);
   for (auto& g : gateways_) {
     if (g->daprd) g->daprd->stop();
   }
@@ -114,28 +151,35 @@ bool Topology::start_simulator(std::string& error) {
   return true;
 }
 
-std::vector<std::string> Topology::gateway_argv(const GatewayInstance& g) const {
-  std::vector<std::string> argv = {(paths_.bin_dir / "rr-gateway").string(),
-                                   "--listen", "127.0.0.1:" + std::to_string(g.port),
-                                   "--callback-listen", "127.0.0.1:" + std::to_string(g.callback_port),
-                                   "--dapr-http-port", std::to_string(g.daprd->http_port()),
-                                   "--pubsub", g.daprd->config().pubsub_name,
-                                   "--request-topic", options_.request_topic,
-                                   "--reply-topic", options_.reply_topic,
-                                   "--instance-id", g.id,
-                                   "--reply-mode", options_.reply_mode,
-                                   "--timeout", options_.gateway_timeout};
-  argv.insert(argv.end(), options_.gateway_args.begin(), options_.gateway_args.end());
-  return argv;
+std::string Topology::startup_failure(const GatewayInstance& g, const std::string& what) const {
+  std::string out = fmt::format("{} {} ({}) {}", sut().name, g.id, g.spec.app_id, what);
+  if (g.process.pid() > 0 && !g.process.alive()) out += fmt::format(" (exited with status {})", g.process.exit_status());
+  out += "; log " + g.process.log_file().string();
+  const std::string tail = log_tail(g.process.log_file());
+  if (!tail.empty()) out += ", last lines:\n" + tail;
+  return out;
 }
 
 bool Topology::start_gateway(GatewayInstance& g, std::string& error) {
-  std::vector<std::pair<std::string, std::string>> env;
-  if (!options_.app_api_token.empty()) env.emplace_back("APP_API_TOKEN", options_.app_api_token);
-  g.process = stack::Process(proc::SpawnSpec{g.id, gateway_argv(g), env, options_.run_dir / (g.id + ".log"), {}});
-  if (!g.process.start(error)) return false;
-  if (!stack::wait_http_status(g.port, "/healthz", 200, 30s, &g.process)) {
-    error = "rr-gateway " + g.id + " did not answer /healthz (see " + g.process.log_file().string() + ")";
+  EnvList env = g.spec.env;
+  proc::SpawnSpec spec{g.id, g.spec.argv, env, options_.run_dir / (g.id + ".log"), g.spec.cwd};
+  g.process = stack::Process(std::move(spec));
+  if (!g.process.start(error)) {
+    error = startup_failure(g, "could not be started: " + error);
+    return false;
+  }
+  // daprd blocks its start-up until the app port accepts connections, so the gateway goes first and
+  // daprd follows once that port is open.
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(sut().ready.timeout);
+  const bool open = proc::wait_until([&] { return !g.process.alive() || net::port_open(g.callback_port); }, timeout,
+                                     100ms);
+  if (!g.process.alive()) {
+    error = startup_failure(g, "exited before opening its app port " + std::to_string(g.callback_port));
+    return false;
+  }
+  if (!open) {
+    error = startup_failure(g, fmt::format("did not open its app port {} within {} ms", g.callback_port,
+                                           timeout.count()));
     return false;
   }
   return true;
@@ -143,10 +187,36 @@ bool Topology::start_gateway(GatewayInstance& g, std::string& error) {
 
 bool Topology::wait_gateway_ready(std::size_t i, std::chrono::milliseconds timeout, std::string& error) {
   auto& g = *gateways_.at(i);
-  if (!stack::wait_http_status(g.port, "/readyz", 200, timeout, &g.process)) {
-    error = "rr-gateway " + g.id + " did not become ready (/readyz) within " +
-            std::to_string(timeout.count() / 1000) + " s (see " + g.process.log_file().string() + " and " +
-            g.daprd->process().log_file().string() + ")";
+  const auto& ready = sut().ready;
+  std::string missing;
+  const bool ok = proc::wait_until(
+      [&] {
+        if (!g.process.alive()) return true;
+        if (ready.http) {
+          const auto r = http::get(g.port, ready.http->path, 1s);
+          if (r.ec || r.status != ready.http->status) {
+            missing = fmt::format("GET {} did not answer {} ({})", ready.http->path, ready.http->status,
+                                  r.ec ? r.ec.message() : "got " + std::to_string(r.status));
+            return false;
+          }
+        }
+        if (ready.subscription) {
+          const auto m = http::get(g.daprd->http_port(), "/v1.0/metadata", 1s);
+          if (!m.ok() || !metadata_has_subscription(m.body, options_.reply_topic)) {
+            missing = "daprd lists no subscription to " + options_.reply_topic;
+            return false;
+          }
+        }
+        return true;
+      },
+      timeout, 100ms);
+  if (!g.process.alive()) {
+    error = startup_failure(g, "exited before it was ready");
+    return false;
+  }
+  if (!ok) {
+    error = startup_failure(g, fmt::format("was not ready within {} ms: {} (daprd log {})", timeout.count(), missing,
+                                           g.daprd->process().log_file().string()));
     return false;
   }
   return true;
@@ -203,9 +273,9 @@ bool Topology::restart_gateway(std::size_t i, std::string& error) {
     return false;
   }
   auto& g = *gateways_[i];
-  g.process.stop(15s);
+  g.process.stop(std::chrono::duration_cast<std::chrono::milliseconds>(sut().start.stop_grace));
   if (!start_gateway(g, error)) return false;
-  return wait_gateway_ready(i, 60s, error);
+  return wait_gateway_ready(i, std::chrono::duration_cast<std::chrono::milliseconds>(sut().ready.timeout), error);
 }
 
 bool Topology::set_profile(const std::string& yaml, std::string& error) {

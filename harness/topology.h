@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/run_files.h"
+#include "harness/sut.h"
 #include "testkit/stack.h"
 
 namespace rrkit::harness {
@@ -25,16 +26,22 @@ struct TopologyOptions {
   std::string request_topic = "rr.requests";
   std::string reply_topic = "rr.replies";
   std::string gateway_timeout = "1s";
+  std::int64_t gateway_timeout_ms = 1000;  // the same, for {{timeout_ms}}
   std::vector<std::string> gateway_args;
   bool simulator = true;
   std::string simulator_profile_yaml;  // written to run_dir/profile.yaml
   std::uint64_t seed = 1;
   std::vector<std::string> simulator_args;
   std::string app_api_token;  // APP_API_TOKEN shared by daprd and gateway (empty: none)
+  // How every gateway instance is started and judged ready. Empty: the default SUT file
+  // (choose_sut: $RRKIT_SUT, else sut/rr-gateway.yaml next to the binaries).
+  std::shared_ptr<const Sut> sut;
 };
 
 struct GatewayInstance {
-  std::string id;  // instance id, also the Dapr app id
+  std::string id;  // process name and log file ("gw-<n>")
+  int instance = 1;
+  SutInstance spec;  // the expanded start spec (app id, argv, env, cwd), reused by a restart
   std::uint16_t port = 0;
   std::uint16_t callback_port = 0;
   stack::Process process;
@@ -77,13 +84,16 @@ class Topology {
   // Components a timeline action stopped on purpose (they are not counted as crashes).
   void mark_expected_down(const std::string& name, bool down);
 
-  // Waits until a gateway answers /readyz with 200.
+  const Sut& sut() const { return *options_.sut; }
+
+  // Waits until a gateway is ready as its SUT file says (HTTP check and/or daprd's subscription);
+  // a process that exits or a deadline that passes is an error carrying the log's tail.
   bool wait_gateway_ready(std::size_t i, std::chrono::milliseconds timeout, std::string& error);
 
  private:
   bool start_simulator(std::string& error);
   bool start_gateway(GatewayInstance& g, std::string& error);
-  std::vector<std::string> gateway_argv(const GatewayInstance& g) const;
+  std::string startup_failure(const GatewayInstance& g, const std::string& what) const;
 
   stack::Paths paths_;
   TopologyOptions options_;

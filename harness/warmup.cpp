@@ -19,6 +19,7 @@ TopologyOptions topology_options(const Scenario& sc, const fs::path& run_dir, bo
   to.reply_mode = sc.reply_mode;
   to.partitions = sc.partitions;
   to.gateway_timeout = fmt::format("{}ms", sc.gateway_timeout.count() / 1000);
+  to.gateway_timeout_ms = sc.gateway_timeout.count() / 1000;
   to.gateway_args = sc.gateway_args;
   to.simulator_profile_yaml = with_profile ? sc.profile_yaml : std::string();
   to.seed = sc.seed;
