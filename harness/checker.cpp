@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -103,6 +104,18 @@ ExpectedReplies expected_replies(const CheckInput& in) {
     }
   }
   return e;
+}
+
+std::size_t answered_without_decision(const CheckInput& in) {
+  std::unordered_set<std::string> decided;
+  for (const auto& d : decision_records(in.decisions)) {
+    if (d.type == DecisionLineType::decision) decided.insert(d.request_key());
+  }
+  std::size_t missing = 0;
+  for (const auto& r : in.requests) {
+    if ((r.outcome == Outcome::ok || r.outcome == Outcome::timeout) && !decided.count(r.nonce)) ++missing;
+  }
+  return missing;
 }
 
 void join_ids_by_nonce(CheckInput& in) {
