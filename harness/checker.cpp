@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -44,10 +45,14 @@ std::string str_or_empty(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-bool is_valid_reply_kind(const std::string& kind) { return kind == "ok" || kind == "error" || kind == "wrong_id"; }
+// Replies that carry a readable id of a request: the ones a gateway can classify.
+bool is_valid_reply_kind(const std::string& kind) {
+  const auto k = parse_decision_kind(kind);
+  return k == DecisionKind::ok || k == DecisionKind::error || k == DecisionKind::wrong_id;
+}
 
 // A decision line without a kind is an answer decided "ok" (the simulator's default).
-std::string decision_kind(const DecisionRecord& d) { return d.kind.empty() ? "ok" : d.kind; }
+std::string decision_kind(const DecisionRecord& d) { return d.kind.empty() ? std::string(to_string(DecisionKind::ok)) : d.kind; }
 
 std::string describe_decision(const DecisionRecord& d) {
   if (d.drop) return "drop";
@@ -79,7 +84,7 @@ ExpectedReplies expected_replies(const CheckInput& in) {
     if (d.type != DecisionLineType::reply) continue;
     const std::string& kind = d.kind;
     const std::string& reply_id = d.reply_id;
-    if (kind == "corrupt" || kind == "missing_id" || reply_id.empty()) {
+    if (const auto k = parse_decision_kind(kind); k == DecisionKind::corrupt || k == DecisionKind::missing_id || reply_id.empty()) {
       e.malformed += receivers;
       continue;
     }
@@ -103,6 +108,18 @@ ExpectedReplies expected_replies(const CheckInput& in) {
     }
   }
   return e;
+}
+
+std::size_t answered_without_decision(const CheckInput& in) {
+  std::unordered_set<std::string> decided;
+  for (const auto& d : decision_records(in.decisions)) {
+    if (d.type == DecisionLineType::decision) decided.insert(d.request_key());
+  }
+  std::size_t missing = 0;
+  for (const auto& r : in.requests) {
+    if ((r.outcome == Outcome::ok || r.outcome == Outcome::timeout) && !decided.count(r.nonce)) ++missing;
+  }
+  return missing;
 }
 
 void join_ids_by_nonce(CheckInput& in) {

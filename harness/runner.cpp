@@ -334,7 +334,8 @@ class ScenarioRun {
     memory_.push_back(std::move(s));
   }
 
-  // Waits (with a deadline) until every gateway has no pending request and the reply counters have
+  // Waits (with a deadline, sc.settle) until every gateway has no pending request, every request
+  // answered ok or timeout has its decision in the simulator's log, and the reply counters have
   // caught up with what the simulator sent; an interrupted run does not wait.
   void settle() {
     in_.events = only_events_;
@@ -363,7 +364,8 @@ class ScenarioRun {
           in_.pending = pending.ok() ? std::optional<double>(pending.value) : std::nullopt;
           in_.pending_detail = pending.unreadable;
           if (interrupted()) return true;
-          return pending.ok() && pending.value == 0 && counters_caught_up() && simulator_idle();
+          return pending.ok() && pending.value == 0 && answered_without_decision(in_) == 0 && counters_caught_up() &&
+                 simulator_idle();
         },
         std::chrono::duration_cast<std::chrono::milliseconds>(sc_.settle), 250ms);
   }

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include "common/json_limits.h"
 
@@ -93,6 +94,33 @@ std::string describe_sut(const Sut& sut, const fs::path& bin_dir) {
                                                   : "none (checks that need them are not applicable)") + "\n";
   out += "  contract: " + std::string(sut.contract_yaml.empty() ? "none (the simulator's defaults)" : "given") + "\n";
   return out;
+}
+
+std::optional<std::string> profile_with_contract(const std::string& profile_yaml, const std::string& contract_yaml,
+                                                 std::string& error) {
+  if (contract_yaml.empty()) return profile_yaml;
+  try {
+    YAML::Node profile = YAML::Load(profile_yaml.empty() ? std::string("{}") : profile_yaml);
+    if (profile.IsNull()) profile = YAML::Node(YAML::NodeType::Map);
+    if (!profile.IsMap()) {
+      error = "the simulator profile is not a YAML mapping";
+      return std::nullopt;
+    }
+    if (profile["contract"]) return profile_yaml;
+    const YAML::Node contract = YAML::Load(contract_yaml);
+    if (!contract.IsMap()) {
+      error = "the SUT's contract is not a YAML mapping";
+      return std::nullopt;
+    }
+    profile["contract"] = contract;
+    YAML::Emitter out;
+    out << profile;
+    return std::string(out.c_str()) + "\n";
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports by exception; this is its edge, the caller gets a value.
+    error = std::string("cannot merge the SUT's contract into the simulator profile: ") + e.what();
+    return std::nullopt;
+  }
 }
 
 bool metadata_has_subscription(std::string_view metadata_json, const std::string& topic) {

@@ -3,6 +3,7 @@
 // what daprd's metadata says about the reply subscription, the tail of a log for an error message.
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,12 @@ std::filesystem::path self_bin_dir();
 
 // `rr-harness sut check`: the loaded file and its instance 1 expanded with example ports, as text.
 std::string describe_sut(const Sut& sut, const std::filesystem::path& bin_dir);
+
+// A simulator profile with the SUT's contract section added (contract_yaml: the section's value).
+// A profile that names its own contract keeps it; an empty contract leaves the profile as it is.
+// nullopt with the reason in error when either text is not a YAML mapping.
+std::optional<std::string> profile_with_contract(const std::string& profile_yaml, const std::string& contract_yaml,
+                                                 std::string& error);
 
 // True when daprd's GET /v1.0/metadata answer lists a subscription to topic.
 bool metadata_has_subscription(std::string_view metadata_json, const std::string& topic);

@@ -113,7 +113,11 @@ std::vector<std::uint16_t> Topology::gateway_ports() const {
 
 bool Topology::start_simulator(std::string& error) {
   const fs::path profile = options_.run_dir / run_files::kProfile;
-  std::ofstream(profile) << (options_.simulator_profile_yaml.empty() ? "{}\n" : options_.simulator_profile_yaml);
+  // The SUT's contract holds in every profile, the warm-up's fault-free one included: the gateway
+  // can read no other replies.
+  const auto text = profile_with_contract(options_.simulator_profile_yaml, sut().contract_yaml, error);
+  if (!text) return false;
+  std::ofstream(profile) << (text->empty() ? "{}\n" : *text);
   // (With a warm-up the runner starts fault-free and applies the scenario's profile afterwards.)
   if (sim_control_port_ == 0) sim_control_port_ = net::free_port();
   std::vector<std::string> argv = {(paths_.bin_dir / "rr-simulator").string(),
@@ -129,6 +133,7 @@ bool Topology::start_simulator(std::string& error) {
   // The harness's nonce joins a request whose client never saw the correlation id (it hung up).
   argv.insert(argv.end(), {"--log-field", "nonce"});
   // The nonce is the request's key ("rr-<seed>-<index>"): decisions keyed on it repeat run after run.
+  // A SUT contract's request_key takes precedence over --key-field in the simulator, so it may stay.
   argv.insert(argv.end(), {"--key-field", "nonce"});
   argv.insert(argv.end(), options_.simulator_args.begin(), options_.simulator_args.end());
   simulator_ = stack::Process(proc::SpawnSpec{"simulator", argv, {}, options_.run_dir / run_files::kSimulatorLog, {}});
@@ -283,7 +288,9 @@ bool Topology::set_profile(const std::string& yaml, std::string& error) {
   req.method = "PUT";
   req.port = sim_control_port_;
   req.target = "/profile";
-  req.body = yaml;
+  const auto merged = profile_with_contract(yaml, sut().contract_yaml, error);
+  if (!merged) return false;
+  req.body = *merged;
   req.content_type = "application/yaml";
   req.timeout = 5s;
   const auto r = http::call(req);

@@ -841,3 +841,27 @@ TEST_CASE("memory_returns is judged only when the scenario drives traffic rounds
     CHECK(check_named(control, "memory_returns").passed());
   }
 }
+
+TEST_CASE("settling waits for the decision of every request answered ok or timeout") {
+  // A request published slowly reaches the simulator after its 504: the counters can already agree
+  // with the decisions logged so far, one late reply short. Its missing decision keeps the run unsettled.
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.requests = {answered(0, "a", "n0"), timed_out(1, "b", 1'000'000)};
+  RequestRecord gone = timed_out(2, "", 0);
+  gone.http_status = 0;
+  gone.outcome = Outcome::no_answer;  // the client never saw an answer: no decision is owed
+  in.requests.push_back(gone);
+  json d0 = decision("a");
+  d0["key"] = "n0";
+  in.decisions = {d0, reply("a", "a", kT0)};
+  CHECK(answered_without_decision(in) == 1);
+  json d1 = decision("b", 0);
+  d1["fields"] = {{"nonce", "n1"}};  // no key: the logged nonce field names the request
+  in.decisions.push_back(d1);
+  CHECK(answered_without_decision(in) == 0);
+  in.decisions.push_back(reply("zz", "zz", kT0));  // a reply line is not a decision
+  in.requests.push_back(answered(3, "c", "n3"));
+  CHECK(answered_without_decision(in) == 1);
+}

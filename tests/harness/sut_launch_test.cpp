@@ -5,6 +5,8 @@
 #include <fstream>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include "harness/sut_launch.h"
 
 namespace fs = std::filesystem;
@@ -117,4 +119,23 @@ TEST_CASE("sut check describes instance 1 of rr-gateway's SUT file") {
   CHECK(text.find("/opt/rrkit/bin/rr-gateway") != std::string::npos);
   CHECK(text.find("app id:   gw-1\n") != std::string::npos);
   CHECK(text.find("{{") == std::string::npos);
+}
+
+TEST_CASE("the SUT's contract is merged into every simulator profile, a profile's own contract kept") {
+  std::string error;
+  const std::string contract = "request_id: /correlationId\nrequest_key: /payload/nonce\n";
+  auto merged = profile_with_contract("rules:\n  - name: slow\n    delay: 10ms\n", contract, error);
+  REQUIRE(merged);
+  const YAML::Node m = YAML::Load(*merged);
+  CHECK(m["contract"]["request_key"].as<std::string>() == "/payload/nonce");
+  CHECK(m["rules"][0]["name"].as<std::string>() == "slow");
+  merged = profile_with_contract("", contract, error);
+  REQUIRE(merged);
+  CHECK(YAML::Load(*merged)["contract"]["request_id"].as<std::string>() == "/correlationId");
+  const std::string own = "contract:\n  request_id: /id\n";
+  CHECK(profile_with_contract(own, contract, error) == own);
+  CHECK(profile_with_contract("rules: []\n", "", error) == "rules: []\n");
+  CHECK_FALSE(profile_with_contract("- a\n- b\n", contract, error));
+  CHECK(error.find("mapping") != std::string::npos);
+  CHECK_FALSE(profile_with_contract("{unclosed", contract, error));
 }
