@@ -205,4 +205,23 @@ std::vector<DecisionRecord> decision_records(const std::vector<nlohmann::json>& 
   return out;
 }
 
+std::string_view to_string(DecisionKind kind) {
+  switch (kind) {
+    case DecisionKind::ok: return "ok";
+    case DecisionKind::error: return "error";
+    case DecisionKind::corrupt: return "corrupt";
+    case DecisionKind::missing_id: return "missing_id";
+    case DecisionKind::wrong_id: return "wrong_id";
+    case DecisionKind::drop: return "drop";
+  }
+  return "ok";
+}
+
+std::optional<DecisionKind> parse_decision_kind(std::string_view name) {
+  for (const auto k : kDecisionKinds) {
+    if (to_string(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
 }  // namespace rrkit

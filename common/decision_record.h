@@ -6,6 +6,7 @@
 // The file format is fixed: old run folders must replay, so to_json writes exactly the members a
 // line of its type always had, and parse_decision_record reads any line leniently — a member that is
 // absent or of an unexpected type reads as its default, as the checker always treated it.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,15 @@ enum class DecisionLineType { decision, reply, reply_failed, stall, crash, pause
 // The name written in the file ("decision", "reply_failed", ...); "other" has none of its own.
 std::string_view to_string(DecisionLineType type);
 DecisionLineType parse_decision_line_type(std::string_view name);
+
+// What the simulator decided for a request (a decision line's "kind"; a reply line's kind is one of
+// the kinds that send a reply: ok, error, corrupt, missing_id, wrong_id).
+enum class DecisionKind { ok, error, corrupt, missing_id, wrong_id, drop };
+inline constexpr std::array<DecisionKind, 6> kDecisionKinds{DecisionKind::ok,         DecisionKind::error,
+                                                            DecisionKind::corrupt,    DecisionKind::missing_id,
+                                                            DecisionKind::wrong_id,   DecisionKind::drop};
+std::string_view to_string(DecisionKind kind);
+std::optional<DecisionKind> parse_decision_kind(std::string_view name);
 
 struct DecisionRecord {
   DecisionLineType type = DecisionLineType::other;

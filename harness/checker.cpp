@@ -44,10 +44,14 @@ std::string str_or_empty(const Json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-bool is_valid_reply_kind(const std::string& kind) { return kind == "ok" || kind == "error" || kind == "wrong_id"; }
+// Replies that carry a readable id of a request: the ones a gateway can classify.
+bool is_valid_reply_kind(const std::string& kind) {
+  const auto k = parse_decision_kind(kind);
+  return k == DecisionKind::ok || k == DecisionKind::error || k == DecisionKind::wrong_id;
+}
 
 // A decision line without a kind is an answer decided "ok" (the simulator's default).
-std::string decision_kind(const DecisionRecord& d) { return d.kind.empty() ? "ok" : d.kind; }
+std::string decision_kind(const DecisionRecord& d) { return d.kind.empty() ? std::string(to_string(DecisionKind::ok)) : d.kind; }
 
 std::string describe_decision(const DecisionRecord& d) {
   if (d.drop) return "drop";
@@ -79,7 +83,7 @@ ExpectedReplies expected_replies(const CheckInput& in) {
     if (d.type != DecisionLineType::reply) continue;
     const std::string& kind = d.kind;
     const std::string& reply_id = d.reply_id;
-    if (kind == "corrupt" || kind == "missing_id" || reply_id.empty()) {
+    if (const auto k = parse_decision_kind(kind); k == DecisionKind::corrupt || k == DecisionKind::missing_id || reply_id.empty()) {
       e.malformed += receivers;
       continue;
     }

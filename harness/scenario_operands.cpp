@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/decision_record.h"
 #include "harness/scenario.h"
 
 namespace rrkit::harness {
@@ -51,8 +52,9 @@ std::vector<OperandInfo> build_operands() {
                    std::string("requests the gateways counted with outcome ") + o + " (summed, less the warm-up)"});
   }
   ops.push_back({"simulator.requests", "requests the simulator decided on"});
-  for (const char* k : {"ok", "error", "corrupt", "missing_id", "wrong_id", "drop"}) {
-    ops.push_back({std::string("simulator.") + k, std::string("simulator decisions of kind ") + k});
+  for (const auto kind : kDecisionKinds) {
+    const std::string k(to_string(kind));
+    ops.push_back({"simulator." + k, "simulator decisions of kind " + k});
   }
   ops.push_back({"simulator.duplicated", "requests the simulator answered more than once"});
   ops.push_back({"simulator.reordered", "requests whose reply went through the reorder window"});

@@ -25,11 +25,6 @@ double unit_hash(std::uint64_t seed, std::uint64_t index) {
 
 }  // namespace
 
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 nlohmann::json render_body(const nlohmann::json& templ, std::uint64_t seq, const std::string& nonce,
                            const std::string& nonce_field) {
   std::function<nlohmann::json(const nlohmann::json&)> fill = [&](const nlohmann::json& node) -> nlohmann::json {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
+
 namespace rrkit::harness {
 
 // One stretch of an open-loop schedule: `rate` requests per second for `duration` (rate 0: idle,
@@ -71,9 +73,6 @@ std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text
 // the nonce field is then set. Exposed for tests.
 nlohmann::json render_body(const nlohmann::json& templ, std::uint64_t seq, const std::string& nonce,
                            const std::string& nonce_field);
-
-// Microseconds since the Unix epoch (the simulator's decision log uses the same clock).
-std::int64_t now_us();
 
 // Closed loop for a duration: the bound of its records (enough that the workers cannot run out first).
 inline constexpr std::uint64_t kClosedLoopForDuration = 50000;

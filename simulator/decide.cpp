@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <numbers>
 
+#include "common/decision_record.h"
+
 namespace rrkit::simulator {
 
 std::uint64_t Rng::next() {
@@ -154,11 +156,11 @@ bool matches(const Rule& rule, const RequestView& request) {
 }
 
 std::string Decision::kind() const {
-  if (corrupt) return "corrupt";
-  if (missing_id) return "missing_id";
-  if (wrong_id != WrongId::none) return "wrong_id";
-  if (error) return "error";
-  return "ok";
+  if (corrupt) return std::string(to_string(DecisionKind::corrupt));
+  if (missing_id) return std::string(to_string(DecisionKind::missing_id));
+  if (wrong_id != WrongId::none) return std::string(to_string(DecisionKind::wrong_id));
+  if (error) return std::string(to_string(DecisionKind::error));
+  return std::string(to_string(DecisionKind::ok));
 }
 
 Decision decide(const Profile& profile, std::uint64_t seed, const std::string& id, const RequestView& request) {

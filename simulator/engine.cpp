@@ -149,7 +149,7 @@ void Engine::log_decision(const Entry& e) {
   line.missing_id = d.missing_id;
   line.wrong_id = to_string(d.wrong_id);
   line.error = d.error;
-  line.kind = d.drop ? "drop" : d.kind();
+  line.kind = d.drop ? std::string(to_string(DecisionKind::drop)) : d.kind();
   line.topic = e.msg.reply_topic;
   line.request_topic = e.msg.topic;
   line.partition = e.msg.partition;
@@ -237,7 +237,7 @@ void Engine::on_message(Incoming msg) {
     }
   }
   log_decision(e);
-  log::debug(logger_, "request", {{"cid", e.msg.id}, {"rule", d.rule}, {"kind", d.drop ? "drop" : d.kind()}});
+  log::debug(logger_, "request", {{"cid", e.msg.id}, {"rule", d.rule}, {"kind", d.drop ? std::string(to_string(DecisionKind::drop)) : d.kind()}});
 
   recent_ids_.push_back(e.msg.id);
   if (recent_ids_.size() > 16) recent_ids_.pop_front();

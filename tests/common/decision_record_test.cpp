@@ -79,3 +79,14 @@ TEST_CASE("decision record: decision_records skips what is no decision line") {
   CHECK(records[0].type == DecisionLineType::decision);
   CHECK(records[1].type == DecisionLineType::reply);
 }
+
+TEST_CASE("decision kinds: every kind's name parses back, and an unknown name is none") {
+  for (const auto k : rrkit::kDecisionKinds) {
+    const auto parsed = rrkit::parse_decision_kind(rrkit::to_string(k));
+    REQUIRE(parsed.has_value());
+    CHECK(*parsed == k);
+  }
+  CHECK(rrkit::to_string(rrkit::DecisionKind::missing_id) == "missing_id");
+  CHECK_FALSE(rrkit::parse_decision_kind("dropped").has_value());
+  CHECK_FALSE(rrkit::parse_decision_kind("").has_value());
+}
