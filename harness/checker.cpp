@@ -345,6 +345,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   ev.want = want;
   for (const auto& row : invariant_table()) {
     const InvariantFindings found = row.judge(ev);
+    if (found.not_asked) continue;
     const std::string title = fmt::format(fmt::runtime(row.title), fmt::arg("epsilon_ms", sc.timeout_epsilon.count() / 1000));
     out.checks.push_back(judge_invariant(sc, row.id, title, found));
     // A per-request invariant that fails names its requests, for the narrowed repro lines.

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/memory.h"
 #include "harness/result.h"
 #include "harness/scenario.h"
 
@@ -37,6 +38,9 @@ struct CheckInput {
   std::string pending_detail;                      // why pending could not be read
   std::vector<std::string> events;                 // timeline actions as they happened
   std::vector<std::string> infra_errors;           // timeline actions that failed
+  // Memory samples of the gateway processes the harness launched: before the traffic (round 0) and after each
+  // round's settle wait (memory_returns). Empty in attach mode.
+  std::vector<MemorySample> memory;
 };
 
 // A figure taken from the gateways' /metrics: its value, or why it could not be read.

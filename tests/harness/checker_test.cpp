@@ -831,3 +831,44 @@ TEST_CASE("a not-applicable check fails nothing, passes nothing, and every repor
   CHECK(suite.exit_code() == 1);
   CHECK(render_junit_report(suite).find("<failure message=\"gw died\"") != std::string::npos);
 }
+
+TEST_CASE("memory_returns is judged only when the scenario drives traffic rounds", "[unit][memory]") {
+  Scenario sc = base_scenario();
+  CheckInput in = one_answered(sc);
+  ScenarioResult one_round;
+  run_checks(in, one_round);
+  for (const auto& c : one_round.checks) CHECK(c.name.rfind("memory_returns", 0) == std::string::npos);
+
+  // The seed gateway's samples: waiters never removed, 20,000 timed-out requests per round.
+  sc.rounds = 5;
+  const double rss_mib[] = {91, 225, 272, 383, 455};
+  for (int k = 0; k <= 5; ++k) {
+    MemorySample s;
+    s.round = k;
+    s.requests_so_far = s.timed_out_so_far = static_cast<std::uint64_t>(k) * 20'000;
+    s.rss.push_back(RssReading{static_cast<std::uint64_t>((k == 0 ? 40 : rss_mib[k - 1]) * 1024 * 1024),
+                               ProcErrc::none, "", 1});
+    if (k > 0) s.pending = 0.0;
+    in.memory.push_back(s);
+  }
+  ScenarioResult leaking;
+  run_checks(in, leaking);
+  const auto& c = check_named(leaking, "memory_returns");
+  INFO(c.message);
+  CHECK(c.failed());
+  CHECK(c.message.find("not returned") != std::string::npos);
+  CHECK(leaking.status == ScenarioStatus::fail);
+
+  SECTION("attach mode: no process sampled, not applicable") {
+    for (auto& s : in.memory) s.rss.clear();
+    ScenarioResult attached;
+    run_checks(in, attached);
+    CHECK(check_named(attached, "memory_returns").state == CheckState::not_applicable);
+  }
+  SECTION("a negative control must find the leak") {
+    sc.expect_violations = {Invariant::memory_returns};
+    ScenarioResult control;
+    run_checks(in, control);
+    CHECK(check_named(control, "memory_returns").passed());
+  }
+}
