@@ -53,7 +53,17 @@ struct GatewayFigure {
 // Reply counts the gateways should show, derived from the history and the decision log.
 struct ExpectedReplies {
   double matched = 0, late = 0, duplicate = 0, unknown = 0, malformed = 0;
+  // Replies a simulator killed with -9 may have handed to Kafka without living to log them: a
+  // request it decided on and that was decided again after the restart (redelivered), with fewer
+  // confirmed replies than the first decision planned. Each may or may not reach the gateways, so
+  // the duplicate (and, in broadcast mode, unknown) counts may exceed the confirmed figure by this.
+  double unconfirmed_duplicate = 0, unconfirmed_unknown = 0;
 };
+
+// Whether a counted figure fits what was expected, allowing `slack` more.
+inline bool within(double counted, double expected, double slack = 0) {
+  return counted >= expected - 1e-9 && counted <= expected + slack + 1e-9;
+}
 
 ExpectedReplies expected_replies(const CheckInput& in);
 

@@ -208,6 +208,37 @@ TEST_CASE("expected reply counters follow the history, the copies and the deploy
   }
 }
 
+TEST_CASE("a reply a killed simulator sent without logging it may be counted as a duplicate, no more") {
+  // Request a was decided, the simulator died before it logged the reply, and the restarted
+  // simulator decided it again and logged its reply: the gateway may see one or two copies.
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.gateways = 1;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), decision("a"), reply("a", "a", kT0 + 10)};
+  const auto e = expected_replies(in);
+  CHECK(e.duplicate == 0);
+  CHECK(e.unconfirmed_duplicate == 1);
+  for (const int dup : {0, 1}) {
+    in.gateway_metrics = {metrics(1, 0, dup, 0, 0)};
+    ScenarioResult out;
+    run_checks(in, out);
+    CHECK(check_named(out, "reply_counters").passed());
+  }
+  in.gateway_metrics = {metrics(1, 0, 2, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "reply_counters");
+  CHECK_FALSE(c.passed());
+  CHECK(c.message.find("duplicate_replies between 0 and 1") != std::string::npos);
+  SECTION("a request decided once has no such allowance") {
+    in.decisions = {decision("a"), reply("a", "a", kT0 + 10)};
+    CHECK(expected_replies(in).unconfirmed_duplicate == 0);
+  }
+}
+
 TEST_CASE("counter mismatches say what was expected and what the gateway counted") {
   const Scenario sc = base_scenario();
   CheckInput in;
