@@ -5,13 +5,15 @@
 # UndefinedBehaviorSanitizer and runs them, and (or with RRKIT_FUZZ_TESTS=1) builds the libFuzzer
 # targets with clang and runs each briefly over its committed corpus (a crash, leak or UB report
 # fails the run; scripts/fuzz.sh runs them longer).
-# Extra arguments go to the first ctest run (e.g. -L unit, -R scenario).
+# Extra arguments go to the first ctest run (e.g. -L unit, -R scenario). The conformance runs (label
+# conformance: the whole conformance set once per gateway, several minutes each) are left out here
+# until the black-box checker judges other gateways; run them with `ctest -L conformance`.
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
 "$RRKIT_ROOT/scripts/examples.sh"
 "$RRKIT_ROOT/scripts/build.sh"
 say "Running tests"
-(cd "$RRKIT_BUILD" && ctest --output-on-failure --timeout 900 "$@")
+(cd "$RRKIT_BUILD" && ctest --output-on-failure --timeout 900 -LE conformance "$@")
 
 if [ "${RRKIT_SANITIZE_TESTS:-${CI:+1}}" = 1 ]; then
   asan="${RRKIT_BUILD}-asan"
