@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/memory.h"
 #include "harness/result.h"
 #include "harness/scenario.h"
 
@@ -37,6 +38,9 @@ struct CheckInput {
   std::string pending_detail;                      // why pending could not be read
   std::vector<std::string> events;                 // timeline actions as they happened
   std::vector<std::string> infra_errors;           // timeline actions that failed
+  // Memory samples of the gateway processes the harness launched: before the traffic (round 0) and after each
+  // round's settle wait (memory_returns). Empty in attach mode.
+  std::vector<MemorySample> memory;
 };
 
 // A figure taken from the gateways' /metrics: its value, or why it could not be read.
@@ -49,7 +53,17 @@ struct GatewayFigure {
 // Reply counts the gateways should show, derived from the history and the decision log.
 struct ExpectedReplies {
   double matched = 0, late = 0, duplicate = 0, unknown = 0, malformed = 0;
+  // Replies a simulator killed with -9 may have handed to Kafka without living to log them: a
+  // request it decided on and that was decided again after the restart (redelivered), with fewer
+  // confirmed replies than the first decision planned. Each may or may not reach the gateways, so
+  // the duplicate (and, in broadcast mode, unknown) counts may exceed the confirmed figure by this.
+  double unconfirmed_duplicate = 0, unconfirmed_unknown = 0;
 };
+
+// Whether a counted figure fits what was expected, allowing `slack` more.
+inline bool within(double counted, double expected, double slack = 0) {
+  return counted >= expected - 1e-9 && counted <= expected + slack + 1e-9;
+}
 
 ExpectedReplies expected_replies(const CheckInput& in);
 

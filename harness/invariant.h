@@ -21,6 +21,7 @@ enum class Invariant {
   reply_counters,
   pending_drained,
   no_crash,
+  memory_returns,
 };
 
 // What an invariant's implementation found: problems fail it; unreadable figures mean it cannot be
@@ -29,6 +30,13 @@ struct InvariantFindings {
   std::vector<std::string> problems;
   std::vector<std::string> unreadable;
   std::vector<std::uint64_t> requests;
+  // Why the invariant does not apply to this run (a figure the system under test or the scenario does not
+  // have by design); reported as not applicable, never as a pass. Problems still fail it.
+  std::string not_applicable;
+  std::string passed_detail;  // the figures behind a pass, when there are any worth reporting ("ok" otherwise)
+  // The scenario did not ask for this invariant (memory_returns without traffic.rounds): no check at all,
+  // rather than a not-applicable line on every scenario.
+  bool not_asked = false;
 };
 
 // Everything the checker gathered that the implementations read; defined in harness/invariant_evidence.h

@@ -54,6 +54,11 @@ Json to_json(const RunRecord& r) {
           {"started_us", r.started_us},
           {"interrupted", r.interrupted}};
   if (r.seed) j["seed"] = *r.seed;
+  if (!r.memory.empty()) {
+    Json samples = Json::array();
+    for (const auto& s : r.memory) samples.push_back(to_json(s));
+    j["memory"] = std::move(samples);
+  }
   return j;
 }
 
@@ -126,6 +131,20 @@ std::optional<RunRecord> record_from_json(const Json& meta, std::string& error) 
   }
   if (const auto started = meta.find("started_us"); started != meta.end() && started->is_number_integer()) {
     r.started_us = started->get<std::int64_t>();
+  }
+  if (const auto memory = meta.find("memory"); memory != meta.end()) {
+    if (!memory->is_array()) {
+      error = "\"memory\" must be the list of memory samples";
+      return std::nullopt;
+    }
+    for (std::size_t i = 0; i < memory->size(); ++i) {
+      auto s = memory_sample_from_json((*memory)[i]);
+      if (!s) {
+        error = fmt::format("\"memory\"[{}] is not a memory sample (round, requests_so_far, timed_out_so_far, rss)", i);
+        return std::nullopt;
+      }
+      r.memory.push_back(std::move(*s));
+    }
   }
   return r;
 }

@@ -36,6 +36,7 @@ struct RunRecord {
   std::string only;                           // --only as written ("" for a full run)
   std::int64_t started_us = 0;
   bool interrupted = false;
+  std::vector<MemorySample> memory;           // memory_returns's samples (absent in older run folders: none)
 };
 
 // A run folder's evidence, as the checker takes it.

@@ -232,7 +232,7 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
     if (const auto t = root["traffic"]) {
       if (!L.only_keys(t, "traffic", {"mode", "concurrency", "rate", "requests", "duration", "body", "request_timeout",
                                       "disconnect_fraction", "disconnect_after", "client_timeout", "phases",
-                                      "keepalive_idle"})) {
+                                      "keepalive_idle", "rounds"})) {
         return false;
       }
       std::string mode = "closed";
@@ -277,6 +277,19 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
         if (!t["requests"]) tp.requests = 0;
       }
       if (mode != "closed" && mode != "open") return L.fail(t["mode"], "traffic.mode", "must be closed or open");
+      if (const auto r = t["rounds"]) {
+        if (!L.scalar(t, "rounds", "traffic.rounds", s.rounds) ||
+            !L.positive(t, "rounds", "traffic.rounds", s.rounds, 1, 1000)) {
+          return false;
+        }
+        // Equal rounds are counted in requests: a duration or an open-loop schedule has no count to split.
+        if (s.rounds > 1 && (mode != "closed" || !t["requests"] || t["duration"])) {
+          return L.fail(r, "traffic.rounds", "rounds need mode: closed and a request count (no duration)");
+        }
+        if (s.rounds > 1 && tp.requests < static_cast<std::uint64_t>(s.rounds)) {
+          return L.fail(r, "traffic.rounds", "more rounds than requests");
+        }
+      }
       tp.mode = mode == "open" ? TrafficPlan::Mode::open : TrafficPlan::Mode::closed;
       tp.request_timeout_ms = req_timeout.count() / 1000;
       // A duration without a count means "as many as the duration allows".
@@ -323,10 +336,23 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
                        [](const TimelineAction& x, const TimelineAction& y) { return x.at < y.at; });
     }
     if (const auto e = root["expect"]) {
-      if (!L.only_keys(e, "expect", {"timeout_epsilon", "violations", "allow", "crashes", "assert"})) return false;
+      if (!L.only_keys(e, "expect", {"timeout_epsilon", "violations", "allow", "crashes", "assert", "memory"})) return false;
       if (!L.duration(e, "timeout_epsilon", "expect.timeout_epsilon", s.timeout_epsilon) ||
           !L.strings(e, "crashes", "expect.crashes", s.expected_crashes)) {
         return false;
+      }
+      if (const auto m = e["memory"]) {
+        if (!m.IsMap()) return L.fail(m, "expect.memory", "must be a mapping {bytes_per_timed_out, noise_floor_mib}");
+        if (!L.only_keys(m, "expect.memory", {"bytes_per_timed_out", "noise_floor_mib"})) return false;
+        double floor_mib = s.memory.noise_floor_bytes / (1024.0 * 1024.0);
+        if (!L.scalar(m, "bytes_per_timed_out", "expect.memory.bytes_per_timed_out", s.memory.max_bytes_per_timed_out) ||
+            !L.positive(m, "bytes_per_timed_out", "expect.memory.bytes_per_timed_out", s.memory.max_bytes_per_timed_out,
+                        0, 1e9) ||
+            !L.scalar(m, "noise_floor_mib", "expect.memory.noise_floor_mib", floor_mib) ||
+            !L.positive(m, "noise_floor_mib", "expect.memory.noise_floor_mib", floor_mib, 0, 1e6)) {
+          return false;
+        }
+        s.memory.noise_floor_bytes = floor_mib * 1024.0 * 1024.0;
       }
       std::vector<std::string> violations, allow;
       if (!L.strings(e, "violations", "expect.violations", violations) || !L.strings(e, "allow", "expect.allow", allow)) {

@@ -13,6 +13,7 @@
 
 #include "harness/invariant.h"
 #include "harness/timeline_action.h"
+#include "harness/memory.h"
 #include "harness/traffic.h"
 
 namespace rrkit::harness {
@@ -49,6 +50,9 @@ struct Scenario {
   std::string profile_yaml;  // the simulator's fault profile (from a file or inline)
 
   TrafficPlan traffic;
+  // traffic.rounds: the requests in this many consecutive equal rounds, each followed by the settle wait and
+  // a memory sample (memory_returns judges the trend over them); closed loop with a request count only.
+  int rounds = 1;
   std::vector<TimelineAction> timeline;
   std::chrono::microseconds settle = std::chrono::seconds(5);
   int warmup = 10;  // fault-free requests per gateway before the scenario starts (0: none)
@@ -59,6 +63,7 @@ struct Scenario {
   std::vector<Invariant> allow;                // invariants this scenario waives, with the reason in the file
   std::vector<std::string> expected_crashes;   // components the scenario itself crashes (e.g. simulator)
   std::vector<Assertion> assertions;
+  MemoryJudgeConfig memory;  // expect.memory: memory_returns's thresholds
 };
 
 // Loads and validates. On error returns nullopt and sets error to "file:line: key: problem".

@@ -208,6 +208,37 @@ TEST_CASE("expected reply counters follow the history, the copies and the deploy
   }
 }
 
+TEST_CASE("a reply a killed simulator sent without logging it may be counted as a duplicate, no more") {
+  // Request a was decided, the simulator died before it logged the reply, and the restarted
+  // simulator decided it again and logged its reply: the gateway may see one or two copies.
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.gateways = 1;
+  in.requests = {answered(0, "a", "n0")};
+  in.decisions = {decision("a"), decision("a"), reply("a", "a", kT0 + 10)};
+  const auto e = expected_replies(in);
+  CHECK(e.duplicate == 0);
+  CHECK(e.unconfirmed_duplicate == 1);
+  for (const int dup : {0, 1}) {
+    in.gateway_metrics = {metrics(1, 0, dup, 0, 0)};
+    ScenarioResult out;
+    run_checks(in, out);
+    CHECK(check_named(out, "reply_counters").passed());
+  }
+  in.gateway_metrics = {metrics(1, 0, 2, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "reply_counters");
+  CHECK_FALSE(c.passed());
+  CHECK(c.message.find("duplicate_replies between 0 and 1") != std::string::npos);
+  SECTION("a request decided once has no such allowance") {
+    in.decisions = {decision("a"), reply("a", "a", kT0 + 10)};
+    CHECK(expected_replies(in).unconfirmed_duplicate == 0);
+  }
+}
+
 TEST_CASE("counter mismatches say what was expected and what the gateway counted") {
   const Scenario sc = base_scenario();
   CheckInput in;
@@ -799,4 +830,45 @@ TEST_CASE("a not-applicable check fails nothing, passes nothing, and every repor
   suite.scenarios[0].status = ScenarioStatus::fail;
   CHECK(suite.exit_code() == 1);
   CHECK(render_junit_report(suite).find("<failure message=\"gw died\"") != std::string::npos);
+}
+
+TEST_CASE("memory_returns is judged only when the scenario drives traffic rounds", "[unit][memory]") {
+  Scenario sc = base_scenario();
+  CheckInput in = one_answered(sc);
+  ScenarioResult one_round;
+  run_checks(in, one_round);
+  for (const auto& c : one_round.checks) CHECK(c.name.rfind("memory_returns", 0) == std::string::npos);
+
+  // The seed gateway's samples: waiters never removed, 20,000 timed-out requests per round.
+  sc.rounds = 5;
+  const double rss_mib[] = {91, 225, 272, 383, 455};
+  for (int k = 0; k <= 5; ++k) {
+    MemorySample s;
+    s.round = k;
+    s.requests_so_far = s.timed_out_so_far = static_cast<std::uint64_t>(k) * 20'000;
+    s.rss.push_back(RssReading{static_cast<std::uint64_t>((k == 0 ? 40 : rss_mib[k - 1]) * 1024 * 1024),
+                               ProcErrc::none, "", 1});
+    if (k > 0) s.pending = 0.0;
+    in.memory.push_back(s);
+  }
+  ScenarioResult leaking;
+  run_checks(in, leaking);
+  const auto& c = check_named(leaking, "memory_returns");
+  INFO(c.message);
+  CHECK(c.failed());
+  CHECK(c.message.find("not returned") != std::string::npos);
+  CHECK(leaking.status == ScenarioStatus::fail);
+
+  SECTION("attach mode: no process sampled, not applicable") {
+    for (auto& s : in.memory) s.rss.clear();
+    ScenarioResult attached;
+    run_checks(in, attached);
+    CHECK(check_named(attached, "memory_returns").state == CheckState::not_applicable);
+  }
+  SECTION("a negative control must find the leak") {
+    sc.expect_violations = {Invariant::memory_returns};
+    ScenarioResult control;
+    run_checks(in, control);
+    CHECK(check_named(control, "memory_returns").passed());
+  }
 }

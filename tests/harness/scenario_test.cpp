@@ -259,7 +259,7 @@ TEST_CASE("every invariant has one table row, a name that parses back and its RE
   const std::string readme = read_readme();
   REQUIRE_FALSE(readme.empty());
   CHECK(invariant_table().size() == invariant_names().size());
-  CHECK(invariant_table().back().id == Invariant::no_crash);  // the enum's last value
+  CHECK(invariant_table().back().id == Invariant::memory_returns);  // the enum's last value
   for (std::size_t k = 0; k < invariant_table().size(); ++k) {
     const auto& row = invariant_table()[k];
     INFO(row.name);
@@ -287,4 +287,30 @@ TEST_CASE("every timeline action has one table row, a name that parses back and 
     CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning + " |") != std::string::npos);
   }
   CHECK_FALSE(parse_action("explode"));
+}
+
+TEST_CASE("traffic rounds and memory thresholds load, and rounds need a closed loop with a count", "[unit][scenario]") {
+  const auto path = write_temp(R"(name: rounds
+traffic: {mode: closed, concurrency: 8, requests: 80000, rounds: 4}
+expect:
+  memory: {bytes_per_timed_out: 300, noise_floor_mib: 8}
+)");
+  std::string error;
+  const auto s = load_scenario(path, error);
+  fs::remove(path);
+  INFO(error);
+  REQUIRE(s.has_value());
+  CHECK(s->rounds == 4);
+  CHECK(s->traffic.requests == 80000);
+  CHECK(s->memory.max_bytes_per_timed_out == 300);
+  CHECK(s->memory.noise_floor_bytes == 8.0 * 1024 * 1024);
+  CHECK(load_error("traffic: {mode: open, rate: 5, requests: 10, rounds: 2}\n").find(":1: traffic.rounds: rounds need") !=
+        std::string::npos);
+  CHECK(load_error("traffic: {duration: 5s, rounds: 2}\n").find("traffic.rounds: rounds need") != std::string::npos);
+  CHECK(load_error("traffic: {requests: 3, rounds: 4}\n").find("more rounds than requests") != std::string::npos);
+  CHECK(load_error("traffic: {requests: 3, rounds: 0}\n").find("traffic.rounds: must be between") != std::string::npos);
+  CHECK(load_error("traffic: {requests: 3, rounds: many}\n").find("traffic.rounds: has the wrong type") !=
+        std::string::npos);
+  CHECK(load_error("expect:\n  memory: {noise_floor: 8}\n").find(":2: expect.memory.noise_floor: unknown key") !=
+        std::string::npos);
 }
