@@ -81,6 +81,22 @@ const char* kNoFaults = "description: immediate ok replies\n";
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
+// The two floors are reported identically so (a) and (b) read side by side; false when the floor failed.
+bool report_floor(bool ok, const FloorResult& r, const std::string& error, const char* label, json& lat,
+                  const char* key) {
+  if (!ok) {
+    say(fmt::format("  {} failed: {}", label, error));
+    return false;
+  }
+  json& out = lat[key];
+  out = r.latency.to_json();
+  out["lost"] = r.lost;
+  out["how"] = r.notes;
+  say(fmt::format("  {}: p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms", label, r.latency.p50, r.latency.p99,
+                  r.latency.p999));
+  return true;
+}
+
 }  // namespace
 
 int run(const Config& c_in) {
@@ -165,26 +181,10 @@ int run(const Config& c_in) {
     say(fmt::format("== round-trip latency at low load, {} sequential requests per path", c.latency_requests));
     json lat = json::object();
     FloorResult a, b;
-    if (kafka_pingpong(brokers, c.latency_requests, a, error)) {
-      lat["a_raw_kafka"] = a.latency.to_json();
-      lat["a_raw_kafka"]["lost"] = a.lost;
-      lat["a_raw_kafka"]["how"] = a.notes;
-      say(fmt::format("  (a) raw librdkafka: p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms", a.latency.p50, a.latency.p99,
-                      a.latency.p999));
-    } else {
-      say("  (a) failed: " + error);
-      status = 2;
-    }
-    if (dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, b, error)) {
-      lat["b_dapr_floor"] = b.latency.to_json();
-      lat["b_dapr_floor"]["lost"] = b.lost;
-      lat["b_dapr_floor"]["how"] = b.notes;
-      say(fmt::format("  (b) through daprd:  p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms", b.latency.p50, b.latency.p99,
-                      b.latency.p999));
-    } else {
-      say("  (b) failed: " + error);
-      status = 2;
-    }
+    const bool a_ok = kafka_pingpong(brokers, c.latency_requests, a, error);
+    if (!report_floor(a_ok, a, error, "(a) raw librdkafka", lat, "a_raw_kafka")) status = 2;
+    const bool b_ok = dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, b, error);
+    if (!report_floor(b_ok, b, error, "(b) through daprd", lat, "b_dapr_floor")) status = 2;
     std::uint64_t failed = 0;
     const auto cl = sequential_latency(gw.port, c.latency_requests, failed);
     lat["c_rr_gateway"] = cl.to_json();
@@ -293,13 +293,15 @@ int run(const Config& c_in) {
   }
 
   if (selected(c, "peer")) {
-    say("== the Node.js peer (@dapr/dapr + Express) on path (c), same Kafka, its own daprd");
+    say("== the Node.js peer (examples/node-gateway: @dapr/dapr + Express) on path (c), same Kafka, its own daprd");
     // rr-gateway and its daprd stop, so that the peer has the machine (and the reply topic) to itself.
     gw.process.stop(10s);
     gw.daprd->stop();
     topo.mark_expected_down(gw.process.name(), true);
     Peer peer(c, paths, brokers);
-    if (!peer.start(5000, error)) {
+    std::string answer_profile, hold_profile;
+    if (!peer.profile(kNoFaults, answer_profile, error) || !peer.profile(kDropAll, hold_profile, error) ||
+        !topo.set_profile(answer_profile, error) || !peer.start(5000, error)) {
       say("  failed: " + error);
       status = 2;
     } else {
@@ -318,15 +320,18 @@ int run(const Config& c_in) {
                                   "peer");
       proc::wait_until([&] { return peer.pending() == 0; }, 30s, 200ms);
       // Memory: the peer's 5 s timeout would expire requests while the others connect, so this
-      // measurement runs with PEER_TIMEOUT_MS=280000 (a restart of the node process).
-      topo.set_profile(kDropAll, error);
-      peer.restart_node(280000, error);
+      // measurement runs with TIMEOUT_MS=280000 (a restart of the node process).
       std::vector<std::thread> clients;
       std::vector<std::unique_ptr<TrafficProgress>> progress;
-      Config pc = c;
-      pc.waiting = {c.waiting.front()};
-      pj["memory"] = memory_figures(pc, peer.port(), peer.node().pid(), [&] { return peer.pending(); }, clients,
-                                    progress, "peer");
+      if (!topo.set_profile(hold_profile, error) || !peer.restart_node(280000, error)) {
+        say("  peer memory set-up failed: " + error);
+        status = 2;
+      } else {
+        Config pc = c;
+        pc.waiting = {c.waiting.front()};
+        pj["memory"] = memory_figures(pc, peer.port(), peer.node().pid(), [&] { return peer.pending(); }, clients,
+                                      progress, "peer");
+      }
       peer.stop();  // the waiting clients get a connection reset
       for (auto& t : clients) t.join();
       topo.set_profile(kNoFaults, error);

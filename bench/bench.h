@@ -25,7 +25,7 @@ struct Config {
   int timeout_ms = 200;          // X-Request-Timeout-Ms for section 4
   double capacity_seconds = 3;   // section 5
   int capacity_concurrency = 64;
-  std::string peer_dir;          // bench/peer (server.js + node_modules)
+  std::string peer_dir;          // examples/node-gateway (server.js, sut.yaml, node_modules)
   std::string node = "node";
   std::filesystem::path run_dir;  // logs of every component; default /tmp/rr-bench-<stamp>
   std::string json_out;          // results JSON

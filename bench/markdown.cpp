@@ -24,8 +24,8 @@ std::string markdown(const json& r) {
        "engineer's end-to-end runs were using the CPU at the same time), so every figure is noisy: compare "
        "ratios within one run rather than absolute numbers across runs.\n\n"
     << "How to run (from a clone, after `scripts/setup.sh` has provisioned Kafka and daprd): `bench/run.sh`. It "
-       "builds rrkit into build-bench/ with scripts/build.sh, runs `npm ci` in bench/peer, then `rr-bench`, which "
-       "starts the real stack itself and writes bench/results/latest.json and this file. Extra flags go to "
+       "builds rrkit into build-bench/ with scripts/build.sh, installs examples/node-gateway with "
+       "scripts/examples.sh, then `rr-bench`, which starts the real stack itself and writes bench/results/latest.json and this file. Extra flags go to "
        "rr-bench (`build-bench/bin/rr-bench --help`), e.g. `bench/run.sh --sections latency,rate`. Component logs "
        "stay in /tmp/rr-bench-<time>/.\n\n"
     << "Profiles of rr-gateway (heap per waiting request, CPU) and the fixes they suggest: bench/PROFILING.md.\n\n"
@@ -121,13 +121,14 @@ std::string markdown(const json& r) {
   }
   if (r.contains("peer")) {
     const auto& p = r["peer"];
-    o << "## 6. The peer: seed design with @dapr/dapr + Express (Node.js), path (c)\n\n"
+    o << "## 6. The peer: examples/node-gateway, the seed design done right with @dapr/dapr + Express (Node.js), "
+         "path (c)\n\n"
       << "Latency (sequential, same client as (c)):\n\n"
       << "| n | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|\n"
       << fmt::format("| {} | {} | {} | {} | {} |\n\n", p["latency"].value("count", 0), ms(p["latency"], "p50_ms"),
                      ms(p["latency"], "p99_ms"), ms(p["latency"], "p999_ms"), ms(p["latency"], "max_ms"));
     sweep(p["max_rate"], "6b. Maximum sustained rate through the peer");
-    o << "Peer memory (node RSS; PEER_TIMEOUT_MS=280000 for this measurement only):\n\n";
+    o << "Peer memory (node RSS; TIMEOUT_MS=280000 for this measurement only):\n\n";
     memory(p["memory"]);
   }
   if (r.contains("gateway_over_peer")) {

@@ -13,8 +13,10 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include "bench/measure.h"
+#include "common/json_limits.h"
 #include "testkit/http_client.h"
 #include "testkit/net.h"
 #include "testkit/tiny_http_server.h"
@@ -239,5 +241,81 @@ json capacity_run(const Config& c) {
                   "endpoint: one Beast thread on core 1; best of 2 runs"}};
 }
 
+
+bool Peer::profile(const std::string& base, std::string& out, std::string& error) const {
+  const fs::path sut = fs::path(config_.peer_dir) / "sut.yaml";
+  try {
+    const YAML::Node contract = YAML::LoadFile(sut.string())["contract"];
+    if (!contract.IsMap()) {
+      error = sut.string() + ": no contract: section";
+      return false;
+    }
+    YAML::Node section;
+    section["contract"] = contract;
+    YAML::Emitter emitted;
+    emitted << section;
+    out = base + "\n" + emitted.c_str() + "\n";
+    return true;
+  } catch (const YAML::Exception& e) {
+    error = sut.string() + ": " + e.what();
+    return false;
+  }
+}
+
+proc::SpawnSpec Peer::node_spec(int timeout_ms, std::uint16_t dapr_http_port) const {
+  // node-gateway's own variables (see its README); APP_PORT unset: daprd calls back on the client port.
+  std::vector<std::pair<std::string, std::string>> env = {{"PORT", std::to_string(port_)},
+                                                          {"HOST", "127.0.0.1"},
+                                                          {"DAPR_HTTP_PORT", std::to_string(dapr_http_port)},
+                                                          {"TIMEOUT_MS", std::to_string(timeout_ms)}};
+  return proc::SpawnSpec{"peer", {config_.node, (fs::path(config_.peer_dir) / "server.js").string()}, env,
+                         config_.run_dir / "peer.log", config_.peer_dir};
+}
+
+bool Peer::start(int timeout_ms, std::string& error) {
+  port_ = net::free_port();
+  stack::DaprdConfig dc;
+  dc.app_id = "bench-peer";
+  dc.app_port = port_;
+  dc.http_port = net::free_port();
+  dc.brokers = brokers_;
+  dc.log_level = config_.log_level;
+  dapr_http_port_ = dc.http_port;
+  node_ = stack::Process(node_spec(timeout_ms, dapr_http_port_));
+  if (!node_.start(error)) return false;
+  if (!stack::wait_http_status(port_, "/healthz", 200, 30s, &node_)) {
+    error = "the Node.js peer did not answer /healthz (see " + node_.log_file().string() + ")";
+    return false;
+  }
+  daprd_ = std::make_unique<stack::Daprd>(paths_, config_.run_dir, dc);
+  if (!daprd_->start(error)) return false;
+  if (!warm_up(port_, 20, 90s)) {
+    error = "the Node.js peer never answered 200 (see " + node_.log_file().string() + ")";
+    return false;
+  }
+  return true;
+}
+
+void Peer::stop() {
+  node_.stop(5s);
+  if (daprd_) daprd_->stop();
+}
+
+bool Peer::restart_node(int timeout_ms, std::string& error) {
+  node_.stop(5s);
+  node_ = stack::Process(node_spec(timeout_ms, dapr_http_port_));
+  if (!node_.start(error)) return false;
+  if (!stack::wait_http_status(port_, "/healthz", 200, 30s, &node_)) {
+    error = "the Node.js peer did not answer /healthz after its restart (see " + node_.log_file().string() + ")";
+    return false;
+  }
+  return true;
+}
+
+double Peer::pending() const {
+  const auto r = http::get(port_, "/healthz", 5s);
+  const auto j = parse_bounded(r.body).value;
+  return j.is_object() ? j.value("pending", 0.0) : 0.0;
+}
 
 }  // namespace rrkit::bench

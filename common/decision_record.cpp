@@ -73,18 +73,8 @@ void to_json(nlohmann::json& j, const DecisionRecord& r) {
   switch (r.type) {
     case DecisionLineType::decision:
       j["id"] = string_or_null(r.id);
-      j["rule"] = r.rule;
-      j["drop"] = r.drop;
-      j["service_us"] = r.service_us;
-      j["delay_us"] = r.delay_us;
-      j["copies"] = r.copies;
-      j["spacing_us"] = r.spacing_us;
-      j["reorder"] = r.reorder;
-      j["corrupt"] = r.corrupt;
-      j["missing_id"] = r.missing_id;
-      j["wrong_id"] = r.wrong_id;
-      j["error"] = r.error;
-      j["kind"] = r.kind;
+      // The decided action is written from identity() so the log and replay's comparison never list different fields.
+      for (auto& [name, value] : r.identity()) j[name] = std::move(value);
       j["topic"] = r.topic;
       j["request_topic"] = r.request_topic;
       j["partition"] = r.partition;

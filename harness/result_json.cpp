@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -164,33 +165,64 @@ class reader {
   std::string path_;
 };
 
-json map_json(const std::map<std::string, std::uint64_t>& m) {
-  json o = json::object();
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
+// A plain member and its JSON key. Each result type lists its plain members once, in a table that both
+// to_json and the reader walk, so a field added to one side cannot be missing from the other.
+template <typename T, typename M>
+struct Field {
+  const char* key;
+  M T::*member;
+};
+template <typename T, typename M>
+constexpr Field<T, M> field(const char* key, M T::*member) {
+  return {key, member};
 }
-json map_json(const std::map<std::string, double>& m) {
-  json o = json::object();
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
+
+template <typename T, typename Table>
+void read_fields(const reader& r, T& out, const Table& table) {
+  std::apply([&](const auto&... f) { (r.get(f.key, out.*(f.member)), ...); }, table);
 }
+template <typename T, typename Table>
+void write_fields(json& j, const T& in, const Table& table) {
+  std::apply([&](const auto&... f) { ((j[f.key] = in.*(f.member)), ...); }, table);
+}
+
+// Enums, nested results and fields read but never written (bodies) are handled beside each table.
+constexpr auto kRequestFields = std::make_tuple(
+    field("index", &RequestRecord::index), field("nonce", &RequestRecord::nonce),
+    field("correlation_id", &RequestRecord::correlation_id), field("gateway", &RequestRecord::gateway),
+    field("intended_us", &RequestRecord::intended_us), field("sent_us", &RequestRecord::sent_us),
+    field("done_us", &RequestRecord::done_us), field("http_status", &RequestRecord::http_status),
+    field("client_error", &RequestRecord::client_error), field("simulator_rule", &RequestRecord::simulator_rule),
+    field("simulator_action", &RequestRecord::simulator_action));
+
+constexpr auto kLatencyFields = std::make_tuple(
+    field("p50", &LatencySummary::p50), field("p90", &LatencySummary::p90), field("p99", &LatencySummary::p99),
+    field("p999", &LatencySummary::p999), field("max", &LatencySummary::max), field("mean", &LatencySummary::mean),
+    field("count", &LatencySummary::count));
+
+constexpr auto kScenarioFields = std::make_tuple(
+    field("name", &ScenarioResult::name), field("path", &ScenarioResult::path),
+    field("description", &ScenarioResult::description), field("seed", &ScenarioResult::seed),
+    field("error", &ScenarioResult::error), field("duration_s", &ScenarioResult::duration_s),
+    field("repro", &ScenarioResult::repro), field("run_dir", &ScenarioResult::run_dir),
+    field("started_us", &ScenarioResult::started_us), field("counts", &ScenarioResult::counts),
+    field("classifications", &ScenarioResult::classifications),
+    field("gateway_counters", &ScenarioResult::gateway_counters),
+    field("simulator_counters", &ScenarioResult::simulator_counters), field("events", &ScenarioResult::events),
+    field("failing_requests", &ScenarioResult::failing_requests),
+    field("repro_requests", &ScenarioResult::repro_requests));
+
+constexpr auto kSuiteFields = std::make_tuple(
+    field("started_at", &SuiteResult::started_at), field("duration_s", &SuiteResult::duration_s),
+    field("machine", &SuiteResult::machine), field("versions", &SuiteResult::versions),
+    field("interrupt_signal", &SuiteResult::interrupt_signal));
 
 RequestRecord request_at(const json& j, const std::string& path) {
   const reader r(j, path);
   RequestRecord out;
-  r.get("index", out.index);
-  r.get("nonce", out.nonce);
-  r.get("correlation_id", out.correlation_id);
-  r.get("gateway", out.gateway);
-  r.get("intended_us", out.intended_us);
-  r.get("sent_us", out.sent_us);
-  r.get("done_us", out.done_us);
-  r.get("http_status", out.http_status);
-  r.get("client_error", out.client_error);
+  read_fields(r, out, kRequestFields);
   r.get_enum("outcome", out.outcome, parse_outcome, outcome_table);
   r.get_enum("classification", out.classification, parse_classification, classification_table);
-  r.get("simulator_rule", out.simulator_rule);
-  r.get("simulator_action", out.simulator_action);
   // Bodies are not written into reports (they would double a report's size) but a record that carries them,
   // such as a history line, reads back complete.
   r.get("request_body", out.request_body);
@@ -216,33 +248,15 @@ CheckResult check_at(const json& j, const std::string& path) {
 LatencySummary latency_at(const json& j, const std::string& path) {
   const reader r(j, path);
   LatencySummary out;
-  r.get("p50", out.p50);
-  r.get("p90", out.p90);
-  r.get("p99", out.p99);
-  r.get("p999", out.p999);
-  r.get("max", out.max);
-  r.get("mean", out.mean);
-  r.get("count", out.count);
+  read_fields(r, out, kLatencyFields);
   return out;
 }
 
 ScenarioResult scenario_at(const json& j, const std::string& path) {
   const reader r(j, path);
   ScenarioResult out;
-  r.get("name", out.name);
-  r.get("path", out.path);
-  r.get("description", out.description);
-  r.get("seed", out.seed);
+  read_fields(r, out, kScenarioFields);
   r.get_enum("status", out.status, parse_scenario_status, scenario_status_table);
-  r.get("error", out.error);
-  r.get("duration_s", out.duration_s);
-  r.get("repro", out.repro);
-  r.get("run_dir", out.run_dir);
-  r.get("started_us", out.started_us);
-  r.get("counts", out.counts);
-  r.get("classifications", out.classifications);
-  r.get("gateway_counters", out.gateway_counters);
-  r.get("simulator_counters", out.simulator_counters);
   if (const json* l = r.find("latency")) out.latency = latency_at(*l, r.child_path("latency"));
   if (const json* l = r.find("latency_by_outcome")) {
     const std::string p = r.child_path("latency_by_outcome");
@@ -252,9 +266,6 @@ ScenarioResult scenario_at(const json& j, const std::string& path) {
   r.each("checks", [&](const json& e, const std::string& p) { out.checks.push_back(check_at(e, p)); }, out.checks);
   r.each("requests", [&](const json& e, const std::string& p) { out.requests.push_back(request_at(e, p)); },
          out.requests);
-  r.get("events", out.events);
-  r.get("repro_requests", out.repro_requests);
-  r.get("failing_requests", out.failing_requests);
   return out;
 }
 
@@ -262,19 +273,9 @@ ScenarioResult scenario_at(const json& j, const std::string& path) {
 
 // request_body and response_body stay out: they belong to the run folder's history, not to reports.
 nlohmann::json to_json(const RequestRecord& r) {
-  return {{"index", r.index},
-          {"nonce", r.nonce},
-          {"correlation_id", r.correlation_id},
-          {"gateway", r.gateway},
-          {"intended_us", r.intended_us},
-          {"sent_us", r.sent_us},
-          {"done_us", r.done_us},
-          {"http_status", r.http_status},
-          {"client_error", r.client_error},
-          {"outcome", to_string(r.outcome)},
-          {"classification", r.classification_text()},
-          {"simulator_rule", r.simulator_rule},
-          {"simulator_action", r.simulator_action}};
+  json j = {{"outcome", to_string(r.outcome)}, {"classification", r.classification_text()}};
+  write_fields(j, r, kRequestFields);
+  return j;
 }
 
 nlohmann::json to_json(const CheckResult& c) {
@@ -283,8 +284,9 @@ nlohmann::json to_json(const CheckResult& c) {
 }
 
 nlohmann::json to_json(const LatencySummary& l) {
-  return {{"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99}, {"p999", l.p999},
-          {"max", l.max}, {"mean", l.mean}, {"count", l.count}};
+  json j = json::object();
+  write_fields(j, l, kLatencyFields);
+  return j;
 }
 
 nlohmann::json to_json(const ScenarioResult& s) {
@@ -294,41 +296,24 @@ nlohmann::json to_json(const ScenarioResult& s) {
   for (const auto& r : s.requests) requests.push_back(to_json(r));
   json by_outcome = json::object();
   for (const auto& [k, l] : s.latency_by_outcome) by_outcome[k] = to_json(l);
-  return {{"name", s.name},
-          {"path", s.path},
-          {"description", s.description},
-          {"seed", s.seed},
-          {"status", to_string(s.status)},
-          {"error", s.error},
-          {"duration_s", s.duration_s},
-          {"repro", s.repro},
-          {"run_dir", s.run_dir},
-          {"started_us", s.started_us},
-          {"counts", map_json(s.counts)},
-          {"classifications", map_json(s.classifications)},
-          {"gateway_counters", map_json(s.gateway_counters)},
-          {"simulator_counters", map_json(s.simulator_counters)},
-          {"latency", to_json(s.latency)},
-          {"latency_by_outcome", std::move(by_outcome)},
-          {"checks", std::move(checks)},
-          {"events", s.events},
-          {"failing_requests", s.failing_requests},
-          {"repro_requests", s.repro_requests},
-          {"requests", std::move(requests)}};
+  json j = {{"status", to_string(s.status)},
+            {"latency", to_json(s.latency)},
+            {"latency_by_outcome", std::move(by_outcome)},
+            {"checks", std::move(checks)},
+            {"requests", std::move(requests)}};
+  write_fields(j, s, kScenarioFields);
+  return j;
 }
 
 nlohmann::json to_json(const SuiteResult& s) {
   json scenarios = json::array();
   for (const auto& sc : s.scenarios) scenarios.push_back(to_json(sc));
-  return {{"format", suite_json_format},
-          {"started_at", s.started_at},
-          {"duration_s", s.duration_s},
-          {"machine", s.machine},
-          {"versions", s.versions},
-          {"interrupted", s.interrupt_signal > 0},
-          {"interrupt_signal", s.interrupt_signal},
-          {"exit_code", s.exit_code()},  // informative only: recomputed from the statuses when read back
-          {"scenarios", std::move(scenarios)}};
+  json j = {{"format", suite_json_format},
+            {"interrupted", s.interrupt_signal > 0},
+            {"exit_code", s.exit_code()},  // informative only: recomputed from the statuses when read back
+            {"scenarios", std::move(scenarios)}};
+  write_fields(j, s, kSuiteFields);
+  return j;
 }
 
 RequestRecord request_from_json(const nlohmann::json& j) { return request_at(j, ""); }
@@ -343,11 +328,7 @@ SuiteResult suite_from_json(const nlohmann::json& j) {
         fmt::format("format: this build reads \"{}\", the file says {}", suite_json_format, f->dump()));
   }
   SuiteResult out;
-  r.get("started_at", out.started_at);
-  r.get("duration_s", out.duration_s);
-  r.get("machine", out.machine);
-  r.get("versions", out.versions);
-  r.get("interrupt_signal", out.interrupt_signal);
+  read_fields(r, out, kSuiteFields);
   r.each("scenarios", [&](const json& e, const std::string& p) { out.scenarios.push_back(scenario_at(e, p)); },
          out.scenarios);
   return out;

@@ -94,6 +94,16 @@ std::optional<double> callback_metric(const Instance& gw, const std::string& ser
   return read_metric(gw.callback_port(), series).value;
 }
 
+// A delivery as daprd posts it to the callback listener; the token is daprd's unless a test forges it.
+http::Request delivery_request(const Instance& gw, bool with_token = true) {
+  http::Request r;
+  r.method = "POST";
+  r.port = gw.callback_port();
+  r.target = "/dapr/replies";
+  if (with_token) r.headers = {{"dapr-api-token", kAppToken}};
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
@@ -217,11 +227,7 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
   }
 
   SECTION("deliveries the gateway cannot take are answered DROP, never a status daprd retries") {
-    http::Request r;
-    r.method = "POST";
-    r.port = gw.callback_port();
-    r.target = "/dapr/replies";
-    r.headers = {{"dapr-api-token", kAppToken}};
+    http::Request r = delivery_request(gw);
     r.body = json{{"correlationId", new_uuid_v4()}, {"pad", std::string(100000, 'x')}}.dump();
     auto res = http::call(r);
     CHECK(res.status == 200);
@@ -243,10 +249,7 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
 
   SECTION("a forged delivery (wrong or missing token) is rejected with 401 and counted") {
     json reply = {{"correlationId", new_uuid_v4()}, {"status", "ok"}};
-    http::Request r;
-    r.method = "POST";
-    r.port = gw.callback_port();
-    r.target = "/dapr/replies";
+    http::Request r = delivery_request(gw, /*with_token=*/false);
     r.body = reply.dump();
     CHECK(http::call(r).status == 401);
     r.headers = {{"dapr-api-token", "guess"}};
@@ -285,11 +288,7 @@ TEST_CASE("gateway e2e: replies, timeouts and reply faults") {
   }
 
   SECTION("garbage deliveries are DROPped, not retried") {
-    http::Request r;
-    r.method = "POST";
-    r.port = gw.callback_port();
-    r.target = "/dapr/replies";
-    r.headers = {{"dapr-api-token", kAppToken}};
+    http::Request r = delivery_request(gw);
     for (const char* body : {"{broken", "{\"status\":\"ok\"}", "{\"specversion\":\"1.0\",\"data_base64\":\"%%\"}"}) {
       r.body = body;
       const auto res = http::call(r);

@@ -29,6 +29,17 @@ struct EchoEndpoint {
   }};
 };
 
+// An open-loop plan: `rate` requests per second for `duration`, on one gateway port.
+TrafficPlan open_plan(std::uint16_t port, double rate, std::chrono::milliseconds duration) {
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::open;
+  plan.rate = rate;
+  plan.duration = duration;
+  plan.requests = 0;
+  plan.gateway_ports = {port};
+  return plan;
+}
+
 }  // namespace
 
 TEST_CASE("body templates substitute the sequence number and carry the nonce") {
@@ -68,12 +79,7 @@ TEST_CASE("closed loop sends every request once, each with its own nonce, and re
 
 TEST_CASE("open loop schedules requests at the rate and measures from the intended time") {
   EchoEndpoint ep;
-  TrafficPlan plan;
-  plan.mode = TrafficPlan::Mode::open;
-  plan.rate = 200;
-  plan.duration = std::chrono::milliseconds(500);
-  plan.requests = 0;
-  plan.gateway_ports = {ep.server.port()};
+  const TrafficPlan plan = open_plan(ep.server.port(), 200, std::chrono::milliseconds(500));
   TrafficProgress progress;
   const auto records = run_traffic(plan, progress);
   REQUIRE(records.size() == 100);
@@ -125,6 +131,15 @@ void require_all_answered_once(const std::vector<RequestRecord>& records, const 
   }
 }
 
+// The keep-alive cases share this run: the two bursts against `server`, each request answered exactly once.
+std::vector<RequestRecord> run_bursts_answered_once(const KeepAliveServer& server, const TrafficPlan& plan,
+                                                    TrafficProgress& progress) {
+  auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 40);
+  require_all_answered_once(records, server);
+  return records;
+}
+
 }  // namespace
 
 TEST_CASE("phases schedule bursts and idle gaps at their intended times") {
@@ -145,12 +160,9 @@ TEST_CASE("a pooled connection the server closed while idle is not used again") 
   o.idle_close = 150ms;
   o.answer_delay = 50ms;
   KeepAliveServer server(o);
-  TrafficPlan plan = bursts_with_gap(server.port(), 1000ms);
   TrafficProgress progress;
-  const auto records = run_traffic(plan, progress);
-  REQUIRE(records.size() == 40);
+  run_bursts_answered_once(server, bursts_with_gap(server.port(), 1000ms), progress);
   CHECK(server.idle_closes() > 0);  // the gap did let the server close connections
-  require_all_answered_once(records, server);
   CHECK(progress.stale_discarded > 0);
 }
 
@@ -164,10 +176,8 @@ TEST_CASE("a connection idle longer than the keep-alive bound is not reused") {
   TrafficPlan plan = bursts_with_gap(server.port(), 800ms);
   plan.keepalive_idle = 100ms;
   TrafficProgress progress;
-  const auto records = run_traffic(plan, progress);
-  REQUIRE(records.size() == 40);
+  run_bursts_answered_once(server, plan, progress);
   CHECK(server.stale_closes() == 0);
-  require_all_answered_once(records, server);
 }
 
 TEST_CASE("a Keep-Alive timeout announced by the server lowers the reuse bound") {
@@ -176,12 +186,10 @@ TEST_CASE("a Keep-Alive timeout announced by the server lowers the reuse bound")
   o.answer_delay = 50ms;
   o.keep_alive_header = "timeout=1, max=1000";
   KeepAliveServer server(o);
-  TrafficPlan plan = bursts_with_gap(server.port(), 1500ms);  // the client's own bound stays 30 s
   TrafficProgress progress;
-  const auto records = run_traffic(plan, progress);
-  REQUIRE(records.size() == 40);
+  // The client's own bound stays 30 s.
+  run_bursts_answered_once(server, bursts_with_gap(server.port(), 1500ms), progress);
   CHECK(server.stale_closes() == 0);
-  require_all_answered_once(records, server);
 }
 
 TEST_CASE("a request the server may have processed is not sent again") {
@@ -223,12 +231,7 @@ TEST_CASE("a stop abandons the requests in flight and returns what was sent") {
   KeepAliveServerOptions o;
   o.never_answer = true;
   KeepAliveServer server(o);
-  TrafficPlan plan;
-  plan.mode = TrafficPlan::Mode::open;
-  plan.rate = 50;
-  plan.duration = 20s;
-  plan.requests = 0;
-  plan.gateway_ports = {server.port()};
+  const TrafficPlan plan = open_plan(server.port(), 50, 20s);
   TrafficProgress progress;
   std::vector<RequestRecord> records;
   std::atomic<bool> done{false};
@@ -342,12 +345,7 @@ TEST_CASE("only-list runs send just the listed requests, each with the key, body
 
 TEST_CASE("only-list runs pace an open-loop run with the schedule's first offsets") {
   EchoEndpoint ep;
-  TrafficPlan plan;
-  plan.mode = TrafficPlan::Mode::open;
-  plan.rate = 100;
-  plan.duration = std::chrono::seconds(3);
-  plan.requests = 0;
-  plan.gateway_ports = {ep.server.port()};
+  TrafficPlan plan = open_plan(ep.server.port(), 100, std::chrono::seconds(3));
   CHECK(planned_requests(plan) == 300);
   plan.only = {10, 250, 299};
   TrafficProgress progress;

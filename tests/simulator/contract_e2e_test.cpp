@@ -15,19 +15,14 @@
 #include "common/reply.h"
 #include "testkit/stack.h"
 #include "tests/simulator/kafka_test_util.h"
+#include "tests/simulator/sim_stack_util.h"
 
 using namespace std::chrono_literals;
 namespace stack = rrkit::stack;
 namespace fs = std::filesystem;
-using rrkit::simulator::testing::Reader;
-using rrkit::simulator::testing::Record;
+using namespace rrkit::simulator::testing;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 constexpr const char* kProfile = R"(contract:
   request_id: /correlationId
@@ -41,46 +36,22 @@ constexpr const char* kProfile = R"(contract:
 }  // namespace
 
 TEST_CASE("rr-simulator answers a CloudEvent published by daprd with a templated DTO reply", "[e2e]") {
-  const stack::Paths paths = stack::Paths::discover();
-  const fs::path dir = fs::temp_directory_path() / ("rrkit-contract-e2e-" + rrkit::new_uuid_v4().substr(0, 8));
-  fs::create_directories(dir);
-  stack::KafkaConfig kc;
-  kc.topics = {{"rr.requests", 1}, {"rr.replies", 1}};
-  stack::Kafka kafka(paths, dir, kc);
-  std::string error;
-  const bool kafka_up = kafka.start(error);
-  INFO(error);
-  REQUIRE(kafka_up);
+  KafkaStack ks("rrkit-contract-e2e-", {{"rr.requests", 1}, {"rr.replies", 1}});
+  const stack::Paths& paths = ks.paths;
+  const fs::path& dir = ks.dir;
+  stack::Kafka& kafka = ks.kafka;
 
   // A publisher-only sidecar (no app channel): Dapr's own publish path, CloudEvent envelope included.
   stack::DaprdConfig dc;
   dc.app_id = "contract-e2e";
   dc.brokers = kafka.brokers();
   stack::Daprd daprd(paths, dir, dc);
-  const bool daprd_up = daprd.start(error);
-  INFO(error);
-  REQUIRE(daprd_up);
+  require_started(daprd);
 
   const fs::path profile = dir / "contract.yaml";
   std::ofstream(profile) << kProfile;
-  const fs::path decisions = dir / "decisions.jsonl";
-  const std::uint16_t control_port = rrkit::net::free_port();
-  rrkit::proc::SpawnSpec spec;
-  spec.name = "sim";
-  spec.argv = {(paths.bin_dir / "rr-simulator").string(), "--brokers", kafka.brokers(), "--profile", profile.string(),
-               "--decisions", decisions.string(), "--control-listen", "127.0.0.1:" + std::to_string(control_port)};
-  spec.log_file = dir / "sim.log";
-  stack::Process sim(spec);
-  REQUIRE(sim.start(error));
-  const bool assigned = rrkit::proc::wait_until(
-      [&] {
-        const auto r = rrkit::http::get(control_port, "/healthz");
-        const auto j = rrkit::parse_bounded(r.body).value;
-        return r.ok() && j.is_object() && j.value("assigned_partitions", 0) == 1;
-      },
-      60s, 100ms);
-  INFO(read_file(spec.log_file));
-  REQUIRE(assigned);
+  Sim sim = start_simulator(paths, dir, "sim", {"--brokers", kafka.brokers(), "--profile", profile.string()});
+  wait_assigned(sim, 1);
 
   // The seed gateway's message: {"correlationId", "payload": <the client's request>}, published as a
   // CloudEvent (no metadata.rawPayload).
@@ -101,7 +72,7 @@ TEST_CASE("rr-simulator answers a CloudEvent published by daprd with a templated
           return !replies.empty();
         },
         60s, 10ms);
-    INFO(read_file(spec.log_file));
+    INFO(read_file(sim.process.log_file()));
     REQUIRE(got);
   }
   REQUIRE(replies.size() == 1);
@@ -138,7 +109,7 @@ TEST_CASE("rr-simulator answers a CloudEvent published by daprd with a templated
   CHECK(envelope.value["data"] == published);
 
   // The decision was keyed on the nonce inside the envelope, and logged under its name.
-  std::ifstream in(decisions);
+  std::ifstream in(sim.decisions);
   std::string line;
   int decided = 0;
   while (std::getline(in, line)) {
@@ -150,7 +121,7 @@ TEST_CASE("rr-simulator answers a CloudEvent published by daprd with a templated
     CHECK(j["fields"]["nonce"] == "rr-3-0");
   }
   CHECK(decided == 1);
-  sim.stop();
+  sim.process.stop();
   daprd.stop();
   kafka.stop();
   fs::remove_all(dir);

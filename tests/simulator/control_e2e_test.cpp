@@ -14,21 +14,15 @@
 #include "testkit/net.h"
 #include "testkit/stack.h"
 #include "tests/simulator/kafka_test_util.h"
+#include "tests/simulator/sim_stack_util.h"
 
 using namespace std::chrono_literals;
 namespace stack = rrkit::stack;
 namespace fs = std::filesystem;
 using nlohmann::json;
-using rrkit::simulator::testing::Producer;
-using rrkit::simulator::testing::Reader;
-using rrkit::simulator::testing::Record;
+using namespace rrkit::simulator::testing;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Decision-log lines of one type, by the id field given.
 std::map<std::string, json> lines_by(const fs::path& path, const std::string& type, const std::string& id_field) {
@@ -81,36 +75,16 @@ class Replies {
 }  // namespace
 
 TEST_CASE("rr-simulator on real Kafka: the control API pauses, resumes and re-profiles the running engine", "[e2e]") {
-  const stack::Paths paths = stack::Paths::discover();
-  const fs::path dir = fs::temp_directory_path() / ("rrkit-sim-control-e2e-" + rrkit::new_uuid_v4().substr(0, 8));
-  fs::create_directories(dir);
-  stack::KafkaConfig kc;
-  kc.topics = {{"rr.requests", 1}, {"rr.replies", 1}};
-  stack::Kafka kafka(paths, dir, kc);
-  std::string error;
-  const bool started = kafka.start(error);
-  INFO(error);
-  REQUIRE(started);
+  KafkaStack ks("rrkit-sim-control-e2e-", {{"rr.requests", 1}, {"rr.replies", 1}});
+  const stack::Paths& paths = ks.paths;
+  const fs::path& dir = ks.dir;
+  stack::Kafka& kafka = ks.kafka;
   const std::string brokers = kafka.brokers();
 
-  const fs::path decisions = dir / "decisions.jsonl";
-  const std::uint16_t port = rrkit::net::free_port();
-  rrkit::proc::SpawnSpec spec;
-  spec.name = "sim";
-  spec.argv = {(paths.bin_dir / "rr-simulator").string(), "--brokers", brokers, "--seed", "7", "--decisions",
-               decisions.string(), "--control-listen", "127.0.0.1:" + std::to_string(port)};
-  spec.log_file = dir / "sim.log";
-  stack::Process sim(spec);
-  REQUIRE(sim.start(error));
-  const bool assigned = rrkit::proc::wait_until(
-      [&] {
-        const auto r = rrkit::http::get(port, "/healthz");
-        const auto j = json::parse(r.body, nullptr, false);
-        return r.ok() && j.is_object() && j.value("assigned_partitions", 0) == 1;
-      },
-      60s, 100ms);
-  INFO(read_file(sim.log_file()));
-  REQUIRE(assigned);
+  Sim sim = start_simulator(paths, dir, "sim", {"--brokers", brokers, "--seed", "7"});
+  wait_assigned(sim, 1);
+  const std::uint16_t port = sim.control_port;
+  const fs::path& decisions = sim.decisions;
 
   Producer producer(brokers);
   Replies replies(brokers);
@@ -169,6 +143,6 @@ TEST_CASE("rr-simulator on real Kafka: the control API pauses, resumes and re-pr
   CHECK((*reply_d)["status"] == "error");
   CHECK(stats(port)["profile_changes"] == 1);
 
-  REQUIRE(sim.stop(20s));
-  CHECK(sim.exit_status() == 0);
+  REQUIRE(sim.process.stop(20s));
+  CHECK(sim.process.exit_status() == 0);
 }

@@ -10,6 +10,27 @@ using namespace rrkit::simulator;
 using namespace std::chrono_literals;
 
 namespace {
+// Every top-level key but `default` and `rules`, as both full-profile tests set them.
+const std::string kGlobals = R"(
+seed: 7
+timeout: 2s
+processing: {workers: 4, queue: 100, service_time: "uniform:1ms,2ms"}
+stall: {after: 10, for: 500ms}
+crash: {after: 50}
+)";
+
+// One rule that sets every action at once; both the parse test and the round-trip test end their rules with it.
+const std::string kChaosRule = R"(  - name: chaos
+    match: [{header: x-test, exists: true}, {field: n, in: [1, 2]}]
+    drop: 0.1
+    duplicate: {copies: 3, spacing: 10ms}
+    reorder: {window: 4, max_hold: 2s}
+    corrupt: 0.1
+    missing_id: false
+    wrong_id: {mode: swap, probability: 0.5}
+    error: true
+)";
+
 std::string error_of(const std::string& yaml, const std::vector<Override>& o = {}) {
   auto r = parse_profile(yaml, "p.yaml", o);
   REQUIRE_FALSE(r);
@@ -19,13 +40,7 @@ std::string error_of(const std::string& yaml, const std::vector<Override>& o = {
 }  // namespace
 
 TEST_CASE("profile: a full profile parses", "[profile]") {
-  const auto r = parse_profile(R"(
-seed: 7
-timeout: 2s
-processing: {workers: 4, queue: 100, service_time: "uniform:1ms,2ms"}
-stall: {after: 10, for: 500ms}
-crash: {after: 50}
-default: {delay: 5ms}
+  const auto r = parse_profile(kGlobals + R"(default: {delay: 5ms}
 rules:
   - name: slow
     match: {field: data.kind, equals: slow}
@@ -33,16 +48,7 @@ rules:
   - name: late
     fraction: 0.1
     delay: timeout+200ms
-  - name: chaos
-    match: [{header: x-test, exists: true}, {field: n, in: [1, 2]}]
-    drop: 0.1
-    duplicate: {copies: 3, spacing: 10ms}
-    reorder: {window: 4, max_hold: 2s}
-    corrupt: 0.1
-    missing_id: false
-    wrong_id: {mode: swap, probability: 0.5}
-    error: true
-)",
+)" + kChaosRule,
                                "p.yaml");
   REQUIRE(r);
   const Profile& p = *r.profile;
@@ -70,28 +76,13 @@ rules:
 
 TEST_CASE("profile: round trip through JSON (what GET /profile returns can be PUT back)", "[profile]") {
   // Every key a profile can hold, in YAML's short and long forms.
-  const auto r = parse_profile(R"(
-seed: 7
-timeout: 2s
-processing: {workers: 4, queue: 100, service_time: "uniform:1ms,2ms"}
-stall: {after: 10, for: 500ms}
-crash: {after: 50}
-default: {delay: 5ms, missing_id: 0.25}
+  const auto r = parse_profile(kGlobals + R"(default: {delay: 5ms, missing_id: 0.25}
 rules:
   - {name: slow, match: {field: data.kind, equals: slow}, delay: {dist: lognormal, median: 100ms, sigma: 0.5}}
   - {name: late, fraction: 0.1, delay: timeout+200ms}
   - {name: tail, fraction: 0.5, delay: 'pareto:10ms,1.5', duplicate: 2}
   - {name: capped, delay: {dist: exponential, mean: 20ms, cap: 1s}, wrong_id: random}
-  - name: chaos
-    match: [{header: x-test, exists: true}, {field: n, in: [1, 2]}]
-    drop: 0.1
-    duplicate: {copies: 3, spacing: 10ms}
-    reorder: {window: 4, max_hold: 2s}
-    corrupt: 0.1
-    missing_id: false
-    wrong_id: {mode: swap, probability: 0.5}
-    error: true
-)",
+)" + kChaosRule,
                                "p.yaml");
   REQUIRE(r);
   // Written out by hand from the profile above, not produced by to_json: a field that to_json

@@ -15,13 +15,12 @@
 #include "common/reply.h"
 #include "testkit/stack.h"
 #include "tests/simulator/kafka_test_util.h"
+#include "tests/simulator/sim_stack_util.h"
 
 using namespace std::chrono_literals;
 namespace stack = rrkit::stack;
 namespace fs = std::filesystem;
-using rrkit::simulator::testing::Producer;
-using rrkit::simulator::testing::Reader;
-using rrkit::simulator::testing::Record;
+using namespace rrkit::simulator::testing;
 
 namespace {
 
@@ -41,60 +40,13 @@ std::vector<nlohmann::json> read_jsonl(const fs::path& path, const std::string& 
   return out;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-struct Sim {
-  stack::Process process;
-  fs::path decisions;
-  std::uint16_t control_port = 0;
-};
-
-Sim start_simulator(const stack::Paths& paths, const fs::path& dir, const std::string& name,
-                    std::vector<std::string> extra) {
-  Sim s;
-  s.decisions = dir / (name + ".decisions.jsonl");
-  s.control_port = rrkit::net::free_port();
-  rrkit::proc::SpawnSpec spec;
-  spec.name = name;
-  spec.argv = {(paths.bin_dir / "rr-simulator").string(), "--decisions", s.decisions.string(), "--control-listen",
-               "127.0.0.1:" + std::to_string(s.control_port)};
-  spec.argv.insert(spec.argv.end(), extra.begin(), extra.end());
-  spec.log_file = dir / (name + ".log");
-  s.process = stack::Process(spec);
-  std::string error;
-  REQUIRE(s.process.start(error));
-  return s;
-}
-
-void wait_assigned(Sim& s, int partitions) {
-  const bool ok = rrkit::proc::wait_until(
-      [&] {
-        const auto r = rrkit::http::get(s.control_port, "/healthz");
-        if (!r.ok()) return false;
-        const auto j = rrkit::parse_bounded(r.body).value;
-        return !j.is_discarded() && j.value("assigned_partitions", 0) == partitions;
-      },
-      60s, 100ms);
-  INFO(read_file(s.process.log_file()));
-  REQUIRE(ok);
-}
-
 }  // namespace
 
 TEST_CASE("rr-simulator on real Kafka: reply topic matches the decision log for every fault", "[e2e]") {
-  const stack::Paths paths = stack::Paths::discover();
-  const fs::path dir = fs::temp_directory_path() / ("rrkit-sim-e2e-" + rrkit::new_uuid_v4().substr(0, 8));
-  fs::create_directories(dir);
-  stack::KafkaConfig kc;
-  kc.topics = {{"rr.requests", kRequestPartitions}, {"rr.replies", 1}, {kCrashTopic, 1}};
-  stack::Kafka kafka(paths, dir, kc);
-  std::string error;
-  const bool started = kafka.start(error);
-  INFO(error);
-  REQUIRE(started);
+  KafkaStack ks("rrkit-sim-e2e-", {{"rr.requests", kRequestPartitions}, {"rr.replies", 1}, {kCrashTopic, 1}});
+  const stack::Paths& paths = ks.paths;
+  const fs::path& dir = ks.dir;
+  stack::Kafka& kafka = ks.kafka;
   const std::string brokers = kafka.brokers();
   const std::string profile = std::string(RRKIT_REPO_DIR) + "/scenarios/profiles/mixed.yaml";
 
