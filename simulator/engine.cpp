@@ -392,6 +392,10 @@ void Engine::set_profile(std::shared_ptr<const Profile> profile, const std::stri
   profile_ = std::move(profile);
   consumed_since_profile_ = 0;
   stall_fired_ = false;
+  // A swap without a partner in flight falls back to a recent request. Requests consumed under the
+  // previous profile (a harness's warm-up) are not part of this run: a reply swapped onto one of them
+  // would be a duplicate to the gateway but an unknown id to whoever reads this run's decisions.
+  recent_ids_.clear();
   ++counts_["profile_changes"];
   metrics_.event("profile");
   DecisionRecord line = record(DecisionLineType::profile);

@@ -221,6 +221,32 @@ rules:
   }
 }
 
+TEST_CASE("engine: a swap never falls back to a request consumed under an earlier profile", "[engine]") {
+  // Regression: a warm-up request (answered before the scenario's profile was applied) became the
+  // swap partner of the scenario's first request; the gateway counted a duplicate, the checker
+  // expected an unknown id.
+  Fixture f("{}");
+  f.send(0);
+  REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 1; }, 5s, 5ms));
+  f.deliver_all();
+  auto r = parse_profile("rules: [{name: s, fraction: 1, wrong_id: swap}]", "test");
+  REQUIRE(r.profile);
+  f.engine->set_profile(r.profile, "test");
+  f.send(1);
+  REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 2; }, 5s, 5ms));
+  f.send(2);
+  REQUIRE(rrkit::proc::wait_until([&] { return f.sink.count() == 3; }, 5s, 5ms));
+  f.deliver_all();
+  std::map<std::string, std::string> reply_id;
+  for (const auto& l : f.log_lines("reply")) {
+    if (l.contains("reply_id") && l["reply_id"].is_string()) reply_id[l["request_id"]] = l["reply_id"];
+  }
+  REQUIRE(reply_id.count("id-1") == 1);
+  CHECK(reply_id["id-1"] != "id-0");  // not the earlier profile's request
+  CHECK(reply_id["id-1"] != "id-1");
+  CHECK(reply_id["id-2"] == "id-1");  // this profile's recent request is a fair partner
+}
+
 TEST_CASE("engine: crash point, stall and queue bound", "[engine]") {
   SECTION("crash after N: message N+1 is neither handled nor committed") {
     Fixture f("crash: {after: 2}");
