@@ -40,10 +40,6 @@ using Json = nlohmann::json;
 // before a 504 for it counts as a lost reply rather than a race with the deadline.
 constexpr std::int64_t kDeliveryBudgetUs = 500'000;
 
-std::string str_or_empty(const Json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // Replies that carry a readable id of a request: the ones a gateway can classify.
 bool is_valid_reply_kind(const std::string& kind) {
@@ -174,6 +170,72 @@ LatencySummary summarize(std::vector<double> values) {
 }  // namespace
 
 
+namespace {
+
+std::string unreadable_reason(AnswerErrc errc) {
+  return errc == AnswerErrc::too_deep ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
+         : errc == AnswerErrc::not_json ? std::string("not JSON")
+                                        : std::string(to_string(errc));
+}
+
+// Classifies one answered request from the SUT's answer spec: its own nonce and no other request's
+// (echo_nonce_check); where the answer carries the echoed request and the simulator's payload, they must
+// match the request too (fields and digest).
+void verify_answer(const SutAnswer& spec, RequestRecord& r, const std::unordered_map<std::string, std::uint64_t>& owner_of_nonce,
+                   Offenders& unverified, Offenders& mis) {
+  // Bounded parsing: an answer nested 100,000 levels deep parses, but comparing or dumping it
+  // recurses once per level and would overflow the stack; it is an unparseable answer instead.
+  const auto request = parse_bounded(r.request_body);
+  const EchoCheck echo = echo_nonce_check(spec, r.response_body, r.nonce,
+                                          [&](std::string_view n) { return owner_of_nonce.count(std::string(n)) > 0; });
+  if (echo.errc != AnswerErrc::none || !request.ok()) {
+    r.classification = Classification::unparseable_answer;
+    const bool answer_bad = echo.errc != AnswerErrc::none;
+    const std::string why = answer_bad ? (echo.errc == AnswerErrc::absent || echo.errc == AnswerErrc::wrong_type
+                                              ? "carries no payload with an echoed nonce"
+                                              : "answer cannot be checked: " + unreadable_reason(echo.errc))
+                                       : "request body cannot be checked: " +
+                                             unreadable_reason(request.errc == rrkit::JsonErrc::too_deep ? AnswerErrc::too_deep
+                                                                                                         : AnswerErrc::not_json);
+    unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 {}", r.index, r.correlation_id, why));
+    return;
+  }
+  if (!echo.others.empty()) {
+    const auto owner = owner_of_nonce.find(echo.others.front());
+    r.classification = Classification::mis_correlated;
+    mis.push_back(r.index, fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
+                                       owner == owner_of_nonce.end() ? 0 : owner->second));
+    return;
+  }
+  if (!echo.own) {
+    r.classification = spec.echo == EchoMode::pointer && echo.echoed.empty() ? Classification::unparseable_answer
+                                                                             : Classification::unverified_answer;
+    unverified.push_back(r.index, echo.echoed.empty()
+                                      ? fmt::format("request #{} ({}): the 200 carries no nonce of the run", r.index,
+                                                    r.correlation_id)
+                                      : fmt::format("request #{} ({}): the 200's payload nonce \"{}\" belongs to no "
+                                                    "request of the run",
+                                                    r.index, r.correlation_id, echo.echoed.substr(0, 80)));
+    return;
+  }
+  // The legacy system echoes the request as it was published: the client body plus its own fields.
+  bool mine = true;
+  if (const auto echoed = echoed_request_of(spec, r.response_body); echoed && request.value.is_object()) {
+    for (const auto& [k, v] : request.value.items()) {
+      if (!echoed->contains(k) || (*echoed)[k] != v) mine = false;
+    }
+  }
+  if (const auto payload = simulator_payload_of(spec, r.response_body)) mine = mine && payload_matches((*payload)["echo"], *payload);
+  r.classification = mine ? Classification::ok : Classification::unverified_answer;
+  if (!mine) {
+    unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries its own nonce, but the echo or the digest "
+                                              "does not match the request",
+                                              r.index, r.correlation_id));
+  }
+}
+
+}  // namespace
+
 void run_checks(const CheckInput& in, ScenarioResult& out) {
   const Scenario& sc = *in.scenario;
   out.requests = in.requests;
@@ -229,59 +291,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       latency_of[to_string(r.outcome)].push_back(r.latency_ms());
     }
     if (r.outcome == Outcome::ok) {
-      // Bounded parsing: an answer nested 100,000 levels deep parses, but comparing or dumping it
-      // recurses once per level and would overflow the stack; it is an unparseable answer instead.
-      const auto body = parse_bounded(r.response_body);
-      const auto request = parse_bounded(r.request_body);
-      if (!body.ok() || !request.ok()) {
-        r.classification = Classification::unparseable_answer;
-        const auto& bad = body.ok() ? request : body;
-        unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 {} cannot be checked: {}", r.index, r.correlation_id,
-                                         body.ok() ? "request body" : "answer",
-                                         bad.errc == rrkit::JsonErrc::too_deep
-                                             ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
-                                             : std::string("not JSON")));
-        out.classifications[r.classification_text()] += 1;
-        continue;
-      }
-      const Json* payload = nullptr;
-      if (body.value.is_object() && body.value.contains("response") && body.value["response"].is_object() &&
-          body.value["response"].contains("payload")) {
-        payload = &body.value["response"]["payload"];
-      }
-      // The legacy system echoes the request as it was published: the client body plus the id field.
-      // A nonce that is not a string is no nonce (value() would throw on it).
-      const Json* echo = payload && payload->is_object() && payload->contains("echo") && (*payload)["echo"].is_object()
-                             ? &(*payload)["echo"]
-                             : nullptr;
-      const std::string nonce = echo ? str_or_empty(*echo, "nonce") : std::string();
-      if (nonce.empty()) {
-        r.classification = Classification::unparseable_answer;
-        unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries no payload with an echoed nonce", r.index,
-                                         r.correlation_id));
-      } else if (nonce == r.nonce) {
-        bool mine = payload_matches(*echo, *payload);
-        if (mine && request.value.is_object()) {
-          for (const auto& [k, v] : request.value.items()) {
-            if (!echo->contains(k) || (*echo)[k] != v) mine = false;
-          }
-        }
-        r.classification = mine ? Classification::ok : Classification::unverified_answer;
-        if (!mine) {
-          unverified.push_back(r.index, fmt::format("request #{} ({}): the 200 carries its own nonce, but the echo or the digest "
-                                           "does not match the request",
-                                           r.index, r.correlation_id));
-        }
-      } else if (const auto owner = owner_of_nonce.find(nonce); owner != owner_of_nonce.end()) {
-        r.classification = Classification::mis_correlated;
-        mis.push_back(r.index, fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
-                                  owner->second));
-      } else {
-        r.classification = Classification::unverified_answer;
-        unverified.push_back(r.index, fmt::format("request #{} ({}): the 200's payload nonce \"{}\" belongs to no request of "
-                                         "the run",
-                                         r.index, r.correlation_id, nonce.substr(0, 80)));
-      }
+      verify_answer(in.sut.answer, r, owner_of_nonce, unverified, mis);
     } else if (r.outcome == Outcome::timeout) {
       const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;
@@ -338,15 +348,8 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   const ExpectedReplies want = expected_replies(in);
   out.gateway_counters.clear();
   std::map<std::string, GatewayFigure> figures;
-  namespace gm = gateway_metrics;
-  for (const gm::ReplyClass cls : gm::kReplyClasses) {
-    const std::string name(gm::to_string(cls));
-    figures["replies_" + name] = gateway_counter(in, gm::kReplies, gm::kClassLabel, name);
-  }
-  for (const gm::Outcome outcome : {gm::Outcome::ok, gm::Outcome::timeout, gm::Outcome::overloaded,
-                                    gm::Outcome::publish_failed, gm::Outcome::client_gone, gm::Outcome::bad_request}) {
-    const std::string name(gm::to_string(outcome));
-    figures["requests_" + name] = gateway_counter(in, gm::kRequests, gm::kOutcomeLabel, name);
+  for (const auto& key : sut_metric_keys()) {
+    if (key != "pending") figures[key] = sut_counter(in, key);
   }
   // Only figures that were read are reported as numbers: an unreadable one is not a zero.
   for (const auto& [k, f] : figures) {
@@ -371,6 +374,14 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
                              out.failing_requests.end());
 
   check_assertions(in, {sim, figures, want, decisions}, out);
+  if (!sc.gateway_args.empty() && !in.sut.scenario_args) {
+    std::string args;
+    for (const auto& a : sc.gateway_args) args += (args.empty() ? "" : " ") + a;
+    out.checks.push_back({"stack.gateway_args", CheckState::not_applicable,
+                          fmt::format("not applied: the SUT {} takes no scenario arguments (start.scenario_args: false), "
+                                      "so \"{}\" did not reach the gateway",
+                                      in.sut.name, args)});
+  }
   for (const auto& e : in.infra_errors) {
     out.checks.push_back({"timeline action", CheckState::fail, e});
   }

@@ -13,6 +13,7 @@
 #include "harness/memory.h"
 #include "harness/result.h"
 #include "harness/scenario.h"
+#include "harness/sut.h"
 
 namespace rrkit::harness {
 
@@ -24,6 +25,8 @@ struct MetricsScrape {
 
 struct CheckInput {
   const Scenario* scenario = nullptr;
+  // How the system under test answers and which metrics it has (the SUT file; rr-gateway by default).
+  SutJudging sut = rr_gateway_judging();
   std::vector<RequestRecord> requests;
   std::vector<nlohmann::json> decisions;           // decision-log lines (all types)
   std::vector<MetricsScrape> gateway_metrics;      // final /metrics per gateway instance (index = gateway)
@@ -47,7 +50,9 @@ struct CheckInput {
 struct GatewayFigure {
   double value = 0;
   std::string unreadable;  // "gateway 0: /metrics unreachable: connection refused"; empty when read
-  bool ok() const { return unreadable.empty(); }
+  // The SUT exposes no such metric (its file names no series for it): the check is not applicable.
+  std::string not_applicable;
+  bool ok() const { return unreadable.empty() && not_applicable.empty(); }
 };
 
 // Reply counts the gateways should show, derived from the history and the decision log.
@@ -85,6 +90,12 @@ GatewayFigure gateway_counter(const CheckInput& in, const std::string& name, con
 
 // A gauge summed over the instances' final scrapes (no baseline), e.g. rr_gateway_pending.
 GatewayFigure gateway_gauge(const CheckInput& in, const std::string& name);
+
+// The figure of an operand key ("replies_late", "requests_ok") read through the SUT's metrics.series
+// (a counter: summed, less the baseline); not_applicable when the SUT names no series for it.
+GatewayFigure sut_counter(const CheckInput& in, const std::string& key);
+// The SUT's pending gauge summed over the final scrapes; not_applicable when it names none.
+GatewayFigure sut_pending(const CheckInput& in);
 
 // Sum of the Prometheus samples name{label="value"} in one scrape (label empty: the unlabelled sample);
 // nullopt when the text has no such sample.

@@ -17,7 +17,7 @@ namespace {
 // Resolves one operand: a number, or a name of the table (filled for every name of assertion_operands()).
 // A gateway figure that could not be read resolves to its reason, never to a number.
 bool resolve_term(const std::string& token, const std::map<std::string, GatewayFigure>& table, double& out,
-                  std::string& error) {
+                  std::string& error, bool& not_applicable) {
   char* end = nullptr;
   const double v = std::strtod(token.c_str(), &end);
   if (!token.empty() && end && *end == '\0') {
@@ -26,6 +26,11 @@ bool resolve_term(const std::string& token, const std::map<std::string, GatewayF
   }
   const auto it = table.find(token);
   if (it != table.end()) {
+    if (!it->second.not_applicable.empty()) {
+      error = token + ": " + it->second.not_applicable;
+      not_applicable = true;
+      return false;
+    }
     if (!it->second.ok()) {
       error = token + " could not be read: " + it->second.unreadable;
       return false;
@@ -44,17 +49,17 @@ bool resolve_term(const std::string& token, const std::map<std::string, GatewayF
 
 // Evaluates "a", "a / b", "a - b * 2" ...: operands and + - * / separated by spaces, left to right.
 bool resolve(const std::string& expr, const std::map<std::string, GatewayFigure>& table, double& out,
-             std::string& error) {
+             std::string& error, bool& not_applicable) {
   std::istringstream in(expr);
   std::string token;
-  if (!(in >> token) || !resolve_term(token, table, out, error)) {
+  if (!(in >> token) || !resolve_term(token, table, out, error, not_applicable)) {
     if (error.empty()) error = "empty expression";
     return false;
   }
   std::string op;
   while (in >> op) {
     double rhs = 0;
-    if (!(in >> token) || !resolve_term(token, table, rhs, error)) {
+    if (!(in >> token) || !resolve_term(token, table, rhs, error, not_applicable)) {
       if (error.empty()) error = "\"" + expr + "\": operator " + op + " needs an operand";
       return false;
     }
@@ -185,8 +190,10 @@ void check_assertions(const CheckInput& in, const AssertionFigures& figures, Sce
     c.name = "assert: " + a.text;
     double lhs = 0, rhs = 0;
     std::string error;
-    if (!resolve(a.lhs, table, lhs, error) || !resolve(a.rhs, table, rhs, error)) {
-      c.state = CheckState::fail;
+    bool not_applicable = false;
+    if (!resolve(a.lhs, table, lhs, error, not_applicable) || !resolve(a.rhs, table, rhs, error, not_applicable)) {
+      // A gateway figure the SUT does not expose cannot be judged: not applicable, never a pass.
+      c.state = not_applicable ? CheckState::not_applicable : CheckState::fail;
       c.message = fmt::format("{}:{}: {}", sc.path, a.line, error);
     } else {
       c.state = compare(lhs, a.op, rhs) ? CheckState::pass : CheckState::fail;

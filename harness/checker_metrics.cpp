@@ -94,6 +94,30 @@ GatewayFigure gateway_counter(const CheckInput& in, const std::string& name, con
   return f;
 }
 
+namespace {
+
+GatewayFigure not_exposed(const CheckInput& in, const std::string& key) {
+  GatewayFigure f;
+  f.not_applicable = fmt::format("the SUT {} exposes no {} metric", in.sut.name, key);
+  return f;
+}
+
+}  // namespace
+
+GatewayFigure sut_counter(const CheckInput& in, const std::string& key) {
+  const SutSeries* s = sut_series(in.sut, key);
+  return s ? gateway_counter(in, s->name, s->label, s->value) : not_exposed(in, key);
+}
+
+GatewayFigure sut_pending(const CheckInput& in) {
+  const SutSeries* s = sut_series(in.sut, "pending");
+  if (!s) return not_exposed(in, "pending");
+  GatewayFigure f;
+  for (std::size_t i = 0; i < gateway_count(in); ++i) add_sample(f, in.gateway_metrics, i, "", s->name, s->label, s->value, 1);
+  if (!f.ok()) f.value = 0;
+  return f;
+}
+
 GatewayFigure gateway_gauge(const CheckInput& in, const std::string& name) {
   GatewayFigure f;
   for (std::size_t i = 0; i < gateway_count(in); ++i) add_sample(f, in.gateway_metrics, i, "", name, "", "", 1);

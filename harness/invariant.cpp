@@ -27,11 +27,14 @@ std::string num(double v) {
 
 InvariantFindings reply_counters(const InvariantEvidence& e) {
   InvariantFindings f;
+  std::vector<std::string> absent;  // reply classes the SUT has no counter for
   auto cmp = [&](gateway_metrics::ReplyClass c, double expected, double slack = 0) {
     const std::string_view cls = gateway_metrics::to_string(c);
     const auto it = e.figures.find("replies_" + std::string(cls));
-    const GatewayFigure got = it == e.figures.end() ? GatewayFigure{0, "not read"} : it->second;
-    if (!got.ok()) {
+    const GatewayFigure got = it == e.figures.end() ? GatewayFigure{0, "not read", {}} : it->second;
+    if (!got.not_applicable.empty()) {
+      absent.push_back(std::string(cls));
+    } else if (!got.ok()) {
       f.unreadable.push_back(fmt::format("{}_replies: {}", cls, got.unreadable));
     } else if (!within(got.value, expected, slack)) {
       f.problems.push_back(slack > 0 ? fmt::format("expected {}_replies between {} and {} (up to {} sent by a killed "
@@ -47,13 +50,20 @@ InvariantFindings reply_counters(const InvariantEvidence& e) {
   cmp(ReplyClass::duplicate, e.want.duplicate, e.want.unconfirmed_duplicate);
   cmp(ReplyClass::unknown, e.want.unknown, e.want.unconfirmed_unknown);
   cmp(ReplyClass::malformed, e.want.malformed);
+  if (!absent.empty()) {
+    std::string classes;
+    for (const auto& a : absent) classes += (classes.empty() ? "" : ", ") + a;
+    f.not_applicable = fmt::format("the SUT {} exposes no reply counter for {}", e.input.sut.name, classes);
+  }
   return f;
 }
 
 InvariantFindings pending_drained(const InvariantEvidence& e) {
   InvariantFindings f;
   const CheckInput& in = e.input;
-  if (!in.pending) {
+  if (!sut_series(in.sut, "pending")) {
+    f.not_applicable = fmt::format("the SUT {} exposes no pending gauge", in.sut.name);
+  } else if (!in.pending) {
     f.unreadable.push_back(in.pending_detail.empty() ? std::string("the pending figure was not read") : in.pending_detail);
   } else if (*in.pending != 0) {
     f.problems.push_back(fmt::format("{} request(s) still pending after the settle time", num(*in.pending)));

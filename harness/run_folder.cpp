@@ -54,6 +54,7 @@ Json to_json(const RunRecord& r) {
           {"started_us", r.started_us},
           {"interrupted", r.interrupted}};
   if (r.seed) j["seed"] = *r.seed;
+  j["sut"] = to_json(r.sut);
   if (!r.memory.empty()) {
     Json samples = Json::array();
     for (const auto& s : r.memory) samples.push_back(to_json(s));
@@ -145,6 +146,12 @@ std::optional<RunRecord> record_from_json(const Json& meta, std::string& error) 
       }
       r.memory.push_back(std::move(*s));
     }
+  }
+  // A run folder written before SUT files were judged names none: it was rr-gateway.
+  if (const auto sut = meta.find("sut"); sut != meta.end()) {
+    auto judging = sut_judging_from_json(*sut, error);
+    if (!judging) return std::nullopt;
+    r.sut = std::move(*judging);
   }
   return r;
 }

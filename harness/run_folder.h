@@ -37,6 +37,7 @@ struct RunRecord {
   std::int64_t started_us = 0;
   bool interrupted = false;
   std::vector<MemorySample> memory;           // memory_returns's samples (absent in older run folders: none)
+  SutJudging sut = rr_gateway_judging();      // how the run judged its SUT (absent in older run folders: rr-gateway)
 };
 
 // A run folder's evidence, as the checker takes it.

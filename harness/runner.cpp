@@ -46,8 +46,8 @@ constexpr std::size_t kReproRequests = 3;
 
 // A failed scrape is kept as its reason, never as an empty text: empty would read as zero counters
 // and a drained pending gauge on a dead gateway.
-MetricsScrape fetch_metrics(std::uint16_t port) {
-  const auto r = http::get(port, "/metrics", 3s);
+MetricsScrape fetch_metrics(std::uint16_t port, const std::string& path) {
+  const auto r = http::get(port, path, 3s);
   if (r.ec) return {{}, "unreachable: " + r.ec.message()};
   if (!r.ok()) return {{}, fmt::format("answered HTTP {}", r.status)};
   return {r.body, {}};
@@ -147,6 +147,7 @@ class ScenarioRun {
         plan_.gateway_ports.push_back(port);
       }
       plan_.id_pointer = options_.attach_id_pointer;
+      if (options_.sut) use_sut(*options_.sut);
       return true;
     }
     std::string error;
@@ -162,7 +163,15 @@ class ScenarioRun {
     if (interrupted()) return stop_for_signal("before traffic started");
     for (const auto& c : sc_.expected_crashes) topo_->mark_expected_down(c, true);
     plan_.gateway_ports = topo_->gateway_ports();
+    use_sut(topo_->sut());
     return true;
+  }
+
+  // Every gateway is asked and judged through its SUT file (rr-gateway's by default): one code path.
+  void use_sut(const Sut& sut) {
+    plan_.request = sut.request;
+    plan_.answer = sut.answer;
+    judging_ = judging_of(sut);
   }
 
   bool attached() const { return !options_.gateway_urls.empty(); }
@@ -185,14 +194,17 @@ class ScenarioRun {
         [&] {
           baseline_.clear();
           double seen = 0;
+          bool counted = false;  // a SUT without reply counters has nothing to wait for
           for (auto port : plan_.gateway_ports) {
-            baseline_.push_back(fetch_metrics(port));
+            baseline_.push_back(judging_.metrics ? fetch_metrics(port, judging_.metrics->path) : MetricsScrape{});
             for (const auto cls : gateway_metrics::kTopicReplyClasses) {
-              seen += metric_value(baseline_.back().text, gateway_metrics::kReplies, gateway_metrics::kClassLabel,
-                                   std::string(gateway_metrics::to_string(cls)));
+              const SutSeries* s = sut_series(judging_, "replies_" + std::string(gateway_metrics::to_string(cls)));
+              if (!s) continue;
+              counted = true;
+              seen += metric_value(baseline_.back().text, s->name, s->label, s->value);
             }
           }
-          return seen >= want || interrupted();
+          return !counted || seen >= want || interrupted();
         },
         10s, 100ms);
     decisions_offset_ = read_jsonl(run_dir_ / run_files::kDecisions).size();
@@ -263,7 +275,8 @@ class ScenarioRun {
     if (topo_) {
       for (std::size_t i = 0; i < topo_->gateway_count(); ++i) s.rss.push_back(rss_bytes(topo_->gateway(i).process.pid()));
     }
-    if (round > 0) {
+    // Without a pending gauge in the SUT file, memory_returns judges RSS alone.
+    if (round > 0 && sut_series(judging_, "pending")) {
       s.pending = in_.pending;
       if (!in_.pending) s.pending_error = in_.pending_detail.empty() ? "not read" : in_.pending_detail;
     }
@@ -286,6 +299,7 @@ class ScenarioRun {
   // timeline may still be playing (so it leaves events and failures alone).
   void settle_traffic() {
     in_.scenario = &sc_;
+    in_.sut = judging_;
     in_.requests = records_;
     in_.gateways = static_cast<int>(plan_.gateway_ports.size());
     in_.shared_consumer_group = sc_.shared_consumer_group;
@@ -296,19 +310,29 @@ class ScenarioRun {
         [&] {
           snapshot();
           join_ids_by_nonce(in_);
-          const GatewayFigure pending = gateway_gauge(in_, gateway_metrics::kPending);
+          // A SUT without a pending gauge settles on the decision log and the answers alone.
+          const GatewayFigure pending = sut_pending(in_);
+          const bool no_gauge = !pending.not_applicable.empty();
           in_.pending = pending.ok() ? std::optional<double>(pending.value) : std::nullopt;
-          in_.pending_detail = pending.unreadable;
+          in_.pending_detail = no_gauge ? pending.not_applicable : pending.unreadable;
           if (interrupted()) return true;
-          return pending.ok() && pending.value == 0 && answered_without_decision(in_) == 0 && counters_caught_up() &&
-                 simulator_idle();
+          return (no_gauge || (pending.ok() && pending.value == 0)) && answered_without_decision(in_) == 0 &&
+                 counters_caught_up() && simulator_idle();
         },
         std::chrono::duration_cast<std::chrono::milliseconds>(sc_.settle), 250ms);
   }
 
   void snapshot() {
     in_.gateway_metrics.clear();
-    for (auto port : plan_.gateway_ports) in_.gateway_metrics.push_back(fetch_metrics(port));
+    for (auto port : plan_.gateway_ports) {
+      // One entry per gateway all the same: the run folder keeps why each was not read.
+      in_.gateway_metrics.push_back(judging_.metrics ? fetch_metrics(port, judging_.metrics->path)
+                                                     : MetricsScrape{{}, "not scraped: the SUT names no metrics"});
+    }
+    read_decisions_now();
+  }
+
+  void read_decisions_now() {
     in_.decisions = decisions_file_.empty() ? std::vector<Json>{} : read_decisions(decisions_file_, decisions_offset_);
   }
 
@@ -316,10 +340,10 @@ class ScenarioRun {
   bool counters_caught_up() const {
     const auto want = expected_replies(in_);
     using gateway_metrics::ReplyClass;
+    // A counter the SUT does not expose has nothing to catch up with.
     auto same = [&](ReplyClass cls, double expected, double slack = 0) {
-      const GatewayFigure got = gateway_counter(in_, gateway_metrics::kReplies, gateway_metrics::kClassLabel,
-                                                std::string(gateway_metrics::to_string(cls)));
-      return got.ok() && within(got.value, expected, slack);
+      const GatewayFigure got = sut_counter(in_, "replies_" + std::string(gateway_metrics::to_string(cls)));
+      return !got.not_applicable.empty() || (got.ok() && within(got.value, expected, slack));
     };
     return same(ReplyClass::matched, want.matched) && same(ReplyClass::late, want.late) &&
            same(ReplyClass::duplicate, want.duplicate, want.unconfirmed_duplicate) &&
@@ -364,6 +388,7 @@ class ScenarioRun {
     r.started_us = result_.started_us;
     r.interrupted = interrupted();
     r.memory = memory_;
+    r.sut = judging_;
     in_.memory = memory_;
     save_run(run_dir_, stored);
   }
@@ -398,6 +423,7 @@ class ScenarioRun {
   std::int64_t start_us_ = 0;
   std::vector<RequestRecord> records_;
   std::vector<MemorySample> memory_;
+  SutJudging judging_ = rr_gateway_judging();
   CheckInput in_;
 };
 
@@ -439,6 +465,7 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   }
   CheckInput in;
   in.scenario = &*sc;
+  in.sut = r.sut;
   in.requests = stored->history;
   in.decisions = stored->decisions;
   in.gateway_metrics = stored->metrics;

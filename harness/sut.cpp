@@ -33,6 +33,14 @@ std::vector<std::string> sut_metric_keys() {
   return keys;
 }
 
+bool is_json_pointer(const std::string& s) {
+  if (s.empty() || s[0] != '/') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '~' && (i + 1 == s.size() || (s[i + 1] != '0' && s[i + 1] != '1'))) return false;
+  }
+  return true;
+}
+
 namespace {
 
 std::string join(const std::vector<std::string>& items) {
@@ -59,15 +67,6 @@ bool is_token(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || extra.find(c) != std::string::npos;
   });
-}
-
-// A JSON pointer (RFC 6901) that points below the root: "/a/b", "~" only as ~0 or ~1.
-bool is_json_pointer(const std::string& s) {
-  if (s.empty() || s[0] != '/') return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '~' && (i + 1 == s.size() || (s[i + 1] != '0' && s[i + 1] != '1'))) return false;
-  }
-  return true;
 }
 
 // A Prometheus metric name, optionally with one label: name or name{label="value"}.

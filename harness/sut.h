@@ -114,6 +114,8 @@ SutLoad load_sut(const std::filesystem::path& path);
 
 // The placeholders of start.argv, start.env values, start.cwd and dapr.app_id (without braces).
 const std::vector<std::string>& sut_placeholders();
+// A JSON pointer (RFC 6901) that points below the root: "/a/b", "~" only as ~0 or ~1.
+bool is_json_pointer(const std::string& s);
 // Keys a metrics.series map may use: "pending" and every gateway.<key> assertion operand.
 std::vector<std::string> sut_metric_keys();
 
@@ -200,5 +202,38 @@ EchoCheck echo_nonce_check(const SutAnswer& answer, std::string_view body, std::
 std::optional<double> read_series(const SutSeries& series, const std::string& exposition);
 // Every series of the SUT's metrics map read from one scrape (key -> value, nullopt: no sample).
 std::map<std::string, std::optional<double>> read_metrics(const SutMetrics& metrics, const std::string& exposition);
+
+}  // namespace rrkit::harness
+
+namespace rrkit::harness {
+
+// What judging a run needs of its SUT: how answers look and which metrics exist. The run folder keeps
+// it (run.json "sut"), so `replay` judges a stored run exactly as the run did.
+struct SutJudging {
+  std::string name = "rr-gateway";
+  bool scenario_args = true;  // start.scenario_args: a scenario's stack.gateway_args reach the gateway
+  SutAnswer answer;
+  std::optional<SutMetrics> metrics;  // nullopt: metric checks are not applicable
+};
+
+SutJudging judging_of(const Sut& sut);
+// What sut/rr-gateway.yaml says (a unit test keeps the two equal): the judging of a CheckInput or a
+// stored run that names no SUT.
+const SutJudging& rr_gateway_judging();
+nlohmann::json to_json(const SutJudging& j);
+// nullopt (with the reason) on a malformed value; pointers and series are validated as a SUT file's are.
+std::optional<SutJudging> sut_judging_from_json(const nlohmann::json& j, std::string& error);
+
+// The series a SUT names for an operand key ("pending", "replies_matched"), or nullptr.
+const SutSeries* sut_series(const SutJudging& j, const std::string& key);
+
+// The echoed request an answer carries at its echo pointer (a JSON string there is parsed); nullopt for
+// echo: body or when it cannot be read.
+std::optional<nlohmann::json> echoed_request_of(const SutAnswer& answer, std::string_view body);
+
+// The simulator's reply payload ({"echo": ..., "digest": ...}) inside an answer: the deepest object
+// with both keys on the way to the echo pointer (JSON strings on the way are parsed). nullopt for
+// echo: body, or when there is none.
+std::optional<nlohmann::json> simulator_payload_of(const SutAnswer& answer, std::string_view body);
 
 }  // namespace rrkit::harness

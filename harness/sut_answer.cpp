@@ -286,6 +286,38 @@ EchoCheck echo_nonce_check(const SutAnswer& answer, std::string_view body, std::
   return c;
 }
 
+std::optional<json> echoed_request_of(const SutAnswer& answer, std::string_view body) {
+  if (answer.echo != EchoMode::pointer) return std::nullopt;
+  auto f = parse_and_follow(body, answer.echo_pointer, true);
+  if (f.errc != AnswerErrc::none) return std::nullopt;
+  if (f.value.is_string()) {
+    auto inner = parse_bounded(f.value.get_ref<const std::string&>());
+    if (!inner.ok()) return std::nullopt;
+    f.value = std::move(inner.value);
+  }
+  return f.value;
+}
+
+std::optional<json> simulator_payload_of(const SutAnswer& answer, std::string_view body) {
+  if (answer.echo != EchoMode::pointer) return std::nullopt;
+  auto parsed = parse_bounded(body);
+  if (!parsed.ok()) return std::nullopt;
+  std::optional<json> found;
+  // Every proper prefix of the echo pointer, the root included: the payload sits above the echo.
+  const std::string_view pointer = answer.echo_pointer;
+  for (std::size_t end = 0; end < pointer.size(); end = pointer.find('/', end + 1)) {
+    auto f = follow(parsed.value, pointer.substr(0, end), true);
+    if (f.errc != AnswerErrc::none) break;
+    if (f.value.is_string()) {
+      auto inner = parse_bounded(f.value.get_ref<const std::string&>());
+      if (!inner.ok()) break;
+      f.value = std::move(inner.value);
+    }
+    if (f.value.is_object() && f.value.contains("echo") && f.value.contains("digest")) found = std::move(f.value);
+  }
+  return found;
+}
+
 std::optional<double> read_series(const SutSeries& series, const std::string& exposition) {
   return metric_sample(exposition, series.name, series.label, series.value);
 }

@@ -191,9 +191,10 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
     co_return;
   }
 
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, plan.target, 11};
+  const auto verb = bhttp::string_to_verb(plan.request.method);
+  bhttp::request<bhttp::string_body> req{verb == bhttp::verb::unknown ? bhttp::verb::post : verb, plan.request.path, 11};
   req.set(bhttp::field::host, plan.host);
-  req.set(bhttp::field::content_type, "application/json");
+  for (const auto& [name, value] : plan.request.headers) req.set(name, value);
   req.keep_alive(true);
   if (plan.request_timeout_ms > 0) req.set("X-Request-Timeout-Ms", std::to_string(plan.request_timeout_ms));
   req.body() = std::move(sh.bodies[i]);
@@ -270,13 +271,19 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
     rec.done_us = now_us();
     auto& res = parser.get();
     rec.http_status = static_cast<int>(res.result_int());
-    rec.outcome = rec.http_status == 200   ? Outcome::ok
-                  : rec.http_status == 504 ? Outcome::timeout
-                  : rec.http_status == 503 ? Outcome::rejected
-                                           : Outcome::error;
-    if (auto it = res.find(plan.id_header); it != res.end()) rec.correlation_id = std::string(it->value());
+    rec.outcome = rec.http_status == plan.answer.ok_status        ? Outcome::ok
+                  : rec.http_status == plan.answer.timeout_status ? Outcome::timeout
+                  : rec.http_status == 503                         ? Outcome::rejected
+                                                                   : Outcome::error;
     rec.response_body = std::move(res.body());
-    if (rec.correlation_id.empty()) {
+    {
+      EnvList headers;
+      if (plan.answer.correlation_id == IdSource::header) {
+        for (const auto& field : res) headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      }
+      if (const IdRead id = correlation_id_of(plan.answer, headers, rec.response_body); id.ok()) rec.correlation_id = id.id;
+    }
+    if (rec.correlation_id.empty() && !plan.id_pointer.empty()) {
       // The answer is outside input: bounded, so a body nested too deep is simply an answer without an id.
       const auto j = parse_bounded(rec.response_body);
       if (j.ok()) {
@@ -328,8 +335,10 @@ void prepare(Shared& sh, const std::vector<std::uint64_t>& indexes) {
     r.index = indexes[i];
     r.nonce = request_key(plan.key_prefix, plan.seed, r.index);
     r.gateway = static_cast<int>(r.index % plan.gateway_ports.size());
-    r.request_body = safe_dump(render_body(plan.body_template, r.index, r.nonce, plan.nonce_field));
-    sh.bodies[i] = r.request_body;
+    // The history keeps the scenario's body (what the echo must carry); the SUT's template wraps it.
+    const auto body = render_body(plan.body_template, r.index, r.nonce, plan.nonce_field);
+    r.request_body = safe_dump(body);
+    sh.bodies[i] = safe_dump(render_request_body(plan.request, body, r.nonce, r.index));
   }
 }
 

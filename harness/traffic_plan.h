@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "harness/sut.h"
 
 namespace rrkit::harness {
 
@@ -37,9 +38,12 @@ struct TrafficPlan {
   std::chrono::microseconds disconnect_after{std::chrono::milliseconds(200)};
   std::vector<std::uint16_t> gateway_ports;  // requests go round-robin
   std::string host = "127.0.0.1";
-  std::string target = "/api/send";
-  std::string id_header = "X-Correlation-Id";  // where the gateway names the correlation id
-  std::string id_pointer = "/correlationId";   // JSON pointer into the answer body, used when the header is absent
+  // How the system under test is asked (method, path, headers, body template around the scenario's body)
+  // and how it answers (which statuses are ok and timeout, where the correlation id is): its SUT file,
+  // rr-gateway's by default.
+  SutRequest request;
+  SutAnswer answer = rr_gateway_judging().answer;
+  std::string id_pointer = "/correlationId";   // JSON pointer into the answer body, used when answer finds no id
   std::uint64_t seed = 1;                // chooses which requests are abandoned; part of each request's key
   // Each request's nonce is its key, "<key_prefix>-<seed>-<index>": the simulator decides on it
   // (--key-field nonce), so the same seed puts the same faults on the same requests in every run.

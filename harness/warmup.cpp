@@ -82,7 +82,10 @@ WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir
   TrafficProgress progress;
   std::vector<RequestRecord> warm;
   try {
-    warm = run_traffic_watched(warmup_plan(sc, topo.gateway_ports()), progress, interrupt, nullptr);
+    TrafficPlan plan = warmup_plan(sc, topo.gateway_ports());
+    plan.request = topo.sut().request;
+    plan.answer = topo.sut().answer;
+    warm = run_traffic_watched(plan, progress, interrupt, nullptr);
   } catch (const std::exception& e) {
     r.status = WarmupStatus::failed;
     r.error = std::string("warm-up traffic: ") + e.what();
