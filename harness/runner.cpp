@@ -189,7 +189,7 @@ class ScenarioRun {
     const double copies_each = sc_.shared_consumer_group || sc_.reply_mode == "reply-to"
                                    ? 1.0
                                    : static_cast<double>(plan_.gateway_ports.size());
-    const double want = static_cast<double>(sc_.warmup) * static_cast<double>(plan_.gateway_ports.size()) * copies_each;
+    const double want = static_cast<double>(w.sent) * copies_each;
     proc::wait_until(
         [&] {
           baseline_.clear();

@@ -79,21 +79,28 @@ std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficP
 WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir, const std::atomic<int>* interrupt) {
   WarmupResult r;
   if (sc.warmup <= 0) return r;
-  TrafficProgress progress;
   std::vector<RequestRecord> warm;
-  try {
-    TrafficPlan plan = warmup_plan(sc, topo.gateway_ports());
-    plan.request = topo.sut().request;
-    plan.answer = topo.sut().answer;
-    warm = run_traffic_watched(plan, progress, interrupt, nullptr);
-  } catch (const std::exception& e) {
-    r.status = WarmupStatus::failed;
-    r.error = std::string("warm-up traffic: ") + e.what();
-    return r;
-  }
-  if (interrupt && interrupt->load() != 0) {
-    r.status = WarmupStatus::interrupted;
-    return r;
+  while (r.attempts < kWarmupAttempts) {
+    TrafficProgress progress;
+    try {
+      TrafficPlan plan = warmup_plan(sc, topo.gateway_ports());
+      plan.request = topo.sut().request;
+      plan.answer = topo.sut().answer;
+      // Keys of each attempt's own: the simulator decides once per key.
+      if (r.attempts > 0) plan.key_prefix += std::to_string(r.attempts + 1);
+      warm = run_traffic_watched(plan, progress, interrupt, nullptr);
+    } catch (const std::exception& e) {
+      r.status = WarmupStatus::failed;
+      r.error = std::string("warm-up traffic: ") + e.what();
+      return r;
+    }
+    ++r.attempts;
+    r.sent += warm.size();
+    if (interrupt && interrupt->load() != 0) {
+      r.status = WarmupStatus::interrupted;
+      return r;
+    }
+    if (std::all_of(warm.begin(), warm.end(), [](const RequestRecord& w) { return w.outcome == Outcome::ok; })) break;
   }
   const double first_ms = warm.empty() ? 0 : warm.front().latency_ms();
   double worst = 0;
@@ -104,6 +111,7 @@ WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir
   }
   r.summary = fmt::format("warm-up: {}/{} requests answered 200, first {:.0f} ms, slowest {:.0f} ms", ok, warm.size(),
                           first_ms, worst);
+  if (r.attempts > 1) r.summary += fmt::format(" (attempt {} of {})", r.attempts, kWarmupAttempts);
   std::string error;
   if (ok != warm.size()) {
     r.error = r.summary + " (the stack does not answer; see the logs in " + run_dir.string() + ")";

@@ -33,7 +33,13 @@ struct WarmupResult {
   WarmupStatus status = WarmupStatus::done;
   std::string summary;  // "warm-up: 10/10 requests answered 200, first 250 ms, slowest 300 ms" (empty: none sent)
   std::string error;    // for failed
+  std::uint64_t sent = 0;  // warm-up requests sent over every attempt (their replies reach the counters)
+  int attempts = 0;
 };
+
+// A gateway whose timeout is its own (X-Request-Timeout-Ms ignored) may time out the first requests
+// on a fresh stack: the warm-up is sent again, up to this many times in all, until one pass is all 200.
+inline constexpr int kWarmupAttempts = 3;
 
 // The warm-up: sc.warmup fault-free requests through every gateway, so that the scenario's first
 // requests do not pay for connection set-up, producer ids and consumer fetch start (the very first
