@@ -48,14 +48,14 @@ app.post("/onresponse", (req, res) => {
 // [HttpPost("/api/send")] public async Task<IActionResult> Send([FromBody] JsonElement request)
 app.post("/api/send", async (req, res) => {
   const correlationId = crypto.randomUUID();
-  waiter.register(correlationId, req.body);
+  const registered = waiter.register(correlationId, req.body);
   // PublishEventAsync: daprd wraps the object in a CloudEvent (no rawPayload).
   const published = await dapr.pubsub.publish(pubsub, requestTopic, { correlationId, payload: req.body });
   if (published.error) {
     // The .NET SDK throws; the unhandled exception is ASP.NET's 500. The waiter stays registered.
     return res.status(500).type("text/plain").send("An unhandled exception has occurred.");
   }
-  const result = await waiter.waitAsync(correlationId, timeoutMs);
+  const result = await waiter.waitAsync(correlationId, timeoutMs, registered);
   if (result === null) return res.status(504).type("text/plain").send("Response timeout");
   // Ok(string) answers the string as text/plain.
   res.status(200).type("text/plain").send(result);

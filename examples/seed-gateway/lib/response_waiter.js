@@ -19,12 +19,16 @@ class ResponseWaiter {
     const task = new Promise((r) => {
       resolve = r;
     });
-    this.waiters.set(correlationId, { resolve, task, request, registeredAt: new Date() });
+    const waiter = { resolve, task, request, registeredAt: new Date() };
+    this.waiters.set(correlationId, waiter);
+    return waiter;
   }
 
-  /** Resolves with the payload, or null after timeoutMs. The entry stays in the map on timeout. */
-  async waitAsync(correlationId, timeoutMs) {
-    const waiter = this.waiters.get(correlationId);
+  /** Resolves with the payload, or null after timeoutMs. The entry stays in the map on timeout.
+   *  `registered` is what register() returned: like the controller awaiting the TaskCompletionSource it
+   *  holds, a reply that completed it during the publish is still this request's answer. */
+  async waitAsync(correlationId, timeoutMs, registered = this.waiters.get(correlationId)) {
+    const waiter = registered;
     if (!waiter) return null;
     let timer;
     const delay = new Promise((r) => {

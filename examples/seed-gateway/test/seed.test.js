@@ -48,3 +48,13 @@ test("a reply in time answers the waiter", async () => {
   assert.equal(await answer, "payload");
   assert.equal(w.size, 0);
 });
+
+test("a reply that arrives while the request is still being published answers it", async () => {
+  // The controller holds the completion source it registered: a reply that completed it before the
+  // wait began is still its answer (not a 504 at once).
+  const w = new ResponseWaiter();
+  const registered = w.register("a", {});
+  w.complete("a", "fast");
+  assert.equal(await w.waitAsync("a", 60000, registered), "fast");
+  assert.equal(w.size, 0);
+});
