@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "common/build_info.h"
 #include "common/json_limits.h"
 #include "harness/diff.h"
 #include "harness/report.h"
@@ -26,7 +27,6 @@
 #include "harness/sut_launch.h"
 #include "harness/traffic.h"
 #include "harness/up.h"
-#include "rrkit/versions.h"
 
 namespace {
 
@@ -142,8 +142,7 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
   SuiteResult suite;
   suite.started_at = iso_now();
   suite.machine = machine_description();
-  suite.versions = {{"kafka", rrkit::versions::kKafka}, {"daprd", rrkit::versions::kDaprd},
-                    {"rrkit", rrkit::versions::kRrkit}};
+  suite.versions = rrkit::version_map();
   const auto t0 = std::chrono::steady_clock::now();
   SignalWatcher signals;
   options.interrupt = &signals.received();
@@ -207,6 +206,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"rr-harness: run request/reply scenarios end to end on a real Kafka + daprd stack"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", rrkit::version_text("rr-harness"));
   int exit_code = 0;
 
   std::vector<std::string> paths, tags;
