@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/json_limits.h"
+#include "harness/report.h"
 #include "rrkit/versions.h"
 #include "testkit/process.h"
 
@@ -76,4 +78,31 @@ TEST_CASE("build info: every program prints the same version text on --version a
     CHECK(r.exit == 0);
     CHECK(r.out == rrkit::version_text(fs::path(bin).filename().string()) + "\n");
   }
+}
+
+TEST_CASE("build info: the JSON and HTML reports carry the version, the commit and the pinned stack", "[unit][version]") {
+  rrkit::harness::SuiteResult suite;
+  suite.started_at = "2026-01-01T00:00:00Z";
+  suite.versions = rrkit::version_map();
+  const auto& info = rrkit::build_info();
+
+  const fs::path dir = fs::temp_directory_path() / ("rrkit-version-report-" + std::to_string(::getpid()));
+  rrkit::harness::write_json_report(suite, dir / "report.json");
+  std::ifstream in(dir / "report.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto parsed = rrkit::parse_bounded(ss.str());
+  REQUIRE(parsed.ok());
+  const auto& v = parsed.value.at("versions");
+  CHECK(v.at("rrkit") == std::string(info.rrkit));
+  CHECK(v.at("commit") == std::string(info.commit));
+  CHECK(v.at("kafka") == std::string(info.kafka));
+  CHECK(v.at("daprd") == std::string(info.daprd));
+
+  const std::string html = rrkit::harness::render_html_report(suite);
+  for (const auto& [key, value] : rrkit::version_map()) {
+    INFO(key);
+    CHECK(html.find(value) != std::string::npos);
+  }
+  fs::remove_all(dir);
 }
