@@ -176,7 +176,14 @@ class ScenarioRun {
   // The warm-up (shared with `up`), then the baseline: the counters after it, which the checker
   // subtracts, and the decision-log lines it left, which are not part of the scenario.
   bool warm_up_phase() {
-    if (attached() || sc_.warmup <= 0) return true;
+    if (attached()) {
+      // A running gateway has counted whatever came before this run: the checker subtracts it.
+      if (!options_.sut || options_.sut->metrics) {
+        for (auto port : plan_.gateway_ports) baseline_.push_back(fetch_metrics(port));
+      }
+      return true;
+    }
+    if (sc_.warmup <= 0) return true;
     const WarmupResult w = warm_up(*topo_, sc_, run_dir_, options_.interrupt);
     if (w.status == WarmupStatus::interrupted) return stop_for_signal("during the warm-up");
     if (!w.summary.empty()) warmup_events_.push_back(w.summary);
