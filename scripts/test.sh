@@ -6,8 +6,8 @@
 # targets with clang and runs each briefly over its committed corpus (a crash, leak or UB report
 # fails the run; scripts/fuzz.sh runs them longer).
 # Extra arguments go to the first ctest run (e.g. -L unit, -R scenario). The conformance runs (label
-# conformance: the whole conformance set once per gateway, several minutes each) are left out here
-# until the black-box checker judges other gateways; run them with `ctest -L conformance`.
+# conformance: the whole conformance set once per gateway, 20 minutes or more each on two busy cores,
+# far over the budget of this command) are left out here; run them with `ctest -L conformance`.
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
 "$RRKIT_ROOT/scripts/examples.sh"
