@@ -62,7 +62,10 @@ void print_info(const nlohmann::json& info, std::ostream& out) {
     out << "    decision log: " << info.value("decisions", "") << "\n";
   }
   out << "    Kafka: " << info.value("kafka", "") << "    run folder: " << info.value("run_dir", "") << "\n";
-  if (info.contains("attach")) out << "    attach a run to it:\n      " << info.value("attach", "") << "\n";
+  if (info.contains("attach")) {
+    out << "    attach a run to it (the scenario's stack.gateway_timeout should be " << info.value("timeout", "")
+        << ", as here):\n      " << info.value("attach", "") << "\n";
+  }
 }
 
 }  // namespace
