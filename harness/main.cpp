@@ -16,17 +16,19 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "common/build_info.h"
 #include "common/json_limits.h"
+#include "harness/data_dirs.h"
 #include "harness/diff.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
+#include "harness/setup_cmd.h"
 #include "testkit/stack.h"
 #include "harness/stack_cli.h"
 #include "harness/sut_launch.h"
 #include "harness/traffic.h"
 #include "harness/up.h"
-#include "rrkit/versions.h"
 
 namespace {
 
@@ -44,11 +46,14 @@ std::string machine_description() {
 
 std::string iso_now() { return rrkit::stack::timestamp("%Y-%m-%dT%H:%M:%SZ"); }
 
-// Loads every scenario under paths; prints each problem; returns false if any is invalid.
+// Loads every scenario under paths (each found as harness/data_dirs.h says, so `scenarios` works from
+// an install and from anywhere in a clone); prints each problem; returns false if any is invalid.
 bool load_all(const std::vector<std::string>& paths, const std::vector<std::string>& tags,
               std::vector<Scenario>& out) {
   std::string error;
-  const auto files = find_scenarios(paths, error);
+  std::vector<std::string> resolved;
+  for (const auto& p : paths) resolved.push_back(resolve_data_path(p, self_bin_dir()).string());
+  const auto files = find_scenarios(resolved, error);
   if (!error.empty()) {
     std::cerr << "rr-harness: " << error << "\n";
     return false;
@@ -142,8 +147,7 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
   SuiteResult suite;
   suite.started_at = iso_now();
   suite.machine = machine_description();
-  suite.versions = {{"kafka", rrkit::versions::kKafka}, {"daprd", rrkit::versions::kDaprd},
-                    {"rrkit", rrkit::versions::kRrkit}};
+  suite.versions = rrkit::version_map();
   const auto t0 = std::chrono::steady_clock::now();
   SignalWatcher signals;
   options.interrupt = &signals.received();
@@ -207,6 +211,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"rr-harness: run request/reply scenarios end to end on a real Kafka + daprd stack"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", rrkit::version_text("rr-harness"));
   int exit_code = 0;
 
   std::vector<std::string> paths, tags;
@@ -390,7 +395,7 @@ int main(int argc, char** argv) {
   up_folder.add_to(up, "Seed (default: the scenario's own)", "Folder for the run folder (<out>/<name>-up-seed<N>)");
   up->callback([&] {
     std::string error;
-    auto sc = load_scenario(up_file, error);
+    auto sc = load_scenario(resolve_data_path(up_file, self_bin_dir()), error);
     if (!sc) {
       std::cerr << "rr-harness: " << error << "\n";
       exit_code = 3;
@@ -416,6 +421,19 @@ int main(int argc, char** argv) {
       return;
     }
     std::cout << describe_sut(*load.sut, self_bin_dir());
+  });
+
+  SetupOptions setup_options;
+  auto* setup = app.add_subcommand(
+      "setup", "Fetch the stack into the set-up cache: Kafka's jars (Maven) and daprd (built with Go); idempotent, "
+               "runs scripts/setup.sh of this install or clone");
+  setup->add_option("--cache", setup_options.cache, "The set-up cache (default: $RRKIT_CACHE, else ~/.cache/rrkit)");
+  setup->add_flag("--packages", setup_options.packages,
+                  "Also install the Debian packages a clone's build needs (apt, as root or through sudo)");
+  setup->callback([&] {
+    std::string error;
+    exit_code = run_setup(setup_options, self_bin_dir(), error);
+    if (!error.empty()) std::cerr << "rr-harness: " << error << "\n";
   });
 
   add_stack_command(app, exit_code);

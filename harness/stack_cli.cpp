@@ -28,6 +28,7 @@ struct UpOptions {
   int daprd_count = 1;
   std::uint16_t kafka_port = 0;
   int partitions = 4;
+  int brokers = 1;
   std::string request_topic = "rr.requests";
   std::string reply_topic = "rr.replies";
   SutStackOptions sut;  // with --sut or --simulator: the topology `rr-harness run` launches
@@ -99,10 +100,11 @@ int stack_up(const UpOptions& o) {
   stack::KafkaConfig kc;
   kc.port = o.kafka_port;
   kc.default_partitions = o.partitions;
+  kc.nodes = o.brokers;
   kc.die_with_parent = !o.detach;
   kc.topics = {{o.request_topic, o.partitions}, {o.reply_topic, o.partitions}};
   stack::Kafka kafka(paths, run_dir, kc);
-  std::cerr << "==> starting Kafka (KRaft, single node)\n";
+  std::cerr << "==> starting Kafka (KRaft, " << (o.brokers == 1 ? std::string("single node") : std::to_string(o.brokers) + " nodes") << ")\n";
   std::string error;
   const auto t0 = std::chrono::steady_clock::now();
   if (!kafka.start(error)) {
@@ -136,7 +138,9 @@ int stack_up(const UpOptions& o) {
                           {"request_topic", o.request_topic},
                           {"reply_topic", o.reply_topic},
                           {"processes", nlohmann::json::array()}};
-  state["processes"].push_back(process_entry("kafka", kafka.process().pid()));
+  for (int id = 1; id <= kafka.node_count(); ++id) {
+    state["processes"].push_back(process_entry(kafka.node(id).process.name(), kafka.node(id).process.pid()));
+  }
   for (auto& d : sidecars) {
     auto entry = process_entry(d->process().name(), d->process().pid());
     entry["dapr_http_port"] = d->http_port();
@@ -149,14 +153,15 @@ int stack_up(const UpOptions& o) {
   if (o.detach) {
     fs::create_directories(state_file(paths).parent_path());
     std::ofstream(state_file(paths)) << state.dump(2) << "\n";
-    kafka.process().release();
+    for (int id = 1; id <= kafka.node_count(); ++id) kafka.node(id).process.release();
     for (auto& d : sidecars) d->process().release();
     std::cerr << "==> stack is up (detached); stop it with `rr-harness stack down`\n";
     return 0;
   }
 
   std::cerr << "==> stack is up; Ctrl-C to stop it\n";
-  std::vector<const stack::Process*> children{&kafka.process()};
+  std::vector<const stack::Process*> children;
+  for (int id = 1; id <= kafka.node_count(); ++id) children.push_back(&kafka.node(id).process);
   for (auto& d : sidecars) children.push_back(&d->process());
   const int sig = wait_for_signal_or_death(children);
   std::cerr << "==> stopping the stack\n";
@@ -222,6 +227,8 @@ void add_stack_command(CLI::App& app, int& exit_code) {
   up->add_option("--daprd", opts->daprd_count, "Number of daprd sidecars (without an app)")->check(CLI::Range(0, 16));
   up->add_option("--kafka-port", opts->kafka_port, "Kafka listener port (default: a free port)");
   up->add_option("--partitions", opts->partitions, "Partitions per topic")->check(CLI::Range(1, 64));
+  up->add_option("--brokers", opts->brokers, "Kafka KRaft nodes (3: replication 3, min.insync.replicas 2)")
+      ->check(CLI::Range(1, 5));
   up->add_option("--request-topic", opts->request_topic, "Request topic to create");
   up->add_option("--reply-topic", opts->reply_topic, "Reply topic to create");
   up->add_option("--sut", opts->sut.sut_file,

@@ -37,9 +37,14 @@ void run_timeline(const Scenario& sc, Topology* topo, AttachedSimulator* attache
       ok = info(a.action).apply(*topo, a, error);
     }
     const double at_s = static_cast<double>(now_us() - start_us) / 1e6;
-    events.push_back(fmt::format("t={:.2f}s {}{}{}", at_s, to_string(a.action),
-                                 info(a.action).uses_target ? fmt::format(" gateway {}", a.target) : "",
-                                 ok ? "" : " FAILED: " + error));
+    const auto& row = info(a.action);
+    std::string what = row.uses_target ? fmt::format(" gateway {}", a.target) : "";
+    if (row.needs_broker) what += fmt::format(" broker {}", a.broker);
+    if (row.needs_partition) what += fmt::format(" {} partition {}", a.topic, a.partition);
+    if (topo) {
+      if (const auto note = topo->take_note(); !note.empty()) what += " (" + note + ")";
+    }
+    events.push_back(fmt::format("t={:.2f}s {}{}{}", at_s, to_string(a.action), what, ok ? "" : " FAILED: " + error));
     if (!ok) failures.push_back(fmt::format("{}:{}: {} failed: {}", sc.path, a.line, to_string(a.action), error));
   }
 }
