@@ -1,5 +1,6 @@
 #include "harness/attach.h"
 
+#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -209,6 +210,11 @@ std::string repro_command(const RunOptions& options, const std::string& scenario
   }
   if (!options.only.empty()) flag("--only", options.only_text);
   return line;
+}
+
+void keep_attached_decisions(const std::filesystem::path& run_dir, const std::vector<nlohmann::json>& decisions) {
+  std::ofstream out(run_dir / run_files::kDecisions);
+  for (const auto& d : decisions) out << safe_dump(d) << "\n";
 }
 
 std::size_t decision_log_lines(const std::string& file) {

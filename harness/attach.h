@@ -4,9 +4,12 @@
 // it writes (--decisions). Timeline actions that need a launched process cannot be played there: they are
 // reported not applicable, never passed and never silently skipped.
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "harness/result.h"
 #include "harness/scenario.h"
@@ -73,6 +76,10 @@ std::string repro_command(const RunOptions& options, const std::string& scenario
 
 // Quotes a word for a POSIX shell when it holds anything but [A-Za-z0-9_./:=@%+,-].
 std::string shell_word(const std::string& word);
+
+// An attached simulator's log goes on after the run (the next run, the profile put back): the run folder keeps
+// this run's lines as its own copy, which `rr-harness replay` reads first.
+void keep_attached_decisions(const std::filesystem::path& run_dir, const std::vector<nlohmann::json>& decisions);
 
 // Lines in a decision log now (0 when there is no file yet): an attached run reads only what follows.
 std::size_t decision_log_lines(const std::string& file);

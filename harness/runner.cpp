@@ -397,6 +397,10 @@ class ScenarioRun {
     r.infra_errors = in_.infra_errors;
     r.decisions = decisions_file_.string();
     r.decisions_offset = decisions_offset_;
+    if (attached() && !decisions_file_.empty()) {
+      keep_attached_decisions(run_dir_, in_.decisions);
+      r.decisions_offset = 0;
+    }
     r.seed = sc_.seed;
     r.only = options_.only_text;
     r.started_us = result_.started_us;

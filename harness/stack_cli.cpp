@@ -249,6 +249,7 @@ void add_stack_command(CLI::App& app, int& exit_code) {
     SutStackOptions o = opts->sut;
     o.run_dir = opts->run_dir.empty() ? fs::current_path() / "runs" / ("stack-" + stack::timestamp()) : fs::path(opts->run_dir);
     o.partitions = opts->partitions;
+    o.brokers = opts->brokers;
     o.request_topic = opts->request_topic;
     o.reply_topic = opts->reply_topic;
     const fs::path state = state_file(stack::Paths::discover());

@@ -62,7 +62,10 @@ void print_info(const nlohmann::json& info, std::ostream& out) {
     out << "    decision log: " << info.value("decisions", "") << "\n";
   }
   out << "    Kafka: " << info.value("kafka", "") << "    run folder: " << info.value("run_dir", "") << "\n";
-  if (info.contains("attach")) out << "    attach a run to it:\n      " << info.value("attach", "") << "\n";
+  if (info.contains("attach")) {
+    out << "    attach a run to it (the scenario's stack.gateway_timeout should be " << info.value("timeout", "")
+        << ", as here):\n      " << info.value("attach", "") << "\n";
+  }
 }
 
 }  // namespace
@@ -83,6 +86,7 @@ bool SutStack::up(const std::atomic<int>* interrupt, std::string& error) {
   to.run_dir = options_.run_dir;
   to.gateways = options_.sut_file.empty() ? 0 : options_.instances;
   to.partitions = options_.partitions;
+  to.kafka_brokers = options_.brokers;
   to.request_topic = options_.request_topic;
   to.reply_topic = options_.reply_topic;
   to.gateway_timeout = options_.timeout;
@@ -232,7 +236,8 @@ std::vector<std::string> holder_argv(const std::string& program, const SutStackO
   std::vector<std::string> argv = {program, "stack", "up", "--run-dir", o.run_dir.string(),
                                    "--instances", std::to_string(o.instances), "--timeout", o.timeout,
                                    "--seed", std::to_string(o.seed), "--warmup", std::to_string(o.warmup),
-                                   "--partitions", std::to_string(o.partitions), "--request-topic", o.request_topic,
+                                   "--partitions", std::to_string(o.partitions), "--brokers", std::to_string(o.brokers),
+                                   "--request-topic", o.request_topic,
                                    "--reply-topic", o.reply_topic};
   if (!o.sut_file.empty()) argv.insert(argv.end(), {"--sut", o.sut_file});
   if (o.simulator) argv.push_back("--simulator");

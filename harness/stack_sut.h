@@ -28,6 +28,7 @@ struct SutStackOptions {
   std::uint64_t seed = 1;
   int warmup = 5;                    // fault-free requests per instance before the profile applies (0: none)
   int partitions = 4;
+  int brokers = 1;                   // KRaft nodes
   std::string request_topic = "rr.requests";
   std::string reply_topic = "rr.replies";
 };

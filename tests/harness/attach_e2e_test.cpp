@@ -186,6 +186,13 @@ expect:
   REQUIRE(profile_after.ok());
   CHECK(rrkit::parse_bounded(profile_after.body).value == rrkit::parse_bounded(profile_before.body).value);
 
+  // The simulator's log went on after the run (the profile put back): the run folder kept the run's own lines,
+  // so replay judges exactly what the run judged.
+  const auto replay = harness(cache, t.dir / "replay.log", {"replay", (out / "attach-drops-seed41").string()}, 60s);
+  INFO(replay.log);
+  CHECK(replay.status == 0);
+  CHECK(replay.log.find("n/a timeline:") != std::string::npos);
+
   const auto down = harness(cache, t.dir / "down.log", {"stack", "down"}, 240s);
   guard.down = true;
   INFO(down.log);

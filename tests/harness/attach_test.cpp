@@ -121,6 +121,7 @@ TEST_CASE("stack up --detach starts its holder with the same options", "[attach]
   o.simulator = true;
   o.profile_file = "/x/p.yaml";
   o.timeout = "2s";
+  o.brokers = 3;
   const auto argv = holder_argv("/bin/rr-harness", o);
   auto has = [&](const std::string& flag, const std::string& value) {
     const auto it = std::find(argv.begin(), argv.end(), flag);
@@ -136,4 +137,5 @@ TEST_CASE("stack up --detach starts its holder with the same options", "[attach]
   CHECK(has("--instances", "2"));
   CHECK(has("--profile", "/x/p.yaml"));
   CHECK(has("--timeout", "2s"));
+  CHECK(has("--brokers", "3"));
 }
