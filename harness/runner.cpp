@@ -347,24 +347,16 @@ class ScenarioRun {
     stored.metrics = in_.gateway_metrics;
     stored.baseline = baseline_;
     RunRecord& r = stored.record;
-    r.gateways = in_.gateways;
-    r.shared_consumer_group = in_.shared_consumer_group;
-    r.reply_mode = in_.reply_mode;
-    r.pending = in_.pending;
-    r.pending_detail = in_.pending_detail;
+    in_.memory = memory_;
+    static_cast<RunFacts&>(r) = in_;
     r.metrics_errors = scrape_errors(in_.gateway_metrics);
     r.baseline_errors = scrape_errors(baseline_);
-    r.unexpected_deaths = in_.unexpected_deaths;
-    r.events = in_.events;
-    r.infra_errors = in_.infra_errors;
     r.decisions = decisions_file_.string();
     r.decisions_offset = decisions_offset_;
     r.seed = sc_.seed;
     r.only = options_.only_text;
     r.started_us = result_.started_us;
     r.interrupted = interrupted();
-    r.memory = memory_;
-    in_.memory = memory_;
     save_run(run_dir_, stored);
   }
 
@@ -443,15 +435,7 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   in.decisions = stored->decisions;
   in.gateway_metrics = stored->metrics;
   in.gateway_baseline = stored->baseline;
-  in.gateways = r.gateways;
-  in.shared_consumer_group = r.shared_consumer_group;
-  in.reply_mode = r.reply_mode;
-  in.pending = r.pending;
-  in.pending_detail = r.pending_detail;
-  in.unexpected_deaths = r.unexpected_deaths;
-  in.events = r.events;
-  in.infra_errors = r.infra_errors;
-  in.memory = r.memory;
+  static_cast<RunFacts&>(in) = r;
   join_ids_by_nonce(in);
   ScenarioResult result;
   result.name = sc->name;
