@@ -249,38 +249,36 @@ std::string read_readme() {
 
 }  // namespace
 
-TEST_CASE("every invariant has one table row, a name that parses back and its README line", "[unit][scenario]") {
-  using namespace rrkit::harness;
+// Each row of a closed enum's table: its position is its value, its name parses back and prints the
+// same, it has an implementation, and the README's table has its line (`| `name` | meaning` then readme_end).
+template <class Row, class Id, class Impl, class Parse>
+void check_enum_table(const std::vector<Row>& table, Id Row::*id, Impl Row::*impl, Parse parse, const std::string& readme_end) {
+  using rrkit::harness::to_string;
   const std::string readme = read_readme();
   REQUIRE_FALSE(readme.empty());
+  for (std::size_t k = 0; k < table.size(); ++k) {
+    const auto& row = table[k];
+    INFO(row.name);
+    CHECK(static_cast<std::size_t>(row.*id) == k);
+    CHECK(parse(row.name) == row.*id);
+    CHECK(std::string(to_string(row.*id)) == row.name);
+    CHECK(row.*impl != nullptr);
+    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning + readme_end) != std::string::npos);
+  }
+}
+
+TEST_CASE("every invariant has one table row, a name that parses back and its README line", "[unit][scenario]") {
+  using namespace rrkit::harness;
   CHECK(invariant_table().size() == invariant_names().size());
   CHECK(invariant_table().back().id == Invariant::memory_returns);  // the enum's last value
-  for (std::size_t k = 0; k < invariant_table().size(); ++k) {
-    const auto& row = invariant_table()[k];
-    INFO(row.name);
-    CHECK(static_cast<std::size_t>(row.id) == k);
-    CHECK(parse_invariant(row.name) == row.id);
-    CHECK(std::string(to_string(row.id)) == row.name);
-    CHECK(row.judge != nullptr);
-    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning) != std::string::npos);
-  }
+  check_enum_table(invariant_table(), &InvariantInfo::id, &InvariantInfo::judge, parse_invariant, "");
   CHECK_FALSE(parse_invariant("no_such_invariant"));
 }
 
 TEST_CASE("every timeline action has one table row, a name that parses back and its README line", "[unit][scenario]") {
   using namespace rrkit::harness;
-  const std::string readme = read_readme();
-  REQUIRE_FALSE(readme.empty());
   CHECK(action_table().back().kind == ActionKind::resume_simulator);  // the enum's last value
-  for (std::size_t k = 0; k < action_table().size(); ++k) {
-    const auto& row = action_table()[k];
-    INFO(row.name);
-    CHECK(static_cast<std::size_t>(row.kind) == k);
-    CHECK(parse_action(row.name) == row.kind);
-    CHECK(std::string(to_string(row.kind)) == row.name);
-    CHECK(row.apply != nullptr);
-    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning + " |") != std::string::npos);
-  }
+  check_enum_table(action_table(), &ActionInfo::kind, &ActionInfo::apply, parse_action, " |");
   CHECK_FALSE(parse_action("explode"));
 }
 
