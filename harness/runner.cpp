@@ -64,8 +64,9 @@ std::string signal_name(int sig) {
 }
 
 // One scenario's run, phase by phase: deploy (or attach), warm up, drive traffic and the timeline,
-// settle, collect the evidence into the run folder, check. Each phase returns false when the run
-// ends there, with the result already set (error or interrupted); the stack is down by then.
+// settle, collect the evidence into the run folder, check. prepare, deploy and warm_up_phase return
+// false when the run ends there, with the result already set (error or interrupted); the stack is down
+// by then. Once traffic has started, every later phase runs: an interrupted run is still collected and checked.
 // Lives on the caller's thread; drive() adds the traffic and timeline threads and joins them.
 class ScenarioRun {
  public:
