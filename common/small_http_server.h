@@ -41,6 +41,15 @@ struct Response {
   bool close_without_answer = false;
 };
 
+// An answer with nothing but a status, a content type and a body: what most handlers give.
+inline Response reply(int status, std::string content_type, std::string body) {
+  Response res;
+  res.status = status;
+  res.content_type = std::move(content_type);
+  res.body = std::move(body);
+  return res;
+}
+
 enum class CloseReason {
   done,          // the client closed, asked for Connection: close, or the server closed on purpose
   read_timeout,  // no whole request within read_timeout

@@ -31,12 +31,8 @@ bool ControlServer::start(const std::string& host, std::uint16_t port, std::stri
     log::error(logger, "control request failed", {{"target", req.target}, {"error", what}});
   };
   auto serve = [handler = impl_->handler](const small_http::Request& req) {
-    const ControlResponse out = handler(ControlRequest{req.method, req.target, req.body});
-    small_http::Response res;
-    res.status = out.status;
-    res.content_type = out.content_type;
-    res.body = out.body;
-    return res;
+    ControlResponse out = handler(ControlRequest{req.method, req.target, req.body});
+    return small_http::reply(out.status, std::move(out.content_type), std::move(out.body));
   };
   impl_->server = std::make_unique<small_http::Server>(std::move(serve), std::move(options));
   if (!impl_->server->start(error)) {

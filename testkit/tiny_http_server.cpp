@@ -15,12 +15,8 @@ struct TinyHttpServer::Impl {
   }
   static small_http::Server::Handler serve(Handler handler) {
     return [handler = std::move(handler)](const small_http::Request& req) {
-      const TinyResponse out = handler(TinyRequest{req.method, req.target, req.body});
-      small_http::Response res;
-      res.status = out.status;
-      res.content_type = out.content_type;
-      res.body = out.body;
-      return res;
+      TinyResponse out = handler(TinyRequest{req.method, req.target, req.body});
+      return small_http::reply(out.status, std::move(out.content_type), std::move(out.body));
     };
   }
   small_http::Server server;

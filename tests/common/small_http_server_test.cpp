@@ -2,7 +2,9 @@
 // that protect it from outside input (413, 400, 500) and the connection observers.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -70,6 +72,28 @@ bool wait_until(Pred pred, std::chrono::milliseconds deadline = 20s) {
   return pred();
 }
 
+// A started server; the test stops here when it cannot listen.
+std::unique_ptr<Server> serve(Server::Handler handler, Options options) {
+  auto server = std::make_unique<Server>(std::move(handler), std::move(options));
+  std::string error;
+  const bool started = server->start(error);
+  INFO(error);
+  REQUIRE(started);
+  REQUIRE(server->port() != 0);
+  return server;
+}
+
+// Connections opened and closed, by reason, as the server's observers report them.
+struct ConnectionLog {
+  std::atomic<int> opened{0};
+  std::array<std::atomic<int>, 4> closed{};
+  void observe(Options& options) {
+    options.on_open = [this] { ++opened; };
+    options.on_close = [this](CloseReason why) { ++closed[static_cast<std::size_t>(why)]; };
+  }
+  int closes(CloseReason why) const { return closed[static_cast<std::size_t>(why)].load(); }
+};
+
 Response echo(const Request& req) {
   Response res;
   res.body = req.method + " " + req.target + " " + req.body + " #" + std::to_string(req.nth_on_connection);
@@ -82,11 +106,8 @@ Response echo(const Request& req) {
 TEST_CASE("small HTTP server answers with the handler's response, several requests per connection", "[unit]") {
   Options options;
   options.server_header = "rr-test";
-  Server server(echo, options);
-  std::string error;
-  REQUIRE(server.start(error));
-  REQUIRE(server.port() != 0);
-  Client c(server.port());
+  const auto server = serve(echo, options);
+  Client c(server->port());
   const auto first = c.send("POST", "/a", "one");
   CHECK(first.result_int() == 200);
   CHECK(first.body() == "POST /a one #1");
@@ -102,39 +123,33 @@ TEST_CASE("small HTTP server answers with the handler's response, several reques
 TEST_CASE("small HTTP server refuses a body over its limit with 413 and a reason, and goes on serving", "[unit]") {
   Options options;
   options.body_limit = 1024;
-  Server server(echo, options);
-  std::string error;
-  REQUIRE(server.start(error));
+  const auto server = serve(echo, options);
   {
-    Client c(server.port());
+    Client c(server->port());
     const auto res = c.send("PUT", "/profile", std::string(1025, 'x'));
     CHECK(res.result_int() == 413);
     CHECK(res.body() == R"({"error":"body over 1 KiB"})");
     CHECK(c.closed_by_server());
   }
-  Client c(server.port());
+  Client c(server->port());
   CHECK(c.send("PUT", "/profile", std::string(1024, 'x')).result_int() == 200);
 }
 
 TEST_CASE("small HTTP server answers what is not HTTP with 400 and a reason, and goes on serving", "[unit]") {
-  std::atomic<int> errors{0};
+  ConnectionLog connections;
   Options options;
-  options.on_close = [&](CloseReason why) {
-    if (why == CloseReason::error) ++errors;
-  };
-  Server server(echo, options);
-  std::string error;
-  REQUIRE(server.start(error));
+  connections.observe(options);
+  const auto server = serve(echo, options);
   {
-    Client c(server.port());
+    Client c(server->port());
     asio::write(c.socket, asio::buffer(std::string("NOT HTTP AT ALL\r\n\r\n")));
     const auto res = c.read();
     CHECK(res.result_int() == 400);
     CHECK(res.body().find("bad request: ") != std::string::npos);
     CHECK(c.closed_by_server());
   }
-  CHECK(wait_until([&] { return errors.load() == 1; }));
-  Client c(server.port());
+  CHECK(wait_until([&] { return connections.closes(CloseReason::error) == 1; }));
+  Client c(server->port());
   CHECK(c.send("GET", "/after").result_int() == 200);
 }
 
@@ -146,13 +161,11 @@ TEST_CASE("small HTTP server turns a handler's exception into 500 and tells its 
     std::lock_guard lock(mu);
     reported.push_back(req.target + ": " + what);
   };
-  Server server([](const Request& req) -> Response {
+  const auto server = serve([](const Request& req) -> Response {
     if (req.target == "/boom") throw std::runtime_error("boom");
     return echo(req);
   }, options);
-  std::string error;
-  REQUIRE(server.start(error));
-  Client c(server.port());
+  Client c(server->port());
   const auto res = c.send("GET", "/boom");
   CHECK(res.result_int() == 500);
   CHECK(res.body() == "{\"error\":\"internal error: boom\"}\n");
@@ -162,32 +175,25 @@ TEST_CASE("small HTTP server turns a handler's exception into 500 and tells its 
 }
 
 TEST_CASE("small HTTP server closes an answered connection left idle, and says why", "[unit]") {
-  std::atomic<int> opened{0}, idle{0};
+  ConnectionLog connections;
   Options options;
   options.idle_timeout = 200ms;
-  options.on_open = [&] { ++opened; };
-  options.on_close = [&](CloseReason why) {
-    if (why == CloseReason::idle_timeout) ++idle;
-  };
-  Server server(echo, options);
-  std::string error;
-  REQUIRE(server.start(error));
-  Client c(server.port());
+  connections.observe(options);
+  const auto server = serve(echo, options);
+  Client c(server->port());
   CHECK(c.send("GET", "/").result_int() == 200);
   CHECK(c.closed_by_server());  // blocks until the idle timeout closes the connection
-  CHECK(wait_until([&] { return idle.load() == 1; }));
-  CHECK(opened.load() == 1);
+  CHECK(wait_until([&] { return connections.closes(CloseReason::idle_timeout) == 1; }));
+  CHECK(connections.opened.load() == 1);
 }
 
 TEST_CASE("small HTTP server can close without answering, as a server that died mid-request", "[unit]") {
-  Server server([](const Request&) {
+  const auto server = serve([](const Request&) {
     Response res;
     res.close_without_answer = true;
     return res;
   }, Options{});
-  std::string error;
-  REQUIRE(server.start(error));
-  Client c(server.port());
+  Client c(server->port());
   bhttp::request<bhttp::string_body> req{bhttp::verb::get, "/", 11};
   req.prepare_payload();
   bhttp::write(c.socket, req);
