@@ -23,15 +23,12 @@ struct MetricsScrape {
   std::string error;  // e.g. "unreachable: connection refused", "answered HTTP 500"; empty when read
 };
 
-struct CheckInput {
-  const Scenario* scenario = nullptr;
+// What a run observed about itself besides the history, the decisions and the metrics: recorded in
+// the run folder (RunRecord) and read by the checker (CheckInput) alike, so that replay checks
+// exactly what the run checked.
+struct RunFacts {
   // How the system under test answers and which metrics it has (the SUT file; rr-gateway by default).
   SutJudging sut = rr_gateway_judging();
-  std::vector<RequestRecord> requests;
-  std::vector<nlohmann::json> decisions;           // decision-log lines (all types)
-  std::vector<MetricsScrape> gateway_metrics;      // final /metrics per gateway instance (index = gateway)
-  std::vector<MetricsScrape> gateway_baseline;     // /metrics after the warm-up (subtracted; empty: no warm-up)
-  std::vector<std::string> unexpected_deaths;      // components that died unscripted
   int gateways = 1;
   bool shared_consumer_group = false;
   std::string reply_mode = "broadcast";
@@ -39,11 +36,20 @@ struct CheckInput {
   // read (then pending_detail says why), which fails pending_drained: a dead gateway is not a drained one.
   std::optional<double> pending;
   std::string pending_detail;                      // why pending could not be read
+  std::vector<std::string> unexpected_deaths;      // components that died unscripted
   std::vector<std::string> events;                 // timeline actions as they happened
   std::vector<std::string> infra_errors;           // timeline actions that failed
   // Memory samples of the gateway processes the harness launched: before the traffic (round 0) and after each
   // round's settle wait (memory_returns). Empty in attach mode.
   std::vector<MemorySample> memory;
+};
+
+struct CheckInput : RunFacts {
+  const Scenario* scenario = nullptr;
+  std::vector<RequestRecord> requests;
+  std::vector<nlohmann::json> decisions;           // decision-log lines (all types)
+  std::vector<MetricsScrape> gateway_metrics;      // final /metrics per gateway instance (index = gateway)
+  std::vector<MetricsScrape> gateway_baseline;     // /metrics after the warm-up (subtracted; empty: no warm-up)
 };
 
 // A figure taken from the gateways' /metrics: its value, or why it could not be read.

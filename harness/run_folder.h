@@ -19,25 +19,15 @@ namespace rrkit::harness {
 
 
 // run.json: what the checker needs besides the files, and what it cannot learn from them.
-struct RunRecord {
-  int gateways = 1;
-  bool shared_consumer_group = false;
-  std::string reply_mode = "broadcast";
-  std::optional<double> pending;              // requests pending after the settle time; nullopt: not read
-  std::string pending_detail;                 // why pending was not read
+struct RunRecord : RunFacts {
   std::vector<std::string> metrics_errors;    // per gateway: why its final /metrics was not read ("" when read)
   std::vector<std::string> baseline_errors;   // per gateway, likewise after the warm-up (empty: no warm-up)
-  std::vector<std::string> unexpected_deaths;
-  std::vector<std::string> events;
-  std::vector<std::string> infra_errors;
   std::string decisions;                      // the decision log the run read ("" for none)
   std::size_t decisions_offset = 0;           // lines of the warm-up at its start, not part of the scenario
   std::optional<std::uint64_t> seed;         // the seed the run used (the scenario file may say another)
   std::string only;                           // --only as written ("" for a full run)
   std::int64_t started_us = 0;
   bool interrupted = false;
-  std::vector<MemorySample> memory;           // memory_returns's samples (absent in older run folders: none)
-  SutJudging sut = rr_gateway_judging();      // how the run judged its SUT (absent in older run folders: rr-gateway)
 };
 
 // A run folder's evidence, as the checker takes it.

@@ -65,8 +65,9 @@ std::string signal_name(int sig) {
 }
 
 // One scenario's run, phase by phase: deploy (or attach), warm up, drive traffic and the timeline,
-// settle, collect the evidence into the run folder, check. Each phase returns false when the run
-// ends there, with the result already set (error or interrupted); the stack is down by then.
+// settle, collect the evidence into the run folder, check. prepare, deploy and warm_up_phase return
+// false when the run ends there, with the result already set (error or interrupted); the stack is down
+// by then. Once traffic has started, every later phase runs: an interrupted run is still collected and checked.
 // Lives on the caller's thread; drive() adds the traffic and timeline threads and joins them.
 class ScenarioRun {
  public:
@@ -385,16 +386,11 @@ class ScenarioRun {
     stored.metrics = in_.gateway_metrics;
     stored.baseline = baseline_;
     RunRecord& r = stored.record;
-    r.gateways = in_.gateways;
-    r.shared_consumer_group = in_.shared_consumer_group;
-    r.reply_mode = in_.reply_mode;
-    r.pending = in_.pending;
-    r.pending_detail = in_.pending_detail;
+    in_.memory = memory_;
+    in_.sut = judging_;
+    static_cast<RunFacts&>(r) = in_;
     r.metrics_errors = scrape_errors(in_.gateway_metrics);
     r.baseline_errors = scrape_errors(baseline_);
-    r.unexpected_deaths = in_.unexpected_deaths;
-    r.events = in_.events;
-    r.infra_errors = in_.infra_errors;
     r.decisions = decisions_file_.string();
     r.decisions_offset = decisions_offset_;
     if (attached() && !decisions_file_.empty()) {
@@ -405,9 +401,6 @@ class ScenarioRun {
     r.only = options_.only_text;
     r.started_us = result_.started_us;
     r.interrupted = interrupted();
-    r.memory = memory_;
-    r.sut = judging_;
-    in_.memory = memory_;
     save_run(run_dir_, stored);
   }
 
@@ -471,15 +464,7 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   in.decisions = stored->decisions;
   in.gateway_metrics = stored->metrics;
   in.gateway_baseline = stored->baseline;
-  in.gateways = r.gateways;
-  in.shared_consumer_group = r.shared_consumer_group;
-  in.reply_mode = r.reply_mode;
-  in.pending = r.pending;
-  in.pending_detail = r.pending_detail;
-  in.unexpected_deaths = r.unexpected_deaths;
-  in.events = r.events;
-  in.infra_errors = r.infra_errors;
-  in.memory = r.memory;
+  static_cast<RunFacts&>(in) = r;
   join_ids_by_nonce(in);
   ScenarioResult result;
   result.name = sc->name;

@@ -1,7 +1,7 @@
 #pragma once
-// The control API's HTTP listener (Boost.Beast, one coroutine per connection on
-// its own io_context thread). Kept behind this small header so that only
-// control_server.cpp pays for the Beast headers.
+// The control API's HTTP listener: rrkit's one small HTTP server (common/small_http_server.h) on its
+// own thread, answering with handle_control's pure answers. Owned by the simulator's app; the handler
+// runs on the server's thread.
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -15,25 +15,23 @@ execute_process(COMMAND "${HARNESS}" list "${SCENARIOS}" --tag ci --format json
 if(NOT _rc EQUAL 0 AND NOT _rc EQUAL 3)
   message(FATAL_ERROR "rr-harness list --tag ci failed (${_rc}): ${_problems}")
 endif()
-string(JSON _count ERROR_VARIABLE _json_error LENGTH "${_listing}")
+include("${CMAKE_CURRENT_LIST_DIR}/../json_array.cmake")
+rrkit_json_indices(_entries _json_error "${_listing}")
 if(_json_error)
   message(FATAL_ERROR "rr-harness list --tag ci --format json printed no JSON array (${_json_error}):\n${_listing}")
 endif()
 
 set(_text "# Generated from `rr-harness list ${SCENARIOS} --tag ci` by tests/harness/ci_scenarios.cmake.\n")
-if(_count GREATER 0)
-  math(EXPR _last "${_count} - 1")
-  foreach(_i RANGE ${_last})
-    string(JSON _path GET "${_listing}" ${_i} path)
-    get_filename_component(_name "${_path}" NAME_WE)
-    string(APPEND _text
-           "add_test([==[scenario: ${_name}]==] [==[${HARNESS}]==] run [==[${_path}]==] --out [==[${RUNS}]==]"
-           " --junit [==[${RUNS}/${_name}.junit.xml]==] --json [==[${RUNS}/${_name}.json]==]"
-           " --html [==[${RUNS}/${_name}.html]==])\n"
-           "set_tests_properties([==[scenario: ${_name}]==] PROPERTIES LABELS [==[e2e;scenario]==] TIMEOUT 300"
-           " RESOURCE_LOCK rrkit_stack)\n")
-  endforeach()
-endif()
+foreach(_i IN LISTS _entries)
+  string(JSON _path GET "${_listing}" ${_i} path)
+  get_filename_component(_name "${_path}" NAME_WE)
+  string(APPEND _text
+         "add_test([==[scenario: ${_name}]==] [==[${HARNESS}]==] run [==[${_path}]==] --out [==[${RUNS}]==]"
+         " --junit [==[${RUNS}/${_name}.junit.xml]==] --json [==[${RUNS}/${_name}.json]==]"
+         " --html [==[${RUNS}/${_name}.html]==])\n"
+         "set_tests_properties([==[scenario: ${_name}]==] PROPERTIES LABELS [==[e2e;scenario]==] TIMEOUT 300"
+         " RESOURCE_LOCK rrkit_stack)\n")
+endforeach()
 if(_rc EQUAL 3)
   # An invalid scenario file might be a `ci` one that would now not run: a failing entry says so.
   message(WARNING "some scenario files are invalid, so they are not registered:\n${_problems}")

@@ -6,44 +6,21 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "testkit/http_client.h"
-#include "common/ids.h"
-#include "testkit/process.h"
+#include "tests/harness/harness_cli.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using namespace rrkit::harness_test;
 
 namespace {
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Runs rr-harness to completion; its exit status (or -1 when it could not start or overran).
-int harness(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> argv{RR_HARNESS_BIN};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string error;
-  const pid_t pid = rrkit::proc::spawn(rrkit::proc::SpawnSpec{"rr-harness", argv, {}, log, {}}, error);
-  if (pid <= 0) {
-    std::cerr << error << "\n";
-    return -1;
-  }
-  if (!rrkit::proc::wait_gone(pid, 300s)) {
-    rrkit::proc::stop(pid, 5s);
-    return -1;
-  }
-  return rrkit::proc::exit_status(pid);
-}
+int harness(const std::vector<std::string>& args, const fs::path& log) { return run_harness(args, log).status; }
 
 std::vector<json> history(const fs::path& run_dir) {
   std::vector<json> out;
@@ -54,15 +31,6 @@ std::vector<json> history(const fs::path& run_dir) {
   }
   return out;
 }
-
-struct Temp {
-  fs::path dir = fs::temp_directory_path() / ("rrkit-reproduce-" + rrkit::new_uuid_v4());
-  Temp() { fs::create_directories(dir); }
-  ~Temp() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
 
 // The scenario's run folder from the ctest scenario entry when that ran (same seed), else a run of its own.
 fs::path first_run(const std::string& name, std::uint64_t seed, const fs::path& own_out) {
@@ -80,7 +48,7 @@ fs::path first_run(const std::string& name, std::uint64_t seed, const fs::path& 
 }  // namespace
 
 TEST_CASE("the same scenario and seed twice: identical decisions, outcomes and verdicts, request by request") {
-  Temp t;
+  TempDir t("rrkit-reproduce");
   for (const std::string name : {"late-replies", "duplicates", "malformed-replies", "all-dropped"}) {
     // The seed each file names (read, not assumed).
     const auto text = read_all(fs::path(RRKIT_SOURCE_DIR) / "scenarios" / (name + ".yaml"));
@@ -121,7 +89,7 @@ TEST_CASE("the same scenario and seed twice: identical decisions, outcomes and v
 
 TEST_CASE("diff reports a different seed as different decisions") {
   // The counter-check of the test above: were decisions not keyed on the seed, this would pass too.
-  Temp t;
+  TempDir t("rrkit-reproduce");
   const fs::path a = first_run("late-replies", 11, t.dir / "a");
   const fs::path scenario = fs::path(RRKIT_SOURCE_DIR) / "scenarios/late-replies.yaml";
   // The run must complete (0 or 1); its verdict does not matter here, its decisions do.
@@ -137,7 +105,7 @@ TEST_CASE("diff reports a different seed as different decisions") {
 }
 
 TEST_CASE("--only sends the chosen requests into the same faults") {
-  Temp t;
+  TempDir t("rrkit-reproduce");
   const fs::path scenario = fs::path(RRKIT_SOURCE_DIR) / "scenarios/late-replies.yaml";
   const fs::path full = first_run("late-replies", 11, t.dir / "full");
   // Two requests that timed out (their replies come after the timeout) and one answered.
@@ -176,7 +144,7 @@ TEST_CASE("--only sends the chosen requests into the same faults") {
 }
 
 TEST_CASE("up leaves the scenario's stack running for manual requests, with its faults; down stops it") {
-  Temp t;
+  TempDir t("rrkit-reproduce");
   const fs::path full = first_run("late-replies", 11, t.dir / "full");
   std::uint64_t late = 0, ok = 0;
   bool have_late = false, have_ok = false;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <map>
 #include <sstream>
 
@@ -21,12 +22,23 @@ fs::path write_temp(const std::string& text) {
   return path;
 }
 
-std::string load_error(const std::string& text) {
-  const auto path = write_temp(text);
+// A scenario file's text as the loader takes it: the scenario, or the loader's message.
+struct Loaded {
+  std::optional<rrkit::harness::Scenario> scenario;
   std::string error;
-  const auto s = load_scenario(path, error);
+};
+
+Loaded load_text(const std::string& text) {
+  const auto path = write_temp(text);
+  Loaded out;
+  out.scenario = load_scenario(path, out.error);
   fs::remove(path);
-  return s ? std::string() : error;
+  return out;
+}
+
+std::string load_error(const std::string& text) {
+  const auto loaded = load_text(text);
+  return loaded.scenario ? std::string() : loaded.error;
 }
 
 // Loads every scenario file below dir; each must load. Returns how many files there were.
@@ -50,7 +62,7 @@ TEST_CASE("every scenario in the library is valid") {
 }
 
 TEST_CASE("a full scenario loads with its values") {
-  const auto path = write_temp(R"(name: demo
+  const auto loaded = load_text(R"(name: demo
 description: d
 tags: [ci]
 seed: 9
@@ -66,10 +78,8 @@ expect:
   allow: [reply_counters]
   assert: ["outcome.ok >= 10", "latency.p99 < 200"]
 )");
-  std::string error;
-  const auto s = load_scenario(path, error);
-  fs::remove(path);
-  INFO(error);
+  INFO(loaded.error);
+  const auto& s = loaded.scenario;
   REQUIRE(s);
   CHECK(s->name == "demo");
   CHECK(s->seed == 9);
@@ -185,7 +195,7 @@ TEST_CASE("a run folder is always a direct child of --out") {
 }
 
 TEST_CASE("traffic phases load in order and need open loop") {
-  const auto path = write_temp(R"(name: phased
+  const auto loaded = load_text(R"(name: phased
 traffic:
   mode: open
   keepalive_idle: 20s
@@ -194,10 +204,8 @@ traffic:
     - {duration: 130s, rate: 0}
     - {duration: 10s, rate: 50}
 )");
-  std::string error;
-  const auto s = load_scenario(path, error);
-  fs::remove(path);
-  INFO(error);
+  INFO(loaded.error);
+  const auto& s = loaded.scenario;
   REQUIRE(s.has_value());
   REQUIRE(s->traffic.phases.size() == 3);
   CHECK(s->traffic.phases[1].rate == 0);
@@ -249,51 +257,47 @@ std::string read_readme() {
 
 }  // namespace
 
-TEST_CASE("every invariant has one table row, a name that parses back and its README line", "[unit][scenario]") {
-  using namespace rrkit::harness;
+// Each row of a closed enum's table: its position is its value, its name parses back and prints the
+// same, it has an implementation, and the README's table has its line (`| `name` | meaning` then readme_end).
+template <class Row, class Id, class Impl, class Parse>
+void check_enum_table(const std::vector<Row>& table, Id Row::*id, Impl Row::*impl, Parse parse, const std::string& readme_end) {
+  using rrkit::harness::to_string;
   const std::string readme = read_readme();
   REQUIRE_FALSE(readme.empty());
+  for (std::size_t k = 0; k < table.size(); ++k) {
+    const auto& row = table[k];
+    INFO(row.name);
+    CHECK(static_cast<std::size_t>(row.*id) == k);
+    CHECK(parse(row.name) == row.*id);
+    CHECK(std::string(to_string(row.*id)) == row.name);
+    CHECK(row.*impl != nullptr);
+    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning + readme_end) != std::string::npos);
+  }
+}
+
+TEST_CASE("every invariant has one table row, a name that parses back and its README line", "[unit][scenario]") {
+  using namespace rrkit::harness;
   CHECK(invariant_table().size() == invariant_names().size());
   CHECK(invariant_table().back().id == Invariant::memory_returns);  // the enum's last value
-  for (std::size_t k = 0; k < invariant_table().size(); ++k) {
-    const auto& row = invariant_table()[k];
-    INFO(row.name);
-    CHECK(static_cast<std::size_t>(row.id) == k);
-    CHECK(parse_invariant(row.name) == row.id);
-    CHECK(std::string(to_string(row.id)) == row.name);
-    CHECK(row.judge != nullptr);
-    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning) != std::string::npos);
-  }
+  check_enum_table(invariant_table(), &InvariantInfo::id, &InvariantInfo::judge, parse_invariant, "");
   CHECK_FALSE(parse_invariant("no_such_invariant"));
 }
 
 TEST_CASE("every timeline action has one table row, a name that parses back and its README line", "[unit][scenario]") {
   using namespace rrkit::harness;
-  const std::string readme = read_readme();
-  REQUIRE_FALSE(readme.empty());
   CHECK(action_table().back().kind == ActionKind::kill_controller);  // the enum's last value
-  for (std::size_t k = 0; k < action_table().size(); ++k) {
-    const auto& row = action_table()[k];
-    INFO(row.name);
-    CHECK(static_cast<std::size_t>(row.kind) == k);
-    CHECK(parse_action(row.name) == row.kind);
-    CHECK(std::string(to_string(row.kind)) == row.name);
-    CHECK(row.apply != nullptr);
-    CHECK(readme.find(std::string("| `") + row.name + "` | " + row.meaning + " |") != std::string::npos);
-  }
+  check_enum_table(action_table(), &ActionInfo::kind, &ActionInfo::apply, parse_action, " |");
   CHECK_FALSE(parse_action("explode"));
 }
 
 TEST_CASE("traffic rounds and memory thresholds load, and rounds need a closed loop with a count", "[unit][scenario]") {
-  const auto path = write_temp(R"(name: rounds
+  const auto loaded = load_text(R"(name: rounds
 traffic: {mode: closed, concurrency: 8, requests: 80000, rounds: 4}
 expect:
   memory: {bytes_per_timed_out: 300, noise_floor_mib: 8}
 )");
-  std::string error;
-  const auto s = load_scenario(path, error);
-  fs::remove(path);
-  INFO(error);
+  INFO(loaded.error);
+  const auto& s = loaded.scenario;
   REQUIRE(s.has_value());
   CHECK(s->rounds == 4);
   CHECK(s->traffic.requests == 80000);
