@@ -53,11 +53,11 @@ Paths Paths::discover() {
   p.bin_dir = self_dir();
   if (!fs::exists(p.kafka_libs / ("kafka_" + std::string(versions::kKafkaScala) + "-" + std::string(versions::kKafka) + ".jar"))) {
     throw std::runtime_error("Kafka " + std::string(versions::kKafka) + " is not installed in " + p.kafka_libs.string() +
-                             "; run scripts/setup.sh");
+                             "; run `rr-harness setup` (scripts/setup.sh in a clone)");
   }
   if (!fs::exists(p.daprd)) {
     throw std::runtime_error("daprd " + std::string(versions::kDaprd) + " is not built at " + p.daprd.string() +
-                             "; run scripts/setup.sh");
+                             "; run `rr-harness setup` (scripts/setup.sh in a clone)");
   }
   return p;
 }
