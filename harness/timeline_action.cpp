@@ -32,6 +32,25 @@ const std::vector<ActionInfo> kTable = {
      [](Topology& t, const TimelineAction&, std::string& e) { return t.pause_simulator(e); }},
     {ActionKind::resume_simulator, "resume_simulator", false, false, false, false, "resume the simulator through its control API (POST /resume)",
      [](Topology& t, const TimelineAction&, std::string& e) { return t.resume_simulator(e); }},
+    {ActionKind::kill_broker, "kill_broker", false, false, true, false, "SIGKILL the Kafka node `broker` (its log ends there)",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.kill_broker(a.broker, e); }},
+    {ActionKind::restart_broker, "restart_broker", false, false, true, false,
+     "start the Kafka node `broker` again on its storage (stopping it first if it runs); wait until it serves and, "
+     "with every node up, until every partition is fully in sync again",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.restart_broker(a.broker, e); }},
+    {ActionKind::pause_broker, "pause_broker", false, false, true, false, "freeze the Kafka node `broker` (SIGSTOP)",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.pause_broker(a.broker, e); }},
+    {ActionKind::resume_broker, "resume_broker", false, false, true, false, "let the Kafka node `broker` run again (SIGCONT)",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.resume_broker(a.broker, e); }},
+    {ActionKind::kill_leader, "kill_leader", false, false, false, true,
+     "SIGKILL the Kafka node leading `partition` of the `topic` (request or reply), as metadata names it then",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.kill_leader(a.topic, a.partition, e); }},
+    {ActionKind::kill_controller, "kill_controller", false, false, false, false,
+     "SIGKILL the active KRaft controller (the node the metadata quorum follows)",
+     [](Topology& t, const TimelineAction&, std::string& e) { return t.kill_controller(e); }},
+    {ActionKind::restart_killed_brokers, "restart_killed_brokers", false, false, false, false,
+     "restart_broker for every Kafka node a kill action stopped",
+     [](Topology& t, const TimelineAction&, std::string& e) { return t.restart_killed_brokers(e); }},
 };
 
 }  // namespace

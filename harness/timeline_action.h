@@ -31,6 +31,7 @@ enum class ActionKind {
   resume_broker,
   kill_leader,
   kill_controller,
+  restart_killed_brokers,
 };
 
 struct ActionInfo {

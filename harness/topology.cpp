@@ -277,6 +277,22 @@ bool Topology::restart_broker(int id, std::string& error) {
   return true;
 }
 
+bool Topology::restart_killed_brokers(std::string& error) {
+  std::vector<int> ids;
+  for (int id = 1; id <= kafka_->node_count(); ++id) {
+    if (kafka_->node(id).killed) ids.push_back(id);
+  }
+  if (ids.empty()) {
+    error = "no Kafka node was killed";
+    return false;
+  }
+  for (const int id : ids) {
+    if (!restart_broker(id, error)) return false;
+    note_ += (note_.empty() ? "broker " : ", ") + std::to_string(id);
+  }
+  return true;
+}
+
 bool Topology::pause_broker(int id, std::string& error) { return kafka_->pause_node(id, error); }
 
 bool Topology::resume_broker(int id, std::string& error) { return kafka_->resume_node(id, error); }

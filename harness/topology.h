@@ -87,6 +87,8 @@ class Topology {
   bool restart_broker(int id, std::string& error);
   bool pause_broker(int id, std::string& error);
   bool resume_broker(int id, std::string& error);
+  // restart_broker for every node a kill action stopped (kill_leader and kill_controller pick theirs at run time).
+  bool restart_killed_brokers(std::string& error);
   // SIGKILL the node leading partition `partition` of the request or reply topic ("request" | "reply"),
   // as Kafka's metadata names it at that moment.
   bool kill_leader(const std::string& topic, int partition, std::string& error);

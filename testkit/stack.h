@@ -94,6 +94,7 @@ struct KafkaNode {
   std::uint16_t port = 0, controller_port = 0;
   fs::path dir;
   Process process;
+  bool killed = false;  // by kill_node, until restart_node
   int restarts = 0;  // each restart keeps the previous log as kafka.log.<n>, ending where the node died
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port); }
 };

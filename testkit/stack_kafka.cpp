@@ -107,6 +107,11 @@ std::string kafka_node_properties(const KafkaConfig& c, int id, const std::vecto
 Kafka::Kafka(Paths paths, fs::path run_dir, KafkaConfig config)
     : paths_(std::move(paths)), dir_(std::move(run_dir) / "kafka"), config_(std::move(config)) {
   config_.nodes = std::max(config_.nodes, 1);
+  // Three JVMs starting at once on 2 loaded cores take several times as long as one, and their
+  // first quorum elections can time out and repeat before a leader holds.
+  if (config_.nodes > 1) {
+    config_.ready_timeout = std::max<std::chrono::milliseconds>(config_.ready_timeout, config_.nodes * 60s);
+  }
   for (int id = 1; id <= config_.nodes; ++id) {
     auto n = std::make_unique<KafkaNode>();
     n->id = id;
@@ -269,6 +274,7 @@ bool Kafka::kill_node(int id, std::string& error) {
     return false;
   }
   n.process.kill9();
+  n.killed = true;
   return true;
 }
 
@@ -288,6 +294,7 @@ bool Kafka::restart_node(int id, std::string& error) {
   ++n.restarts;
   fs::rename(n.dir / "kafka.log", n.dir / ("kafka.log." + std::to_string(n.restarts)), ec);
   if (!start_node(n, error) || !wait_node_serving(n, error)) return false;
+  n.killed = false;
   // Back in every ISR before the next fault, so that a rolling restart never takes two replicas
   // away at once; when another node is down the ISR cannot be full, and serving is enough.
   const bool all_up = std::all_of(nodes_.begin(), nodes_.end(), [](const auto& x) { return x->process.alive(); });
