@@ -22,6 +22,7 @@ struct TimelineAction {
   std::chrono::microseconds at{0};
   ActionKind action = ActionKind::set_profile;  // see the table in harness/timeline_action.cpp
   int target = 0;      // gateway index for actions on a gateway or its daprd
+  int instance = 0;    // simulator instance (0-based) for crash_simulator / restart_simulator
   std::string profile_yaml;  // set_profile
   int line = 0;
 };
@@ -48,6 +49,7 @@ struct Scenario {
   std::vector<std::string> gateway_args;
   std::vector<std::string> simulator_args;
   std::string profile_yaml;  // the simulator's fault profile (from a file or inline)
+  int simulator_instances = 1;  // simulator.instances: rr-simulator processes in one consumer group
 
   TrafficPlan traffic;
   // traffic.rounds: the requests in this many consecutive equal rounds, each followed by the settle wait and

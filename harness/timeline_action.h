@@ -25,6 +25,7 @@ enum class ActionKind {
   set_profile,
   pause_simulator,
   resume_simulator,
+  add_simulator,
 };
 
 struct ActionInfo {

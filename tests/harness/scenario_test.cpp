@@ -271,7 +271,7 @@ TEST_CASE("every timeline action has one table row, a name that parses back and 
   using namespace rrkit::harness;
   const std::string readme = read_readme();
   REQUIRE_FALSE(readme.empty());
-  CHECK(action_table().back().kind == ActionKind::resume_simulator);  // the enum's last value
+  CHECK(action_table().back().kind == ActionKind::add_simulator);  // the enum's last value
   for (std::size_t k = 0; k < action_table().size(); ++k) {
     const auto& row = action_table()[k];
     INFO(row.name);
@@ -307,5 +307,34 @@ expect:
   CHECK(load_error("traffic: {requests: 3, rounds: many}\n").find("traffic.rounds: has the wrong type") !=
         std::string::npos);
   CHECK(load_error("expect:\n  memory: {noise_floor: 8}\n").find(":2: expect.memory.noise_floor: unknown key") !=
+        std::string::npos);
+}
+
+TEST_CASE("simulator instances load, and instance: names one that exists when the action plays", "[unit][scenario]") {
+  const auto path = write_temp(R"(name: scaled
+simulator: {instances: 2}
+timeline:
+  - {at: 3s, action: add_simulator}
+  - {at: 1s, action: crash_simulator, instance: 1}
+  - {at: 4s, action: restart_simulator, instance: 2}
+)");
+  std::string error;
+  const auto s = load_scenario(path, error);
+  fs::remove(path);
+  INFO(error);
+  REQUIRE(s.has_value());
+  CHECK(s->simulator_instances == 2);
+  REQUIRE(s->timeline.size() == 3);
+  CHECK(s->timeline[0].instance == 1);
+  CHECK(s->timeline[2].instance == 2);
+  CHECK(load_error("simulator: {instances: 0}\n").find("simulator.instances: must be between") != std::string::npos);
+  CHECK(load_error("simulator: {instances: 2}\ntimeline:\n  - {at: 1s, action: crash_simulator, instance: 2}\n")
+            .find(":3: timeline[].instance: no simulator instance 2 at that time") != std::string::npos);
+  // The instance an add_simulator starts exists only from then on.
+  CHECK(load_error("timeline:\n  - {at: 2s, action: add_simulator}\n  - {at: 1s, action: crash_simulator, instance: 1}\n")
+            .find(":3: timeline[].instance: no simulator instance 1") != std::string::npos);
+  CHECK(load_error("timeline:\n  - {at: 1s, action: kill_daprd, instance: 0}\n")
+            .find("kill_daprd takes no instance") != std::string::npos);
+  CHECK(load_error("timeline:\n  - {at: 1s, action: crash_simulator, instance: -1}\n").find("no simulator instance -1") !=
         std::string::npos);
 }
