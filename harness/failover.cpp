@@ -52,14 +52,16 @@ FailoverCost failover_cost(const FailoverInput& in) {
   std::vector<std::int64_t> ok_done;  // answer times of 200s from the window's start on
   std::int64_t last_done = start;
   for (const RequestRecord* r : sent) {
-    const bool in_window = r->intended_us >= start && r->intended_us <= end;
+    // A request still in flight when the first fault struck is hurt by it as much as one sent during it.
+    const bool in_flight_at_start = r->intended_us < start && (r->done_us == 0 || r->done_us >= start);
+    const bool in_window = (r->intended_us >= start && r->intended_us <= end) || in_flight_at_start;
     if (in_window) {
       ++out.requests_in_window;
       if (r->outcome != Outcome::ok) ++out.failed_in_window;
       if (r->outcome == Outcome::timeout || r->outcome == Outcome::no_answer) ++out.timed_out_in_window;
     }
     if (r->http_status > 0 && r->done_us > 0) {
-      auto& phase = r->intended_us < start ? before : in_window ? during : after;
+      auto& phase = in_window ? during : r->intended_us < start ? before : after;
       phase.push_back(r->latency_ms());
     }
     if (r->done_us > 0) last_done = std::max(last_done, r->done_us);
@@ -81,7 +83,11 @@ FailoverCost failover_cost(const FailoverInput& in) {
   out.longest_gap_ms = ms(gap);
 
   // Service is back at the first request sent after the fault began from which a whole recovery window
-  // of sent requests is answered 200: a window cut short by the end of the traffic proves nothing.
+  // of sent requests is served: answered 200 within the window's length (a 200 that waited out a
+  // rebalance is no service yet). A window cut short by the end of the traffic proves nothing.
+  const auto served = [&](const RequestRecord* r) {
+    return r->outcome == Outcome::ok && r->done_us - r->intended_us <= in.recovery_window_us;
+  };
   const std::int64_t traffic_end = sent.empty() ? start : sent.back()->intended_us;
   for (std::size_t i = 0; i < sent.size(); ++i) {
     const std::int64_t t = sent[i]->intended_us;
@@ -89,7 +95,7 @@ FailoverCost failover_cost(const FailoverInput& in) {
     if (t + in.recovery_window_us > traffic_end) break;
     bool all_ok = true;
     for (std::size_t k = i; k < sent.size() && sent[k]->intended_us < t + in.recovery_window_us; ++k) {
-      if (sent[k]->outcome != Outcome::ok) {
+      if (!served(sent[k])) {
         all_ok = false;
         i = k;  // every window starting before the failure holds it too
         break;

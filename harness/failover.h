@@ -21,7 +21,9 @@ struct FailoverInput {
 
 // Empty timeline: FailoverCost{} (applies == false). Otherwise the fault window runs from the first
 // action to the last one plus the request timeout (a request sent just before the last action can be hurt
-// by it until its deadline); requests are placed by their intended send time.
+// by it until its deadline); requests are placed by their intended send time, and one still in flight
+// when the first action played counts as during the window. Service is back from the first request sent
+// in the window from which recovery_window_us of sent requests were all answered 200 within that time.
 FailoverCost failover_cost(const FailoverInput& in);
 
 }  // namespace rrkit::harness

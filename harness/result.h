@@ -183,14 +183,14 @@ struct FailoverCost {
   bool applies = false;               // the scenario has a timeline (a fault window)
   double window_start_ms = 0;         // from the first request
   double window_end_ms = 0;
-  std::uint64_t requests_in_window = 0;  // sent during the window
+  std::uint64_t requests_in_window = 0;  // sent during the window, or in flight when it opened
   std::uint64_t failed_in_window = 0;    // of those, not answered 200 (scripted disconnects left out)
   std::uint64_t timed_out_in_window = 0; // of those, 504 or no answer at all
   double longest_gap_ms = 0;          // longest time without a 200 answer, from the window's start on
   double p99_before_ms = -1, p99_during_ms = -1, p99_after_ms = -1;  // over HTTP-answered requests
   bool duplicates_read = false;       // the gateways' duplicate counter was read
   double duplicate_replies = 0;       // replies the gateways counted as duplicates (the whole run)
-  double recovery_ms = -1;            // window start to the first 1 s (or so) of nothing but 200s
+  double recovery_ms = -1;            // window start to the first 1 s (or so) of sends all answered 200 within it
   double recovery_window_ms = 1000;   // that "1 s"
 };
 

@@ -325,10 +325,11 @@ nlohmann::json to_json(const ScenarioResult& s) {
   json j = {{"status", to_string(s.status)},
             {"latency", to_json(s.latency)},
             {"latency_by_outcome", std::move(by_outcome)},
-            {"failover", to_json(s.failover)},
             {"checks", std::move(checks)},
             {"requests", std::move(requests)}};
   write_fields(j, s, kScenarioFields);
+  // Only a scenario with a fault window has the member: a report of one without stays as it always was.
+  if (s.failover.applies) j["failover"] = to_json(s.failover);
   return j;
 }
 

@@ -189,8 +189,8 @@ std::vector<std::pair<std::string, std::string>> failover_rows(const FailoverCos
                                          format_ms(f.window_end_ms), f.requests_in_window);
   const std::string back = f.recovery_ms < 0
                                ? "not within the run"
-                               : fmt::format("{} after the first fault ({} of 200s only)", format_ms(f.recovery_ms),
-                                             format_ms(f.recovery_window_ms));
+                               : fmt::format("{} after the first fault ({} of sends, each answered 200 within it)",
+                                             format_ms(f.recovery_ms), format_ms(f.recovery_window_ms));
   return {{"fault window", window},
           {"failed during it", std::to_string(f.failed_in_window)},
           {"timed out during it", std::to_string(f.timed_out_in_window)},

@@ -180,3 +180,29 @@ TEST_CASE("failover: the figures round-trip through the JSON report", "[failover
   old["failover"] = {{"failed_in_window", "many"}};
   CHECK_THROWS_WITH(scenario_from_json(old), Catch::Contains("failover.failed_in_window"));
 }
+
+TEST_CASE("failover: a scenario without a fault window writes no failover member", "[failover]") {
+  ScenarioResult s;
+  s.name = "calm";
+  CHECK_FALSE(to_json(s).contains("failover"));
+}
+
+TEST_CASE("failover: a request in flight when the fault struck counts as during it", "[failover]") {
+  auto h = outage_history();
+  // Sent at 2.9 s, answered 200 only at 12.9 s: it waited out the fault.
+  h[29].done_us = h[29].intended_us + 10'000'000;
+  const FailoverCost f = failover_cost(input_for(h, {3s}));
+  CHECK(f.requests_in_window == 12);
+  CHECK(f.failed_in_window == 11);
+  CHECK(f.p99_before_ms == Approx(10));
+  CHECK(f.p99_during_ms == Approx(10000));
+}
+
+TEST_CASE("failover: a 200 slower than the recovery window is not service yet", "[failover]") {
+  auto h = outage_history();
+  // From 4.5 s to 6 s the answers are 200s that took 3 s (a rebalance): service is back at 6.0 s.
+  for (auto& r : h) {
+    if (r.intended_us >= kT0 + 4'500'000 && r.intended_us < kT0 + 6'000'000) r.done_us = r.intended_us + 3'000'000;
+  }
+  CHECK(failover_cost(input_for(h, {3s})).recovery_ms == Approx(3000));
+}
