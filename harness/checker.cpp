@@ -14,6 +14,7 @@
 #include "common/json_limits.h"
 #include "common/reply.h"
 #include "harness/checker_assertions.h"
+#include "harness/failover.h"
 #include "harness/invariant_evidence.h"
 #include "harness/traffic.h"
 
@@ -166,6 +167,17 @@ LatencySummary summarize(std::vector<double> values) {
   return l;
 }
 
+
+// The timeline's actions are the faults; the window stays open for one request timeout after the last.
+FailoverInput failover_input(const CheckInput& in, std::int64_t started_us, const GatewayFigure& duplicates) {
+  FailoverInput f;
+  f.requests = &in.requests;
+  f.started_us = started_us;
+  for (const auto& a : in.scenario->timeline) f.fault_at.push_back(a.at);
+  f.request_timeout_us = timeout_us_for(*in.scenario);
+  if (duplicates.ok()) f.duplicate_replies = duplicates.value;
+  return f;
+}
 
 }  // namespace
 
@@ -356,6 +368,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     if (f.ok()) out.gateway_counters[k] = f.value;
   }
   out.simulator_counters = sim;
+  out.failover = failover_cost(failover_input(in, out.started_us, figures["replies_duplicate"]));
 
   ev.figures = figures;
   ev.want = want;

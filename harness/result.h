@@ -177,6 +177,23 @@ struct LatencySummary {
   std::uint64_t count = 0;
 };
 
+// What a fault cost the clients (harness/failover.h computes it from the request records). Times are ms;
+// -1 where a figure does not exist (no request in that phase, service never back within the run).
+struct FailoverCost {
+  bool applies = false;               // the scenario has a timeline (a fault window)
+  double window_start_ms = 0;         // from the first request
+  double window_end_ms = 0;
+  std::uint64_t requests_in_window = 0;  // sent during the window, or in flight when it opened
+  std::uint64_t failed_in_window = 0;    // of those, not answered 200 (scripted disconnects left out)
+  std::uint64_t timed_out_in_window = 0; // of those, 504 or no answer at all
+  double longest_gap_ms = 0;          // longest time without a 200 answer, from the window's start on
+  double p99_before_ms = -1, p99_during_ms = -1, p99_after_ms = -1;  // over HTTP-answered requests
+  bool duplicates_read = false;       // the gateways' duplicate counter was read
+  double duplicate_replies = 0;       // replies the gateways counted as duplicates (the whole run)
+  double recovery_ms = -1;            // window start to the first 1 s (or so) of sends all answered 200 within it
+  double recovery_window_ms = 1000;   // that "1 s"
+};
+
 struct ScenarioResult {
   std::string name;
   std::string path;
@@ -199,6 +216,7 @@ struct ScenarioResult {
   std::vector<std::string> events;  // timeline actions as they happened: "t=2.0s kill daprd-1"
   std::vector<std::uint64_t> failing_requests;  // indexes a failing per-request invariant names (sorted, unique)
   std::vector<std::string> repro_requests;      // the narrowed command (--only) for the first few of them
+  FailoverCost failover;
 };
 
 struct SuiteResult {
@@ -225,11 +243,13 @@ inline constexpr const char* suite_json_format = "rrkit-suite/1";
 nlohmann::json to_json(const RequestRecord& r);
 nlohmann::json to_json(const CheckResult& c);
 nlohmann::json to_json(const LatencySummary& l);
+nlohmann::json to_json(const FailoverCost& f);
 nlohmann::json to_json(const ScenarioResult& s);
 nlohmann::json to_json(const SuiteResult& s);
 RequestRecord request_from_json(const nlohmann::json& j);
 CheckResult check_from_json(const nlohmann::json& j);
 LatencySummary latency_from_json(const nlohmann::json& j);
+FailoverCost failover_from_json(const nlohmann::json& j);
 ScenarioResult scenario_from_json(const nlohmann::json& j);
 SuiteResult suite_from_json(const nlohmann::json& j);
 

@@ -200,6 +200,18 @@ constexpr auto kLatencyFields = std::make_tuple(
     field("p999", &LatencySummary::p999), field("max", &LatencySummary::max), field("mean", &LatencySummary::mean),
     field("count", &LatencySummary::count));
 
+constexpr auto kFailoverFields = std::make_tuple(
+    field("applies", &FailoverCost::applies), field("window_start_ms", &FailoverCost::window_start_ms),
+    field("window_end_ms", &FailoverCost::window_end_ms),
+    field("requests_in_window", &FailoverCost::requests_in_window),
+    field("failed_in_window", &FailoverCost::failed_in_window),
+    field("timed_out_in_window", &FailoverCost::timed_out_in_window),
+    field("longest_gap_ms", &FailoverCost::longest_gap_ms), field("p99_before_ms", &FailoverCost::p99_before_ms),
+    field("p99_during_ms", &FailoverCost::p99_during_ms), field("p99_after_ms", &FailoverCost::p99_after_ms),
+    field("duplicates_read", &FailoverCost::duplicates_read),
+    field("duplicate_replies", &FailoverCost::duplicate_replies), field("recovery_ms", &FailoverCost::recovery_ms),
+    field("recovery_window_ms", &FailoverCost::recovery_window_ms));
+
 constexpr auto kScenarioFields = std::make_tuple(
     field("name", &ScenarioResult::name), field("path", &ScenarioResult::path),
     field("description", &ScenarioResult::description), field("seed", &ScenarioResult::seed),
@@ -252,12 +264,20 @@ LatencySummary latency_at(const json& j, const std::string& path) {
   return out;
 }
 
+FailoverCost failover_at(const json& j, const std::string& path) {
+  const reader r(j, path);
+  FailoverCost out;
+  read_fields(r, out, kFailoverFields);
+  return out;
+}
+
 ScenarioResult scenario_at(const json& j, const std::string& path) {
   const reader r(j, path);
   ScenarioResult out;
   read_fields(r, out, kScenarioFields);
   r.get_enum("status", out.status, parse_scenario_status, scenario_status_table);
   if (const json* l = r.find("latency")) out.latency = latency_at(*l, r.child_path("latency"));
+  if (const json* f = r.find("failover")) out.failover = failover_at(*f, r.child_path("failover"));
   if (const json* l = r.find("latency_by_outcome")) {
     const std::string p = r.child_path("latency_by_outcome");
     if (!l->is_object()) throw std::runtime_error(fmt::format("{}: expected an object, got {}", p, type_name(*l)));
@@ -289,6 +309,12 @@ nlohmann::json to_json(const LatencySummary& l) {
   return j;
 }
 
+nlohmann::json to_json(const FailoverCost& f) {
+  json j = json::object();
+  write_fields(j, f, kFailoverFields);
+  return j;
+}
+
 nlohmann::json to_json(const ScenarioResult& s) {
   json checks = json::array();
   for (const auto& c : s.checks) checks.push_back(to_json(c));
@@ -302,6 +328,8 @@ nlohmann::json to_json(const ScenarioResult& s) {
             {"checks", std::move(checks)},
             {"requests", std::move(requests)}};
   write_fields(j, s, kScenarioFields);
+  // Only a scenario with a fault window has the member: a report of one without stays as it always was.
+  if (s.failover.applies) j["failover"] = to_json(s.failover);
   return j;
 }
 
@@ -319,6 +347,7 @@ nlohmann::json to_json(const SuiteResult& s) {
 RequestRecord request_from_json(const nlohmann::json& j) { return request_at(j, ""); }
 CheckResult check_from_json(const nlohmann::json& j) { return check_at(j, ""); }
 LatencySummary latency_from_json(const nlohmann::json& j) { return latency_at(j, ""); }
+FailoverCost failover_from_json(const nlohmann::json& j) { return failover_at(j, ""); }
 ScenarioResult scenario_from_json(const nlohmann::json& j) { return scenario_at(j, ""); }
 
 SuiteResult suite_from_json(const nlohmann::json& j) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/json_limits.h"
+#include "harness/decision_logs.h"
 #include "harness/report.h"
 
 namespace rrkit::harness {
@@ -55,6 +56,7 @@ Json to_json(const RunRecord& r) {
           {"interrupted", r.interrupted}};
   if (r.seed) j["seed"] = *r.seed;
   j["sut"] = to_json(r.sut);
+  if (!r.further_decisions_offsets.empty()) j["further_decisions_offsets"] = r.further_decisions_offsets;
   if (!r.memory.empty()) {
     Json samples = Json::array();
     for (const auto& s : r.memory) samples.push_back(to_json(s));
@@ -104,6 +106,14 @@ std::optional<RunRecord> record_from_json(const Json& meta, std::string& error) 
   // Only an unsigned integer is an offset: converting a float like 1e20 to size_t is undefined behaviour.
   if (const auto offset = meta.find("decisions_offset"); offset != meta.end() && offset->is_number_unsigned()) {
     r.decisions_offset = offset->get<std::size_t>();
+  }
+  if (const auto more = meta.find("further_decisions_offsets"); more != meta.end()) {
+    if (!more->is_array() || more->size() > 64 ||
+        !std::all_of(more->begin(), more->end(), [](const Json& e) { return e.is_number_unsigned(); })) {
+      error = "\"further_decisions_offsets\" must be a list of line counts, one per further simulator instance";
+      return std::nullopt;
+    }
+    for (const auto& e : *more) r.further_decisions_offsets.push_back(e.get<std::size_t>());
   }
   const auto n = static_cast<std::size_t>(r.gateways);
   if (!read_scrape_errors(meta, "metrics_errors", n, n, r.metrics_errors, error)) return std::nullopt;
@@ -262,7 +272,8 @@ std::optional<StoredRun> load_run(const fs::path& dir, std::string& error) {
   // The run folder's own copy first (a moved folder still replays); else the file the run read.
   const fs::path own_copy = dir / run_files::kDecisions;
   if (fs::exists(own_copy)) {
-    run.decisions = read_decisions(own_copy, run.record.decisions_offset);
+    // A scaled-out simulator left one log per instance beside it.
+    run.decisions = read_run_decisions(own_copy, run.record.decisions_offset, dir, run.record.further_decisions_offsets);
   } else if (!run.record.decisions.empty()) {
     if (!fs::exists(run.record.decisions)) {
       error = fmt::format("{}: missing (the simulator's decision log; run.json names {})", own_copy.string(),

@@ -24,6 +24,7 @@ struct RunRecord : RunFacts {
   std::vector<std::string> baseline_errors;   // per gateway, likewise after the warm-up (empty: no warm-up)
   std::string decisions;                      // the decision log the run read ("" for none)
   std::size_t decisions_offset = 0;           // lines of the warm-up at its start, not part of the scenario
+  std::vector<std::size_t> further_decisions_offsets;  // the same for simulator instances 1.. (decisions-<k>.jsonl)
   std::optional<std::uint64_t> seed;         // the seed the run used (the scenario file may say another)
   std::string only;                           // --only as written ("" for a full run)
   std::int64_t started_us = 0;

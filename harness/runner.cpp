@@ -17,6 +17,7 @@
 #include "testkit/process.h"
 #include "harness/attach.h"
 #include "harness/checker.h"
+#include "harness/decision_logs.h"
 #include "harness/memory.h"
 #include "harness/rounds.h"
 #include "harness/run_folder.h"
@@ -222,6 +223,7 @@ class ScenarioRun {
         },
         10s, 100ms);
     decisions_offset_ = read_jsonl(run_dir_ / run_files::kDecisions).size();
+    further_offsets_ = further_decision_offsets(run_dir_);
     return true;
   }
 
@@ -347,7 +349,9 @@ class ScenarioRun {
   }
 
   void read_decisions_now() {
-    in_.decisions = decisions_file_.empty() ? std::vector<Json>{} : read_decisions(decisions_file_, decisions_offset_);
+    in_.decisions = decisions_file_.empty() ? std::vector<Json>{}
+                                            : read_run_decisions(decisions_file_, decisions_offset_,
+                                                                 attached() ? fs::path() : run_dir_, further_offsets_);
   }
 
   // An unreadable figure never catches up: the wait runs to its deadline and the checks say why.
@@ -369,10 +373,15 @@ class ScenarioRun {
   // worker), or counters could match now and move again a moment later.
   bool simulator_idle() const {
     if (sim_) return sim_->idle();
-    if (!topo_ || !topo_->simulator().alive()) return true;
-    const auto st = http::get(topo_->simulator_control_port(), "/stats", 1s);
-    const auto j = parse_bounded(st.ok() ? st.body : std::string("null"));
-    return j.value.is_object() && j.value.value("in_flight", 0) == 0 && j.value.value("queued", 0) == 0;
+    if (!topo_) return true;
+    for (std::size_t k = 0; k < topo_->simulator_count(); ++k) {
+      auto& sim = topo_->simulator_instance(k);
+      if (!sim.process.alive()) continue;
+      const auto st = http::get(sim.control_port, "/stats", 1s);
+      const auto j = parse_bounded(st.ok() ? st.body : std::string("null"));
+      if (!j.value.is_object() || j.value.value("in_flight", 0) != 0 || j.value.value("queued", 0) != 0) return false;
+    }
+    return true;
   }
 
   // Keeps the evidence in the run folder (the stack is still up: the simulator's stats are read too).
@@ -397,6 +406,7 @@ class ScenarioRun {
       keep_attached_decisions(run_dir_, in_.decisions);
       r.decisions_offset = 0;
     }
+    r.further_decisions_offsets = further_offsets_;
     r.seed = sc_.seed;
     r.only = options_.only_text;
     r.started_us = result_.started_us;
@@ -430,6 +440,7 @@ class ScenarioRun {
   TrafficPlan plan_;
   std::vector<MetricsScrape> baseline_;
   std::size_t decisions_offset_ = 0;
+  std::vector<std::size_t> further_offsets_;  // the same for simulator instances 1..
   fs::path decisions_file_;
   std::vector<std::string> only_events_, warmup_events_, events_, failures_;
   std::int64_t start_us_ = 0;

@@ -152,6 +152,32 @@ bool parse_assertion(const std::string& text, Assertion& a) {
   return false;
 }
 
+// `instance:` names a simulator that exists when the action plays: one of simulator.instances or one an
+// earlier add_simulator started (the timeline is sorted by then). Only the actions on one instance take it.
+bool check_simulator_instances(Loader& L, const YAML::Node& tl, const Scenario& s) {
+  auto node_of = [&](const TimelineAction& a) -> YAML::Node {
+    for (const auto& item : tl) {
+      if (item.Mark().line + 1 == a.line) return item;
+    }
+    return tl;
+  };
+  int live = s.simulator_instances;
+  for (const auto& a : s.timeline) {
+    const auto item = node_of(a);
+    const bool on_instance = a.action == ActionKind::crash_simulator || a.action == ActionKind::restart_simulator;
+    if (item["instance"] && !on_instance) {
+      return L.fail(item["instance"], "timeline[].instance", std::string(to_string(a.action)) + " takes no instance");
+    }
+    if (a.action == ActionKind::add_simulator) ++live;
+    if (on_instance && (a.instance < 0 || a.instance >= live)) {
+      return L.fail(item["instance"], "timeline[].instance",
+                    "no simulator instance " + std::to_string(a.instance) + " at that time (" + std::to_string(live) +
+                        " started, numbered from 0)");
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, bool read_profile) {
@@ -227,7 +253,11 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
       }
     }
     if (const auto sim = root["simulator"]) {
-      if (!L.only_keys(sim, "simulator", {"profile", "profile_file"})) return false;
+      if (!L.only_keys(sim, "simulator", {"profile", "profile_file", "instances"})) return false;
+      if (!L.scalar(sim, "instances", "simulator.instances", s.simulator_instances) ||
+          !L.positive(sim, "instances", "simulator.instances", s.simulator_instances, 1, 8)) {
+        return false;
+      }
       if (sim["profile"] && sim["profile_file"]) {
         return L.fail(sim, "simulator", "give either profile (inline) or profile_file, not both");
       }
@@ -318,7 +348,7 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
     if (const auto tl = root["timeline"]) {
       if (!tl.IsSequence()) return L.fail(tl, "timeline", "must be a list of actions");
       for (const auto& item : tl) {
-        if (!L.only_keys(item, "timeline[]", {"at", "action", "target", "profile", "broker", "topic", "partition"})) {
+        if (!L.only_keys(item, "timeline[]", {"at", "action", "target", "profile", "broker", "topic", "partition", "instance"})) {
           return false;
         }
         TimelineAction a;
@@ -329,7 +359,8 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
             !L.scalar(item, "target", "timeline[].target", a.target) ||
             !L.scalar(item, "broker", "timeline[].broker", a.broker) ||
             !L.scalar(item, "topic", "timeline[].topic", a.topic) ||
-            !L.scalar(item, "partition", "timeline[].partition", a.partition)) {
+            !L.scalar(item, "partition", "timeline[].partition", a.partition) ||
+            !L.scalar(item, "instance", "timeline[].instance", a.instance)) {
           return false;
         }
         const auto kind = parse_action(action);
@@ -373,6 +404,7 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
       }
       std::stable_sort(s.timeline.begin(), s.timeline.end(),
                        [](const TimelineAction& x, const TimelineAction& y) { return x.at < y.at; });
+      if (!check_simulator_instances(L, tl, s)) return false;
     }
     if (const auto e = root["expect"]) {
       if (!L.only_keys(e, "expect", {"timeout_epsilon", "violations", "allow", "crashes", "assert", "memory"})) return false;

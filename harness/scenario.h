@@ -25,6 +25,7 @@ struct TimelineAction {
   int broker = 0;      // Kafka node id (1-based, as Kafka numbers them) for actions on one broker
   std::string topic;   // kill_leader: "request" or "reply"
   int partition = 0;   // kill_leader: the partition whose leader is killed
+  int instance = 0;    // simulator instance (0-based) for crash_simulator / restart_simulator
   std::string profile_yaml;  // set_profile
   int line = 0;
 };
@@ -56,6 +57,7 @@ struct Scenario {
   std::vector<std::string> gateway_args;
   std::vector<std::string> simulator_args;
   std::string profile_yaml;  // the simulator's fault profile (from a file or inline)
+  int simulator_instances = 1;  // simulator.instances: rr-simulator processes in one consumer group
 
   TrafficPlan traffic;
   // traffic.rounds: the requests in this many consecutive equal rounds, each followed by the settle wait and

@@ -10,6 +10,7 @@ namespace rrkit::harness {
 namespace {
 
 std::size_t gateway(const TimelineAction& a) { return static_cast<std::size_t>(a.target); }
+std::size_t simulator(const TimelineAction& a) { return static_cast<std::size_t>(a.instance); }
 
 const std::vector<ActionInfo> kTable = {
     {ActionKind::kill_daprd, "kill_daprd", true, false, false, false, "SIGKILL the target gateway's daprd",
@@ -20,10 +21,10 @@ const std::vector<ActionInfo> kTable = {
      [](Topology& t, const TimelineAction&, std::string& e) { return t.pause_kafka(e); }},
     {ActionKind::resume_kafka, "resume_kafka", false, false, false, false, "let the Kafka broker run again (SIGCONT)",
      [](Topology& t, const TimelineAction&, std::string& e) { return t.resume_kafka(e); }},
-    {ActionKind::crash_simulator, "crash_simulator", false, false, false, false, "SIGKILL the simulator",
-     [](Topology& t, const TimelineAction&, std::string& e) { return t.crash_simulator(e); }},
-    {ActionKind::restart_simulator, "restart_simulator", false, false, false, false, "stop the simulator and start it again (same seed, current profile)",
-     [](Topology& t, const TimelineAction&, std::string& e) { return t.restart_simulator(e); }},
+    {ActionKind::crash_simulator, "crash_simulator", false, false, false, false, "SIGKILL the simulator (`instance: N` of several, default 0)",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.crash_simulator(simulator(a), e); }},
+    {ActionKind::restart_simulator, "restart_simulator", false, false, false, false, "stop the simulator and start it again (same seed, current profile; `instance: N` as above)",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.restart_simulator(simulator(a), e); }},
     {ActionKind::restart_gateway, "restart_gateway", true, false, false, false, "stop the target gateway gracefully and start it again",
      [](Topology& t, const TimelineAction& a, std::string& e) { return t.restart_gateway(gateway(a), e); }},
     {ActionKind::set_profile, "set_profile", false, true, false, false, "replace the simulator's fault profile through its control API",
@@ -51,6 +52,8 @@ const std::vector<ActionInfo> kTable = {
     {ActionKind::restart_killed_brokers, "restart_killed_brokers", false, false, false, false,
      "restart_broker for every Kafka node a kill action stopped",
      [](Topology& t, const TimelineAction&, std::string& e) { return t.restart_killed_brokers(e); }},
+    {ActionKind::add_simulator, "add_simulator", false, false, false, false, "start one more simulator instance in its consumer group (a rebalance) and wait until it owns partitions",
+     [](Topology& t, const TimelineAction&, std::string& e) { return t.add_simulator(e); }},
 };
 
 }  // namespace

@@ -32,6 +32,7 @@ enum class ActionKind {
   kill_leader,
   kill_controller,
   restart_killed_brokers,
+  add_simulator,
 };
 
 struct ActionInfo {

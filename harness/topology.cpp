@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/decision_logs.h"
 #include "harness/sut_launch.h"
 #include "testkit/http_client.h"
 #include "testkit/net.h"
@@ -47,7 +48,9 @@ bool Topology::up(std::string& error) {
   }
   kafka_ = std::make_unique<stack::Kafka>(paths_, options_.run_dir, kc);
   if (!kafka_->start(error)) return false;
-  if (options_.simulator && !start_simulator(error)) return false;
+  for (int k = 0; options_.simulator && k < options_.simulator_instances; ++k) {
+    if (!add_simulator(error)) return false;
+  }
 
   for (auto& g : gateways_) {
     g->port = net::free_port();
@@ -101,14 +104,16 @@ void Topology::down() {
       if (kafka_->node(id).process.alive()) kafka_->node(id).process.resume();
     }
   }
-  if (simulator_.alive()) simulator_.resume();
+  for (auto& sim : simulators_) {
+    if (sim->process.alive()) sim->process.resume();
+  }
   const auto grace = options_.sut ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.sut->start.stop_grace)
                                   : std::chrono::milliseconds(10s);
   for (auto& g : gateways_) g->process.stop(grace);
   for (auto& g : gateways_) {
     if (g->daprd) g->daprd->stop();
   }
-  simulator_.stop(10s);
+  for (auto& sim : simulators_) sim->process.stop(10s);
   if (kafka_) kafka_->stop();
 }
 
@@ -118,7 +123,15 @@ std::vector<std::uint16_t> Topology::gateway_ports() const {
   return ports;
 }
 
-bool Topology::start_simulator(std::string& error) {
+bool Topology::add_simulator(std::string& error) {
+  auto sim = std::make_unique<SimulatorInstance>();
+  sim->index = simulators_.size();
+  sim->name = sim->index == 0 ? std::string("simulator") : "simulator-" + std::to_string(sim->index);
+  simulators_.push_back(std::move(sim));
+  return start_simulator(*simulators_.back(), error);
+}
+
+bool Topology::start_simulator(SimulatorInstance& sim, std::string& error) {
   const fs::path profile = options_.run_dir / run_files::kProfile;
   // The SUT's contract holds in every profile, the warm-up's fault-free one included: the gateway
   // can read no other replies.
@@ -126,7 +139,7 @@ bool Topology::start_simulator(std::string& error) {
   if (!text) return false;
   std::ofstream(profile) << (text->empty() ? "{}\n" : *text);
   // (With a warm-up the runner starts fault-free and applies the scenario's profile afterwards.)
-  if (sim_control_port_ == 0) sim_control_port_ = net::free_port();
+  if (sim.control_port == 0) sim.control_port = net::free_port();
   std::vector<std::string> argv = {(paths_.bin_dir / "rr-simulator").string(),
                                    "--brokers", kafka_->brokers(),
                                    "--request-topic", options_.request_topic,
@@ -134,8 +147,8 @@ bool Topology::start_simulator(std::string& error) {
                                    "--group", "rr-simulator",
                                    "--profile", profile.string(),
                                    "--seed", std::to_string(options_.seed),
-                                   "--decisions", decisions_file().string(),
-                                   "--control-listen", "127.0.0.1:" + std::to_string(sim_control_port_)};
+                                   "--decisions", decision_log(options_.run_dir, sim.index).string(),
+                                   "--control-listen", "127.0.0.1:" + std::to_string(sim.control_port)};
   if (options_.reply_mode == "reply-to") argv.push_back("--honor-reply-to");
   // The harness's nonce joins a request whose client never saw the correlation id (it hung up).
   argv.insert(argv.end(), {"--log-field", "nonce"});
@@ -143,21 +156,23 @@ bool Topology::start_simulator(std::string& error) {
   // A SUT contract's request_key takes precedence over --key-field in the simulator, so it may stay.
   argv.insert(argv.end(), {"--key-field", "nonce"});
   argv.insert(argv.end(), options_.simulator_args.begin(), options_.simulator_args.end());
-  simulator_ = stack::Process(proc::SpawnSpec{"simulator", argv, {}, options_.run_dir / run_files::kSimulatorLog, {}});
-  if (!simulator_.start(error)) return false;
+  const fs::path log = sim.index == 0 ? options_.run_dir / run_files::kSimulatorLog
+                                      : options_.run_dir / (sim.name + ".log");
+  sim.process = stack::Process(proc::SpawnSpec{sim.name, argv, {}, log, {}});
+  if (!sim.process.start(error)) return false;
   // Ready once the consumer owns partitions of the request topic; before that a request would
   // still be consumed later (offsets start at the earliest), but its latency would include the group join.
   const bool ready = proc::wait_until(
       [&] {
-        if (!simulator_.alive()) return true;
-        const auto r = http::get(sim_control_port_, "/healthz", 1s);
+        if (!sim.process.alive()) return true;
+        const auto r = http::get(sim.control_port, "/healthz", 1s);
         if (!r.ok()) return false;
         const auto j = nlohmann::json::parse(r.body, nullptr, false);
         return j.is_object() && j.value("assigned_partitions", 0) > 0;
       },
       60s, 100ms);
-  if (!ready || !simulator_.alive()) {
-    error = "rr-simulator did not become ready (see " + simulator_.log_file().string() + ")";
+  if (!ready || !sim.process.alive()) {
+    error = "rr-simulator " + sim.name + " did not become ready (see " + sim.process.log_file().string() + ")";
     return false;
   }
   return true;
@@ -312,16 +327,26 @@ bool Topology::kill_controller(std::string& error) {
   return kill_broker(id, error);
 }
 
-bool Topology::crash_simulator(std::string&) {
-  mark_expected_down("simulator", true);
-  simulator_.kill9();
+bool Topology::crash_simulator(std::size_t k, std::string& error) {
+  if (k >= simulators_.size()) {
+    error = "no simulator instance " + std::to_string(k);
+    return false;
+  }
+  auto& sim = *simulators_[k];
+  mark_expected_down(sim.name, true);
+  sim.process.kill9();
   return true;
 }
 
-bool Topology::restart_simulator(std::string& error) {
-  simulator_.stop(10s);
-  if (!start_simulator(error)) return false;
-  mark_expected_down("simulator", false);
+bool Topology::restart_simulator(std::size_t k, std::string& error) {
+  if (k >= simulators_.size()) {
+    error = "no simulator instance " + std::to_string(k);
+    return false;
+  }
+  auto& sim = *simulators_[k];
+  sim.process.stop(10s);
+  if (!start_simulator(sim, error)) return false;
+  mark_expected_down(sim.name, false);
   return true;
 }
 
@@ -336,35 +361,63 @@ bool Topology::restart_gateway(std::size_t i, std::string& error) {
   return wait_gateway_ready(i, std::chrono::duration_cast<std::chrono::milliseconds>(sut().ready.timeout), error);
 }
 
+bool Topology::any_simulator_alive(std::string& error) const {
+  for (const auto& sim : simulators_) {
+    if (sim->process.alive()) return true;
+  }
+  error = "no simulator instance is running";
+  return false;
+}
+
+// The legacy system is all its instances: a profile, a pause or a resume goes to every live one (a
+// crashed instance gets the current profile when restarted).
 bool Topology::set_profile(const std::string& yaml, std::string& error) {
-  http::Request req;
-  req.method = "PUT";
-  req.port = sim_control_port_;
-  req.target = "/profile";
   const auto merged = profile_with_contract(yaml, sut().contract_yaml, error);
   if (!merged) return false;
-  req.body = *merged;
-  req.content_type = "application/yaml";
-  req.timeout = 5s;
-  const auto r = http::call(req);
-  if (r.ok()) options_.simulator_profile_yaml = yaml;  // a restarted simulator keeps the current profile
-  if (!r.ok()) {
-    error = "simulator rejected the profile: " + (r.ec ? r.ec.message() : std::to_string(r.status) + " " + r.body);
-    return false;
+  if (!any_simulator_alive(error)) return false;
+  for (const auto& sim : simulators_) {
+    if (!sim->process.alive()) continue;
+    http::Request req;
+    req.method = "PUT";
+    req.port = sim->control_port;
+    req.target = "/profile";
+    req.body = *merged;
+    req.content_type = "application/yaml";
+    req.timeout = 5s;
+    const auto r = http::call(req);
+    if (!r.ok()) {
+      error = sim->name + " rejected the profile: " + (r.ec ? r.ec.message() : std::to_string(r.status) + " " + r.body);
+      return false;
+    }
   }
+  options_.simulator_profile_yaml = yaml;  // a restarted or added simulator starts with the current profile
   return true;
 }
 
 bool Topology::pause_simulator(std::string& error) {
-  const auto r = http::post_json(sim_control_port_, "/pause", "{}", 5s);
-  if (!r.ok()) error = "simulator pause failed: " + (r.ec ? r.ec.message() : r.body);
-  return r.ok();
+  if (!any_simulator_alive(error)) return false;
+  for (const auto& sim : simulators_) {
+    if (!sim->process.alive()) continue;
+    const auto r = http::post_json(sim->control_port, "/pause", "{}", 5s);
+    if (!r.ok()) {
+      error = sim->name + " pause failed: " + (r.ec ? r.ec.message() : r.body);
+      return false;
+    }
+  }
+  return true;
 }
 
 bool Topology::resume_simulator(std::string& error) {
-  const auto r = http::post_json(sim_control_port_, "/resume", "{}", 5s);
-  if (!r.ok()) error = "simulator resume failed: " + (r.ec ? r.ec.message() : r.body);
-  return r.ok();
+  if (!any_simulator_alive(error)) return false;
+  for (const auto& sim : simulators_) {
+    if (!sim->process.alive()) continue;
+    const auto r = http::post_json(sim->control_port, "/resume", "{}", 5s);
+    if (!r.ok()) {
+      error = sim->name + " resume failed: " + (r.ec ? r.ec.message() : r.body);
+      return false;
+    }
+  }
+  return true;
 }
 
 void Topology::mark_expected_down(const std::string& name, bool is_down) {
@@ -384,7 +437,7 @@ std::vector<std::string> Topology::unexpected_deaths() const {
   if (kafka_) {
     for (int id = 1; id <= kafka_->node_count(); ++id) check(kafka_->node(id).process);
   }
-  if (options_.simulator) check(simulator_);
+  for (const auto& sim : simulators_) check(sim->process);
   for (const auto& g : gateways_) {
     check(g->process);
     check(g->daprd->process());

@@ -33,6 +33,7 @@ struct TopologyOptions {
   std::int64_t gateway_timeout_ms = 1000;  // the same, for {{timeout_ms}}
   std::vector<std::string> gateway_args;
   bool simulator = true;
+  int simulator_instances = 1;  // rr-simulator processes in one consumer group (scenario simulator.instances)
   std::string simulator_profile_yaml;  // written to run_dir/profile.yaml
   std::uint64_t seed = 1;
   std::vector<std::string> simulator_args;
@@ -52,6 +53,15 @@ struct GatewayInstance {
   std::unique_ptr<stack::Daprd> daprd;
 };
 
+// One rr-simulator process: instance 0 is "simulator" (simulator.log, decisions.jsonl), instance k
+// "simulator-k" (simulator-k.log, decisions-k.jsonl), all in the consumer group "rr-simulator".
+struct SimulatorInstance {
+  std::size_t index = 0;
+  std::string name;
+  std::uint16_t control_port = 0;
+  stack::Process process;
+};
+
 class Topology {
  public:
   Topology(stack::Paths paths, TopologyOptions options);
@@ -66,9 +76,12 @@ class Topology {
   std::size_t gateway_count() const { return gateways_.size(); }
   GatewayInstance& gateway(std::size_t i) { return *gateways_.at(i); }
   stack::Kafka& kafka() { return *kafka_; }
-  stack::Process& simulator() { return simulator_; }
-  std::uint16_t simulator_control_port() const { return sim_control_port_; }
+  // Instance 0 (the only one unless the scenario scales the simulator out).
+  stack::Process& simulator() { return simulators_.empty() ? no_simulator_ : simulators_[0]->process; }
+  std::uint16_t simulator_control_port() const { return simulators_.empty() ? 0 : simulators_[0]->control_port; }
   std::filesystem::path decisions_file() const { return options_.run_dir / run_files::kDecisions; }
+  std::size_t simulator_count() const { return simulators_.size(); }
+  SimulatorInstance& simulator_instance(std::size_t k) { return *simulators_.at(k); }
   const TopologyOptions& options() const { return options_; }
 
   // Timeline actions. Each returns false with a message when it could not be carried out.
@@ -76,8 +89,9 @@ class Topology {
   bool restart_daprd(std::size_t i, std::string& error);
   bool pause_kafka(std::string& error);
   bool resume_kafka(std::string& error);
-  bool crash_simulator(std::string& error);
-  bool restart_simulator(std::string& error);
+  bool crash_simulator(std::size_t k, std::string& error);
+  bool restart_simulator(std::size_t k, std::string& error);
+  bool add_simulator(std::string& error);  // one more instance in the group: a rebalance mid-traffic
   bool restart_gateway(std::size_t i, std::string& error);
   bool set_profile(const std::string& yaml, std::string& error);
   bool pause_simulator(std::string& error);
@@ -109,15 +123,16 @@ class Topology {
   bool wait_gateway_ready(std::size_t i, std::chrono::milliseconds timeout, std::string& error);
 
  private:
-  bool start_simulator(std::string& error);
+  bool start_simulator(SimulatorInstance& sim, std::string& error);
+  bool any_simulator_alive(std::string& error) const;
   bool start_gateway(GatewayInstance& g, std::string& error);
   std::string startup_failure(const GatewayInstance& g, const std::string& what) const;
 
   stack::Paths paths_;
   TopologyOptions options_;
   std::unique_ptr<stack::Kafka> kafka_;
-  stack::Process simulator_;
-  std::uint16_t sim_control_port_ = 0;
+  std::vector<std::unique_ptr<SimulatorInstance>> simulators_;
+  stack::Process no_simulator_;  // simulator() of a topology without one: never started, never alive
   std::vector<std::unique_ptr<GatewayInstance>> gateways_;
   std::vector<std::string> expected_down_;
   std::string note_;

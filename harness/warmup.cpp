@@ -27,6 +27,7 @@ TopologyOptions topology_options(const Scenario& sc, const fs::path& run_dir, bo
   to.simulator_profile_yaml = with_profile ? sc.profile_yaml : std::string();
   to.seed = sc.seed;
   to.simulator_args = sc.simulator_args;
+  to.simulator_instances = sc.simulator_instances;
   return to;
 }
 

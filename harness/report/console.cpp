@@ -71,6 +71,12 @@ void print_console_summary(const SuiteResult& suite, std::ostream& out, bool col
   out << reset;
   for (const auto& r : rows) line(r, status_colour(r.status));
 
+  for (const auto& s : suite.scenarios) {
+    const auto cost = failover_rows(s.failover);
+    if (!cost.empty()) out << "\n" << bold << s.name << reset << ": what the faults cost\n";
+    for (const auto& [label, value] : cost) out << "  " << pad(label, 28, false) << value << "\n";
+  }
+
   std::size_t passed = 0, failed = 0, errors = 0;
   for (const auto& s : suite.scenarios) {
     if (s.status == ScenarioStatus::pass) {

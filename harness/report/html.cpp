@@ -174,6 +174,13 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
     for (const auto& e : s.events) fmt::format_to(o, "<li>{}</li>", html(e));
     out += "</ol>\n";
   }
+  if (const auto cost = failover_rows(s.failover); !cost.empty()) {
+    out += "<h3>what the faults cost</h3><table class=\"failover\"><tbody>";
+    for (const auto& [label, value] : cost) {
+      fmt::format_to(o, "<tr><td>{}</td><td class=\"num\">{}</td></tr>", html(label), html(value));
+    }
+    out += "</tbody></table>\n";
+  }
   fmt::format_to(o, "<h3>latency histogram</h3>{}\n", histogram_svg(s));
   if (s.latency.count > 0) {
     const auto& l = s.latency;

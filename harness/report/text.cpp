@@ -183,6 +183,24 @@ std::string format_seconds(double s) {
   return fmt::format("{:.0f}s", s);
 }
 
+std::vector<std::pair<std::string, std::string>> failover_rows(const FailoverCost& f) {
+  if (!f.applies) return {};
+  const std::string window = fmt::format("{} .. {} ({} requests sent)", format_ms(f.window_start_ms),
+                                         format_ms(f.window_end_ms), f.requests_in_window);
+  const std::string back = f.recovery_ms < 0
+                               ? "not within the run"
+                               : fmt::format("{} after the first fault ({} of sends, each answered 200 within it)",
+                                             format_ms(f.recovery_ms), format_ms(f.recovery_window_ms));
+  return {{"fault window", window},
+          {"failed during it", std::to_string(f.failed_in_window)},
+          {"timed out during it", std::to_string(f.timed_out_in_window)},
+          {"longest gap without a 200", format_ms(f.longest_gap_ms)},
+          {"p99 before / during / after",
+           fmt::format("{} / {} / {}", format_ms(f.p99_before_ms), format_ms(f.p99_during_ms), format_ms(f.p99_after_ms))},
+          {"duplicate replies counted", f.duplicates_read ? fmt::format("{:.0f}", f.duplicate_replies) : "not read"},
+          {"service back", back}};
+}
+
 // Writes a sibling temporary file and renames it over the target, so a reader never sees half a report.
 // The temporary name is unpredictable and created with O_EXCL (mkstemp), which never follows a symlink:
 // a fixed name like <file>.tmp.<pid> lets anyone who can write the folder plant a symlink there and

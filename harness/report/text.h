@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "harness/result.h"
@@ -30,6 +31,9 @@ std::vector<const CheckResult*> failing_checks(const ScenarioResult& s);
 std::vector<const CheckResult*> not_applicable_checks(const ScenarioResult& s);
 std::string format_ms(double ms);       // "-" for a negative or non-finite figure
 std::string format_seconds(double s);   // likewise
+// What a fault cost, as (label, value) rows in a fixed order, for the console and the HTML page alike;
+// empty when the scenario has no fault window.
+std::vector<std::pair<std::string, std::string>> failover_rows(const FailoverCost& f);
 // Throws std::runtime_error naming the file; see the definition for why the temporary name is unpredictable.
 void write_file_atomically(const std::filesystem::path& file, const std::string& content);
 

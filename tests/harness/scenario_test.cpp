@@ -285,7 +285,7 @@ TEST_CASE("every invariant has one table row, a name that parses back and its RE
 
 TEST_CASE("every timeline action has one table row, a name that parses back and its README line", "[unit][scenario]") {
   using namespace rrkit::harness;
-  CHECK(action_table().back().kind == ActionKind::restart_killed_brokers);  // the enum's last value
+  CHECK(action_table().back().kind == ActionKind::add_simulator);  // the enum's last value
   check_enum_table(action_table(), &ActionInfo::kind, &ActionInfo::apply, parse_action, " |");
   CHECK_FALSE(parse_action("explode"));
 }
@@ -311,5 +311,34 @@ expect:
   CHECK(load_error("traffic: {requests: 3, rounds: many}\n").find("traffic.rounds: has the wrong type") !=
         std::string::npos);
   CHECK(load_error("expect:\n  memory: {noise_floor: 8}\n").find(":2: expect.memory.noise_floor: unknown key") !=
+        std::string::npos);
+}
+
+TEST_CASE("simulator instances load, and instance: names one that exists when the action plays", "[unit][scenario]") {
+  const auto path = write_temp(R"(name: scaled
+simulator: {instances: 2}
+timeline:
+  - {at: 3s, action: add_simulator}
+  - {at: 1s, action: crash_simulator, instance: 1}
+  - {at: 4s, action: restart_simulator, instance: 2}
+)");
+  std::string error;
+  const auto s = load_scenario(path, error);
+  fs::remove(path);
+  INFO(error);
+  REQUIRE(s.has_value());
+  CHECK(s->simulator_instances == 2);
+  REQUIRE(s->timeline.size() == 3);
+  CHECK(s->timeline[0].instance == 1);
+  CHECK(s->timeline[2].instance == 2);
+  CHECK(load_error("simulator: {instances: 0}\n").find("simulator.instances: must be between") != std::string::npos);
+  CHECK(load_error("simulator: {instances: 2}\ntimeline:\n  - {at: 1s, action: crash_simulator, instance: 2}\n")
+            .find(":3: timeline[].instance: no simulator instance 2 at that time") != std::string::npos);
+  // The instance an add_simulator starts exists only from then on.
+  CHECK(load_error("timeline:\n  - {at: 2s, action: add_simulator}\n  - {at: 1s, action: crash_simulator, instance: 1}\n")
+            .find(":3: timeline[].instance: no simulator instance 1") != std::string::npos);
+  CHECK(load_error("timeline:\n  - {at: 1s, action: kill_daprd, instance: 0}\n")
+            .find("kill_daprd takes no instance") != std::string::npos);
+  CHECK(load_error("timeline:\n  - {at: 1s, action: crash_simulator, instance: -1}\n").find("no simulator instance -1") !=
         std::string::npos);
 }
