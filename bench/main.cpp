@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "bench/bench.h"
+#include "common/build_info.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"rr-bench: rrkit against the floors (raw Kafka, daprd alone) and a Node.js peer, on the real stack"};
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   bool print_config = false;
   std::string render_json;
   rrkit::bench::add_options(app, config);
+  app.set_version_flag("--version", rrkit::version_text("rr-bench"));
   app.set_config("--config", "", "TOML/INI file with any of the options above");
   app.add_flag("--print-config", print_config, "Print the effective configuration, then exit");
   app.add_option("--render", render_json, "Only rewrite --markdown from an earlier results JSON, then exit")

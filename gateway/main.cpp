@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "common/build_info.h"
 #include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   cfg.instance_id = rrkit::new_uuid_v4().substr(0, 8);
   CLI::App app{"rr-gateway: synchronous HTTP request/reply over Kafka through a Dapr sidecar"};
   rrkit::gateway::add_options(app, cfg, text);
+  app.set_version_flag("--version", rrkit::version_text("rr-gateway"));
   // Parsed here rather than by CLI11_PARSE, whose codes (100 and up) differ from rrkit's usage code.
   try {
     app.parse(argc, argv);

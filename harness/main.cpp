@@ -16,17 +16,19 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "common/build_info.h"
 #include "common/json_limits.h"
+#include "harness/data_dirs.h"
 #include "harness/diff.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
+#include "harness/setup_cmd.h"
 #include "testkit/stack.h"
 #include "harness/stack_cli.h"
 #include "harness/sut_launch.h"
 #include "harness/traffic.h"
 #include "harness/up.h"
-#include "rrkit/versions.h"
 
 namespace {
 
@@ -44,11 +46,14 @@ std::string machine_description() {
 
 std::string iso_now() { return rrkit::stack::timestamp("%Y-%m-%dT%H:%M:%SZ"); }
 
-// Loads every scenario under paths; prints each problem; returns false if any is invalid.
+// Loads every scenario under paths (each found as harness/data_dirs.h says, so `scenarios` works from
+// an install and from anywhere in a clone); prints each problem; returns false if any is invalid.
 bool load_all(const std::vector<std::string>& paths, const std::vector<std::string>& tags,
               std::vector<Scenario>& out) {
   std::string error;
-  const auto files = find_scenarios(paths, error);
+  std::vector<std::string> resolved;
+  for (const auto& p : paths) resolved.push_back(resolve_data_path(p, self_bin_dir()).string());
+  const auto files = find_scenarios(resolved, error);
   if (!error.empty()) {
     std::cerr << "rr-harness: " << error << "\n";
     return false;
@@ -142,8 +147,7 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
   SuiteResult suite;
   suite.started_at = iso_now();
   suite.machine = machine_description();
-  suite.versions = {{"kafka", rrkit::versions::kKafka}, {"daprd", rrkit::versions::kDaprd},
-                    {"rrkit", rrkit::versions::kRrkit}};
+  suite.versions = rrkit::version_map();
   const auto t0 = std::chrono::steady_clock::now();
   SignalWatcher signals;
   options.interrupt = &signals.received();
@@ -207,6 +211,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"rr-harness: run request/reply scenarios end to end on a real Kafka + daprd stack"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", rrkit::version_text("rr-harness"));
   int exit_code = 0;
 
   std::vector<std::string> paths, tags;
@@ -221,7 +226,11 @@ int main(int argc, char** argv) {
   run->add_option("--html", html, "Write the HTML report here (default <out>/report.html)");
   run->add_option("--gateway-url", options.gateway_urls,
                   "Attach mode: send traffic to this running gateway (repeatable) instead of launching a stack");
-  run->add_option("--decisions", options.attach_decisions, "Attach mode: the simulator's decision log to join with");
+  run->add_option("--simulator-url", options.simulator_url,
+                  "Attach mode: a running rr-simulator's control API (http://HOST:PORT); the scenario's profiles, "
+                  "set_profile and pause/resume actions are applied there");
+  run->add_option("--decisions", options.attach_decisions,
+                  "Attach mode: that simulator's decision log (read from its end at the start of the run)");
   run->add_option("--id-pointer", options.attach_id_pointer,
                   "Attach mode: JSON pointer to the correlation id in the gateway's answer")->capture_default_str();
   std::string sut_flag;
@@ -253,6 +262,20 @@ int main(int argc, char** argv) {
         return;
       }
     }
+    if (options.gateway_urls.empty() && (!options.simulator_url.empty() || !options.attach_decisions.empty())) {
+      std::cerr << "rr-harness: --simulator-url and --decisions belong to attach mode: give --gateway-url too\n";
+      exit_code = 3;
+      return;
+    }
+    if (!options.simulator_url.empty()) {
+      std::string host, error;
+      std::uint16_t port = 0;
+      if (!parse_gateway_url(options.simulator_url, host, port, error)) {
+        std::cerr << "rr-harness: --simulator-url: " << error << "\n";
+        exit_code = 3;
+        return;
+      }
+    }
     try {
       (void)nlohmann::json::json_pointer(options.attach_id_pointer);
     } catch (const nlohmann::json::exception& e) {
@@ -261,7 +284,9 @@ int main(int argc, char** argv) {
       exit_code = 3;
       return;
     }
-    if (options.gateway_urls.empty()) {
+    // In attach mode too: the SUT file says how to ask and judge the gateway, and its contract goes into
+    // every profile sent to the attached simulator.
+    {
       auto choice = choose_sut(sut_flag, std::getenv("RRKIT_SUT"), self_bin_dir());
       if (!choice.load.ok()) {
         std::cerr << "rr-harness: " << choice.load.error << "\n";
@@ -370,7 +395,7 @@ int main(int argc, char** argv) {
   up_folder.add_to(up, "Seed (default: the scenario's own)", "Folder for the run folder (<out>/<name>-up-seed<N>)");
   up->callback([&] {
     std::string error;
-    auto sc = load_scenario(up_file, error);
+    auto sc = load_scenario(resolve_data_path(up_file, self_bin_dir()), error);
     if (!sc) {
       std::cerr << "rr-harness: " << error << "\n";
       exit_code = 3;
@@ -396,6 +421,19 @@ int main(int argc, char** argv) {
       return;
     }
     std::cout << describe_sut(*load.sut, self_bin_dir());
+  });
+
+  SetupOptions setup_options;
+  auto* setup = app.add_subcommand(
+      "setup", "Fetch the stack into the set-up cache: Kafka's jars (Maven) and daprd (built with Go); idempotent, "
+               "runs scripts/setup.sh of this install or clone");
+  setup->add_option("--cache", setup_options.cache, "The set-up cache (default: $RRKIT_CACHE, else ~/.cache/rrkit)");
+  setup->add_flag("--packages", setup_options.packages,
+                  "Also install the Debian packages a clone's build needs (apt, as root or through sudo)");
+  setup->callback([&] {
+    std::string error;
+    exit_code = run_setup(setup_options, self_bin_dir(), error);
+    if (!error.empty()) std::cerr << "rr-harness: " << error << "\n";
   });
 
   add_stack_command(app, exit_code);

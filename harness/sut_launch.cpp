@@ -6,22 +6,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/json_limits.h"
+#include "harness/data_dirs.h"
 
 namespace rrkit::harness {
 
 namespace fs = std::filesystem;
 
 std::vector<fs::path> default_sut_candidates(const fs::path& bin_dir) {
-  std::vector<fs::path> out;
-  const fs::path rel = fs::path("sut") / "rr-gateway.yaml";
-  if (bin_dir.has_parent_path()) out.push_back(bin_dir.parent_path() / "share" / "rrkit" / rel);
-  fs::path dir = bin_dir;
-  for (int depth = 0; depth < 8 && !dir.empty(); ++depth) {
-    out.push_back(dir / rel);
-    if (dir == dir.parent_path()) break;
-    dir = dir.parent_path();
-  }
-  return out;
+  return data_candidates(fs::path("sut") / "rr-gateway.yaml", bin_dir);
 }
 
 SutChoice choose_sut(const std::string& flag, const char* env_value, const fs::path& bin_dir) {

@@ -12,9 +12,9 @@
 
 namespace rrkit::harness {
 
-// Where the default SUT file (rr-gateway's) may be, first match wins: an install's
-// <prefix>/share/rrkit/sut/rr-gateway.yaml (bin_dir is <prefix>/bin), then sut/rr-gateway.yaml in
-// bin_dir and each folder above it (a clone's build/bin finds <clone>/sut/).
+// Where the default SUT file (rr-gateway's) may be, first match wins: sut/rr-gateway.yaml in the data
+// folders of harness/data_dirs.h (an install's <prefix>/share/rrkit/, then bin_dir and each folder
+// above it, so a clone's build/bin finds <clone>/sut/).
 std::vector<std::filesystem::path> default_sut_candidates(const std::filesystem::path& bin_dir);
 
 // The SUT a run uses: --sut FILE when given, else $RRKIT_SUT when set and not empty, else the first

@@ -16,6 +16,15 @@ APT_PACKAGES=(
   nodejs npm
 )
 
+# --stack-only (what `rr-harness setup` runs from an install): only the tools that fetch and build the
+# stack, not the compilers and -dev packages a clone's build needs.
+for arg in "$@"; do
+  case $arg in
+    --stack-only) APT_PACKAGES=(openjdk-17-jre-headless maven golang-go) ;;
+    *) die "unknown argument: $arg (known: --stack-only)" ;;
+  esac
+done
+
 install_apt() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,17 @@
+# cmake -DSOURCE_DIR=... -DGIT=... -DOUT=... -P BuildCommit.cmake: writes the commit header (see Version.cmake).
+set(_commit "unknown")
+if(GIT)
+  execute_process(COMMAND ${GIT} -C ${SOURCE_DIR} describe --always --dirty --abbrev=12
+                  OUTPUT_VARIABLE _out RESULT_VARIABLE _rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(_rc EQUAL 0 AND NOT _out STREQUAL "")
+    set(_commit "${_out}")
+  endif()
+endif()
+set(_text "#pragma once\n// Generated at build time by cmake/BuildCommit.cmake.\nnamespace rrkit::build {\ninline constexpr const char* kCommit = \"${_commit}\";\n}  // namespace rrkit::build\n")
+set(_old "")
+if(EXISTS ${OUT})
+  file(READ ${OUT} _old)
+endif()
+if(NOT _old STREQUAL _text)
+  file(WRITE ${OUT} "${_text}")
+endif()
