@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
-# The benchmark in one command: builds rrkit (scripts/build.sh), installs the Node.js peer's
+# The benchmark in one command: builds rr-bench (scripts/build.sh), installs the Node.js peer's
 # dependencies (examples/node-gateway, through scripts/examples.sh), runs rr-bench on the real stack, and writes
 # bench/results/latest.json and bench/RESULTS.md. Extra arguments go to rr-bench
 # (e.g. --sections latency,rate or --latency-requests 200; see rr-bench --help).
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
-export RRKIT_BUILD="${RRKIT_BUILD:-$ROOT/build-bench}"
+
+# Only rr-bench and what it starts (rr-gateway, rr-simulator) are built. The build/ tree of
+# scripts/build.sh is reused when it was configured like a bench build (optimised, no sanitizer, no fuzz
+# instrumentation, the default compiler): a second tree would compile the same objects again.
+cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$ROOT/build/CMakeCache.txt" 2>/dev/null; }
+build_matches() {
+  [ "$(cache_value CMAKE_BUILD_TYPE)" = RelWithDebInfo ] && [ "$(cache_value RRKIT_SANITIZE)" = OFF ] &&
+    [ "$(cache_value RRKIT_FUZZ)" = OFF ] && [ "$(cache_value CMAKE_CXX_COMPILER)" = "$(command -v c++ || true)" ]
+}
+configure=()
+if [ -z "${RRKIT_BUILD:-}" ] && build_matches; then
+  export RRKIT_BUILD="$ROOT/build"
+else
+  export RRKIT_BUILD="${RRKIT_BUILD:-$ROOT/build-bench}"
+  configure=(-DRRKIT_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+fi
 
 "$ROOT/scripts/setup.sh"
-"$ROOT/scripts/build.sh" -DRRKIT_WERROR=ON
+RRKIT_BUILD_TARGETS=rr-bench "$ROOT/scripts/build.sh" "${configure[@]}"
 
 # The peer is examples/node-gateway; examples.sh installs it (and says so when Node.js is missing).
 "$ROOT/scripts/examples.sh"

@@ -226,7 +226,11 @@ int main(int argc, char** argv) {
   run->add_option("--html", html, "Write the HTML report here (default <out>/report.html)");
   run->add_option("--gateway-url", options.gateway_urls,
                   "Attach mode: send traffic to this running gateway (repeatable) instead of launching a stack");
-  run->add_option("--decisions", options.attach_decisions, "Attach mode: the simulator's decision log to join with");
+  run->add_option("--simulator-url", options.simulator_url,
+                  "Attach mode: a running rr-simulator's control API (http://HOST:PORT); the scenario's profiles, "
+                  "set_profile and pause/resume actions are applied there");
+  run->add_option("--decisions", options.attach_decisions,
+                  "Attach mode: that simulator's decision log (read from its end at the start of the run)");
   run->add_option("--id-pointer", options.attach_id_pointer,
                   "Attach mode: JSON pointer to the correlation id in the gateway's answer")->capture_default_str();
   std::string sut_flag;
@@ -258,6 +262,20 @@ int main(int argc, char** argv) {
         return;
       }
     }
+    if (options.gateway_urls.empty() && (!options.simulator_url.empty() || !options.attach_decisions.empty())) {
+      std::cerr << "rr-harness: --simulator-url and --decisions belong to attach mode: give --gateway-url too\n";
+      exit_code = 3;
+      return;
+    }
+    if (!options.simulator_url.empty()) {
+      std::string host, error;
+      std::uint16_t port = 0;
+      if (!parse_gateway_url(options.simulator_url, host, port, error)) {
+        std::cerr << "rr-harness: --simulator-url: " << error << "\n";
+        exit_code = 3;
+        return;
+      }
+    }
     try {
       (void)nlohmann::json::json_pointer(options.attach_id_pointer);
     } catch (const nlohmann::json::exception& e) {
@@ -266,7 +284,9 @@ int main(int argc, char** argv) {
       exit_code = 3;
       return;
     }
-    if (options.gateway_urls.empty()) {
+    // In attach mode too: the SUT file says how to ask and judge the gateway, and its contract goes into
+    // every profile sent to the attached simulator.
+    {
       auto choice = choose_sut(sut_flag, std::getenv("RRKIT_SUT"), self_bin_dir());
       if (!choice.load.ok()) {
         std::cerr << "rr-harness: " << choice.load.error << "\n";

@@ -15,6 +15,7 @@
 #include "testkit/http_client.h"
 #include "common/json_limits.h"
 #include "testkit/process.h"
+#include "harness/attach.h"
 #include "harness/checker.h"
 #include "harness/memory.h"
 #include "harness/rounds.h"
@@ -77,20 +78,17 @@ class ScenarioRun {
     result_.description = sc_.description;
     result_.seed = sc_.seed;
     result_.started_us = now_us();
-    result_.repro = fmt::format("{} run {} --seed {}", options.self_command, sc_.path, sc_.seed);
-    if (!options.sut_arg.empty()) result_.repro += " --sut " + options.sut_arg;
-    for (const auto& url : options.gateway_urls) result_.repro += " --gateway-url " + url;
-    if (!options.attach_decisions.empty()) result_.repro += " --decisions " + options.attach_decisions;
-    if (!options.only.empty()) result_.repro += " --only " + options.only_text;
+    result_.repro = repro_command(options, sc_.path, sc_.seed);
   }
 
   ScenarioResult run() {
     if (prepare() && deploy() && warm_up_phase()) {
       {
-        TimelinePlayer timeline(sc_, topo_, now_us(), events_, failures_);
+        TimelinePlayer timeline(sc_, topo_, now_us(), events_, failures_, sim_.get());
         drive(timeline);
         settle();
         sample_memory(rounds());
+        if (sim_) sim_->leave_as_found(in_.events);
         collect();
       }  // the stack is down here
       check();
@@ -147,7 +145,7 @@ class ScenarioRun {
         plan_.gateway_ports.push_back(port);
       }
       plan_.id_pointer = options_.attach_id_pointer;
-      return true;
+      return attach_simulator();
     }
     std::string error;
     try {
@@ -167,10 +165,25 @@ class ScenarioRun {
 
   bool attached() const { return !options_.gateway_urls.empty(); }
 
+  // Attach mode: the decision log from its end as it is now, the scenario's profile on the running simulator.
+  bool attach_simulator() {
+    decisions_offset_ = options_.attach_decisions.empty() ? 0 : decision_log_lines(options_.attach_decisions);
+    std::string error;
+    sim_ = attach_to_simulator(options_, sc_, events_, error);
+    return error.empty() || fail(error);
+  }
+
   // The warm-up (shared with `up`), then the baseline: the counters after it, which the checker
   // subtracts, and the decision-log lines it left, which are not part of the scenario.
   bool warm_up_phase() {
-    if (attached() || sc_.warmup <= 0) return true;
+    if (attached()) {
+      // A running gateway has counted whatever came before this run: the checker subtracts it.
+      if (!options_.sut || options_.sut->metrics) {
+        for (auto port : plan_.gateway_ports) baseline_.push_back(fetch_metrics(port));
+      }
+      return true;
+    }
+    if (sc_.warmup <= 0) return true;
     const WarmupResult w = warm_up(*topo_, sc_, run_dir_, options_.interrupt);
     if (w.status == WarmupStatus::interrupted) return stop_for_signal("during the warm-up");
     if (!w.summary.empty()) warmup_events_.push_back(w.summary);
@@ -330,6 +343,7 @@ class ScenarioRun {
   // The simulator must have nothing left to send (replies waiting on a delay, a reorder window or a
   // worker), or counters could match now and move again a moment later.
   bool simulator_idle() const {
+    if (sim_) return sim_->idle();
     if (!topo_ || !topo_->simulator().alive()) return true;
     const auto st = http::get(topo_->simulator_control_port(), "/stats", 1s);
     const auto j = parse_bounded(st.ok() ? st.body : std::string("null"));
@@ -371,6 +385,7 @@ class ScenarioRun {
   // The checker's verdicts, and the commands that reproduce the run and its first failing requests.
   void check() {
     run_checks(in_, result_);
+    add_not_applicable_actions(in_.events, result_);
     if (result_.status != ScenarioStatus::pass && options_.only.empty()) {
       for (std::size_t k = 0; k < result_.failing_requests.size() && k < kReproRequests; ++k) {
         result_.repro_requests.push_back(fmt::format("{} --only {}", result_.repro, result_.failing_requests[k]));
@@ -399,6 +414,7 @@ class ScenarioRun {
   std::vector<RequestRecord> records_;
   std::vector<MemorySample> memory_;
   CheckInput in_;
+  std::unique_ptr<AttachedSimulator> sim_;
 };
 
 }  // namespace
@@ -462,6 +478,7 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   result.started_us = r.started_us;
   result.repro = fmt::format("rr-harness replay {}", run_dir.string());
   run_checks(in, result);
+  add_not_applicable_actions(in.events, result);
   return result;
 }
 

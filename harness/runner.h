@@ -26,6 +26,7 @@ struct RunOptions {
   // Attach mode: test gateways that are already running (ours or not).
   std::vector<std::string> gateway_urls;    // http://127.0.0.1:8080
   std::string attach_decisions;             // a simulator decision log to join with, if there is one
+  std::string simulator_url;                // a running rr-simulator's control API: profiles and pause/resume go there
   std::string attach_id_pointer = "/correlationId";
   bool progress_tty = false;                // live progress line instead of periodic lines
   std::string self_command = "rr-harness";  // for the reproduce line

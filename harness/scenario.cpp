@@ -187,7 +187,7 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
     }
     if (const auto st = root["stack"]) {
       if (!L.only_keys(st, "stack", {"gateways", "consumer_groups", "reply_mode", "partitions", "gateway_timeout",
-                                     "gateway_args", "simulator_args"})) {
+                                     "gateway_args", "simulator_args", "kafka"})) {
         return false;
       }
       std::string groups = "per-instance";
@@ -206,6 +206,22 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
         return L.fail(st["consumer_groups"], "stack.consumer_groups", "must be per-instance or shared");
       }
       s.shared_consumer_group = groups == "shared";
+      if (const auto k = st["kafka"]) {
+        if (!k.IsMap()) return L.fail(k, "stack.kafka", "must be a mapping {brokers, replication_factor, min_insync_replicas}");
+        if (!L.only_keys(k, "stack.kafka", {"brokers", "replication_factor", "min_insync_replicas"})) return false;
+        // 0 (absent) keeps the launcher's default, which follows the cluster size.
+        if (!L.scalar(k, "brokers", "stack.kafka.brokers", s.kafka_brokers) ||
+            !L.positive(k, "brokers", "stack.kafka.brokers", s.kafka_brokers, 1, 5) ||
+            !L.scalar(k, "replication_factor", "stack.kafka.replication_factor", s.replication_factor) ||
+            (k["replication_factor"] && !L.positive(k, "replication_factor", "stack.kafka.replication_factor",
+                                                     s.replication_factor, 1, s.kafka_brokers)) ||
+            !L.scalar(k, "min_insync_replicas", "stack.kafka.min_insync_replicas", s.min_insync_replicas) ||
+            (k["min_insync_replicas"] &&
+             !L.positive(k, "min_insync_replicas", "stack.kafka.min_insync_replicas", s.min_insync_replicas, 1,
+                         k["replication_factor"] ? s.replication_factor : std::min(s.kafka_brokers, 3)))) {
+          return false;
+        }
+      }
       if (s.reply_mode != "broadcast" && s.reply_mode != "reply-to") {
         return L.fail(st["reply_mode"], "stack.reply_mode", "must be broadcast or reply-to");
       }
@@ -302,13 +318,18 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
     if (const auto tl = root["timeline"]) {
       if (!tl.IsSequence()) return L.fail(tl, "timeline", "must be a list of actions");
       for (const auto& item : tl) {
-        if (!L.only_keys(item, "timeline[]", {"at", "action", "target", "profile"})) return false;
+        if (!L.only_keys(item, "timeline[]", {"at", "action", "target", "profile", "broker", "topic", "partition"})) {
+          return false;
+        }
         TimelineAction a;
         a.line = item.Mark().line + 1;
         if (!item["at"] || !item["action"]) return L.fail(item, "timeline[]", "needs at and action");
         std::string action;
         if (!L.duration(item, "at", "timeline[].at", a.at) || !L.scalar(item, "action", "timeline[].action", action) ||
-            !L.scalar(item, "target", "timeline[].target", a.target)) {
+            !L.scalar(item, "target", "timeline[].target", a.target) ||
+            !L.scalar(item, "broker", "timeline[].broker", a.broker) ||
+            !L.scalar(item, "topic", "timeline[].topic", a.topic) ||
+            !L.scalar(item, "partition", "timeline[].partition", a.partition)) {
           return false;
         }
         const auto kind = parse_action(action);
@@ -323,6 +344,24 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
         a.action = *kind;
         if (a.target < 0 || a.target >= s.gateways) {
           if (item["target"]) return L.fail(item["target"], "timeline[].target", "no such gateway");
+        }
+        const auto& row = info(a.action);
+        for (const char* key : {"broker", "topic", "partition"}) {
+          const bool used = std::string(key) == "broker" ? row.needs_broker : row.needs_partition;
+          if (item[key] && !used) return L.fail(item[key], std::string("timeline[].") + key, action + " takes no " + key);
+        }
+        if (row.needs_broker) {
+          if (!item["broker"]) return L.fail(item, "timeline[].broker", action + " needs broker: <node id>");
+          if (!L.positive(item, "broker", "timeline[].broker", a.broker, 1, s.kafka_brokers)) return false;
+        }
+        if (row.needs_partition) {
+          if (!item["topic"] || !item["partition"]) {
+            return L.fail(item, "timeline[].topic", action + " needs topic: request|reply and partition: N");
+          }
+          if (a.topic != "request" && a.topic != "reply") {
+            return L.fail(item["topic"], "timeline[].topic", "must be request or reply");
+          }
+          if (!L.positive(item, "partition", "timeline[].partition", a.partition, 0, s.partitions - 1)) return false;
         }
         if (info(a.action).needs_profile) {
           if (!item["profile"]) return L.fail(item, "timeline[].profile", action + " needs a profile");

@@ -22,6 +22,9 @@ struct TimelineAction {
   std::chrono::microseconds at{0};
   ActionKind action = ActionKind::set_profile;  // see the table in harness/timeline_action.cpp
   int target = 0;      // gateway index for actions on a gateway or its daprd
+  int broker = 0;      // Kafka node id (1-based, as Kafka numbers them) for actions on one broker
+  std::string topic;   // kill_leader: "request" or "reply"
+  int partition = 0;   // kill_leader: the partition whose leader is killed
   std::string profile_yaml;  // set_profile
   int line = 0;
 };
@@ -44,6 +47,11 @@ struct Scenario {
   bool shared_consumer_group = false;
   std::string reply_mode = "broadcast";
   int partitions = 4;
+  // stack.kafka: a KRaft cluster of this many combined broker+controller nodes; 0 in the two replication
+  // settings means the launcher's default (replication = nodes up to 3, min in-sync = replication - 1).
+  int kafka_brokers = 1;
+  int replication_factor = 0;
+  int min_insync_replicas = 0;
   std::chrono::microseconds gateway_timeout = std::chrono::seconds(1);
   std::vector<std::string> gateway_args;
   std::vector<std::string> simulator_args;

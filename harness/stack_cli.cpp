@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_limits.h"
+#include "harness/stack_sut.h"
 #include "testkit/process.h"
 #include "testkit/stack.h"
 
@@ -27,8 +28,10 @@ struct UpOptions {
   int daprd_count = 1;
   std::uint16_t kafka_port = 0;
   int partitions = 4;
+  int brokers = 1;
   std::string request_topic = "rr.requests";
   std::string reply_topic = "rr.replies";
+  SutStackOptions sut;  // with --sut or --simulator: the topology `rr-harness run` launches
 };
 
 fs::path state_file(const stack::Paths& paths) { return paths.cache_dir / "stack" / "current.json"; }
@@ -97,10 +100,11 @@ int stack_up(const UpOptions& o) {
   stack::KafkaConfig kc;
   kc.port = o.kafka_port;
   kc.default_partitions = o.partitions;
+  kc.nodes = o.brokers;
   kc.die_with_parent = !o.detach;
   kc.topics = {{o.request_topic, o.partitions}, {o.reply_topic, o.partitions}};
   stack::Kafka kafka(paths, run_dir, kc);
-  std::cerr << "==> starting Kafka (KRaft, single node)\n";
+  std::cerr << "==> starting Kafka (KRaft, " << (o.brokers == 1 ? std::string("single node") : std::to_string(o.brokers) + " nodes") << ")\n";
   std::string error;
   const auto t0 = std::chrono::steady_clock::now();
   if (!kafka.start(error)) {
@@ -134,7 +138,9 @@ int stack_up(const UpOptions& o) {
                           {"request_topic", o.request_topic},
                           {"reply_topic", o.reply_topic},
                           {"processes", nlohmann::json::array()}};
-  state["processes"].push_back(process_entry("kafka", kafka.process().pid()));
+  for (int id = 1; id <= kafka.node_count(); ++id) {
+    state["processes"].push_back(process_entry(kafka.node(id).process.name(), kafka.node(id).process.pid()));
+  }
   for (auto& d : sidecars) {
     auto entry = process_entry(d->process().name(), d->process().pid());
     entry["dapr_http_port"] = d->http_port();
@@ -147,14 +153,15 @@ int stack_up(const UpOptions& o) {
   if (o.detach) {
     fs::create_directories(state_file(paths).parent_path());
     std::ofstream(state_file(paths)) << state.dump(2) << "\n";
-    kafka.process().release();
+    for (int id = 1; id <= kafka.node_count(); ++id) kafka.node(id).process.release();
     for (auto& d : sidecars) d->process().release();
     std::cerr << "==> stack is up (detached); stop it with `rr-harness stack down`\n";
     return 0;
   }
 
   std::cerr << "==> stack is up; Ctrl-C to stop it\n";
-  std::vector<const stack::Process*> children{&kafka.process()};
+  std::vector<const stack::Process*> children;
+  for (int id = 1; id <= kafka.node_count(); ++id) children.push_back(&kafka.node(id).process);
   for (auto& d : sidecars) children.push_back(&d->process());
   const int sig = wait_for_signal_or_death(children);
   std::cerr << "==> stopping the stack\n";
@@ -191,7 +198,10 @@ int stop_detached_stack(const fs::path& file, std::ostream& out) {
   for (auto it = procs.rbegin(); it != procs.rend(); ++it) {
     const auto p = recorded_process(*it);
     std::string why;
-    const auto outcome = stack::stop_recorded(p, 20s, why);
+    // A holder of a SUT stack (`stack up --sut`) takes its stack down itself and says how long that may take.
+    const auto grace = std::chrono::seconds(it->is_object() ? it->value("grace_s", 20) : 20);
+    const bool whole_group = !it->is_object() || it->value("whole_group", true);
+    const auto outcome = stack::stop_recorded(p, grace, why, whole_group);
     out << "    " << p.name << " (pid " << p.pid << "): " << to_string(outcome) << (why.empty() ? "" : ": " + why)
         << "\n";
     if (outcome == stack::RecordedStop::mismatch) ++skipped;
@@ -207,7 +217,8 @@ int stop_detached_stack(const fs::path& file, std::ostream& out) {
 }
 
 void add_stack_command(CLI::App& app, int& exit_code) {
-  auto* stack_cmd = app.add_subcommand("stack", "Bring the real stack (Kafka + daprd) up or down for manual use");
+  auto* stack_cmd = app.add_subcommand("stack", "Bring the real stack (Kafka + daprd, or with --sut/--simulator the "
+                                                "topology of a run) up or down for manual use or an attached run");
   stack_cmd->require_subcommand(1);
   auto opts = std::make_shared<UpOptions>();
   auto* up = stack_cmd->add_subcommand("up", "Start Kafka and daprd; stay in the foreground until Ctrl-C (or --detach)");
@@ -216,9 +227,33 @@ void add_stack_command(CLI::App& app, int& exit_code) {
   up->add_option("--daprd", opts->daprd_count, "Number of daprd sidecars (without an app)")->check(CLI::Range(0, 16));
   up->add_option("--kafka-port", opts->kafka_port, "Kafka listener port (default: a free port)");
   up->add_option("--partitions", opts->partitions, "Partitions per topic")->check(CLI::Range(1, 64));
+  up->add_option("--brokers", opts->brokers, "Kafka KRaft nodes (3: replication 3, min.insync.replicas 2)")
+      ->check(CLI::Range(1, 5));
   up->add_option("--request-topic", opts->request_topic, "Request topic to create");
   up->add_option("--reply-topic", opts->reply_topic, "Reply topic to create");
-  up->callback([opts, &exit_code] { exit_code = stack_up(*opts); });
+  up->add_option("--sut", opts->sut.sut_file,
+                 "Start this system under test (a SUT file), each instance with its daprd, as `rr-harness run` does");
+  up->add_option("--instances", opts->sut.instances, "With --sut: number of instances")->check(CLI::Range(1, 16));
+  up->add_flag("--simulator", opts->sut.simulator, "Start rr-simulator too (control API, decision log)");
+  up->add_option("--profile", opts->sut.profile_file, "With --simulator: its fault profile file (default: fault-free)");
+  up->add_option("--timeout", opts->sut.timeout, "With --sut: the gateways' timeout ({{timeout}})")->capture_default_str();
+  up->add_option("--seed", opts->sut.seed, "With --simulator: its seed")->capture_default_str();
+  up->add_option("--warmup", opts->sut.warmup,
+                 "With --sut and --simulator: fault-free requests per instance before the profile applies")
+      ->capture_default_str();
+  up->callback([opts, &exit_code] {
+    if (opts->sut.sut_file.empty() && !opts->sut.simulator) {
+      exit_code = stack_up(*opts);
+      return;
+    }
+    SutStackOptions o = opts->sut;
+    o.run_dir = opts->run_dir.empty() ? fs::current_path() / "runs" / ("stack-" + stack::timestamp()) : fs::path(opts->run_dir);
+    o.partitions = opts->partitions;
+    o.request_topic = opts->request_topic;
+    o.reply_topic = opts->reply_topic;
+    const fs::path state = state_file(stack::Paths::discover());
+    exit_code = opts->detach ? detach_sut_stack(o, state, std::cout) : hold_sut_stack(o, state, std::cout);
+  });
   auto* down = stack_cmd->add_subcommand("down", "Stop a stack started with `stack up --detach`");
   down->callback([&exit_code] { exit_code = stack_down(); });
 }

@@ -25,6 +25,12 @@ enum class ActionKind {
   set_profile,
   pause_simulator,
   resume_simulator,
+  kill_broker,
+  restart_broker,
+  pause_broker,
+  resume_broker,
+  kill_leader,
+  kill_controller,
 };
 
 struct ActionInfo {
@@ -32,6 +38,8 @@ struct ActionInfo {
   const char* name;     // as scenario files write it: `action: kill_daprd`
   bool uses_target;     // `target:` picks the gateway (and its daprd); other actions ignore it
   bool needs_profile;   // `profile:` is required
+  bool needs_broker;    // `broker:` (a Kafka node id, 1-based) is required
+  bool needs_partition; // `topic:` (request | reply) and `partition:` are required
   const char* meaning;  // one line, for the README
   bool (*apply)(Topology&, const TimelineAction&, std::string& error);
 };

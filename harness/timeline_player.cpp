@@ -16,8 +16,8 @@ namespace {
 
 // Plays the timeline's actions at their times while traffic runs, recording each in events and each
 // failure in failures.
-void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, const std::atomic<bool>& stop,
-                  std::vector<std::string>& events, std::vector<std::string>& failures) {
+void run_timeline(const Scenario& sc, Topology* topo, AttachedSimulator* attached, std::int64_t start_us,
+                  const std::atomic<bool>& stop, std::vector<std::string>& events, std::vector<std::string>& failures) {
   for (const auto& a : sc.timeline) {
     const std::int64_t due = start_us + a.at.count();
     while (now_us() < due && !stop) {
@@ -27,15 +27,24 @@ void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, con
     std::string error;
     bool ok = true;
     if (!topo) {
-      ok = false;
-      error = "timeline actions need a stack launched by the harness (not attach mode)";
+      const auto outcome = apply_attached(a, attached, error);
+      if (outcome == AttachedAction::not_applicable) {
+        events.push_back(not_applicable_event(static_cast<double>(now_us() - start_us) / 1e6, a, error));
+        continue;
+      }
+      ok = outcome == AttachedAction::applied;
     } else {
       ok = info(a.action).apply(*topo, a, error);
     }
     const double at_s = static_cast<double>(now_us() - start_us) / 1e6;
-    events.push_back(fmt::format("t={:.2f}s {}{}{}", at_s, to_string(a.action),
-                                 info(a.action).uses_target ? fmt::format(" gateway {}", a.target) : "",
-                                 ok ? "" : " FAILED: " + error));
+    const auto& row = info(a.action);
+    std::string what = row.uses_target ? fmt::format(" gateway {}", a.target) : "";
+    if (row.needs_broker) what += fmt::format(" broker {}", a.broker);
+    if (row.needs_partition) what += fmt::format(" {} partition {}", a.topic, a.partition);
+    if (topo) {
+      if (const auto note = topo->take_note(); !note.empty()) what += " (" + note + ")";
+    }
+    events.push_back(fmt::format("t={:.2f}s {}{}{}", at_s, to_string(a.action), what, ok ? "" : " FAILED: " + error));
     if (!ok) failures.push_back(fmt::format("{}:{}: {} failed: {}", sc.path, a.line, to_string(a.action), error));
   }
 }
@@ -43,10 +52,10 @@ void run_timeline(const Scenario& sc, Topology* topo, std::int64_t start_us, con
 }  // namespace
 
 TimelinePlayer::TimelinePlayer(const Scenario& sc, std::unique_ptr<Topology>& topo, std::int64_t start_us,
-               std::vector<std::string>& events, std::vector<std::string>& failures)
-    : topo_(topo), thread_([&sc, &events, &failures, start_us, this] {
+               std::vector<std::string>& events, std::vector<std::string>& failures, AttachedSimulator* attached)
+    : topo_(topo), thread_([&sc, &events, &failures, start_us, attached, this] {
         try {
-          run_timeline(sc, topo_.get(), start_us, stop_, events, failures);
+          run_timeline(sc, topo_.get(), attached, start_us, stop_, events, failures);
         } catch (const std::exception& e) {
           failures.push_back(fmt::format("{}: timeline: {}", sc.path, e.what()));
         }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/attach.h"
 #include "harness/scenario.h"
 #include "harness/topology.h"
 
@@ -20,8 +21,10 @@ namespace rrkit::harness {
 // (std::terminate) without a report and with the stack still running.
 class TimelinePlayer {
  public:
+  // Without a topology (attach mode) the actions go to `attached` (may be null) or are not applicable.
   TimelinePlayer(const Scenario& sc, std::unique_ptr<Topology>& topo, std::int64_t start_us,
-                 std::vector<std::string>& events, std::vector<std::string>& failures);
+                 std::vector<std::string>& events, std::vector<std::string>& failures,
+                 AttachedSimulator* attached = nullptr);
   ~TimelinePlayer();
   TimelinePlayer(const TimelinePlayer&) = delete;
   TimelinePlayer& operator=(const TimelinePlayer&) = delete;

@@ -34,6 +34,9 @@ bool Topology::up(std::string& error) {
   }
   stack::KafkaConfig kc;
   kc.default_partitions = options_.partitions;
+  kc.nodes = options_.kafka_brokers;
+  kc.replication_factor = options_.replication_factor;
+  kc.min_insync_replicas = options_.min_insync_replicas;
   kc.topics = {{options_.request_topic, options_.partitions}, {options_.reply_topic, options_.partitions}};
   for (int i = 0; i < options_.gateways; ++i) {
     auto g = std::make_unique<GatewayInstance>();
@@ -93,7 +96,11 @@ bool Topology::up(std::string& error) {
 void Topology::down() {
   // A component frozen by a timeline action (SIGSTOP) is resumed first: the others shut down
   // faster with the broker answering, and a frozen process must not outlive the run.
-  if (kafka_ && kafka_->process().alive()) kafka_->process().resume();
+  if (kafka_) {
+    for (int id = 1; id <= kafka_->node_count(); ++id) {
+      if (kafka_->node(id).process.alive()) kafka_->node(id).process.resume();
+    }
+  }
   if (simulator_.alive()) simulator_.resume();
   const auto grace = options_.sut ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.sut->start.stop_grace)
                                   : std::chrono::milliseconds(10s);
@@ -250,13 +257,43 @@ bool Topology::restart_daprd(std::size_t i, std::string& error) {
 }
 
 bool Topology::pause_kafka(std::string&) {
-  kafka_->process().pause();
+  for (int id = 1; id <= kafka_->node_count(); ++id) kafka_->node(id).process.pause();
   return true;
 }
 
 bool Topology::resume_kafka(std::string&) {
-  kafka_->process().resume();
+  for (int id = 1; id <= kafka_->node_count(); ++id) kafka_->node(id).process.resume();
   return true;
+}
+
+bool Topology::kill_broker(int id, std::string& error) {
+  if (id >= 1 && id <= kafka_->node_count()) mark_expected_down(kafka_->node(id).process.name(), true);
+  return kafka_->kill_node(id, error);
+}
+
+bool Topology::restart_broker(int id, std::string& error) {
+  if (!kafka_->restart_node(id, error)) return false;
+  mark_expected_down(kafka_->node(id).process.name(), false);
+  return true;
+}
+
+bool Topology::pause_broker(int id, std::string& error) { return kafka_->pause_node(id, error); }
+
+bool Topology::resume_broker(int id, std::string& error) { return kafka_->resume_node(id, error); }
+
+bool Topology::kill_leader(const std::string& topic, int partition, std::string& error) {
+  const std::string& name = topic == "request" ? options_.request_topic : options_.reply_topic;
+  const int leader = kafka::partition_leader(kafka_->brokers(), name, partition, 5s, error);
+  if (leader < 0) return false;
+  note_ = fmt::format("{}[{}] led by broker {}", name, partition, leader);
+  return kill_broker(leader, error);
+}
+
+bool Topology::kill_controller(std::string& error) {
+  const int id = kafka_->active_controller(error);
+  if (id < 0) return false;
+  note_ = fmt::format("active controller is broker {}", id);
+  return kill_broker(id, error);
 }
 
 bool Topology::crash_simulator(std::string&) {
@@ -328,7 +365,9 @@ std::vector<std::string> Topology::unexpected_deaths() const {
       dead.push_back(p.name() + " (exit " + std::to_string(p.exit_status()) + ")");
     }
   };
-  if (kafka_) check(kafka_->process());
+  if (kafka_) {
+    for (int id = 1; id <= kafka_->node_count(); ++id) check(kafka_->node(id).process);
+  }
   if (options_.simulator) check(simulator_);
   for (const auto& g : gateways_) {
     check(g->process);

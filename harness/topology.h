@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/run_files.h"
@@ -23,6 +24,9 @@ struct TopologyOptions {
   bool shared_consumer_group = false;  // negative control: all gateways in one group (replies get lost)
   std::string reply_mode = "broadcast";  // broadcast | reply-to
   int partitions = 4;
+  int kafka_brokers = 1;         // KRaft nodes (stack.kafka.brokers)
+  int replication_factor = 0;    // 0: the launcher's default for the cluster size
+  int min_insync_replicas = 0;   // 0: the launcher's default
   std::string request_topic = "rr.requests";
   std::string reply_topic = "rr.replies";
   std::string gateway_timeout = "1s";
@@ -78,6 +82,18 @@ class Topology {
   bool set_profile(const std::string& yaml, std::string& error);
   bool pause_simulator(std::string& error);
   bool resume_simulator(std::string& error);
+  // Broker faults; a node is named by its Kafka node id (1-based).
+  bool kill_broker(int id, std::string& error);
+  bool restart_broker(int id, std::string& error);
+  bool pause_broker(int id, std::string& error);
+  bool resume_broker(int id, std::string& error);
+  // SIGKILL the node leading partition `partition` of the request or reply topic ("request" | "reply"),
+  // as Kafka's metadata names it at that moment.
+  bool kill_leader(const std::string& topic, int partition, std::string& error);
+  // SIGKILL the active KRaft controller (the quorum leader).
+  bool kill_controller(std::string& error);
+  // What the last action found out (e.g. which node it killed), for the timeline's event line; cleared.
+  std::string take_note() { return std::exchange(note_, std::string()); }
 
   // Names of components that are not running although no action stopped them.
   std::vector<std::string> unexpected_deaths() const;
@@ -102,6 +118,7 @@ class Topology {
   std::uint16_t sim_control_port_ = 0;
   std::vector<std::unique_ptr<GatewayInstance>> gateways_;
   std::vector<std::string> expected_down_;
+  std::string note_;
 };
 
 }  // namespace rrkit::harness

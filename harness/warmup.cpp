@@ -18,6 +18,9 @@ TopologyOptions topology_options(const Scenario& sc, const fs::path& run_dir, bo
   to.shared_consumer_group = sc.shared_consumer_group;
   to.reply_mode = sc.reply_mode;
   to.partitions = sc.partitions;
+  to.kafka_brokers = sc.kafka_brokers;
+  to.replication_factor = sc.replication_factor;
+  to.min_insync_replicas = sc.min_insync_replicas;
   to.gateway_timeout = fmt::format("{}ms", sc.gateway_timeout.count() / 1000);
   to.gateway_timeout_ms = sc.gateway_timeout.count() / 1000;
   to.gateway_args = sc.gateway_args;

@@ -2,6 +2,8 @@
 # Starts or stops the real stack by hand, through the same launcher the harness uses.
 #   scripts/stack.sh up [rr-harness stack up flags]   (foreground; Ctrl-C stops everything)
 #   scripts/stack.sh up --detach                       (returns; stop with: scripts/stack.sh down)
+#   scripts/stack.sh up --sut sut/rr-gateway.yaml --instances 2 --simulator --detach
+#                                                      (the topology of a run; prints the attached-run line)
 #   scripts/stack.sh down
 source "$(dirname "$0")/lib.sh"
 [ $# -ge 1 ] || die "usage: scripts/stack.sh up|down [flags]"

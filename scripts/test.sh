@@ -20,6 +20,8 @@ if [ "${RRKIT_SANITIZE_TESTS:-${CI:+1}}" = 1 ]; then
   say "Building the unit tests with ASan/UBSan in $asan"
   t0=$SECONDS
   cmake -S "$RRKIT_ROOT" -B "$asan" -G Ninja -DRRKIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  # unit_tests is the unit-test binaries and what they run (rr-gateway, rr-simulator, rr-harness: the exit
+  # code and ci-registration tests start them), never rr-bench, the e2e binaries or the bench programs.
   cmake --build "$asan" --target unit_tests -j "$(nproc)"
   note "sanitizer build took $((SECONDS - t0)) s"
   say "Running the unit tests under ASan/UBSan"

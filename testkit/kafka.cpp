@@ -59,11 +59,21 @@ bool ensure_topics(const std::string& brokers, const std::vector<TopicSpec>& top
   char errstr[512];
   std::vector<rd_kafka_NewTopic_t*> specs;
   for (const auto& t : topics) {
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, 1, errstr, sizeof errstr);
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, errstr, sizeof errstr);
     if (!nt) {
       error = "topic " + t.name + ": " + errstr;
       for (auto* s : specs) rd_kafka_NewTopic_destroy(s);
       return false;
+    }
+    if (t.min_insync_replicas > 0) {
+      const std::string isr = std::to_string(t.min_insync_replicas);
+      if (const auto e = rd_kafka_NewTopic_set_config(nt, "min.insync.replicas", isr.c_str())) {
+        error = "topic " + t.name + ": min.insync.replicas: " + rd_kafka_err2str(e);
+        rd_kafka_NewTopic_destroy(nt);
+        for (auto* s : specs) rd_kafka_NewTopic_destroy(s);
+        return false;
+      }
     }
     specs.push_back(nt);
   }
@@ -96,6 +106,64 @@ bool ensure_topics(const std::string& brokers, const std::vector<TopicSpec>& top
   rd_kafka_queue_destroy(queue);
   for (auto* s : specs) rd_kafka_NewTopic_destroy(s);
   return ok;
+}
+
+std::vector<int> broker_ids(const std::string& brokers, std::chrono::milliseconds timeout, std::string& error) {
+  std::vector<int> ids;
+  auto rk = make_admin_client(brokers, error);
+  if (!rk) return ids;
+  const rd_kafka_metadata_t* md = nullptr;
+  const auto err = rd_kafka_metadata(rk.get(), 0, nullptr, &md, timeout_ms(timeout));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = rd_kafka_err2str(err);
+    return ids;
+  }
+  for (int i = 0; i < md->broker_cnt; ++i) ids.push_back(md->brokers[i].id);
+  rd_kafka_metadata_destroy(md);
+  if (ids.empty()) error = "metadata lists no broker";
+  return ids;
+}
+
+std::vector<PartitionState> topic_partitions(const std::string& brokers, const std::string& topic,
+                                             std::chrono::milliseconds timeout, std::string& error) {
+  std::vector<PartitionState> out;
+  auto rk = make_admin_client(brokers, error);
+  if (!rk) return out;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  const auto err = rd_kafka_metadata(rk.get(), 0, rkt, &md, timeout_ms(timeout));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = rd_kafka_err2str(err);
+  } else if (md->topic_cnt != 1 || md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = "topic " + topic + ": " + (md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not in metadata");
+  } else {
+    const auto& t = md->topics[0];
+    for (int i = 0; i < t.partition_cnt; ++i) {
+      const auto& p = t.partitions[i];
+      PartitionState ps;
+      ps.partition = p.id;
+      ps.leader = p.err == RD_KAFKA_RESP_ERR_NO_ERROR ? p.leader : -1;
+      ps.replicas.assign(p.replicas, p.replicas + p.replica_cnt);
+      ps.isr.assign(p.isrs, p.isrs + p.isr_cnt);
+      out.push_back(std::move(ps));
+    }
+    if (out.empty()) error = "topic " + topic + " has no partitions";
+  }
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  return out;
+}
+
+int partition_leader(const std::string& brokers, const std::string& topic, int partition,
+                     std::chrono::milliseconds timeout, std::string& error) {
+  const auto parts = topic_partitions(brokers, topic, timeout, error);
+  for (const auto& p : parts) {
+    if (p.partition != partition) continue;
+    if (p.leader < 0) error = topic + "[" + std::to_string(partition) + "] has no leader";
+    return p.leader;
+  }
+  if (!parts.empty()) error = topic + " has no partition " + std::to_string(partition);
+  return -1;
 }
 
 int partition_count(const std::string& brokers, const std::string& topic, std::chrono::milliseconds timeout) {

@@ -11,17 +11,12 @@
 
 #include "testkit/http_client.h"
 #include "testkit/net.h"
+#include "testkit/stack_detail.h"
 #include "rrkit/versions.h"
 
 namespace rrkit::stack {
 
-namespace {
-
-fs::path self_dir() {
-  std::error_code ec;
-  auto exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path() : exe.parent_path();
-}
+namespace detail {
 
 void write_file(const fs::path& path, const std::string& content) {
   fs::create_directories(path.parent_path());
@@ -30,26 +25,17 @@ void write_file(const fs::path& path, const std::string& content) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-std::string java_binary() {
-  if (const char* home = std::getenv("JAVA_HOME"); home && *home) return std::string(home) + "/bin/java";
-  return "java";
+}  // namespace detail
+
+using detail::write_file;
+
+namespace {
+
+fs::path self_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
 }
-
-constexpr const char* kKafkaLog4j = R"(status = warn
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = info
-rootLogger.appenderRef.stdout.ref = STDOUT
-logger.state.name = state.change.logger
-logger.state.level = warn
-logger.request.name = kafka.request.logger
-logger.request.level = warn
-)";
-
-// A KRaft cluster id is a base64url-encoded UUID; every rrkit broker is a fresh single-node cluster.
-constexpr const char* kClusterId = "OW64pIRcRgyVBUQk-QjfSQ";
 
 }  // namespace
 
@@ -185,83 +171,6 @@ std::string timestamp(const char* format) {
   char buf[32];
   std::strftime(buf, sizeof buf, format, &tm);
   return buf;
-}
-
-// ---- Kafka ---------------------------------------------------------------
-
-Kafka::Kafka(Paths paths, fs::path run_dir, KafkaConfig config)
-    : paths_(std::move(paths)), dir_(std::move(run_dir) / "kafka"), config_(std::move(config)) {}
-
-bool Kafka::start(std::string& error) {
-  if (config_.port == 0) config_.port = net::free_port();
-  if (config_.controller_port == 0) config_.controller_port = net::free_port();
-  fs::remove_all(dir_ / "data");
-  fs::create_directories(dir_ / "data");
-  const std::string props =
-      "process.roles=broker,controller\n"
-      "node.id=1\n"
-      "controller.quorum.voters=1@127.0.0.1:" + std::to_string(config_.controller_port) + "\n"
-      "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(config_.port) +
-      ",CONTROLLER://127.0.0.1:" + std::to_string(config_.controller_port) + "\n"
-      "advertised.listeners=PLAINTEXT://127.0.0.1:" + std::to_string(config_.port) + "\n"
-      "controller.listener.names=CONTROLLER\n"
-      "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n"
-      "inter.broker.listener.name=PLAINTEXT\n"
-      "log.dirs=" + (dir_ / "data").string() + "\n"
-      "num.partitions=" + std::to_string(config_.default_partitions) + "\n"
-      "offsets.topic.replication.factor=1\n"
-      "offsets.topic.num.partitions=4\n"
-      "transaction.state.log.replication.factor=1\n"
-      "transaction.state.log.min.isr=1\n"
-      "share.coordinator.state.topic.replication.factor=1\n"
-      "share.coordinator.state.topic.min.isr=1\n"
-      "group.initial.rebalance.delay.ms=0\n"
-      // Lets test consumers use short session timeouts, so a killed member's partitions move on quickly.
-      "group.min.session.timeout.ms=1000\n"
-      "auto.create.topics.enable=true\n";
-  write_file(dir_ / "server.properties", props);
-  write_file(dir_ / "log4j2.properties", kKafkaLog4j);
-
-  const std::string classpath = (paths_.kafka_libs / "*").string();
-  const std::string log4j = "-Dlog4j2.configurationFile=" + (dir_ / "log4j2.properties").string();
-  // KRaft storage must be formatted once with a cluster id before the first start.
-  proc::SpawnSpec format{"kafka-format",
-                         {java_binary(), "-Xmx256m", log4j, "-cp", classpath, "kafka.tools.StorageTool", "format",
-                          "--cluster-id", kClusterId,
-                          "--config", (dir_ / "server.properties").string(), "--ignore-formatted"},
-                         {},
-                         dir_ / "format.log",
-                         {}};
-  Process formatter(format);
-  if (!formatter.start(error)) return false;
-  if (!proc::wait_gone(formatter.pid(), 60s) || formatter.exit_status() != 0) {
-    error = "kafka storage format failed (exit " + std::to_string(formatter.exit_status()) + "), see " +
-            (dir_ / "format.log").string();
-    return false;
-  }
-
-  process_ = Process(proc::SpawnSpec{
-      "kafka",
-      {java_binary(), "-Xmx512m", "-Xms256m", "-XX:+UseG1GC", log4j, "-cp", classpath, "kafka.Kafka",
-       (dir_ / "server.properties").string()},
-      {},
-      dir_ / "kafka.log",
-      {}});
-  process_.spec().die_with_parent = config_.die_with_parent;
-  if (!process_.start(error)) return false;
-  std::string last;
-  const bool ready = proc::wait_until(
-      [&] { return !process_.alive() || kafka::broker_ready(brokers(), 1s, last); }, config_.ready_timeout, 200ms);
-  if (!ready || !process_.alive()) {
-    error = "Kafka did not become ready on " + brokers() + " (" + (process_.alive() ? last : "process exited") +
-            "), see " + process_.log_file().string();
-    return false;
-  }
-  if (!kafka::ensure_topics(brokers(), config_.topics, 30s, error)) {
-    error = "creating topics: " + error;
-    return false;
-  }
-  return true;
 }
 
 // ---- Daprd ---------------------------------------------------------------

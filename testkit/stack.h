@@ -1,5 +1,5 @@
 #pragma once
-// The real stack rrkit runs against: a single-node KRaft Kafka broker and one
+// The real stack rrkit runs against: a KRaft Kafka cluster (one node by default) and one
 // daprd sidecar per app, each a child process with its log in the run folder.
 // This is the only launcher: scripts/stack.sh, `rr-harness stack up|down`,
 // `rr-harness run` and the end-to-end tests all start the stack through it.
@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,30 +67,75 @@ class Process {
 };
 
 struct KafkaConfig {
-  std::uint16_t port = 0;             // 0: a free port
-  std::uint16_t controller_port = 0;  // 0: a free port
+  std::uint16_t port = 0;             // node 1's client port; 0: a free port
+  std::uint16_t controller_port = 0;  // node 1's controller port; 0: a free port
+  // Combined broker+controller KRaft nodes (node ids 1..nodes). 1 is a single-node cluster; 3 gives a
+  // controller quorum and partition replicas that survive the loss of any one node.
+  int nodes = 1;
+  int replication_factor = 0;   // of the configured topics; 0: the node count (at most 3)
+  int min_insync_replicas = 0;  // of the configured topics; 0: replication_factor - 1 (at least 1)
   int default_partitions = 4;
-  std::vector<kafka::TopicSpec> topics;
+  std::vector<kafka::TopicSpec> topics;  // their replication settings are overridden by the two above
   std::chrono::milliseconds ready_timeout = 90s;
   bool die_with_parent = true;  // false: the broker outlives the launcher (detached stacks)
 };
 
+// Replication settings after the defaults are applied.
+int effective_replication_factor(const KafkaConfig& c);
+int effective_min_insync_replicas(const KafkaConfig& c);
+
+// The server.properties of node `id` (1-based) in a cluster whose ports are given per node (index id-1).
+std::string kafka_node_properties(const KafkaConfig& c, int id, const std::vector<std::uint16_t>& ports,
+                                  const std::vector<std::uint16_t>& controller_ports, const fs::path& data_dir);
+
+// One Kafka node of the cluster: its process and its folder (log, data) in the run folder.
+struct KafkaNode {
+  int id = 0;
+  std::uint16_t port = 0, controller_port = 0;
+  fs::path dir;
+  Process process;
+  int restarts = 0;  // each restart keeps the previous log as kafka.log.<n>, ending where the node died
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+// A KRaft cluster of KafkaConfig::nodes combined nodes. With one node the run folder holds
+// kafka/kafka.log and kafka/data as it always did; with more, kafka/node-<id>/ per node.
 class Kafka {
  public:
   Kafka(Paths paths, fs::path run_dir, KafkaConfig config);
-  // Formats fresh KRaft storage under run_dir, starts the broker, waits until it
-  // answers metadata requests, then creates the configured topics.
+  // Formats fresh KRaft storage for every node under run_dir, starts the nodes, waits until every
+  // node answers metadata listing all nodes, creates the configured topics and waits until every
+  // partition of them has a leader and a full ISR.
   bool start(std::string& error);
-  void stop() { process_.stop(20s); }
-  std::string brokers() const { return "127.0.0.1:" + std::to_string(config_.port); }
-  Process& process() { return process_; }
+  void stop();
+  // The bootstrap list of every node, comma-separated (what clients and daprd get).
+  std::string brokers() const;
+  // Node 1's process (the only one of a single-node cluster).
+  Process& process() { return nodes_.front()->process; }
   const KafkaConfig& config() const { return config_; }
+  int node_count() const { return static_cast<int>(nodes_.size()); }
+  // Node by id (1-based); throws std::out_of_range for another id.
+  KafkaNode& node(int id);
+
+  // Fault injection. Each returns false with a message when it could not be carried out.
+  bool kill_node(int id, std::string& error);     // SIGKILL: the node's log ends there
+  bool restart_node(int id, std::string& error);  // start a stopped node on its storage, wait until it serves
+  bool pause_node(int id, std::string& error);    // SIGSTOP
+  bool resume_node(int id, std::string& error);   // SIGCONT
+  // The node id of the active controller (the KRaft quorum leader), from the quorum state the
+  // running nodes keep on disk: the highest leader epoch any of them recorded. -1 with a message.
+  int active_controller(std::string& error) const;
+  // Waits until every partition of the configured topics has a leader and all its replicas in sync.
+  bool wait_replicated(std::chrono::milliseconds timeout, std::string& error) const;
 
  private:
+  bool start_node(KafkaNode& n, std::string& error);
+  bool wait_node_serving(KafkaNode& n, std::string& error);
+
   Paths paths_;
   fs::path dir_;
   KafkaConfig config_;
-  Process process_;
+  std::vector<std::unique_ptr<KafkaNode>> nodes_;
 };
 
 struct DaprdConfig {

@@ -271,7 +271,7 @@ TEST_CASE("every timeline action has one table row, a name that parses back and 
   using namespace rrkit::harness;
   const std::string readme = read_readme();
   REQUIRE_FALSE(readme.empty());
-  CHECK(action_table().back().kind == ActionKind::resume_simulator);  // the enum's last value
+  CHECK(action_table().back().kind == ActionKind::kill_controller);  // the enum's last value
   for (std::size_t k = 0; k < action_table().size(); ++k) {
     const auto& row = action_table()[k];
     INFO(row.name);
