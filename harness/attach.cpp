@@ -71,36 +71,30 @@ bool AttachedSimulator::restore_profile(const std::string& profile_json, std::st
   return put_profile_text(profile_json, "application/json", error);
 }
 
-bool AttachedSimulator::pause(std::string& error) {
+bool AttachedSimulator::post_control(const std::string& target, std::string& error) {
   http::Request req;
   req.method = "POST";
   req.host = host_;
   req.port = port_;
-  req.target = "/pause";
+  req.target = target;
   req.body = "{}";
   req.timeout = 5s;
   const auto r = http::call(req);
   if (!r.ok()) {
-    error = fmt::format("simulator {}: POST /pause failed: {}", url(), failure_text(r));
+    error = fmt::format("simulator {}: POST {} failed: {}", url(), target, failure_text(r));
     return false;
   }
+  return true;
+}
+
+bool AttachedSimulator::pause(std::string& error) {
+  if (!post_control("/pause", error)) return false;
   paused_ = true;
   return true;
 }
 
 bool AttachedSimulator::resume(std::string& error) {
-  http::Request req;
-  req.method = "POST";
-  req.host = host_;
-  req.port = port_;
-  req.target = "/resume";
-  req.body = "{}";
-  req.timeout = 5s;
-  const auto r = http::call(req);
-  if (!r.ok()) {
-    error = fmt::format("simulator {}: POST /resume failed: {}", url(), failure_text(r));
-    return false;
-  }
+  if (!post_control("/resume", error)) return false;
   paused_ = false;
   return true;
 }

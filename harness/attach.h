@@ -43,6 +43,7 @@ class AttachedSimulator {
 
  private:
   bool put_profile_text(const std::string& body, const std::string& content_type, std::string& error);
+  bool post_control(const std::string& target, std::string& error);  // POST {} to /pause or /resume
   std::string host_;
   std::uint16_t port_;
   std::string contract_yaml_;
