@@ -25,17 +25,26 @@ std::string failure_text(const http::Response& r) {
 // The marker add_not_applicable_actions looks for in an event line.
 constexpr const char* kNotApplicable = " NOT APPLICABLE: ";
 
+// One call to the simulator's control API.
+http::Response control_call(const std::string& host, std::uint16_t port, const char* method, const std::string& target,
+                            std::string body, std::chrono::milliseconds timeout, const std::string& content_type = "") {
+  http::Request req;
+  req.method = method;
+  req.host = host;
+  req.port = port;
+  req.target = target;
+  req.body = std::move(body);
+  req.timeout = timeout;
+  if (!content_type.empty()) req.content_type = content_type;
+  return http::call(req);
+}
+
 }  // namespace
 
 std::string AttachedSimulator::url() const { return fmt::format("http://{}:{}", host_, port_); }
 
 bool AttachedSimulator::read_profile(std::string& profile_json, std::string& error) const {
-  http::Request req;
-  req.host = host_;
-  req.port = port_;
-  req.target = "/profile";
-  req.timeout = 5s;
-  const auto r = http::call(req);
+  const auto r = control_call(host_, port_, "GET", "/profile", "", 5s);
   if (!r.ok()) {
     error = fmt::format("simulator {}: GET /profile failed: {}", url(), failure_text(r));
     return false;
@@ -45,15 +54,7 @@ bool AttachedSimulator::read_profile(std::string& profile_json, std::string& err
 }
 
 bool AttachedSimulator::put_profile_text(const std::string& body, const std::string& content_type, std::string& error) {
-  http::Request req;
-  req.method = "PUT";
-  req.host = host_;
-  req.port = port_;
-  req.target = "/profile";
-  req.body = body;
-  req.content_type = content_type;
-  req.timeout = 5s;
-  const auto r = http::call(req);
+  const auto r = control_call(host_, port_, "PUT", "/profile", body, 5s, content_type);
   if (!r.ok()) {
     error = fmt::format("simulator {} rejected the profile: {}", url(), failure_text(r));
     return false;
@@ -72,14 +73,7 @@ bool AttachedSimulator::restore_profile(const std::string& profile_json, std::st
 }
 
 bool AttachedSimulator::post_control(const std::string& target, std::string& error) {
-  http::Request req;
-  req.method = "POST";
-  req.host = host_;
-  req.port = port_;
-  req.target = target;
-  req.body = "{}";
-  req.timeout = 5s;
-  const auto r = http::call(req);
+  const auto r = control_call(host_, port_, "POST", target, "{}", 5s);
   if (!r.ok()) {
     error = fmt::format("simulator {}: POST {} failed: {}", url(), target, failure_text(r));
     return false;
@@ -100,12 +94,7 @@ bool AttachedSimulator::resume(std::string& error) {
 }
 
 bool AttachedSimulator::idle() const {
-  http::Request req;
-  req.host = host_;
-  req.port = port_;
-  req.target = "/stats";
-  req.timeout = 1s;
-  const auto r = http::call(req);
+  const auto r = control_call(host_, port_, "GET", "/stats", "", 1s);
   if (!r.ok()) return false;
   const auto j = parse_bounded(r.body);
   return j.value.is_object() && j.value.value("in_flight", 0) == 0 && j.value.value("queued", 0) == 0;
