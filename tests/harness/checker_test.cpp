@@ -4,6 +4,7 @@
 
 #include "common/reply.h"
 #include "harness/checker.h"
+#include "check_fixtures.h"
 #include "harness/report.h"
 
 #include <sstream>
@@ -13,27 +14,13 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t kT0 = 1'700'000'000'000'000;
-
-Scenario base_scenario() {
-  Scenario s;
-  s.path = "test.yaml";
-  s.name = "test";
-  s.gateway_timeout = std::chrono::seconds(1);
-  return s;
-}
+using rrkit::harness::test::base_scenario;
+using rrkit::harness::test::kT0;
 
 // A request the gateway answered 200 with the legacy system's reply for `payload_nonce`.
 RequestRecord answered(std::uint64_t i, const std::string& id, const std::string& payload_nonce) {
-  RequestRecord r;
-  r.index = i;
-  r.nonce = "n" + std::to_string(i);
-  r.correlation_id = id;
-  r.sent_us = r.intended_us = kT0 + static_cast<std::int64_t>(i) * 1000;
-  r.done_us = r.sent_us + 5000;
-  r.http_status = 200;
-  r.outcome = Outcome::ok;
-  r.request_body = json{{"nonce", r.nonce}}.dump();
+  const std::string nonce = "n" + std::to_string(i);
+  RequestRecord r = rrkit::harness::test::ok_record(i, id, nonce, json{{"nonce", nonce}}.dump());
   const json echo = {{"nonce", payload_nonce}, {"correlationId", id}};
   r.response_body = json{{"correlationId", id}, {"response", rrkit::make_reply(id, true, rrkit::reply_payload_for(echo))}}.dump();
   return r;

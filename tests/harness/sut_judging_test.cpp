@@ -8,6 +8,7 @@
 
 #include "common/reply.h"
 #include "harness/checker.h"
+#include "check_fixtures.h"
 #include "harness/run_folder.h"
 #include "harness/sut.h"
 #include "harness/traffic.h"
@@ -19,7 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kT0 = 1'700'000'000'000'000;
+using rrkit::harness::test::base_scenario;
+using rrkit::harness::test::kT0;
 
 Sut sut_from(const std::string& yaml) {
   const auto load = parse_sut(yaml, "test-sut.yaml");
@@ -48,25 +50,9 @@ metrics:
     replies_matched: 'rr_node_replies_total{class="matched"}'
 )";
 
-Scenario base_scenario() {
-  Scenario s;
-  s.path = "test.yaml";
-  s.name = "test";
-  s.gateway_timeout = std::chrono::seconds(1);
-  return s;
-}
-
 RequestRecord request(std::uint64_t i, const std::string& id) {
-  RequestRecord r;
-  r.index = i;
-  r.nonce = "rr-1-" + std::to_string(i);
-  r.correlation_id = id;
-  r.sent_us = r.intended_us = kT0 + static_cast<std::int64_t>(i) * 1000;
-  r.done_us = r.sent_us + 5000;
-  r.http_status = 200;
-  r.outcome = Outcome::ok;
-  r.request_body = json{{"nonce", r.nonce}, {"action", "pay"}}.dump();
-  return r;
+  const std::string nonce = "rr-1-" + std::to_string(i);
+  return rrkit::harness::test::ok_record(i, id, nonce, json{{"nonce", nonce}, {"action", "pay"}}.dump());
 }
 
 // What the seed answers: the reply's Payload string as text.
