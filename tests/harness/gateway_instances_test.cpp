@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/ids.h"
+#include "harness/run_folder.h"
 #include "harness/runner_instances.h"
 #include "harness/scenario.h"
 #include "harness/timeline_action.h"
@@ -167,4 +168,33 @@ TEST_CASE("a gateway's log tells how many waiting clients its shutdown answered"
   CHECK_FALSE(shutdown_answers(path));
   fs::remove(path);
   CHECK_FALSE(shutdown_answers(path));
+}
+
+TEST_CASE("a stored run keeps its instances' lives for replay, and refuses a life it does not know") {
+  const fs::path dir = fs::temp_directory_path() / ("rrkit-gateway-lives-" + rrkit::new_uuid_v4());
+  fs::create_directories(dir);
+  StoredRun run;
+  run.record.gateways = 3;
+  run.record.gateway_life = {GatewayLife::left, GatewayLife::throughout, GatewayLife::joined};
+  run.record.metrics_errors = {"", "", ""};
+  run.metrics = {{"a 1\n", ""}, {"a 2\n", ""}, {"a 3\n", ""}};
+  save_run(dir, run);
+  std::string error;
+  auto back = load_run(dir, error);
+  INFO(error);
+  REQUIRE(back);
+  CHECK(back->record.gateway_life == run.record.gateway_life);
+
+  nlohmann::json meta;
+  std::ifstream(dir / run_files::kRunJson) >> meta;
+  meta["gateway_life"][1] = "gone";
+  std::ofstream(dir / run_files::kRunJson) << meta.dump();
+  CHECK_FALSE(load_run(dir, error));
+  CHECK(error.find("gateway_life") != std::string::npos);
+  meta.erase("gateway_life");
+  std::ofstream(dir / run_files::kRunJson) << meta.dump();
+  back = load_run(dir, error);
+  REQUIRE(back);
+  CHECK(back->record.gateway_life.empty());  // a run from before: every instance served throughout
+  fs::remove_all(dir);
 }
