@@ -57,6 +57,7 @@ Json to_json(const RunRecord& r) {
   if (r.seed) j["seed"] = *r.seed;
   j["sut"] = to_json(r.sut);
   if (!r.further_decisions_offsets.empty()) j["further_decisions_offsets"] = r.further_decisions_offsets;
+  for (const auto life : r.gateway_life) j["gateway_life"].push_back(to_string(life));
   if (!r.memory.empty()) {
     Json samples = Json::array();
     for (const auto& s : r.memory) samples.push_back(to_json(s));
@@ -116,6 +117,16 @@ std::optional<RunRecord> record_from_json(const Json& meta, std::string& error) 
     for (const auto& e : *more) r.further_decisions_offsets.push_back(e.get<std::size_t>());
   }
   const auto n = static_cast<std::size_t>(r.gateways);
+  if (const auto life = meta.find("gateway_life"); life != meta.end()) {
+    for (std::size_t i = 0; life->is_array() && life->size() == n && i < n; ++i) {
+      const auto l = (*life)[i].is_string() ? parse_gateway_life((*life)[i].get<std::string>()) : std::nullopt;
+      if (l) r.gateway_life.push_back(*l);
+    }
+    if (r.gateway_life.size() != n) {
+      error = fmt::format("\"gateway_life\" must list {} of throughout, joined, left, joined_and_left", n);
+      return std::nullopt;
+    }
+  }
   if (!read_scrape_errors(meta, "metrics_errors", n, n, r.metrics_errors, error)) return std::nullopt;
   if (!read_scrape_errors(meta, "baseline_errors", 0, n, r.baseline_errors, error)) return std::nullopt;
   if (!r.baseline_errors.empty() && r.baseline_errors.size() != n) {

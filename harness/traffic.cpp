@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "common/json_limits.h"
+#include "harness/traffic_roster.h"
 
 namespace rrkit::harness {
 
@@ -183,7 +184,16 @@ void fail_record(RequestRecord& rec, const Shared& sh, std::string error) {
 net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
   auto& rec = sh.records[i];
   const auto& plan = sh.plan;
-  const std::uint16_t port = plan.gateway_ports[static_cast<std::size_t>(rec.gateway)];
+  GatewayRoster::Lease lease;
+  if (plan.roster) {
+    lease = plan.roster->pick(rec.index);
+    if (!lease) {
+      fail_record(rec, sh, "no live gateway instance to send to");
+      co_return;
+    }
+    rec.gateway = static_cast<int>(lease.slot());
+  }
+  const std::uint16_t port = plan.roster ? lease.port() : plan.gateway_ports[static_cast<std::size_t>(rec.gateway)];
   const bool abandon = abandons(plan, rec.index);
   auto executor = co_await net::this_coro::executor;
   if (!sh.resolve_error.empty()) {
@@ -232,6 +242,8 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
     const auto budget = abandon ? plan.disconnect_after : plan.client_timeout;
     stream->expires_after(budget);
     auto [wec, wn] = co_await bhttp::async_write(*stream, req, kTuple);
+    // Written (or failed): the instance may be stopped now, its shutdown answers what it received.
+    if (!(wec && reused && attempt == 0 && wn == 0)) lease.release();
     if (wec) {
       // Only a request of which no byte left can be sent again: anything else may have reached the
       // server and been processed, and a second copy would be a duplicate the client caused.

@@ -3,6 +3,7 @@
 // keys) and the pure functions of it the client loop (harness/traffic.h), the runner and the checker share.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@
 #include "harness/sut.h"
 
 namespace rrkit::harness {
+
+class GatewayRoster;  // harness/traffic_roster.h
 
 // One stretch of an open-loop schedule: `rate` requests per second for `duration` (rate 0: idle,
 // which lets keep-alive connections age past the server's idle timeout).
@@ -37,6 +40,9 @@ struct TrafficPlan {
   double disconnect_fraction = 0;        // share of requests the client abandons (closes the socket)
   std::chrono::microseconds disconnect_after{std::chrono::milliseconds(200)};
   std::vector<std::uint16_t> gateway_ports;  // requests go round-robin
+  // When set (a launched stack), each request picks its instance at send time among the live ones
+  // instead: the timeline may add and stop instances while traffic runs. gateway_ports is then unused.
+  std::shared_ptr<GatewayRoster> roster;
   std::string host = "127.0.0.1";
   // How the system under test is asked (method, path, headers, body template around the scenario's body)
   // and how it answers (which statuses are ok and timeout, where the correlation id is): its SUT file,
