@@ -107,6 +107,13 @@ ExpectedReplies expected_replies(const CheckInput& in);
 std::size_t answered_without_decision(const CheckInput& in);
 void join_ids_by_nonce(CheckInput& in);
 
+// Checks a 200 as it arrives, the way run_checks would, against every nonce `may_be_run_nonce` accepts (a
+// superset of the run's: a request never sent cannot be echoed, so a nonce it rejects cannot make the
+// checker's verdict mis_correlated). When the answer is the request's own (run_checks' ok on any subset of
+// those nonces) the record is marked answer_verified and its answer body dropped; otherwise it is left as
+// it was, for run_checks to judge with the body. Returns whether it was marked.
+bool compact_verified_answer(const SutAnswer& spec, RequestRecord& r, const NonceLookup& may_be_run_nonce);
+
 // Fills requests' classification, counts, latency, checks and status of `out`.
 void run_checks(const CheckInput& in, ScenarioResult& out);
 

@@ -95,6 +95,8 @@ class ScenarioRun {
         collect();
       }  // the stack is down here
       check();
+      // A failed compression leaves plain files, which read back all the same: said, not fatal.
+      if (std::string e; options_.compress_run_folder && !compress_run_folder(run_dir_, e)) result_.events.push_back(e);
     }
     result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     return std::move(result_);

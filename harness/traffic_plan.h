@@ -73,6 +73,9 @@ std::uint64_t planned_requests(const TrafficPlan& plan);
 
 // The key of request `index` in a run of `seed` (its nonce).
 std::string request_key(std::string_view prefix, std::uint64_t seed, std::uint64_t index);
+// Whether `key` has the form of one of a plan's keys ("<prefix>-<seed>-<digits>"), whatever its index: the
+// keys a run may send, a superset of those it did (an answer checked as it arrives cannot know the rest).
+bool is_plan_key(std::string_view key, std::string_view prefix, std::uint64_t seed);
 
 // Parses an index list such as "137", "3,9,40-45" into sorted unique indexes; nullopt (with the
 // reason in `error`) for anything else. Ranges are inclusive; at most `max_count` indexes.
