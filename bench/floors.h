@@ -1,8 +1,9 @@
 #pragma once
 // The two floors rr-gateway is compared with, over the same Kafka broker:
 //   (a) raw librdkafka ping-pong: produce a request, a replier thread answers, consume the reply;
-//   (b) the Dapr floor: publish through daprd's HTTP API, rr-simulator answers, daprd delivers the
-//       reply to a subscription on this process's own HTTP endpoint. No rr-gateway involved.
+//   (b) the Dapr floor: publish through daprd's HTTP API over a kept-alive connection (as rr-gateway
+//       does), rr-simulator answers, daprd delivers the reply to a subscription on this process's own
+//       HTTP endpoint. No rr-gateway involved.
 // Both send one request at a time and time it from just before the send to the reply's arrival.
 #include <filesystem>
 #include <string>

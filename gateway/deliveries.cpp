@@ -34,13 +34,16 @@ Response Deliveries::handle(const Request& req, bool keep) {
   auto classified = state_.table.classify_reply(CorrelationId(d.id), Clock::now());
   state_.metrics.reply(classified.cls);
   if (classified.cls == ReplyClass::matched) {
-    log::debug(state_.logger, "reply matched", {{"cid", d.id}});
+    // Guarded: the fields would otherwise be built for every reply with the line switched off.
+    if (state_.logger->should_log(spdlog::level::debug)) log::debug(state_.logger, "reply matched", {{"cid", d.id}});
     classified.notify(Completion{Finish::replied, std::move(d.reply)});
   } else {
     // In broadcast mode every other instance's reply is "unknown" here: expected, so not a warning.
     const bool expected = classified.cls == ReplyClass::unknown && state_.cfg.reply_mode == ReplyMode::broadcast;
-    (expected ? log::debug : log::info)(state_.logger, "reply not delivered",
-                                        {{"cid", d.id}, {"class", to_string(classified.cls)}});
+    if (state_.logger->should_log(expected ? spdlog::level::debug : spdlog::level::info)) {
+      (expected ? log::debug : log::info)(state_.logger, "reply not delivered",
+                                          {{"cid", d.id}, {"class", to_string(classified.cls)}});
+    }
   }
   return make_response(http::status::ok, success(), v, keep);
 }

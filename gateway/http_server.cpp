@@ -5,6 +5,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -54,13 +56,36 @@ asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer
   co_return true;
 }
 
+// The bytes Beast's serializer makes of an answer, in one string. Serialised here, outside any
+// asynchronous operation, the answer goes out as one plain write: Beast's layered asynchronous
+// write (message, then serializer steps, then stream transfers over concatenated buffer views)
+// cost about as many instructions per answer as the gateway's JSON work.
+std::string serialize(Response& res) {
+  std::string text;
+  text.reserve(256 + res.body().size());
+  http::serializer<false, http::string_body> sr{res};
+  boost::system::error_code ec;
+  while (!ec && !sr.is_done()) {
+    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      std::size_t n = 0;
+      for (const auto b : beast::buffers_range_ref(buffers)) {
+        text.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      sr.consume(n);
+    });
+  }
+  return text;
+}
+
 // Writes an answer, promising Keep-Alive: timeout=N when the connection stays open; false
 // when the connection is done (write failed, or not keep-alive).
 asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, std::chrono::milliseconds idle_timeout) {
   const bool keep = res.keep_alive();
   if (keep) res.set("Keep-Alive", keep_alive_value(idle_timeout));
+  const std::string text = serialize(res);
   stream.expires_after(30s);
-  auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(text), tuple_awaitable);
   co_return !wec && keep;
 }
 
@@ -87,12 +112,111 @@ asio::awaitable<void> answer_bad_header(beast::tcp_stream& stream, Deliveries& d
   if (!wec) co_await linger_close(stream, 2s);
 }
 
-// Counts a request from "headers read" to "answer written", for shutdown's drain.
-struct Active {
-  std::atomic<int>& n;
-  explicit Active(std::atomic<int>& a) : n(a) { ++n; }
-  ~Active() { --n; }
+// Counts a request from "headers read" to "answer written", for shutdown's drain; moves with the
+// request from the reading coroutine to the session that writes the answer.
+class InFlight {
+ public:
+  InFlight() = default;
+  explicit InFlight(std::atomic<int>& n) : n_(&n) { ++n; }
+  InFlight(InFlight&& other) noexcept : n_(std::exchange(other.n_, nullptr)) {}
+  InFlight& operator=(InFlight&& other) noexcept {
+    release();
+    n_ = std::exchange(other.n_, nullptr);
+    return *this;
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  ~InFlight() { release(); }
+
+ private:
+  void release() {
+    if (n_) --*n_;
+    n_ = nullptr;
+  }
+  std::atomic<int>* n_ = nullptr;
 };
+
+// What the session does next with its connection, once a request has been read and routed.
+struct Step {
+  enum class Kind { stop, next, answer, send };
+  Kind kind = Kind::stop;   // stop: close; next: already answered, read the next request
+  std::optional<Response> res;        // answer: write it
+  std::optional<Prepared> prepared;   // send: publish and wait for the reply
+  InFlight in_flight;
+};
+
+// Reads one request and routes it. A coroutine of its own because GCC keeps every local of a
+// coroutine in its frame for the frame's whole life: the parser, the request and the rejection
+// answers live here and are freed before a request waits for its reply, so the session's frame,
+// alive for every waiting request, holds only the stream, the buffer and the next step.
+asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer, unsigned roles, bool first,
+                                   State& state, Routes& routes, Deliveries& deliveries) {
+  const Config& cfg = state.cfg;
+  Step step;
+  http::request_parser<http::string_body> parser;
+  // Deliveries may carry large Kafka headers; clients get the usual 16 KiB.
+  parser.header_limit(roles & kCallback ? 256 * 1024 : 16 * 1024);
+  // No body limit while the header is read: an oversize Content-Length is judged below,
+  // by route, so that it gets the route's answer (413, or DROP) instead of a header error.
+  parser.body_limit(boost::none);
+  if (buffer.size() == 0) {
+    // A new connection must start its request soon; a kept-alive one may idle longer.
+    stream.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
+    auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(512), tuple_awaitable);
+    if (rec) co_return step;
+    buffer.commit(rn);
+  }
+  // Measured from the first byte: a client trickling its header is cut off here.
+  stream.expires_after(cfg.header_timeout);
+  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+  if (hec) {
+    if (hec != http::error::end_of_stream && hec != beast::error::timeout && hec != asio::error::connection_reset &&
+        hec != asio::error::operation_aborted) {
+      co_await answer_bad_header(stream, deliveries, parser, roles, hec);
+    }
+    co_return step;
+  }
+  step.in_flight = InFlight(state.active);
+
+  const Clock::time_point started = Clock::now();
+  const Route route = route_of(parser.get().target(), roles);
+  const std::size_t limit = body_limit(route, cfg.max_body, cfg.max_reply_body);
+  if (const auto declared = parser.content_length(); declared && *declared > limit) {
+    if (route == Route::reply) {
+      const unsigned version = parser.get().version();
+      const bool keep = parser.get().keep_alive();
+      if (!co_await discard_body(stream, buffer, parser)) co_return step;  // parser is spent after this
+      Response res = deliveries.drop_oversize(version, keep, *declared);
+      if (co_await write_answer(stream, res, cfg.idle_timeout)) step.kind = Step::Kind::next;
+      co_return step;
+    }
+    Response res = too_large(state, route, parser.get().version(), started, limit);
+    co_await write_answer(stream, res, cfg.idle_timeout);
+    co_await linger_close(stream, 2s);
+    co_return step;
+  }
+  parser.body_limit(limit);  // a chunked body is counted as it arrives
+  stream.expires_after(30s);
+  auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+  if (bec == http::error::body_limit) {
+    // The stream cannot be resynchronised after a refused chunked body: answer, then close.
+    Response res = route == Route::reply ? deliveries.drop_oversize(parser.get().version(), false, limit + 1)
+                                         : too_large(state, route, parser.get().version(), started, limit);
+    co_await write_answer(stream, res, cfg.idle_timeout);
+    co_await linger_close(stream, 2s);
+    co_return step;
+  }
+  if (bec) co_return step;
+  auto routed = routes.route(parser.release(), roles, started);
+  if (auto* p = std::get_if<Prepared>(&routed)) {
+    step.kind = Step::Kind::send;
+    step.prepared = std::move(*p);
+  } else {
+    step.kind = Step::Kind::answer;
+    step.res = std::move(std::get<Response>(routed));
+  }
+  co_return step;
+}
 
 }  // namespace
 
@@ -169,85 +293,20 @@ asio::awaitable<void> HttpServer::refuse(tcp::socket socket) {
 
 asio::awaitable<void> HttpServer::session(tcp::socket socket, unsigned roles, ConnectionToken token) {
   (void)token;  // counts this connection until the session ends
-  const Config& cfg = state_.cfg;
   try {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     for (bool first = true;; first = false) {
-      http::request_parser<http::string_body> parser;
-      // Deliveries may carry large Kafka headers; clients get the usual 16 KiB.
-      parser.header_limit(roles & kCallback ? 256 * 1024 : 16 * 1024);
-      // No body limit while the header is read: an oversize Content-Length is judged below,
-      // by route, so that it gets the route's answer (413, or DROP) instead of a header error.
-      parser.body_limit(boost::none);
-      if (buffer.size() == 0) {
-        // A new connection must start its request soon; a kept-alive one may idle longer.
-        stream.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
-        auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(512), tuple_awaitable);
-        if (rec) break;
-        buffer.commit(rn);
-      }
-      // Measured from the first byte: a client trickling its header is cut off here.
-      stream.expires_after(cfg.header_timeout);
-      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
-      if (hec) {
-        if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
-            hec != asio::error::connection_reset && hec != asio::error::operation_aborted) {
-          co_await answer_bad_header(stream, deliveries_, parser, roles, hec);
-        }
-        break;
-      }
-      const Active in_flight(state_.active);
-
-      const Clock::time_point started = Clock::now();
-      const Route route = route_of(parser.get().target(), roles);
-      const std::size_t limit = body_limit(route, cfg.max_body, cfg.max_reply_body);
-      if (const auto declared = parser.content_length(); declared && *declared > limit) {
-        if (route == Route::reply) {
-          const unsigned version = parser.get().version();
-          const bool keep = parser.get().keep_alive();
-          if (!co_await discard_body(stream, buffer, parser)) break;  // parser is spent after this
-          Response res = deliveries_.drop_oversize(version, keep, *declared);
-          if (!co_await write_answer(stream, res, cfg.idle_timeout)) break;
-          continue;
-        }
-        Response res = too_large(state_, route, parser.get().version(), started, limit);
-        co_await write_answer(stream, res, cfg.idle_timeout);
-        co_await linger_close(stream, 2s);
-        break;
-      }
-      parser.body_limit(limit);  // a chunked body is counted as it arrives
-      stream.expires_after(30s);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
-      if (bec == http::error::body_limit) {
-        // The stream cannot be resynchronised after a refused chunked body: answer, then close.
-        Response res = route == Route::reply ? deliveries_.drop_oversize(parser.get().version(), false, limit + 1)
-                                             : too_large(state_, route, parser.get().version(), started, limit);
-        co_await write_answer(stream, res, cfg.idle_timeout);
-        co_await linger_close(stream, 2s);
-        break;
-      }
-      if (bec) break;
-      std::optional<Response> res;
-      std::optional<Prepared> to_send;
-      {
-        // Everything up to the publish happens in plain functions, and the request is
-        // destroyed at the end of this block, before any wait: a waiting request then
-        // holds only the little it needs.
-        const Request req = parser.release();
-        auto routed = routes_.route(req, roles, started);
-        if (auto* p = std::get_if<Prepared>(&routed)) {
-          to_send = std::move(*p);
-        } else {
-          res = std::move(std::get<Response>(routed));
-        }
-      }
-      if (to_send) {
+      Step step = co_await read_request(stream, buffer, roles, first, state_, routes_, deliveries_);
+      if (step.kind == Step::Kind::next) continue;
+      if (step.kind == Step::Kind::stop) break;
+      if (step.kind == Step::Kind::send) {
         if (buffer.size() == 0) buffer.shrink_to_fit();  // nothing pipelined: no need to hold 512 B
-        res = co_await send_.handle(std::move(*to_send), stream.socket());
+        step.res = co_await send_.handle(std::move(*step.prepared), stream.socket());
+        step.prepared.reset();
       }
-      if (!res) break;  // the client went away while waiting: nobody to answer
-      if (!co_await write_answer(stream, *res, cfg.idle_timeout)) break;
+      if (!step.res) break;  // the client went away while waiting: nobody to answer
+      if (!co_await write_answer(stream, *step.res, state_.cfg.idle_timeout)) break;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

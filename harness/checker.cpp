@@ -75,23 +75,38 @@ ExpectedReplies expected_replies(const CheckInput& in) {
   // Copies per correlation id that the gateways will see.
   std::unordered_map<std::string, int> copies_for;
   const int n = std::max(1, in.gateways);
+  const bool broadcast = !(in.shared_consumer_group || in.reply_mode == "reply-to");
   // How many instances receive each reply message.
-  const int receivers = in.shared_consumer_group || in.reply_mode == "reply-to" ? 1 : n;
+  const int receivers = broadcast ? n : 1;
+  // In broadcast mode, how many of them served part of the run only: each may or may not have counted a copy.
+  int partial = 0;
+  for (int g = 0; broadcast && g < n; ++g) partial += life_of(in, static_cast<std::size_t>(g)) != GatewayLife::throughout;
+  const int sure = receivers - partial;
+  auto partial_owner = [&](const RequestRecord& r) {
+    const auto life = life_of(in, static_cast<std::size_t>(std::max(0, r.gateway)));
+    return broadcast && (life == GatewayLife::left || life == GatewayLife::joined_and_left);
+  };
   for (const auto& d : decision_records(in.decisions)) {
     if (d.type != DecisionLineType::reply) continue;
     const std::string& kind = d.kind;
     const std::string& reply_id = d.reply_id;
     if (const auto k = parse_decision_kind(kind); k == DecisionKind::corrupt || k == DecisionKind::missing_id || reply_id.empty()) {
-      e.malformed += receivers;
+      e.malformed += sure;
+      e.unobserved_malformed += partial;
       continue;
     }
     const auto it = by_id.find(reply_id);
     if (it == by_id.end()) {
-      e.unknown += receivers;
+      e.unknown += sure;
+      e.unobserved_unknown += partial;
       continue;
     }
-    // The owner classifies it; in broadcast mode every other instance sees an id it never issued.
-    e.unknown += receivers - 1;
+    // The owner classifies it; in broadcast mode every other instance sees an id it never issued. An
+    // instance that joined was ready before any request was sent to it, so it sees all its own replies.
+    const bool owner_partial = broadcast && life_of(in, static_cast<std::size_t>(std::max(0, it->second->gateway))) !=
+                                                GatewayLife::throughout;
+    e.unknown += sure - (owner_partial ? 0 : 1);
+    e.unobserved_unknown += partial - (owner_partial ? 1 : 0);
     copies_for[reply_id] += 1;
   }
   // Replies planned by a decision that was made again later (the request was redelivered after the
@@ -114,15 +129,46 @@ ExpectedReplies expected_replies(const CheckInput& in) {
   }
   for (const auto& [id, copies] : copies_for) {
     const RequestRecord& r = *by_id.at(id);
-    if (r.outcome == Outcome::ok) {
-      e.matched += 1;
-      e.duplicate += copies - 1;
-    } else {
-      e.late += 1;
-      e.duplicate += copies - 1;
-    }
+    // An owner stopped mid-traffic was last read before its SIGTERM: what it counted after is unseen.
+    const bool unseen = partial_owner(r);
+    (r.outcome == Outcome::ok ? (unseen ? e.unobserved_matched : e.matched) : (unseen ? e.unobserved_late : e.late)) += 1;
+    (unseen ? e.unobserved_duplicate : e.duplicate) += copies - 1;
   }
   return e;
+}
+
+double counter_slack(const ExpectedReplies& e, std::string_view reply_class) {
+  if (reply_class == "matched") return e.unobserved_matched;
+  if (reply_class == "late") return e.unobserved_late;
+  if (reply_class == "duplicate") return e.unconfirmed_duplicate + e.unobserved_duplicate;
+  if (reply_class == "unknown") return e.unconfirmed_unknown + e.unobserved_unknown;
+  if (reply_class == "malformed") return e.unobserved_malformed;
+  return 0;
+}
+
+GatewayLife life_of(const RunFacts& facts, std::size_t g) {
+  return g < facts.gateway_life.size() ? facts.gateway_life[g] : GatewayLife::throughout;
+}
+
+namespace {
+constexpr std::pair<GatewayLife, const char*> kLives[] = {{GatewayLife::throughout, "throughout"},
+                                                           {GatewayLife::joined, "joined"},
+                                                           {GatewayLife::left, "left"},
+                                                           {GatewayLife::joined_and_left, "joined_and_left"}};
+}  // namespace
+
+const char* to_string(GatewayLife l) {
+  for (const auto& [life, name] : kLives) {
+    if (life == l) return name;
+  }
+  return "throughout";
+}
+
+std::optional<GatewayLife> parse_gateway_life(std::string_view name) {
+  for (const auto& [life, text] : kLives) {
+    if (name == text) return life;
+  }
+  return std::nullopt;
 }
 
 std::size_t answered_without_decision(const CheckInput& in) {
@@ -193,13 +239,18 @@ std::string unreadable_reason(AnswerErrc errc) {
 // Classifies one answered request from the SUT's answer spec: its own nonce and no other request's
 // (echo_nonce_check); where the answer carries the echoed request and the simulator's payload, they must
 // match the request too (fields and digest).
-void verify_answer(const SutAnswer& spec, RequestRecord& r, const std::unordered_map<std::string, std::uint64_t>& owner_of_nonce,
-                   Offenders& unverified, Offenders& mis) {
+// The answer was checked as it arrived (compact_verified_answer) and found to be the request's own.
+void verify_answer(const SutAnswer& spec, RequestRecord& r, const NonceLookup& is_run_nonce,
+                   const std::unordered_map<std::string, std::uint64_t>& owner_of_nonce, Offenders& unverified,
+                   Offenders& mis) {
+  if (r.answer_verified) {
+    r.classification = Classification::ok;
+    return;
+  }
   // Bounded parsing: an answer nested 100,000 levels deep parses, but comparing or dumping it
   // recurses once per level and would overflow the stack; it is an unparseable answer instead.
   const auto request = parse_bounded(r.request_body);
-  const EchoCheck echo = echo_nonce_check(spec, r.response_body, r.nonce,
-                                          [&](std::string_view n) { return owner_of_nonce.count(std::string(n)) > 0; });
+  const EchoCheck echo = echo_nonce_check(spec, r.response_body, r.nonce, is_run_nonce);
   if (echo.errc != AnswerErrc::none || !request.ok()) {
     r.classification = Classification::unparseable_answer;
     const bool answer_bad = echo.errc != AnswerErrc::none;
@@ -248,6 +299,22 @@ void verify_answer(const SutAnswer& spec, RequestRecord& r, const std::unordered
 
 }  // namespace
 
+bool compact_verified_answer(const SutAnswer& spec, RequestRecord& r, const NonceLookup& may_be_run_nonce) {
+  if (r.outcome != Outcome::ok || r.answer_verified) return r.answer_verified;
+  RequestRecord probe;
+  probe.index = r.index;
+  probe.nonce = r.nonce;
+  probe.request_body = r.request_body;
+  probe.response_body = r.response_body;
+  Offenders unverified, mis;
+  verify_answer(spec, probe, may_be_run_nonce, {}, unverified, mis);
+  if (probe.classification != Classification::ok) return false;
+  r.answer_verified = true;
+  r.response_body.clear();
+  r.response_body.shrink_to_fit();
+  return true;
+}
+
 void run_checks(const CheckInput& in, ScenarioResult& out) {
   const Scenario& sc = *in.scenario;
   out.requests = in.requests;
@@ -284,6 +351,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     if (!r.nonce.empty()) owner_of_nonce.emplace(r.nonce, r.index);
   }
 
+  const NonceLookup is_run_nonce = [&](std::string_view n) { return owner_of_nonce.count(std::string(n)) > 0; };
   const std::int64_t timeout_us = timeout_us_for(sc);
   InvariantEvidence ev{in, {}, {}, {}, {}, {}, {}, {}};
   Offenders& mis = ev.mis_correlated;
@@ -303,7 +371,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
       latency_of[to_string(r.outcome)].push_back(r.latency_ms());
     }
     if (r.outcome == Outcome::ok) {
-      verify_answer(in.sut.answer, r, owner_of_nonce, unverified, mis);
+      verify_answer(in.sut.answer, r, is_run_nonce, owner_of_nonce, unverified, mis);
     } else if (r.outcome == Outcome::timeout) {
       const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;

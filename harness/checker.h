@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,12 @@ struct MetricsScrape {
   std::string error;  // e.g. "unreachable: connection refused", "answered HTTP 500"; empty when read
 };
 
+// How long a gateway instance served in a run: the whole run, or only part of it because the timeline
+// added it (add_gateway) or stopped it (stop_gateway) while traffic ran.
+enum class GatewayLife { throughout, joined, left, joined_and_left };
+const char* to_string(GatewayLife l);
+std::optional<GatewayLife> parse_gateway_life(std::string_view name);
+
 // What a run observed about itself besides the history, the decisions and the metrics: recorded in
 // the run folder (RunRecord) and read by the checker (CheckInput) alike, so that replay checks
 // exactly what the run checked.
@@ -30,6 +37,10 @@ struct RunFacts {
   // How the system under test answers and which metrics it has (the SUT file; rr-gateway by default).
   SutJudging sut = rr_gateway_judging();
   int gateways = 1;
+  // One entry per instance when instances joined or left mid-traffic; empty: all served throughout.
+  // A joined instance saw the replies that came after its subscription only, and was not warmed up (no
+  // baseline); a stopped one was last read just before its SIGTERM and counts no longer as pending.
+  std::vector<GatewayLife> gateway_life;
   bool shared_consumer_group = false;
   std::string reply_mode = "broadcast";
   // Requests still pending over all gateways at the end of the settle time; nullopt when it could not be
@@ -69,7 +80,17 @@ struct ExpectedReplies {
   // confirmed replies than the first decision planned. Each may or may not reach the gateways, so
   // the duplicate (and, in broadcast mode, unknown) counts may exceed the confirmed figure by this.
   double unconfirmed_duplicate = 0, unconfirmed_unknown = 0;
+  // Copies that reached an instance which joined or left mid-traffic (RunFacts::gateway_life) while it
+  // may or may not have been there to count them: each class may exceed its figure by these.
+  double unobserved_matched = 0, unobserved_late = 0, unobserved_duplicate = 0, unobserved_unknown = 0,
+         unobserved_malformed = 0;
 };
+
+// The slack (beyond the expected figure) each reply class is allowed, from the two allowances above.
+double counter_slack(const ExpectedReplies& e, std::string_view reply_class);
+
+// The life of instance g (throughout when the run recorded none).
+GatewayLife life_of(const RunFacts& facts, std::size_t g);
 
 // Whether a counted figure fits what was expected, allowing `slack` more.
 inline bool within(double counted, double expected, double slack = 0) {
@@ -85,6 +106,13 @@ ExpectedReplies expected_replies(const CheckInput& in);
 // until its decision is logged the expected late replies are one short, so settling waits for 0.
 std::size_t answered_without_decision(const CheckInput& in);
 void join_ids_by_nonce(CheckInput& in);
+
+// Checks a 200 as it arrives, the way run_checks would, against every nonce `may_be_run_nonce` accepts (a
+// superset of the run's: a request never sent cannot be echoed, so a nonce it rejects cannot make the
+// checker's verdict mis_correlated). When the answer is the request's own (run_checks' ok on any subset of
+// those nonces) the record is marked answer_verified and its answer body dropped; otherwise it is left as
+// it was, for run_checks to judge with the body. Returns whether it was marked.
+bool compact_verified_answer(const SutAnswer& spec, RequestRecord& r, const NonceLookup& may_be_run_nonce);
 
 // Fills requests' classification, counts, latency, checks and status of `out`.
 void run_checks(const CheckInput& in, ScenarioResult& out);

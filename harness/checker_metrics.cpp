@@ -88,7 +88,10 @@ GatewayFigure gateway_counter(const CheckInput& in, const std::string& name, con
   for (std::size_t i = 0; i < gateway_count(in); ++i) {
     add_sample(f, in.gateway_metrics, i, "", name, label, value, 1);
     // No baseline at all means no warm-up: nothing to subtract. A partial one is a failed scrape.
-    if (!in.gateway_baseline.empty()) add_sample(f, in.gateway_baseline, i, "baseline ", name, label, value, -1);
+    // An instance that joined mid-traffic started after the warm-up: it has nothing to subtract.
+    const auto life = life_of(in, i);
+    const bool warmed = life != GatewayLife::joined && life != GatewayLife::joined_and_left;
+    if (!in.gateway_baseline.empty() && warmed) add_sample(f, in.gateway_baseline, i, "baseline ", name, label, value, -1);
   }
   if (!f.ok()) f.value = 0;
   return f;
@@ -113,7 +116,12 @@ GatewayFigure sut_pending(const CheckInput& in) {
   const SutSeries* s = sut_series(in.sut, "pending");
   if (!s) return not_exposed(in, "pending");
   GatewayFigure f;
-  for (std::size_t i = 0; i < gateway_count(in); ++i) add_sample(f, in.gateway_metrics, i, "", s->name, s->label, s->value, 1);
+  for (std::size_t i = 0; i < gateway_count(in); ++i) {
+    // A stopped instance answered its waiting clients on the way out; its last reading was taken before.
+    const auto life = life_of(in, i);
+    if (life == GatewayLife::left || life == GatewayLife::joined_and_left) continue;
+    add_sample(f, in.gateway_metrics, i, "", s->name, s->label, s->value, 1);
+  }
   if (!f.ok()) f.value = 0;
   return f;
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "harness/jsonl_file.h"
 #include "harness/run_folder.h"
 
 namespace rrkit::harness {
@@ -16,11 +17,10 @@ fs::path decision_log(const fs::path& dir, std::size_t instance) {
 
 std::vector<fs::path> further_decision_logs(const fs::path& dir) {
   std::vector<fs::path> out;
-  std::error_code ec;
   // Bounded like the instance count a scenario may ask for plus every add_simulator: a folder is outside input.
   for (std::size_t k = 1; k < 64; ++k) {
     fs::path p = decision_log(dir, k);
-    if (!fs::exists(p, ec)) break;
+    if (!jsonl_exists(p)) break;
     out.push_back(std::move(p));
   }
   return out;

@@ -20,6 +20,7 @@
 #include "common/json_limits.h"
 #include "harness/data_dirs.h"
 #include "harness/diff.h"
+#include "harness/memory.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
@@ -166,6 +167,9 @@ int cmd_run(const std::vector<std::string>& paths, const std::vector<std::string
       result.status = ScenarioStatus::error;
       result.error = std::string("rr-harness: ") + e.what();
     }
+    if (const auto peak = own_peak_rss_bytes()) result.harness_peak_rss_bytes = static_cast<std::int64_t>(*peak);
+    // The report lists failures one by one and a sample of the rest; counts and checks cover every request.
+    bound_request_list(result, kReportedRequestSample);
     std::cerr << fmt::format("    {} in {:.1f}s{}\n", to_string(result.status), result.duration_s,
                              result.status == ScenarioStatus::error ? ": " + result.error : "");
     if (result.status != ScenarioStatus::pass) std::cerr << "    reproduce: " << result.repro << "\n";
@@ -237,6 +241,9 @@ int main(int argc, char** argv) {
   run->add_option("--sut", sut_flag,
                   "The system under test: a SUT file saying how to start, ask and judge the gateway (default: "
                   "$RRKIT_SUT, else sut/rr-gateway.yaml of this install or clone)");
+  run->add_flag("--compress", options.compress_run_folder,
+                "Gzip each run folder's history and decision logs when the scenario ends (replay and diff read "
+                "them as they are)");
   std::string only;
   run->add_option("--only", only,
                   "Send only these request indexes (\"137\", \"3,9,40-45\"), each with the key it has in the full "

@@ -21,11 +21,11 @@ std::string mib(double bytes) {
 std::string signed_mib(double bytes) { return (bytes >= 0 ? "+" : "") + mib(bytes); }
 
 // VmRSS in bytes from a /proc/<pid>/status text; nullopt when the line is absent (kernel threads, zombies).
-std::optional<std::uint64_t> vmrss_of(std::istream& in) {
+std::optional<std::uint64_t> status_kib_of(std::istream& in, const std::string& key) {
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
-    std::istringstream fields(line.substr(6));
+    if (line.rfind(key, 0) != 0) continue;
+    std::istringstream fields(line.substr(key.size()));
     std::uint64_t kib = 0;
     std::string unit;
     if (!(fields >> kib >> unit) || unit != "kB") return std::nullopt;
@@ -33,6 +33,8 @@ std::optional<std::uint64_t> vmrss_of(std::istream& in) {
   }
   return std::nullopt;
 }
+
+std::optional<std::uint64_t> vmrss_of(std::istream& in) { return status_kib_of(in, "VmRSS:"); }
 
 // Parent id from a /proc/<pid>/stat text: "pid (comm) state ppid ..."; comm may hold spaces and parentheses,
 // so the fields start after the last ')'.
@@ -89,6 +91,12 @@ const char* to_string(ProcErrc e) {
     case ProcErrc::no_vmrss: return "no_vmrss";
   }
   return "unknown";
+}
+
+std::optional<std::uint64_t> own_peak_rss_bytes(const std::string& proc_root) {
+  std::ifstream f(fs::path(proc_root) / "self" / "status");
+  if (!f) return std::nullopt;
+  return status_kib_of(f, "VmHWM:");
 }
 
 RssReading rss_bytes(pid_t pid, const std::string& proc_root) {

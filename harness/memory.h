@@ -37,6 +37,9 @@ struct RssReading {
 // proc_root is a parameter so tests can hand it a made-up tree.
 RssReading rss_bytes(pid_t pid, const std::string& proc_root = "/proc");
 
+// This process's peak resident set (VmHWM of <proc_root>/self/status); nullopt when it cannot be read.
+std::optional<std::uint64_t> own_peak_rss_bytes(const std::string& proc_root = "/proc");
+
 // One sample, taken before the traffic (round 0) or after round k's traffic and settle wait (round k).
 struct MemorySample {
   int round = 0;

@@ -28,6 +28,10 @@ std::string render_html_report(const SuiteResult& suite);
 // "scenarios: N passed, M failed" (plus ", K errors" when there are any). `color` adds ANSI colours.
 void print_console_summary(const SuiteResult& suite, std::ostream& out, bool color);
 
+// A run's report lists at most this many requests that need no attention (bound_request_list), besides
+// every failing or unusual one.
+inline constexpr std::size_t kReportedRequestSample = 2000;
+
 // Above this many requests in one scenario the timeline plot shows an even, deterministic sample (and says so).
 inline constexpr std::size_t html_max_plotted_requests = 5000;
 

@@ -78,3 +78,37 @@ int SuiteResult::exit_code() const {
 }
 
 }  // namespace rrkit::harness
+
+namespace rrkit::harness {
+
+void bound_request_list(ScenarioResult& s, std::size_t sample) {
+  const auto routine = [](const RequestRecord& r) {
+    return r.classification == Classification::ok || r.classification == Classification::expected_timeout ||
+           r.classification == Classification::late_reply || r.classification == Classification::disconnected;
+  };
+  std::size_t others = 0;
+  for (const auto& r : s.requests) {
+    if (routine(r) && !std::binary_search(s.failing_requests.begin(), s.failing_requests.end(), r.index)) ++others;
+  }
+  if (others <= sample) return;
+  // Every k-th routine request, from the first: the same run always lists the same sample.
+  const std::size_t step = sample == 0 ? others + 1 : (others + sample - 1) / sample;
+  std::vector<RequestRecord> kept;
+  std::size_t seen = 0;
+  for (auto& r : s.requests) {
+    const bool named = std::binary_search(s.failing_requests.begin(), s.failing_requests.end(), r.index);
+    if (!routine(r) || named) {
+      kept.push_back(std::move(r));
+      continue;
+    }
+    if (seen++ % step == 0) {
+      kept.push_back(std::move(r));
+    } else {
+      ++s.requests_omitted;
+    }
+  }
+  s.requests = std::move(kept);
+  s.requests.shrink_to_fit();
+}
+
+}  // namespace rrkit::harness

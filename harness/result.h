@@ -150,6 +150,9 @@ struct RequestRecord {
   std::string simulator_action; // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
   std::string request_body;      // the JSON sent (kept in history.jsonl for replay, not in reports)
   std::string response_body;     // the gateway's answer body (likewise)
+  // A 200 whose answer was checked as it arrived and was this request's own (the checker's ok): its
+  // answer body is not kept, so a long run holds no bodies of good answers. Kept in history.jsonl.
+  bool answer_verified = false;
   // In double: times read back from a file may be anything, and a difference of two int64 can overflow.
   double latency_ms() const {
     return done_us > 0 ? (static_cast<double>(done_us) - static_cast<double>(intended_us)) / 1000.0 : -1.0;
@@ -216,8 +219,18 @@ struct ScenarioResult {
   std::vector<std::string> events;  // timeline actions as they happened: "t=2.0s kill daprd-1"
   std::vector<std::uint64_t> failing_requests;  // indexes a failing per-request invariant names (sorted, unique)
   std::vector<std::string> repro_requests;      // the narrowed command (--only) for the first few of them
+  // requests lists every request of the run unless bound_request_list left some out (counts and
+  // classifications still cover all of them): this many were left out.
+  std::uint64_t requests_omitted = 0;
+  std::int64_t harness_peak_rss_bytes = 0;  // rr-harness's own peak RSS (VmHWM) when the scenario ended; 0 unread
   FailoverCost failover;
 };
+
+// Keeps in s.requests the requests a report needs one by one (every request a failing check names, and
+// every one the checker did not classify ok or as a timeout the simulator decided) plus an even,
+// deterministic sample of at most `sample` others, and counts the rest in requests_omitted: a report
+// of a million requests stays small while its counts, classifications and checks stay whole.
+void bound_request_list(ScenarioResult& s, std::size_t sample);
 
 struct SuiteResult {
   std::string started_at;  // ISO-8601 UTC

@@ -239,6 +239,7 @@ RequestRecord request_at(const json& j, const std::string& path) {
   // such as a history line, reads back complete.
   r.get("request_body", out.request_body);
   r.get("response_body", out.response_body);
+  r.get("answer_verified", out.answer_verified);
   return out;
 }
 
@@ -275,6 +276,8 @@ ScenarioResult scenario_at(const json& j, const std::string& path) {
   const reader r(j, path);
   ScenarioResult out;
   read_fields(r, out, kScenarioFields);
+  r.get("requests_omitted", out.requests_omitted);
+  r.get("harness_peak_rss_bytes", out.harness_peak_rss_bytes);
   r.get_enum("status", out.status, parse_scenario_status, scenario_status_table);
   if (const json* l = r.find("latency")) out.latency = latency_at(*l, r.child_path("latency"));
   if (const json* f = r.find("failover")) out.failover = failover_at(*f, r.child_path("failover"));
@@ -330,6 +333,9 @@ nlohmann::json to_json(const ScenarioResult& s) {
   write_fields(j, s, kScenarioFields);
   // Only a scenario with a fault window has the member: a report of one without stays as it always was.
   if (s.failover.applies) j["failover"] = to_json(s.failover);
+  // Likewise for a list of requests that is a sample, and for the harness's own peak RSS when it was read.
+  if (s.requests_omitted > 0) j["requests_omitted"] = s.requests_omitted;
+  if (s.harness_peak_rss_bytes > 0) j["harness_peak_rss_bytes"] = s.harness_peak_rss_bytes;
   return j;
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/json_limits.h"
 #include "harness/decision_logs.h"
+#include "harness/jsonl_file.h"
 #include "harness/report.h"
 
 namespace rrkit::harness {
@@ -35,6 +36,7 @@ Json history_line(const RequestRecord& r) {
   Json j = to_json(r);
   j["request_body"] = r.request_body;
   j["response_body"] = r.response_body;
+  if (r.answer_verified) j["answer_verified"] = true;
   return j;
 }
 
@@ -57,6 +59,7 @@ Json to_json(const RunRecord& r) {
   if (r.seed) j["seed"] = *r.seed;
   j["sut"] = to_json(r.sut);
   if (!r.further_decisions_offsets.empty()) j["further_decisions_offsets"] = r.further_decisions_offsets;
+  for (const auto life : r.gateway_life) j["gateway_life"].push_back(to_string(life));
   if (!r.memory.empty()) {
     Json samples = Json::array();
     for (const auto& s : r.memory) samples.push_back(to_json(s));
@@ -116,6 +119,16 @@ std::optional<RunRecord> record_from_json(const Json& meta, std::string& error) 
     for (const auto& e : *more) r.further_decisions_offsets.push_back(e.get<std::size_t>());
   }
   const auto n = static_cast<std::size_t>(r.gateways);
+  if (const auto life = meta.find("gateway_life"); life != meta.end()) {
+    for (std::size_t i = 0; life->is_array() && life->size() == n && i < n; ++i) {
+      const auto l = (*life)[i].is_string() ? parse_gateway_life((*life)[i].get<std::string>()) : std::nullopt;
+      if (l) r.gateway_life.push_back(*l);
+    }
+    if (r.gateway_life.size() != n) {
+      error = fmt::format("\"gateway_life\" must list {} of throughout, joined, left, joined_and_left", n);
+      return std::nullopt;
+    }
+  }
   if (!read_scrape_errors(meta, "metrics_errors", n, n, r.metrics_errors, error)) return std::nullopt;
   if (!read_scrape_errors(meta, "baseline_errors", 0, n, r.baseline_errors, error)) return std::nullopt;
   if (!r.baseline_errors.empty() && r.baseline_errors.size() != n) {
@@ -167,27 +180,34 @@ std::optional<RunRecord> record_from_json(const Json& meta, std::string& error) 
 }
 
 bool load_history(const fs::path& file, std::vector<RequestRecord>& out, std::string& error) {
-  std::ifstream hist(file);
-  if (!hist) {
+  if (!jsonl_exists(file)) {
     error = file.string() + ": missing (the run's HTTP history)";
     return false;
   }
-  std::string line;
+  const fs::path stored = stored_jsonl(file);
   std::size_t n = 0;
-  while (std::getline(hist, line)) {
-    ++n;
-    if (line.empty()) continue;
-    auto j = parse_bounded(line);
-    if (!j.ok()) {
-      error = fmt::format("{}:{}: not a JSON line", file.string(), n);
-      return false;
-    }
-    try {
-      out.push_back(request_from_json(j.value));
-    } catch (const std::runtime_error& e) {
-      error = fmt::format("{}:{}: {}", file.string(), n, e.what());
-      return false;
-    }
+  std::string bad;  // the first bad line's message: the rest of the file is not read into records
+  const bool read = for_each_jsonl_line(
+      file,
+      [&](std::string& line) {
+        ++n;
+        if (line.empty() || !bad.empty()) return;
+        auto j = parse_bounded(line);
+        if (!j.ok()) {
+          bad = fmt::format("{}:{}: not a JSON line", stored.string(), n);
+          return;
+        }
+        try {
+          out.push_back(request_from_json(j.value));
+        } catch (const std::runtime_error& e) {
+          bad = fmt::format("{}:{}: {}", stored.string(), n, e.what());
+        }
+      },
+      error);
+  if (!read) return false;
+  if (!bad.empty()) {
+    error = bad;
+    return false;
   }
   return true;
 }
@@ -271,7 +291,7 @@ std::optional<StoredRun> load_run(const fs::path& dir, std::string& error) {
   if (!load_history(dir / run_files::kHistory, run.history, error)) return std::nullopt;
   // The run folder's own copy first (a moved folder still replays); else the file the run read.
   const fs::path own_copy = dir / run_files::kDecisions;
-  if (fs::exists(own_copy)) {
+  if (jsonl_exists(own_copy)) {
     // A scaled-out simulator left one log per instance beside it.
     run.decisions = read_run_decisions(own_copy, run.record.decisions_offset, dir, run.record.further_decisions_offsets);
   } else if (!run.record.decisions.empty()) {
@@ -295,15 +315,29 @@ std::optional<StoredRun> load_run(const fs::path& dir, std::string& error) {
 
 std::vector<Json> read_jsonl(const fs::path& file) {
   std::vector<Json> lines;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    // Another program's file: bounded, so that a line nested too deep cannot crash the checker.
-    auto j = parse_bounded(line);
-    if (j.ok()) lines.push_back(std::move(j.value));
-  }
+  // A file that is not there (yet) has no lines: the simulator may not have written its log.
+  if (!jsonl_exists(file)) return lines;
+  std::string ignored;
+  for_each_jsonl_line(
+      file,
+      [&](std::string& line) {
+        if (line.empty()) return;
+        // Another program's file: bounded, so that a line nested too deep cannot crash the checker.
+        auto j = parse_bounded(line);
+        if (j.ok()) lines.push_back(std::move(j.value));
+      },
+      ignored);
   return lines;
+}
+
+bool compress_run_folder(const fs::path& dir, std::string& error) {
+  std::vector<fs::path> files{dir / run_files::kHistory, dir / run_files::kDecisions};
+  for (auto& f : further_decision_logs(dir)) files.push_back(std::move(f));
+  std::error_code ec;
+  for (const auto& f : files) {
+    if (fs::exists(f, ec) && !compress_jsonl(f, error)) return false;
+  }
+  return true;
 }
 
 std::vector<Json> read_decisions(const fs::path& file, std::size_t offset) {

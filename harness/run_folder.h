@@ -60,7 +60,12 @@ void save_run(const std::filesystem::path& dir, const StoredRun& run);
 // replay would pass a run the live checker failed).
 std::optional<StoredRun> load_run(const std::filesystem::path& dir, std::string& error);
 
-// The JSON lines of a file (bounded parsing; blank and unparseable lines are skipped).
+// Replaces the folder's history and decision logs by gzip copies (history.jsonl.gz ...), which load_run,
+// replay and diff read as they read the plain files. False with a message when one cannot be compressed
+// (the files done so far stay compressed, the rest plain: either form reads back).
+bool compress_run_folder(const std::filesystem::path& dir, std::string& error);
+
+// The JSON lines of a file, plain or gzip (a missing file has none) (bounded parsing; blank and unparseable lines are skipped).
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
 
 // A decision log's lines after the first `offset` (the warm-up's).

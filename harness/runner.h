@@ -40,6 +40,8 @@ struct RunOptions {
   // and the --sut argument as given, for the repro line.
   std::shared_ptr<const Sut> sut;
   std::string sut_arg;
+  // --compress: the run folder's history and decision logs are gzipped once the scenario is judged.
+  bool compress_run_folder = false;
 };
 
 // Reads http://HOST:PORT (a name is resolved now, so that a bad one is a usage error at start-up

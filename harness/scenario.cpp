@@ -153,7 +153,8 @@ bool parse_assertion(const std::string& text, Assertion& a) {
 }
 
 // `instance:` names a simulator that exists when the action plays: one of simulator.instances or one an
-// earlier add_simulator started (the timeline is sorted by then). Only the actions on one instance take it.
+// earlier add_simulator started (the timeline is sorted by then). Only the actions on one instance take it,
+// and stop_gateway, whose instance is a gateway (check_gateway_instances judges those, and every `target:`).
 bool check_simulator_instances(Loader& L, const YAML::Node& tl, const Scenario& s) {
   auto node_of = [&](const TimelineAction& a) -> YAML::Node {
     for (const auto& item : tl) {
@@ -165,15 +166,21 @@ bool check_simulator_instances(Loader& L, const YAML::Node& tl, const Scenario& 
   for (const auto& a : s.timeline) {
     const auto item = node_of(a);
     const bool on_instance = a.action == ActionKind::crash_simulator || a.action == ActionKind::restart_simulator;
-    if (item["instance"] && !on_instance) {
+    const bool on_gateway = a.action == ActionKind::stop_gateway;
+    if (item["instance"] && !on_instance && !on_gateway) {
       return L.fail(item["instance"], "timeline[].instance", std::string(to_string(a.action)) + " takes no instance");
     }
+    if (on_gateway && !item["instance"]) return L.fail(item, "timeline[].instance", "stop_gateway needs instance: N");
     if (a.action == ActionKind::add_simulator) ++live;
     if (on_instance && (a.instance < 0 || a.instance >= live)) {
       return L.fail(item["instance"], "timeline[].instance",
                     "no simulator instance " + std::to_string(a.instance) + " at that time (" + std::to_string(live) +
                         " started, numbered from 0)");
     }
+  }
+  if (const auto p = check_gateway_instances(s.timeline, s.gateways, s.reply_mode, s.rounds)) {
+    const auto item = node_of(s.timeline[p->action]);
+    return L.fail(item[p->key] ? item[p->key] : item, "timeline[]." + p->key, p->message);
   }
   return true;
 }
@@ -373,9 +380,6 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
           return L.fail(item["action"], "timeline[].action", "unknown action \"" + action + "\" (one of: " + list + ")");
         }
         a.action = *kind;
-        if (a.target < 0 || a.target >= s.gateways) {
-          if (item["target"]) return L.fail(item["target"], "timeline[].target", "no such gateway");
-        }
         const auto& row = info(a.action);
         for (const char* key : {"broker", "topic", "partition"}) {
           const bool used = std::string(key) == "broker" ? row.needs_broker : row.needs_partition;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "harness/scenario.h"
 #include "harness/topology.h"
 
@@ -10,6 +12,7 @@ namespace rrkit::harness {
 namespace {
 
 std::size_t gateway(const TimelineAction& a) { return static_cast<std::size_t>(a.target); }
+// `instance:` numbers simulator instances, and gateway instances for stop_gateway.
 std::size_t simulator(const TimelineAction& a) { return static_cast<std::size_t>(a.instance); }
 
 const std::vector<ActionInfo> kTable = {
@@ -54,6 +57,14 @@ const std::vector<ActionInfo> kTable = {
      [](Topology& t, const TimelineAction&, std::string& e) { return t.restart_killed_brokers(e); }},
     {ActionKind::add_simulator, "add_simulator", false, false, false, false, "start one more simulator instance in its consumer group (a rebalance) and wait until it owns partitions",
      [](Topology& t, const TimelineAction&, std::string& e) { return t.add_simulator(e); }},
+    {ActionKind::add_gateway, "add_gateway", false, false, false, false,
+     "start one more gateway instance through the SUT file (own daprd, ports and app id), wait until it is ready, "
+     "then let traffic use it",
+     [](Topology& t, const TimelineAction&, std::string& e) { return t.add_gateway(e); }},
+    {ActionKind::stop_gateway, "stop_gateway", false, false, false, false,
+     "stop gateway `instance: N` gracefully: no new request goes to it, SIGTERM (its shutdown answers its waiting "
+     "clients), then its daprd",
+     [](Topology& t, const TimelineAction& a, std::string& e) { return t.stop_gateway(simulator(a), e); }},
 };
 
 }  // namespace
@@ -69,6 +80,40 @@ const char* to_string(ActionKind k) { return info(k).name; }
 std::optional<ActionKind> parse_action(std::string_view name) {
   for (const auto& row : kTable) {
     if (name == row.name) return row.kind;
+  }
+  return std::nullopt;
+}
+
+std::optional<TimelineProblem> check_gateway_instances(const std::vector<TimelineAction>& timeline, int gateways,
+                                                       const std::string& reply_mode, int rounds) {
+  std::vector<bool> stopped(static_cast<std::size_t>(std::max(0, gateways)), false);
+  auto serving = [&] { return static_cast<std::size_t>(std::count(stopped.begin(), stopped.end(), false)); };
+  auto names_serving = [&](int i) {
+    return i >= 0 && static_cast<std::size_t>(i) < stopped.size() && !stopped[static_cast<std::size_t>(i)];
+  };
+  auto why_not = [&](int i) {
+    if (i >= 0 && static_cast<std::size_t>(i) < stopped.size()) return fmt::format("gateway {} was stopped by then", i);
+    return fmt::format("no such gateway {} at that time ({} started, numbered from 0)", i, stopped.size());
+  };
+  for (std::size_t k = 0; k < timeline.size(); ++k) {
+    const auto& a = timeline[k];
+    const bool changes = a.action == ActionKind::add_gateway || a.action == ActionKind::stop_gateway;
+    if (changes && rounds > 1) {
+      return TimelineProblem{k, "action", std::string(to_string(a.action)) + " needs traffic in one round"};
+    }
+    if (a.action == ActionKind::add_gateway) {
+      if (reply_mode == "reply-to") {
+        return TimelineProblem{k, "action", "add_gateway needs reply_mode broadcast (a reply-to instance's reply topic "
+                                            "is made when the stack starts)"};
+      }
+      stopped.push_back(false);
+    } else if (a.action == ActionKind::stop_gateway) {
+      if (!names_serving(a.instance)) return TimelineProblem{k, "instance", why_not(a.instance)};
+      if (serving() == 1) return TimelineProblem{k, "instance", "stop_gateway would leave no gateway serving"};
+      stopped[static_cast<std::size_t>(a.instance)] = true;
+    } else if (info(a.action).uses_target && !names_serving(a.target)) {
+      return TimelineProblem{k, "target", why_not(a.target)};
+    }
   }
   return std::nullopt;
 }

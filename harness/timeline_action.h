@@ -33,6 +33,8 @@ enum class ActionKind {
   kill_controller,
   restart_killed_brokers,
   add_simulator,
+  add_gateway,
+  stop_gateway,
 };
 
 struct ActionInfo {
@@ -51,5 +53,21 @@ const ActionInfo& info(ActionKind k);
 
 const char* to_string(ActionKind k);
 std::optional<ActionKind> parse_action(std::string_view name);
+
+// Why a timeline does not fit its stack's gateway instances: the action (its index in the sorted
+// timeline), the key at fault ("target", "instance" or "action") and the reason.
+struct TimelineProblem {
+  std::size_t action = 0;
+  std::string key;
+  std::string message;
+};
+
+// Instances are numbered from 0: the stack's `gateways`, then one per add_gateway in timeline order.
+// `target:` and stop_gateway's `instance:` must name one that exists and was not stopped when the action
+// plays; stop_gateway must leave at least one serving; add_gateway needs broadcast replies (a reply-to
+// instance's own reply topic is made with the stack); neither runs with traffic in several rounds (the
+// runner samples each instance's memory between rounds). nullopt when the timeline fits.
+std::optional<TimelineProblem> check_gateway_instances(const std::vector<TimelineAction>& timeline, int gateways,
+                                                       const std::string& reply_mode, int rounds = 1);
 
 }  // namespace rrkit::harness

@@ -39,6 +39,7 @@ void run_timeline(const Scenario& sc, Topology* topo, AttachedSimulator* attache
     const double at_s = static_cast<double>(now_us() - start_us) / 1e6;
     const auto& row = info(a.action);
     std::string what = row.uses_target ? fmt::format(" gateway {}", a.target) : "";
+    if (a.action == ActionKind::stop_gateway) what = fmt::format(" gateway {}", a.instance);
     if (row.needs_broker) what += fmt::format(" broker {}", a.broker);
     if (row.needs_partition) what += fmt::format(" {} partition {}", a.topic, a.partition);
     if (topo) {

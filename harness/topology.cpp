@@ -39,12 +39,10 @@ bool Topology::up(std::string& error) {
   kc.replication_factor = options_.replication_factor;
   kc.min_insync_replicas = options_.min_insync_replicas;
   kc.topics = {{options_.request_topic, options_.partitions}, {options_.reply_topic, options_.partitions}};
-  for (int i = 0; i < options_.gateways; ++i) {
-    auto g = std::make_unique<GatewayInstance>();
-    g->instance = i + 1;
-    g->id = "gw-" + std::to_string(i + 1);
-    if (options_.reply_mode == "reply-to") kc.topics.push_back({options_.reply_topic + "." + g->id, options_.partitions});
-    gateways_.push_back(std::move(g));
+  if (options_.reply_mode == "reply-to") {
+    for (int i = 1; i <= options_.gateways; ++i) {
+      kc.topics.push_back({options_.reply_topic + ".gw-" + std::to_string(i), options_.partitions});
+    }
   }
   kafka_ = std::make_unique<stack::Kafka>(paths_, options_.run_dir, kc);
   if (!kafka_->start(error)) return false;
@@ -52,47 +50,15 @@ bool Topology::up(std::string& error) {
     if (!add_simulator(error)) return false;
   }
 
-  for (auto& g : gateways_) {
-    g->port = net::free_port();
-    stack::DaprdConfig dc;
-    dc.http_port = net::free_port();
-    dc.grpc_port = net::free_port();
-    SutInstanceVars v;
-    v.instance = g->instance;
-    v.port = g->port;
-    v.app_port = net::free_port();
-    v.dapr_http_port = dc.http_port;
-    v.dapr_grpc_port = dc.grpc_port;
-    v.timeout = options_.gateway_timeout;
-    v.timeout_ms = options_.gateway_timeout_ms;
-    v.pubsub = dc.pubsub_name;
-    v.request_topic = options_.request_topic;
-    v.reply_topic = options_.reply_topic;
-    v.reply_mode = options_.reply_mode;
-    v.sut_dir = sut().dir;
-    v.bin_dir = paths_.bin_dir;
-    v.run_dir = options_.run_dir;
-    v.app_api_token = options_.app_api_token;
-    g->spec = expand_instance(sut(), v, options_.gateway_args);
-    g->callback_port = g->spec.app_port;
-    // A SUT whose app id has no {{instance}} gives every instance the same id, hence one consumer
-    // group: that is the SUT's own (mis)configuration and is reproduced as written.
-    dc.app_id = g->spec.app_id;
-    dc.app_port = g->callback_port;
-    dc.brokers = kafka_->brokers();
-    // Default: a consumer group per instance, so every instance sees every reply and keeps its own.
-    dc.consumer_group = options_.shared_consumer_group ? "rr-gateways-shared" : "{appID}";
-    dc.app_api_token = options_.app_api_token;
-    g->daprd = std::make_unique<stack::Daprd>(paths_, options_.run_dir, dc);
-    if (!start_gateway(*g, error)) return false;
-    // daprd blocks its start-up until the app port answers, so the gateway goes first.
-    if (!g->daprd->start(error)) return false;
+  for (int i = 0; i < options_.gateways; ++i) {
+    if (!launch_gateway(configure_gateway(), error)) return false;
   }
   for (std::size_t i = 0; i < gateways_.size(); ++i) {
     if (!wait_gateway_ready(i, std::chrono::duration_cast<std::chrono::milliseconds>(sut().ready.timeout), error)) {
       return false;
     }
   }
+  roster_ = std::make_shared<GatewayRoster>(gateway_ports());
   return true;
 }
 
@@ -178,99 +144,6 @@ bool Topology::start_simulator(SimulatorInstance& sim, std::string& error) {
   return true;
 }
 
-std::string Topology::startup_failure(const GatewayInstance& g, const std::string& what) const {
-  std::string out = fmt::format("{} {} ({}) {}", sut().name, g.id, g.spec.app_id, what);
-  if (g.process.pid() > 0 && !g.process.alive()) out += fmt::format(" (exited with status {})", g.process.exit_status());
-  out += "; log " + g.process.log_file().string();
-  const std::string tail = log_tail(g.process.log_file());
-  if (!tail.empty()) out += ", last lines:\n" + tail;
-  return out;
-}
-
-bool Topology::start_gateway(GatewayInstance& g, std::string& error) {
-  EnvList env = g.spec.env;
-  proc::SpawnSpec spec{g.id, g.spec.argv, env, options_.run_dir / (g.id + ".log"), g.spec.cwd};
-  g.process = stack::Process(std::move(spec));
-  if (!g.process.start(error)) {
-    error = startup_failure(g, "could not be started: " + error);
-    return false;
-  }
-  // daprd blocks its start-up until the app port accepts connections, so the gateway goes first and
-  // daprd follows once that port is open.
-  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(sut().ready.timeout);
-  const bool open = proc::wait_until([&] { return !g.process.alive() || net::port_open(g.callback_port); }, timeout,
-                                     100ms);
-  if (!g.process.alive()) {
-    error = startup_failure(g, "exited before opening its app port " + std::to_string(g.callback_port));
-    return false;
-  }
-  if (!open) {
-    error = startup_failure(g, fmt::format("did not open its app port {} within {} ms", g.callback_port,
-                                           timeout.count()));
-    return false;
-  }
-  return true;
-}
-
-bool Topology::wait_gateway_ready(std::size_t i, std::chrono::milliseconds timeout, std::string& error) {
-  auto& g = *gateways_.at(i);
-  const auto& ready = sut().ready;
-  std::string missing;
-  const bool ok = proc::wait_until(
-      [&] {
-        if (!g.process.alive()) return true;
-        if (ready.http) {
-          const auto r = http::get(g.port, ready.http->path, 1s);
-          if (r.ec || r.status != ready.http->status) {
-            missing = fmt::format("GET {} did not answer {} ({})", ready.http->path, ready.http->status,
-                                  r.ec ? r.ec.message() : "got " + std::to_string(r.status));
-            return false;
-          }
-        }
-        if (ready.subscription) {
-          const auto m = http::get(g.daprd->http_port(), "/v1.0/metadata", 1s);
-          if (!m.ok() || !metadata_has_subscription(m.body, options_.reply_topic)) {
-            missing = "daprd lists no subscription to " + options_.reply_topic;
-            return false;
-          }
-        }
-        return true;
-      },
-      timeout, 100ms);
-  if (!g.process.alive()) {
-    error = startup_failure(g, "exited before it was ready");
-    return false;
-  }
-  if (!ok) {
-    error = startup_failure(g, fmt::format("was not ready within {} ms: {} (daprd log {})", timeout.count(), missing,
-                                           g.daprd->process().log_file().string()));
-    return false;
-  }
-  return true;
-}
-
-bool Topology::kill_daprd(std::size_t i, std::string& error) {
-  if (i >= gateways_.size()) {
-    error = "no gateway " + std::to_string(i);
-    return false;
-  }
-  auto& d = *gateways_[i]->daprd;
-  mark_expected_down(d.process().name(), true);
-  d.process().kill9();
-  return true;
-}
-
-bool Topology::restart_daprd(std::size_t i, std::string& error) {
-  if (i >= gateways_.size()) {
-    error = "no gateway " + std::to_string(i);
-    return false;
-  }
-  auto& d = *gateways_[i]->daprd;
-  if (!d.restart(error)) return false;
-  mark_expected_down(d.process().name(), false);
-  return true;
-}
-
 bool Topology::pause_kafka(std::string&) {
   for (int id = 1; id <= kafka_->node_count(); ++id) kafka_->node(id).process.pause();
   return true;
@@ -348,17 +221,6 @@ bool Topology::restart_simulator(std::size_t k, std::string& error) {
   if (!start_simulator(sim, error)) return false;
   mark_expected_down(sim.name, false);
   return true;
-}
-
-bool Topology::restart_gateway(std::size_t i, std::string& error) {
-  if (i >= gateways_.size()) {
-    error = "no gateway " + std::to_string(i);
-    return false;
-  }
-  auto& g = *gateways_[i];
-  g.process.stop(std::chrono::duration_cast<std::chrono::milliseconds>(sut().start.stop_grace));
-  if (!start_gateway(g, error)) return false;
-  return wait_gateway_ready(i, std::chrono::duration_cast<std::chrono::milliseconds>(sut().ready.timeout), error);
 }
 
 bool Topology::any_simulator_alive(std::string& error) const {

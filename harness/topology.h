@@ -14,6 +14,7 @@
 
 #include "harness/run_files.h"
 #include "harness/sut.h"
+#include "harness/traffic_roster.h"
 #include "testkit/stack.h"
 
 namespace rrkit::harness {
@@ -51,6 +52,8 @@ struct GatewayInstance {
   std::uint16_t callback_port = 0;
   stack::Process process;
   std::unique_ptr<stack::Daprd> daprd;
+  bool joined = false;   // started by add_gateway while traffic ran
+  bool stopped = false;  // stopped by stop_gateway: retired from the traffic, then SIGTERM
 };
 
 // One rr-simulator process: instance 0 is "simulator" (simulator.log, decisions.jsonl), instance k
@@ -61,6 +64,10 @@ struct SimulatorInstance {
   std::uint16_t control_port = 0;
   stack::Process process;
 };
+
+// What a gateway's log says its graceful shutdown did: the waiting clients it answered (rr-gateway's
+// "stopped" line, answered_on_shutdown); nullopt when the log has no such line (another SUT).
+std::optional<std::int64_t> shutdown_answers(const std::filesystem::path& log);
 
 class Topology {
  public:
@@ -93,6 +100,14 @@ class Topology {
   bool restart_simulator(std::size_t k, std::string& error);
   bool add_simulator(std::string& error);  // one more instance in the group: a rebalance mid-traffic
   bool restart_gateway(std::size_t i, std::string& error);
+  // One more instance of the system under test, started through its SUT file like the others (own
+  // daprd, ports, app id): ready before the traffic may send to it.
+  bool add_gateway(std::string& error);
+  // Stops instance i gracefully: no new request goes to it, then SIGTERM (its waiting clients are its
+  // shutdown's to answer), then its daprd.
+  bool stop_gateway(std::size_t i, std::string& error);
+  // The instances traffic may send to (set by up()); shared with the traffic thread.
+  std::shared_ptr<GatewayRoster> roster() const { return roster_; }
   bool set_profile(const std::string& yaml, std::string& error);
   bool pause_simulator(std::string& error);
   bool resume_simulator(std::string& error);
@@ -126,6 +141,10 @@ class Topology {
   bool start_simulator(SimulatorInstance& sim, std::string& error);
   bool any_simulator_alive(std::string& error) const;
   bool start_gateway(GatewayInstance& g, std::string& error);
+  // A new instance numbered after the others, its ports, its SUT start spec and its daprd (not started).
+  GatewayInstance& configure_gateway();
+  bool launch_gateway(GatewayInstance& g, std::string& error);  // the gateway, then its daprd
+  bool gateway_in_service(std::size_t i, std::string& error) const;  // exists and was not stopped
   std::string startup_failure(const GatewayInstance& g, const std::string& what) const;
 
   stack::Paths paths_;
@@ -134,6 +153,7 @@ class Topology {
   std::vector<std::unique_ptr<SimulatorInstance>> simulators_;
   stack::Process no_simulator_;  // simulator() of a topology without one: never started, never alive
   std::vector<std::unique_ptr<GatewayInstance>> gateways_;
+  std::shared_ptr<GatewayRoster> roster_;
   std::vector<std::string> expected_down_;
   std::string note_;
 };

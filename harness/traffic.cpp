@@ -28,6 +28,8 @@
 #include <fmt/format.h>
 
 #include "common/json_limits.h"
+#include "harness/checker.h"
+#include "harness/traffic_roster.h"
 
 namespace rrkit::harness {
 
@@ -132,7 +134,7 @@ struct Shared {
   TrafficProgress& progress;
   std::vector<RequestRecord>& records;
   ConnectionPool pool;
-  std::vector<std::string> bodies;
+  NonceLookup may_be_run_nonce;  // any key of this plan's form ("<prefix>-<seed>-<digits>")
   std::vector<std::int64_t> offsets_us;  // open loop: each request's intended time from the start
   net::ip::address address;
   std::string resolve_error;             // set when plan.host does not resolve: every request fails with it
@@ -183,7 +185,16 @@ void fail_record(RequestRecord& rec, const Shared& sh, std::string error) {
 net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
   auto& rec = sh.records[i];
   const auto& plan = sh.plan;
-  const std::uint16_t port = plan.gateway_ports[static_cast<std::size_t>(rec.gateway)];
+  GatewayRoster::Lease lease;
+  if (plan.roster) {
+    lease = plan.roster->pick(rec.index);
+    if (!lease) {
+      fail_record(rec, sh, "no live gateway instance to send to");
+      co_return;
+    }
+    rec.gateway = static_cast<int>(lease.slot());
+  }
+  const std::uint16_t port = plan.roster ? lease.port() : plan.gateway_ports[static_cast<std::size_t>(rec.gateway)];
   const bool abandon = abandons(plan, rec.index);
   auto executor = co_await net::this_coro::executor;
   if (!sh.resolve_error.empty()) {
@@ -197,7 +208,9 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
   for (const auto& [name, value] : plan.request.headers) req.set(name, value);
   req.keep_alive(true);
   if (plan.request_timeout_ms > 0) req.set("X-Request-Timeout-Ms", std::to_string(plan.request_timeout_ms));
-  req.body() = std::move(sh.bodies[i]);
+  // Rendered when sent, not up front: an open-loop run of a million requests holds no bodies in waiting.
+  req.body() = safe_dump(render_request_body(
+      plan.request, render_body(plan.body_template, rec.index, rec.nonce, plan.nonce_field), rec.nonce, rec.index));
   req.prepare_payload();
 
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -232,6 +245,8 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
     const auto budget = abandon ? plan.disconnect_after : plan.client_timeout;
     stream->expires_after(budget);
     auto [wec, wn] = co_await bhttp::async_write(*stream, req, kTuple);
+    // Written (or failed): the instance may be stopped now, its shutdown answers what it received.
+    if (!(wec && reused && attempt == 0 && wn == 0)) lease.release();
     if (wec) {
       // Only a request of which no byte left can be sent again: anything else may have reached the
       // server and been processed, and a second copy would be a duplicate the client caused.
@@ -296,6 +311,8 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
         }
       }
     }
+    // A good answer is checked now and not kept: a long run then holds no bodies of answers that passed.
+    if (rec.outcome == Outcome::ok) compact_verified_answer(plan.answer, rec, sh.may_be_run_nonce);
     sh.progress.answered.fetch_add(1);
     if (res.keep_alive()) {
       std::optional<std::chrono::milliseconds> server_timeout;
@@ -329,7 +346,6 @@ net::awaitable<void> spawned_exchange(Shared& sh, std::size_t i) {
 void prepare(Shared& sh, const std::vector<std::uint64_t>& indexes) {
   const auto& plan = sh.plan;
   sh.records.resize(indexes.size());
-  sh.bodies.resize(indexes.size());
   for (std::size_t i = 0; i < indexes.size(); ++i) {
     auto& r = sh.records[i];
     r.index = indexes[i];
@@ -338,8 +354,8 @@ void prepare(Shared& sh, const std::vector<std::uint64_t>& indexes) {
     // The history keeps the scenario's body (what the echo must carry); the SUT's template wraps it.
     const auto body = render_body(plan.body_template, r.index, r.nonce, plan.nonce_field);
     r.request_body = safe_dump(body);
-    sh.bodies[i] = safe_dump(render_request_body(plan.request, body, r.nonce, r.index));
   }
+  sh.may_be_run_nonce = [&plan](std::string_view n) { return is_plan_key(n, plan.key_prefix, plan.seed); };
 }
 
 net::awaitable<void> closed_worker(Shared& sh, std::atomic<std::size_t>& next, std::int64_t stop_at_us) {

@@ -86,6 +86,13 @@ std::string request_key(std::string_view prefix, std::uint64_t seed, std::uint64
   return fmt::format("{}-{}-{}", prefix, seed, index);
 }
 
+bool is_plan_key(std::string_view key, std::string_view prefix, std::uint64_t seed) {
+  const std::string stem = fmt::format("{}-{}-", prefix, seed);
+  if (key.size() <= stem.size() || key.substr(0, stem.size()) != stem) return false;
+  return std::all_of(key.begin() + static_cast<std::ptrdiff_t>(stem.size()), key.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text, std::string& error,
                                                            std::size_t max_count) {
   std::vector<std::uint64_t> out;

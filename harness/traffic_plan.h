@@ -3,6 +3,7 @@
 // keys) and the pure functions of it the client loop (harness/traffic.h), the runner and the checker share.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@
 #include "harness/sut.h"
 
 namespace rrkit::harness {
+
+class GatewayRoster;  // harness/traffic_roster.h
 
 // One stretch of an open-loop schedule: `rate` requests per second for `duration` (rate 0: idle,
 // which lets keep-alive connections age past the server's idle timeout).
@@ -37,6 +40,9 @@ struct TrafficPlan {
   double disconnect_fraction = 0;        // share of requests the client abandons (closes the socket)
   std::chrono::microseconds disconnect_after{std::chrono::milliseconds(200)};
   std::vector<std::uint16_t> gateway_ports;  // requests go round-robin
+  // When set (a launched stack), each request picks its instance at send time among the live ones
+  // instead: the timeline may add and stop instances while traffic runs. gateway_ports is then unused.
+  std::shared_ptr<GatewayRoster> roster;
   std::string host = "127.0.0.1";
   // How the system under test is asked (method, path, headers, body template around the scenario's body)
   // and how it answers (which statuses are ok and timeout, where the correlation id is): its SUT file,
@@ -67,6 +73,9 @@ std::uint64_t planned_requests(const TrafficPlan& plan);
 
 // The key of request `index` in a run of `seed` (its nonce).
 std::string request_key(std::string_view prefix, std::uint64_t seed, std::uint64_t index);
+// Whether `key` has the form of one of a plan's keys ("<prefix>-<seed>-<digits>"), whatever its index: the
+// keys a run may send, a superset of those it did (an answer checked as it arrives cannot know the rest).
+bool is_plan_key(std::string_view key, std::string_view prefix, std::uint64_t seed);
 
 // Parses an index list such as "137", "3,9,40-45" into sorted unique indexes; nullopt (with the
 // reason in `error`) for anything else. Ranges are inclusive; at most `max_count` indexes.

@@ -46,6 +46,15 @@ TrafficPlan warmup_plan(const Scenario& sc, const std::vector<std::uint16_t>& ga
   return w;
 }
 
+TrafficPlan warmup_burst_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports) {
+  TrafficPlan w = warmup_plan(sc, gateway_ports);
+  const bool concurrent = sc.traffic.mode == TrafficPlan::Mode::closed && sc.traffic.concurrency > 1;
+  w.concurrency = concurrent ? sc.traffic.concurrency : 1;
+  w.requests = concurrent ? static_cast<std::uint64_t>(sc.traffic.concurrency) * gateway_ports.size() : 0;
+  w.key_prefix = "warmup-burst";
+  return w;
+}
+
 std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficProgress& progress,
                                                const std::atomic<int>* interrupt, const std::function<void()>& tick) {
   std::vector<RequestRecord> records;
@@ -79,6 +88,45 @@ std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficP
   if (failure) std::rethrow_exception(failure);
   return records;
 }
+
+namespace {
+
+// The burst after the sequential pass. Its answers only condition the stack: a cold gateway may
+// reject some (503) or time some out, and that is reported in the summary, not failed. Only the
+// requests that were published (answered 200 or the timeout status) count as sent, since only
+// their replies reach the gateway's counters. False when interrupted or the traffic failed.
+bool warm_up_burst(Topology& topo, const Scenario& sc, WarmupResult& r, const std::atomic<int>* interrupt) {
+  TrafficPlan plan = warmup_burst_plan(sc, topo.gateway_ports());
+  if (plan.requests == 0) return true;
+  plan.request = topo.sut().request;
+  plan.answer = topo.sut().answer;
+  std::vector<RequestRecord> burst;
+  TrafficProgress progress;
+  try {
+    burst = run_traffic_watched(plan, progress, interrupt, nullptr);
+  } catch (const std::exception& e) {
+    r.status = WarmupStatus::failed;
+    r.error = std::string("warm-up burst traffic: ") + e.what();
+    return false;
+  }
+  if (interrupt && interrupt->load() != 0) {
+    r.status = WarmupStatus::interrupted;
+    return false;
+  }
+  std::size_t ok = 0, timed_out = 0;
+  double worst = 0;
+  for (const auto& b : burst) {
+    ok += b.outcome == Outcome::ok;
+    timed_out += b.outcome == Outcome::timeout;
+    worst = std::max(worst, b.latency_ms());
+  }
+  r.sent += ok + timed_out;
+  r.summary += fmt::format("; then {} at once: {} answered 200, {} timed out, {} otherwise, slowest {:.0f} ms", burst.size(),
+                           ok, timed_out, burst.size() - ok - timed_out, worst);
+  return true;
+}
+
+}  // namespace
 
 WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir, const std::atomic<int>* interrupt) {
   WarmupResult r;
@@ -119,6 +167,8 @@ WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir
   std::string error;
   if (ok != warm.size()) {
     r.error = r.summary + " (the stack does not answer; see the logs in " + run_dir.string() + ")";
+  } else if (!warm_up_burst(topo, sc, r, interrupt)) {
+    return r;
   } else if (!sc.profile_yaml.empty() && !topo.set_profile(sc.profile_yaml, error)) {
     r.error = "applying the scenario's profile: " + error;
   }

@@ -22,6 +22,13 @@ TopologyOptions topology_options(const Scenario& sc, const std::filesystem::path
 // The warm-up's traffic: sc.warmup fault-free requests per gateway, one at a time, with a long timeout.
 TrafficPlan warmup_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports);
 
+// The warm-up's last pass: as many requests at once as the scenario's closed loop keeps in flight
+// (per gateway), so that opening that many connections and a gateway's first-use costs under
+// concurrency (a JIT's cold code, one publish connection per concurrent request) are paid here and
+// not by the scenario's first burst, whose timeouts would otherwise start late on a single-threaded
+// gateway. requests == 0 when the scenario sends one request at a time or in an open loop.
+TrafficPlan warmup_burst_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports);
+
 // Runs traffic on its own thread while this one forwards an interruption (interrupt set to a signal
 // number) to it and calls tick every 100 ms; an exception on the traffic thread is rethrown here.
 std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficProgress& progress,

@@ -49,7 +49,7 @@ async function daprHealthy() {
   }
 }
 
-const waiters = new Waiters({ lateWindowMs: config.lateWindowMs });
+const waiters = new Waiters({ lateWindowMs: config.lateWindowMs, lateWindowMax: config.lateWindowMax });
 const metrics = createMetrics(waiters);
 const deps = { config, waiters, metrics, publish, daprHealthy, log };
 const servers = [];

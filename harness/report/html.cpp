@@ -211,6 +211,11 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
     ++unusual_total;
     if (unusual.size() < 50) unusual.push_back(&r);
   }
+  // A report that lists a sample of the requests counts the unusual ones from the classifications.
+  if (s.requests_omitted > 0) {
+    unusual_total = 0;
+    for (const auto& [name, n] : s.classifications) unusual_total += name == "ok" ? 0 : n;
+  }
   if (!unusual.empty()) {
     fmt::format_to(o, "<h3>requests not classified ok ({} of {} shown)</h3><table><thead><tr>"
                       "<th class=\"num\">#</th><th>nonce</th><th>correlation id</th><th class=\"num\">gw</th>"

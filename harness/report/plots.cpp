@@ -319,11 +319,13 @@ std::string timeline_svg(const ScenarioResult& s) {
   }
   if (!current.empty()) out += "</g>";
   draw_legend(out, legend_entries(s));
-  if (points.size() < s.requests.size()) {
+  // The report's own list may already be a sample (bound_request_list): the run's total counts.
+  const std::size_t total = s.requests.size() + s.requests_omitted;
+  if (points.size() < total) {
     fmt::format_to(o,
                    "<text class=\"note\" x=\"{:.1f}\" y=\"38\" text-anchor=\"end\">showing {} of {} requests "
                    "(even sample per outcome; rare outcomes kept whole)</text>",
-                   plot_w - margin_r, points.size(), s.requests.size());
+                   plot_w - margin_r, points.size(), total);
   }
   if (s.requests.empty()) {
     fmt::format_to(o, "<text class=\"note\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">no requests</text>",

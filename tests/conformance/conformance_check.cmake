@@ -7,7 +7,9 @@
 #   NAME              the gateway's name (report file names, messages)
 #   SUT               optional: the SUT file (without it rr-harness uses its default, rr-gateway)
 #   EXPECT_EXIT       rr-harness's exit code (0: every check passed; 1: some check failed)
-#   EXPECT_FAILING    the ids of the checks that must fail, and no other (comma-separated; empty: none)
+#   EXPECT_FAILING    the checks that must fail, each as scenario:check (leak-soak:memory_returns), and no
+#                     other check in any scenario (comma-separated; empty: none). Naming the scenario
+#                     keeps a known defect from hiding the same check failing somewhere else.
 #   NOT_APPLICABLE    ids of checks that must be "not applicable" wherever they are judged (and be judged
 #                     somewhere; comma-separated): the checks a SUT without metrics cannot have
 #   ALL_APPLICABLE    ON: no check may be "not applicable" (a gateway whose metrics are all checked)
@@ -87,7 +89,7 @@ foreach(_i RANGE ${_last})
     list(GET _parts 2 _state)
     set(_msg "${R_message_${_i}_${_j}}")
     if(_state STREQUAL "fail")
-      list(APPEND _failing "${_id}")
+      list(APPEND _failing "${_scenario}:${_id}")
       list(APPEND _failures "${_scenario}: ${_id}: ${_msg}")
     endif()
     if(ALL_APPLICABLE AND _state STREQUAL "not_applicable")

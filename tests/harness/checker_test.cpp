@@ -883,3 +883,75 @@ TEST_CASE("settling waits for the decision of every request answered ok or timeo
   in.requests.push_back(answered(3, "c", "n3"));
   CHECK(answered_without_decision(in) == 1);
 }
+
+TEST_CASE("instances that joined or left mid-traffic bound the reply counters instead of fixing them") {
+  // Broadcast over three instances: 0 was stopped mid-traffic, 1 served throughout, 2 was added.
+  const Scenario sc = base_scenario();
+  CheckInput in;
+  in.scenario = &sc;
+  in.gateways = 3;
+  in.gateway_life = {GatewayLife::left, GatewayLife::throughout, GatewayLife::joined};
+  auto on = [](RequestRecord r, int g) {
+    r.gateway = g;
+    return r;
+  };
+  RequestRecord shut = timed_out(3, "d", 1000);  // answered 503 by instance 0's shutdown
+  shut.http_status = 503;
+  shut.outcome = Outcome::rejected;
+  in.requests = {on(answered(0, "a", "n0"), 1), on(answered(1, "b", "n1"), 0), on(answered(2, "c", "n2"), 2),
+                 on(shut, 0)};
+  in.decisions = {reply("a", "a", kT0), reply("b", "b", kT0), reply("c", "c", kT0), reply("d", "d", kT0 + 5000),
+                  reply("e", "x", kT0, "wrong_id")};
+  const auto e = expected_replies(in);
+  // Instance 1 sees every reply; the joined instance surely sees its own (it was ready before any was
+  // sent to it); what the stopped one classified after its last reading is unseen.
+  CHECK(e.matched == 2);
+  CHECK(e.unobserved_matched == 1);
+  CHECK(e.late == 0);
+  CHECK(e.unobserved_late == 1);
+  CHECK(e.unknown == 4);
+  CHECK(e.unobserved_unknown == 7);
+  CHECK(counter_slack(e, "unknown") == 7);
+  CHECK(counter_slack(e, "matched") == 1);
+
+  // Instance 0's last reading still had two waiting requests: its shutdown answered them, so only the
+  // live instances' pending gauges count.
+  in.gateway_metrics = {metrics(1, 0, 0, 1, 0, 2), metrics(1, 0, 0, 4, 0), metrics(1, 0, 0, 2, 0)};
+  const GatewayFigure pending = sut_pending(in);
+  REQUIRE(pending.ok());
+  CHECK(pending.value == 0);
+  in.pending = pending.value;
+  {
+    ScenarioResult out;
+    run_checks(in, out);
+    CHECK(check_named(out, "reply_counters").passed());
+    CHECK(check_named(out, "pending_drained").passed());
+  }
+  SECTION("a count beyond what any instance could have seen still fails") {
+    in.gateway_metrics[1] = metrics(1, 0, 0, 9, 0);  // unknown 12 > 4 + 7
+    ScenarioResult out;
+    run_checks(in, out);
+    const auto& c = check_named(out, "reply_counters");
+    CHECK_FALSE(c.passed());
+    CHECK(c.message.find("unknown_replies between 4 and 11") != std::string::npos);
+  }
+  SECTION("a reply the instances serving throughout and joined surely saw, missing, still fails") {
+    in.gateway_metrics[1] = metrics(0, 0, 0, 4, 0);  // matched 1 + 0 + 0 < 2
+    in.gateway_metrics[2] = metrics(0, 0, 0, 2, 0);
+    ScenarioResult out;
+    run_checks(in, out);
+    CHECK_FALSE(check_named(out, "reply_counters").passed());
+  }
+  SECTION("the joined instance has no warm-up baseline to subtract") {
+    in.gateway_baseline = {metrics(0, 0, 0, 0, 0), metrics(0, 0, 0, 0, 0), MetricsScrape{}};
+    const GatewayFigure unknown = sut_counter(in, "replies_unknown");
+    REQUIRE(unknown.ok());
+    CHECK(unknown.value == 7);
+  }
+  SECTION("without recorded lives every instance counts as serving throughout") {
+    in.gateway_life.clear();
+    CHECK(expected_replies(in).unknown == 4 * 2 + 3);
+    CHECK(expected_replies(in).unobserved_unknown == 0);
+    CHECK(sut_pending(in).value == 2);
+  }
+}

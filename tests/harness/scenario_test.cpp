@@ -285,7 +285,7 @@ TEST_CASE("every invariant has one table row, a name that parses back and its RE
 
 TEST_CASE("every timeline action has one table row, a name that parses back and its README line", "[unit][scenario]") {
   using namespace rrkit::harness;
-  CHECK(action_table().back().kind == ActionKind::add_simulator);  // the enum's last value
+  CHECK(action_table().back().kind == ActionKind::stop_gateway);  // the enum's last value
   check_enum_table(action_table(), &ActionInfo::kind, &ActionInfo::apply, parse_action, " |");
   CHECK_FALSE(parse_action("explode"));
 }
@@ -341,4 +341,26 @@ timeline:
             .find("kill_daprd takes no instance") != std::string::npos);
   CHECK(load_error("timeline:\n  - {at: 1s, action: crash_simulator, instance: -1}\n").find("no simulator instance -1") !=
         std::string::npos);
+}
+
+TEST_CASE("add_gateway and stop_gateway are read from the timeline, stop_gateway naming its instance") {
+  const auto ok = load_text("stack: {gateways: 2}\ntimeline:\n  - {at: 9s, action: stop_gateway, instance: 0}\n"
+                            "  - {at: 4s, action: add_gateway}\n  - {at: 12s, action: restart_daprd, target: 2}\n");
+  INFO(ok.error);
+  REQUIRE(ok.scenario);
+  const auto& tl = ok.scenario->timeline;
+  REQUIRE(tl.size() == 3);
+  CHECK(tl[0].action == rrkit::harness::ActionKind::add_gateway);
+  CHECK(tl[1].action == rrkit::harness::ActionKind::stop_gateway);
+  CHECK(tl[1].instance == 0);
+  CHECK(load_error("stack: {gateways: 2}\ntimeline:\n  - {at: 1s, action: stop_gateway}\n")
+            .find(":3: timeline[].instance: stop_gateway needs instance: N") != std::string::npos);
+  CHECK(load_error("stack: {gateways: 2}\ntimeline:\n  - {at: 1s, action: stop_gateway, instance: 2}\n")
+            .find(":3: timeline[].instance: no such gateway 2 at that time (2 started") != std::string::npos);
+  CHECK(load_error("timeline:\n  - {at: 1s, action: stop_gateway, instance: 0}\n").find("would leave no gateway serving") !=
+        std::string::npos);
+  CHECK(load_error("stack: {gateways: 2}\ntimeline:\n  - {at: 1s, action: add_gateway, instance: 1}\n")
+            .find("add_gateway takes no instance") != std::string::npos);
+  CHECK(load_error("stack: {gateways: 2, reply_mode: reply-to}\ntimeline:\n  - {at: 1s, action: add_gateway}\n")
+            .find(":3: timeline[].action: add_gateway needs reply_mode broadcast") != std::string::npos);
 }

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -10,6 +12,7 @@
 #include "testkit/net.h"
 #include "testkit/process.h"
 #include "harness/traffic.h"
+#include "harness/traffic_roster.h"
 #include "testkit/tiny_http_server.h"
 #include "testkit/keepalive_server.h"
 
@@ -354,4 +357,73 @@ TEST_CASE("only-list runs pace an open-loop run with the schedule's first offset
   CHECK(records[1].index == 250);
   // The three go out 10 ms apart (the first offsets), not at their places 2.5 s into the schedule.
   CHECK(records[2].intended_us - records[0].intended_us == 20000);
+}
+
+TEST_CASE("with a roster each request goes to an instance live when it is sent, and the record says which") {
+  // Instance a leaves and c joins while traffic runs, from a's own handler: its 20th request is the last.
+  struct Leaving {
+    std::mutex mu;
+    std::vector<json> bodies;
+    std::function<void()> after_20th;
+    rrkit::test::TinyHttpServer server{[this](const rrkit::test::TinyRequest& r) {
+      std::lock_guard lock(mu);
+      bodies.push_back(json::parse(r.body, nullptr, false));
+      if (bodies.size() == 20) after_20th();
+      return rrkit::test::TinyResponse{200, json{{"correlationId", "a-" + std::to_string(bodies.size())}}.dump()};
+    }};
+  };
+  Leaving a;
+  EchoEndpoint b, c;
+  auto roster = std::make_shared<GatewayRoster>(std::vector<std::uint16_t>{a.server.port(), b.server.port()});
+  std::atomic<bool> changed{false};
+  a.after_20th = [&] {
+    roster->retire(0);
+    roster->add(c.server.port());
+    changed = true;
+  };
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::closed;
+  plan.concurrency = 1;
+  plan.requests = 120;
+  plan.gateway_ports = {a.server.port(), b.server.port()};
+  plan.roster = roster;
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 120);
+  std::map<int, std::set<std::string>> sent_to;
+  for (const auto& r : records) {
+    CHECK(r.outcome == Outcome::ok);
+    sent_to[r.gateway].insert(r.nonce);
+  }
+  auto seen = [](auto& ep) {
+    std::lock_guard lock(ep.mu);
+    std::set<std::string> nonces;
+    for (const auto& body : ep.bodies) nonces.insert(body.value("nonce", ""));
+    return nonces;
+  };
+  CHECK(changed);
+  CHECK(sent_to[0] == seen(a));
+  CHECK(sent_to[1] == seen(b));
+  CHECK(sent_to[2] == seen(c));
+  CHECK(seen(a).size() == 20);  // one at a time: nothing reached a after the change
+  CHECK(seen(c).size() > 30);
+  CHECK(roster->unsent(0) + roster->unsent(1) + roster->unsent(2) == 0);
+}
+
+TEST_CASE("with every instance retired a request fails with the reason, it is not lost") {
+  EchoEndpoint a;
+  auto roster = std::make_shared<GatewayRoster>(std::vector<std::uint16_t>{a.server.port()});
+  roster->retire(0);
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::closed;
+  plan.requests = 3;
+  plan.gateway_ports = {a.server.port()};
+  plan.roster = roster;
+  TrafficProgress progress;
+  const auto records = run_traffic(plan, progress);
+  REQUIRE(records.size() == 3);
+  for (const auto& r : records) {
+    CHECK(r.outcome == Outcome::error);
+    CHECK(r.client_error == "no live gateway instance to send to");
+  }
 }

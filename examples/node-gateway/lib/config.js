@@ -30,6 +30,9 @@ function loadConfig(env = process.env) {
     replyTopic: env.REPLY_TOPIC || "rr.replies",
     timeoutMs: positiveInt(env, "TIMEOUT_MS", 5000),
     lateWindowMs: positiveInt(env, "LATE_WINDOW_MS", 60000),
+    // A count cap as well as an age: under a flood of timeouts the window must stay small, or its
+    // bounded memory cannot be told from a leak (and costs ~1 KB per id in a JavaScript Map).
+    lateWindowMax: positiveInt(env, "LATE_WINDOW_MAX", 10000),
     maxBody: env.MAX_BODY || "1mb",
     appApiToken: env.APP_API_TOKEN || "",
     daprApiToken: env.DAPR_API_TOKEN || "",

@@ -24,7 +24,7 @@ class Waiters {
    */
   constructor(options = {}) {
     this.lateWindowMs = options.lateWindowMs ?? 60000;
-    this.lateWindowMax = options.lateWindowMax ?? 100000;
+    this.lateWindowMax = options.lateWindowMax ?? 10000;
     this.now = options.now ?? (() => Date.now());
     /** @type {Map<string, {settle: (o: Outcome) => void, timer: NodeJS.Timeout, started: number}>} */
     this.pending = new Map();
