@@ -337,8 +337,8 @@ bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_d
     }
   }
   out.latency = percentiles(std::move(ms));
-  out.notes = "HTTP publish to daprd over one kept-alive connection (" + std::to_string(publisher.connects()) +
-              " connects in all), rr-simulator replies, daprd delivers to the bench's own endpoint over kept-alive "
+  out.notes = "HTTP publish to daprd over a kept-alive connection (connections opened: " +
+              std::to_string(publisher.connects()) + "), rr-simulator replies, daprd delivers to the bench's own endpoint over kept-alive "
               "connections (rawPayload subscription), sequential";
   simulator.stop(10s);
   daprd.stop();

@@ -2,7 +2,7 @@
 # Configures and builds rrkit (Ninja). Extra arguments go to cmake's configure step.
 # RRKIT_BUILD_TARGETS (space-separated) builds only those targets and what they need, e.g. `unit_tests`
 # or `rr-bench`; everything otherwise. Compiles go through ccache when it is installed and use the
-# precompiled headers of cmake/pch.cmake.
+# flags of cmake/build_speed.cmake (line tables only, unoptimised test binaries, gold).
 source "$(dirname "$0")/lib.sh"
 say "Building rrkit in $RRKIT_BUILD${RRKIT_BUILD_TARGETS:+ (targets: $RRKIT_BUILD_TARGETS)}"
 t0=$SECONDS
