@@ -11,7 +11,8 @@ namespace run_files {
 inline constexpr const char* kScenario = "scenario.yaml";          // the scenario file as it was run
 inline constexpr const char* kSeed = "seed";                       // the seed, one line
 inline constexpr const char* kRunJson = "run.json";                // RunRecord
-inline constexpr const char* kHistory = "history.jsonl";           // one RequestRecord per line, bodies included
+// history.jsonl and the decision logs may be stored gzipped (<name>.gz, `run --compress`); readers take both.
+inline constexpr const char* kHistory = "history.jsonl";           // one RequestRecord per line (a verified 200 without its answer body)
 inline constexpr const char* kDecisions = "decisions.jsonl";       // the simulator's decision log (it writes it)
 inline constexpr const char* kProfile = "profile.yaml";            // the simulator's starting fault profile
 inline constexpr const char* kSimulatorLog = "simulator.log";

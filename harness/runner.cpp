@@ -354,6 +354,7 @@ class ScenarioRun {
   }
 
   void read_decisions_now() {
+    in_.decisions = std::vector<Json>{};  // freed first: the old and the new copy of a long log would double the peak
     in_.decisions = decisions_file_.empty() ? std::vector<Json>{}
                                             : read_run_decisions(decisions_file_, decisions_offset_,
                                                                  attached() ? fs::path() : run_dir_, further_offsets_);
