@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cctype>
 #include <charconv>
 #include <cerrno>
@@ -471,9 +472,7 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
     std::iota(indexes.begin(), indexes.end(), std::uint64_t{0});
   } else {
     // Indexes beyond the full run do not exist (the runner refuses them with a message).
-    for (const auto i : plan.only) {
-      if (i < count) indexes.push_back(i);
-    }
+    std::copy_if(plan.only.begin(), plan.only.end(), std::back_inserter(indexes), [&](auto i) { return i < count; });
     if (indexes.empty()) return records;
     if (plan.mode == TrafficPlan::Mode::open) sh.offsets_us.resize(indexes.size());
   }
@@ -493,9 +492,7 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
   // Requests the time (or a stop) did not allow to send are not part of the run.
   records.erase(std::remove_if(records.begin(), records.end(), [](const RequestRecord& r) { return r.outcome == Outcome::not_sent; }),
                 records.end());
-  for (auto& r : records) {
-    if (r.outcome == Outcome::none) r.outcome = Outcome::no_answer;
-  }
+  for (auto& r : records) r.outcome = r.outcome == Outcome::none ? Outcome::no_answer : r.outcome;
   return records;
 }
 

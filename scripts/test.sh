@@ -5,11 +5,10 @@
 # UndefinedBehaviorSanitizer and runs them, and (or with RRKIT_FUZZ_TESTS=1) builds the libFuzzer
 # targets with clang and runs each briefly over its committed corpus (a crash, leak or UB report
 # fails the run; scripts/fuzz.sh runs them longer).
-# Extra arguments go to the first ctest run (e.g. -L unit, -R scenario). That run includes one
-# conformance run per gateway (conformance_rr_gateway, conformance_node_gateway,
-# conformance_seed_gateway: the scenarios tagged `conformance`, 4-5 minutes each on a quiet 2-core
-# machine, about 15 of the command's ~40 minutes); conformance runs beyond one per gateway carry the
-# label conformance-extra and are left out here (`ctest -L conformance` runs them all).
+# Extra arguments go to the first ctest run (e.g. -L unit, -R scenario). That run includes
+# rr-gateway's conformance run (conformance_rr_gateway: the scenarios tagged `conformance`, about
+# 4 minutes on a quiet 2-core machine); the Node examples' conformance runs carry the label
+# conformance-extra and are left out here (`ctest -L conformance` runs them all).
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
 "$RRKIT_ROOT/scripts/examples.sh"
