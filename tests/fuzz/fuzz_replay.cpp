@@ -4,7 +4,8 @@
 // Input: a line "%% NAME" starts the file NAME (one of those above); text before the first such
 // line is history.jsonl. Missing files get a harmless default (a minimal scenario, a complete run.json for
 // one gateway, an empty metrics file, an empty decision log so that run.json's "decisions" path is never
-// followed out of the folder).
+// followed out of the folder). A "%% history.jsonl.gz" or "%% decisions.jsonl.gz" section replaces the plain
+// file by those bytes (a compressed run folder: harness/jsonl_file.h reads the .gz when the plain file is absent).
 #include <array>
 #include <fstream>
 #include <map>
@@ -15,9 +16,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const rrkit::fuzz::ScratchDir dir;
-  static const std::array<std::string, 7> names = {"run.json",         "scenario.yaml",    "history.jsonl",
-                                                   "decisions.jsonl",  "metrics-gw-1.txt", "metrics-gw-1.baseline.txt",
-                                                   "metrics-gw-2.txt"};
+  static const std::array<std::string, 9> names = {"run.json",         "scenario.yaml",      "history.jsonl",
+                                                   "decisions.jsonl",  "history.jsonl.gz",   "decisions.jsonl.gz",
+                                                   "metrics-gw-1.txt", "metrics-gw-1.baseline.txt", "metrics-gw-2.txt"};
   std::map<std::string, std::string> files = {
       {"run.json", R"({"gateways":1,"decisions":"","metrics_errors":[""],"baseline_errors":[],"pending":0})"},
       {"scenario.yaml", "name: fuzz\n"},
@@ -35,6 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     files[current].append(line).push_back('\n');
+  }
+  for (const char* plain : {"history.jsonl", "decisions.jsonl"}) {
+    if (files.count(std::string(plain) + ".gz") != 0) files.erase(plain);
   }
   for (const auto& name : names) {
     std::error_code ec;

@@ -219,6 +219,19 @@ TEST_CASE("a gzipped history that is cut short is an error, not a shorter run") 
   CHECK(error.find("history.jsonl.gz") != std::string::npos);
 }
 
+TEST_CASE("a history.jsonl.gz that is not gzip at all is an error naming the file") {
+  const Scenario sc = base_scenario();
+  CheckInput compact = fixture(sc);
+  TempDir dir;
+  save_run(dir.path, stored_from(compact));
+  std::string error;
+  REQUIRE(compress_run_folder(dir.path, error));
+  const fs::path gz = dir.path / (std::string(run_files::kHistory) + ".gz");
+  std::ofstream(gz, std::ios::binary | std::ios::trunc) << "{\"index\":0}\nnot a gzip stream\x1f\x8b\x08";
+  CHECK_FALSE(load_run(dir.path, error));
+  CHECK(error.find("history.jsonl.gz") != std::string::npos);
+}
+
 TEST_CASE("a report lists failing and unusual requests and a bounded sample, with counts that cover all") {
   const Scenario sc = base_scenario();
   ScenarioResult out;
