@@ -380,10 +380,11 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     } else if (r.outcome == Outcome::timeout) {
       const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;
-      if (took < timeout_for_r || took > sat_add(timeout_for_r, epsilon_us)) {
+      const std::int64_t earliest = sat_sub(timeout_for_r, kTimerResolutionUs);
+      if (took < earliest || took > sat_add(timeout_for_r, epsilon_us)) {
         bounds.push_back(r.index, fmt::format("request #{} ({}): 504 after {:.1f} ms, expected [{:.0f}, {:.0f}] ms", r.index,
                                      r.correlation_id, static_cast<double>(took) / 1000.0,
-                                     static_cast<double>(timeout_for_r) / 1000.0,
+                                     static_cast<double>(earliest) / 1000.0,
                                      static_cast<double>(sat_add(timeout_for_r, epsilon_us)) / 1000.0));
       }
       // Was a good reply for this id sent well before the deadline? Then the gateway lost it.

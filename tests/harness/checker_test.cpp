@@ -147,6 +147,23 @@ TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
   CHECK(c.message.find("#0") == std::string::npos);
 }
 
+TEST_CASE("a 504 up to 1 ms before the timeout is a millisecond timer's resolution, an earlier one breaks timeout_bounds") {
+  const Scenario sc = base_scenario();  // 1 s timeout
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.requests = {timed_out(0, "a", 999'360), timed_out(1, "b", 998'900)};
+  in.decisions = {decision("a", 0), decision("b", 0)};
+  in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "timeout_bounds");
+  CHECK_FALSE(c.passed());
+  CHECK(c.message.find("#0") == std::string::npos);
+  CHECK(c.message.find("#1") != std::string::npos);
+  CHECK(c.message.find("expected [999, 1150] ms") != std::string::npos);
+}
+
 TEST_CASE("a SUT's declared timeout epsilon widens timeout_bounds to it and no further") {
   const Scenario sc = base_scenario();  // 1 s timeout, 150 ms epsilon
   CheckInput in;
@@ -164,7 +181,7 @@ TEST_CASE("a SUT's declared timeout epsilon widens timeout_bounds to it and no f
   CHECK(c.name.find("timeout + 500 ms") != std::string::npos);
   CHECK(c.message.find("#0") == std::string::npos);
   CHECK(c.message.find("#1") != std::string::npos);
-  CHECK(c.message.find("expected [1000, 1500] ms") != std::string::npos);
+  CHECK(c.message.find("expected [999, 1500] ms") != std::string::npos);
   CHECK(c.message.find("#2") != std::string::npos);
 }
 
