@@ -6,7 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -56,34 +55,12 @@ asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer
   co_return true;
 }
 
-// The bytes Beast's serializer makes of an answer, in one string. Serialised here, outside any
-// asynchronous operation, the answer goes out as one plain write: Beast's layered asynchronous
-// write (message, then serializer steps, then stream transfers over concatenated buffer views)
-// cost about as many instructions per answer as the gateway's JSON work.
-std::string serialize(Response& res) {
-  std::string text;
-  text.reserve(256 + res.body().size());
-  http::serializer<false, http::string_body> sr{res};
-  boost::system::error_code ec;
-  while (!ec && !sr.is_done()) {
-    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
-      std::size_t n = 0;
-      for (const auto b : beast::buffers_range_ref(buffers)) {
-        text.append(static_cast<const char*>(b.data()), b.size());
-        n += b.size();
-      }
-      sr.consume(n);
-    });
-  }
-  return text;
-}
-
 // Writes an answer, promising Keep-Alive: timeout=N when the connection stays open; false
 // when the connection is done (write failed, or not keep-alive).
 asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, std::chrono::milliseconds idle_timeout) {
   const bool keep = res.keep_alive();
   if (keep) res.set("Keep-Alive", keep_alive_value(idle_timeout));
-  const std::string text = serialize(res);
+  const std::string text = to_wire(res);
   stream.expires_after(30s);
   auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(text), tuple_awaitable);
   co_return !wec && keep;
