@@ -226,6 +226,8 @@ int run(const Config& c_in) {
       if (bg_ok) ratios[std::string("c_over_b_grpc_") + name] = ratio(cv, fg);
     }
     lat["ratios"] = ratios;
+    say(fmt::format("  c / best (b): p50 {:.2f} p99 {:.2f} p999 {:.2f}", ratios["c_over_best_b_p50"].get<double>(),
+                    ratios["c_over_best_b_p99"].get<double>(), ratios["c_over_best_b_p999"].get<double>()));
     say(fmt::format("  c/b: p50 {:.2f} p99 {:.2f} p999 {:.2f}   c/a: p50 {:.2f} p99 {:.2f} p999 {:.2f}",
                     ratios["c_over_b_p50"].get<double>(), ratios["c_over_b_p99"].get<double>(),
                     ratios["c_over_b_p999"].get<double>(), ratios["c_over_a_p50"].get<double>(),
