@@ -95,19 +95,24 @@ std::string markdown(const json& r) {
   if (r.contains("max_rate")) sweep(r["max_rate"], "2. Maximum sustained rate through rr-gateway");
 
   auto memory = [&](const json& points) {
-    o << "| waiting requests | RSS kB | bytes per pending request |\n|---|---|---|\n";
+    o << "| waiting requests | RSS kB | bytes per pending request (VmRSS) | anonymous bytes per pending (smaps_rollup) "
+         "| TCP socket memory, bytes per pending (sockstat) | open fds |\n|---|---|---|---|---|---|\n";
+    auto opt = [&](const json& p, const char* key) {
+      return p.contains(key) ? fmt::format("{:.0f}", num(p, key)) : std::string("-");
+    };
     for (const auto& p : points) {
-      o << fmt::format("| {:.0f}{} | {} | {} |\n", num(p, "waiting"),
+      o << fmt::format("| {:.0f}{} | {} | {} | {} | {} | {} |\n", num(p, "waiting"),
                        p.contains("target") ? fmt::format(" (target {})", p.value("target", 0)) : "",
-                       p.value("rss_kb", 0L),
-                       p.contains("bytes_per_pending") ? fmt::format("{:.0f}", num(p, "bytes_per_pending")) : "-");
+                       p.value("rss_kb", 0L), opt(p, "bytes_per_pending"), opt(p, "anonymous_bytes_per_pending"),
+                       opt(p, "socket_bytes_per_pending"), p.contains("open_fds") ? std::to_string(p.value("open_fds", 0L)) : "-");
     }
     o << "\n";
   };
   if (r.contains("memory")) {
     o << "## 3. Memory: rr-gateway RSS with requests waiting\n\n"
-      << "The simulator drops every request, clients wait (timeout 280 s). Bytes per pending = (RSS − idle RSS) / "
-         "waiting.\n\n";
+      << "The simulator drops every request, clients wait (timeout 280 s). Bytes per pending = (RSS − RSS after the "
+         "same warm-up with none waiting) / waiting, each read once the RSS has settled; the kernel's TCP buffers are "
+         "not in RSS and are given beside it (/proc/net/sockstat `mem`, machine-wide).\n\n";
     memory(r["memory"]["gateway"]);
     o << "Limit: " << r["memory"].value("limit", "") << ".\n\n";
   }

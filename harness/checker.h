@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/decision_lines.h"
 #include "harness/memory.h"
 #include "harness/result.h"
 #include "harness/scenario.h"
@@ -60,7 +61,7 @@ struct RunFacts {
 struct CheckInput : RunFacts {
   const Scenario* scenario = nullptr;
   std::vector<RequestRecord> requests;
-  std::vector<nlohmann::json> decisions;           // decision-log lines (all types)
+  DecisionLines decisions;                         // decision-log lines (all types), compact
   std::vector<MetricsScrape> gateway_metrics;      // final /metrics per gateway instance (index = gateway)
   std::vector<MetricsScrape> gateway_baseline;     // /metrics after the warm-up (subtracted; empty: no warm-up)
 };
@@ -108,6 +109,8 @@ inline bool within(double counted, double expected, double slack = 0) {
 }
 
 ExpectedReplies expected_replies(const CheckInput& in);
+// The same over `requests` in place of in.requests (run_checks passes the records it has taken over).
+ExpectedReplies expected_replies(const CheckInput& in, const std::vector<RequestRecord>& requests);
 
 // Gives requests whose client never saw a correlation id (it hung up, or the connection failed
 // after sending) the id the simulator logged for their nonce (decision lines' "fields").
@@ -126,6 +129,9 @@ bool compact_verified_answer(const SutAnswer& spec, RequestRecord& r, const Nonc
 
 // Fills requests' classification, counts, latency, checks and status of `out`.
 void run_checks(const CheckInput& in, ScenarioResult& out);
+// The same, moving in.requests into out.requests instead of copying them (in.requests is left empty): a
+// long run's records are held once.
+void run_checks_moving(CheckInput& in, ScenarioResult& out);
 
 // A gateway counter summed over instances, less its value at the baseline (after the warm-up).
 // Unreadable when a scrape failed or lacks the sample (gateways are 0-based in the message).
