@@ -72,6 +72,10 @@ std::int64_t timeout_us_for(const Scenario& sc) {
 
 }  // namespace
 
+std::chrono::microseconds timeout_epsilon_for(const Scenario& sc, const SutJudging& sut) {
+  return std::max(sc.timeout_epsilon, sut.answer.timeout_epsilon);
+}
+
 std::size_t answered_without_decision(const CheckInput& in) {
   const DecisionLines& log = in.decisions;
   std::vector<bool> decided(log.pool().size(), false);
@@ -270,6 +274,7 @@ void judge(const CheckInput& in, ScenarioResult& out) {
 
   const NonceLookup is_run_nonce = [&](std::string_view n) { return owner_of_nonce.count(n) > 0; };
   const std::int64_t timeout_us = timeout_us_for(sc);
+  const std::int64_t epsilon_us = timeout_epsilon_for(sc, in.sut).count();
   InvariantEvidence ev{in, {}, {}, {}, {}, {}, {}, {}};
   Offenders& mis = ev.mis_correlated;
   Offenders& unverified = ev.unverified;
@@ -295,11 +300,12 @@ void judge(const CheckInput& in, ScenarioResult& out) {
     } else if (r.outcome == Outcome::timeout) {
       const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;
-      if (took < timeout_for_r || took > sat_add(timeout_for_r, sc.timeout_epsilon.count())) {
+      const std::int64_t earliest = sat_sub(timeout_for_r, kTimerResolutionUs);
+      if (took < earliest || took > sat_add(timeout_for_r, epsilon_us)) {
         bounds.push_back(r.index, fmt::format("request #{} ({}): 504 after {:.1f} ms, expected [{:.0f}, {:.0f}] ms", r.index,
                                      r.correlation_id, static_cast<double>(took) / 1000.0,
-                                     static_cast<double>(timeout_for_r) / 1000.0,
-                                     static_cast<double>(sat_add(timeout_for_r, sc.timeout_epsilon.count())) / 1000.0));
+                                     static_cast<double>(earliest) / 1000.0,
+                                     static_cast<double>(sat_add(timeout_for_r, epsilon_us)) / 1000.0));
       }
       // Was a good reply for this id sent well before the deadline? Then the gateway lost it.
       const std::int64_t first_good = id == StringPool::kNone ? 0 : first_good_for[id];
@@ -363,7 +369,7 @@ void judge(const CheckInput& in, ScenarioResult& out) {
   for (const auto& row : invariant_table()) {
     const InvariantFindings found = row.judge(ev);
     if (found.not_asked) continue;
-    const std::string title = fmt::format(fmt::runtime(row.title), fmt::arg("epsilon_ms", sc.timeout_epsilon.count() / 1000));
+    const std::string title = fmt::format(fmt::runtime(row.title), fmt::arg("epsilon_ms", timeout_epsilon_for(sc, in.sut).count() / 1000));
     out.checks.push_back(judge_invariant(sc, row.id, title, found));
     // A per-request invariant that fails names its requests, for the narrowed repro lines.
     if (out.checks.back().failed()) {

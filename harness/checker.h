@@ -3,6 +3,8 @@
 // classifies every request, checks the built-in invariants and the scenario's assertions.
 // Pure: it reads data (history, decisions, metrics text) and writes a ScenarioResult, so that
 // `rr-harness replay` can run it again on a stored run folder.
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -92,6 +94,14 @@ double counter_slack(const ExpectedReplies& e, std::string_view reply_class);
 
 // The life of instance g (throughout when the run recorded none).
 GatewayLife life_of(const RunFacts& facts, std::size_t g);
+
+// How early timeout_bounds lets a 504 come: a gateway's timer with millisecond resolution (libuv's, so
+// every Node.js gateway) starts from a clock truncated to the millisecond and fires up to 1 ms before the
+// exact timeout as the client measures it (node-gateway: 443 of 80,000 504s in [199.36, 200) ms for 200 ms).
+inline constexpr std::int64_t kTimerResolutionUs = 1000;
+
+// The epsilon timeout_bounds allows: the scenario's, or the SUT's declared one when larger.
+std::chrono::microseconds timeout_epsilon_for(const Scenario& sc, const SutJudging& sut);
 
 // Whether a counted figure fits what was expected, allowing `slack` more.
 inline bool within(double counted, double expected, double slack = 0) {
