@@ -340,6 +340,11 @@ void judge(const CheckInput& in, ScenarioResult& out) {
     out.classifications[r.classification_text()] += 1;
   }
   out.counts["sent"] = out.requests.size();
+  // The per-request tables are done with: freed before expected_replies builds its own, which would
+  // otherwise raise a long run's peak by theirs.
+  std::vector<std::uint32_t>().swap(decision_for);
+  std::vector<std::int64_t>().swap(first_good_for);
+  std::unordered_map<std::string_view, std::uint64_t>().swap(owner_of_nonce);
 
   // Latency summaries: over 200 answers (the plain latency.* operands), and per outcome.
   out.latency = summarize(latency_of["ok"]);

@@ -29,7 +29,7 @@ ExpectedReplies expected_replies(const CheckInput& in, const std::vector<Request
     if (h != StringPool::kNone) by_id[h] = static_cast<std::uint32_t>(i);
   }
   // Copies per correlation id that the gateways will see.
-  std::vector<std::int64_t> copies_for(log.pool().size(), 0);
+  std::vector<std::uint32_t> copies_for(log.pool().size(), 0);  // at most one per line of the log
   const int n = std::max(1, in.gateways);
   const bool broadcast = !(in.shared_consumer_group || in.reply_mode == "reply-to");
   // How many instances receive each reply message.
@@ -65,8 +65,8 @@ ExpectedReplies expected_replies(const CheckInput& in, const std::vector<Request
   }
   // Replies planned by a decision that was made again later (the request was redelivered after the
   // simulator died) and never confirmed: they may have reached Kafka all the same.
-  std::vector<std::int64_t> planned(log.pool().size(), 0), confirmed(log.pool().size(), 0);
-  std::vector<std::uint32_t> decided(log.pool().size(), 0);
+  std::vector<std::int64_t> planned(log.pool().size(), 0);
+  std::vector<std::uint32_t> confirmed(log.pool().size(), 0), decided(log.pool().size(), 0);
   for (const auto& d : log) {
     if (d.type == DecisionLineType::decision && d.id != 0) {
       decided[d.id] += 1;
@@ -77,19 +77,19 @@ ExpectedReplies expected_replies(const CheckInput& in, const std::vector<Request
   }
   for (std::size_t id = 0; id < decided.size(); ++id) {
     if (decided[id] < 2 || by_id[id] == kNoRequest) continue;
-    const std::int64_t missing = planned[id] - confirmed[id];
+    const std::int64_t missing = planned[id] - static_cast<std::int64_t>(confirmed[id]);
     if (missing <= 0) continue;
     e.unconfirmed_duplicate += static_cast<double>(missing);
     e.unconfirmed_unknown += static_cast<double>(missing * (receivers - 1));
   }
   for (std::size_t id = 0; id < copies_for.size(); ++id) {
-    const std::int64_t copies = copies_for[id];
+    const std::uint32_t copies = copies_for[id];
     if (copies == 0) continue;
     const RequestRecord& r = requests[by_id[id]];
     // An owner stopped mid-traffic was last read before its SIGTERM: what it counted after is unseen.
     const bool unseen = partial_owner(r);
     (r.outcome == Outcome::ok ? (unseen ? e.unobserved_matched : e.matched) : (unseen ? e.unobserved_late : e.late)) += 1;
-    (unseen ? e.unobserved_duplicate : e.duplicate) += static_cast<double>(copies - 1);
+    (unseen ? e.unobserved_duplicate : e.duplicate) += static_cast<double>(copies) - 1;
   }
   return e;
 }
