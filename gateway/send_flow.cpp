@@ -12,13 +12,13 @@
 #include <memory>
 
 #include "gateway/send_request.h"
+#include "gateway/tuple_awaitable.h"
 
 namespace rrkit::gateway {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using nlohmann::json;
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 // The waiting side of a pending request; lives on its session's strand, shared with the
 // request's publish task (which runs there too).

@@ -7,6 +7,8 @@
 
 #include "gateway/config.h"
 
+namespace config_test {
+
 using namespace rrkit::gateway;
 using namespace std::chrono_literals;
 
@@ -101,3 +103,5 @@ TEST_CASE("config: limits and deadlines of the hardened server") {
   CHECK_THROWS_AS(parse({"--header-timeout", "soon"}), CLI::ValidationError);
   CHECK(parse({"--idle-timeout", "0s"}).error);
 }
+
+}  // namespace config_test

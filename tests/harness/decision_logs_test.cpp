@@ -12,6 +12,8 @@
 #include "harness/checker.h"
 #include "harness/decision_logs.h"
 
+namespace decision_logs_test {
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace rrkit::harness;
@@ -116,3 +118,5 @@ TEST_CASE("a request redelivered to another instance after a kill keeps the dupl
     CHECK(both.unconfirmed_duplicate == 0);
   }
 }
+
+}  // namespace decision_logs_test

@@ -10,6 +10,8 @@
 #include "harness/runner.h"
 #include "harness/scenario.h"
 
+namespace scenario_test {
+
 namespace fs = std::filesystem;
 using rrkit::harness::load_scenario;
 
@@ -364,3 +366,5 @@ TEST_CASE("add_gateway and stop_gateway are read from the timeline, stop_gateway
   CHECK(load_error("stack: {gateways: 2, reply_mode: reply-to}\ntimeline:\n  - {at: 1s, action: add_gateway}\n")
             .find(":3: timeline[].action: add_gateway needs reply_mode broadcast") != std::string::npos);
 }
+
+}  // namespace scenario_test
