@@ -16,7 +16,9 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
+#include "bench/floor_grpc.h"
 #include "bench/floors.h"
+#include "bench/levers.h"
 #include "bench/sections.h"
 #include "bench/measure.h"
 #include "common/gateway_metrics.h"
@@ -38,7 +40,7 @@ using json = nlohmann::json;
 void add_options(CLI::App& app, Config& c) {
   auto env = [](const char* name) { return std::string("RR_BENCH_") + name; };
   if (c.peer_dir.empty()) c.peer_dir = RRKIT_BENCH_PEER_DIR;
-  app.add_option("--sections", c.sections, "Comma list of capacity,latency,rate,timeout,memory,peer or all")
+  app.add_option("--sections", c.sections, "Comma list of capacity,latency,rate,timeout,memory,levers,peer or all")
       ->envname(env("SECTIONS"))->capture_default_str();
   app.add_option("--latency-requests", c.latency_requests, "Sequential requests per path (latency)")
       ->envname(env("LATENCY_REQUESTS"))->capture_default_str();
@@ -62,6 +64,10 @@ void add_options(CLI::App& app, Config& c) {
       ->envname(env("CAPACITY_SECONDS"))->capture_default_str();
   app.add_option("--capacity-concurrency", c.capacity_concurrency, "Closed-loop workers of the harness-capacity run")
       ->envname(env("CAPACITY_CONCURRENCY"))->capture_default_str();
+  app.add_option("--bulk-max-messages", c.bulk_max_messages, "levers: replies per batch of the bulk variant")
+      ->envname(env("BULK_MAX_MESSAGES"))->capture_default_str()->check(CLI::Range(1, 10000));
+  app.add_option("--bulk-max-await-ms", c.bulk_max_await_ms, "levers: longest wait for a batch of the bulk variant")
+      ->envname(env("BULK_MAX_AWAIT_MS"))->capture_default_str()->check(CLI::Range(1, 600000));
   app.add_option("--peer-dir", c.peer_dir, "Folder of the Node.js peer (server.js, node_modules)")
       ->envname(env("PEER_DIR"))->capture_default_str();
   app.add_option("--node", c.node, "Node.js executable")->envname(env("NODE"))->capture_default_str();
@@ -78,8 +84,6 @@ namespace {
 
 const char* kDropAll = "description: every request dropped (bench)\nrules:\n  - {name: hold, fraction: 1.0, drop: true}\n";
 const char* kNoFaults = "description: immediate ok replies\n";
-
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 // The two floors are reported identically so (a) and (b) read side by side; false when the floor failed.
 bool report_floor(bool ok, const FloorResult& r, const std::string& error, const char* label, json& lat,
@@ -135,7 +139,7 @@ int run(const Config& c_in) {
   }
 
   const bool need_stack = selected(c, "latency") || selected(c, "rate") || selected(c, "timeout") ||
-                          selected(c, "memory") || selected(c, "peer");
+                          selected(c, "memory") || selected(c, "levers") || selected(c, "peer");
   if (!need_stack) {
     results["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     write_file(c.json_out, results.dump(2) + "\n");
@@ -185,6 +189,16 @@ int run(const Config& c_in) {
     if (!report_floor(a_ok, a, error, "(a) raw librdkafka", lat, "a_raw_kafka")) status = 2;
     const bool b_ok = dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, b, error);
     if (!report_floor(b_ok, b, error, "(b) through daprd", lat, "b_dapr_floor")) status = 2;
+    // The floor is the best client daprd can have: kept-alive HTTP and gRPC, c/b against the better one.
+    FloorResult bg;
+    bool bg_ok = false;
+    if (grpc_floor_built()) {
+      bg_ok = dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, bg, error, DaprTransport::grpc);
+      if (!report_floor(bg_ok, bg, error, "(b) daprd over gRPC", lat, "b_dapr_floor_grpc")) status = 2;
+    } else {
+      lat["b_dapr_floor_grpc"] = {{"skipped", "rr-bench built without gRPC (RR_BENCH_GRPC=1 bench/run.sh)"}};
+      say("  (b) daprd over gRPC: skipped, rr-bench built without gRPC (RR_BENCH_GRPC=1 bench/run.sh)");
+    }
     std::uint64_t failed = 0;
     const auto cl = sequential_latency(gw.port, c.latency_requests, failed);
     lat["c_rr_gateway"] = cl.to_json();
@@ -200,7 +214,18 @@ int run(const Config& c_in) {
       ratios[std::string("c_over_b_") + name] = ratio(cv, fb);
       ratios[std::string("c_over_a_") + name] = ratio(cv, fa);
     }
+    // Per percentile, the lower of the two floors.
+    for (const auto& [name, fb, fg] : {std::tuple{"p50", b.latency.p50, bg.latency.p50},
+                                       std::tuple{"p99", b.latency.p99, bg.latency.p99},
+                                       std::tuple{"p999", b.latency.p999, bg.latency.p999}}) {
+      const double cv = std::string(name) == "p50" ? cl.p50 : std::string(name) == "p99" ? cl.p99 : cl.p999;
+      const double best = bg_ok && (!b_ok || fg < fb) ? fg : fb;
+      ratios[std::string("c_over_best_b_") + name] = ratio(cv, best);
+      if (bg_ok) ratios[std::string("c_over_b_grpc_") + name] = ratio(cv, fg);
+    }
     lat["ratios"] = ratios;
+    say(fmt::format("  c / best (b): p50 {:.2f} p99 {:.2f} p999 {:.2f}", ratios["c_over_best_b_p50"].get<double>(),
+                    ratios["c_over_best_b_p99"].get<double>(), ratios["c_over_best_b_p999"].get<double>()));
     say(fmt::format("  c/b: p50 {:.2f} p99 {:.2f} p999 {:.2f}   c/a: p50 {:.2f} p99 {:.2f} p999 {:.2f}",
                     ratios["c_over_b_p50"].get<double>(), ratios["c_over_b_p99"].get<double>(),
                     ratios["c_over_b_p999"].get<double>(), ratios["c_over_a_p50"].get<double>(),
@@ -290,6 +315,15 @@ int run(const Config& c_in) {
       for (auto& t : clients) t.join();
     }
     topo.set_profile(kNoFaults, error);
+  }
+
+  if (selected(c, "levers")) {
+    // The run's gateway and daprd stop, so that each variant has the machine and the reply topic to itself.
+    gw.process.stop(10s);
+    gw.daprd->stop();
+    topo.mark_expected_down(gw.process.name(), true);
+    results["levers"] =
+        lever_runs(c, paths, brokers, topo.kafka().process().pid(), topo.simulator().pid(), status);
   }
 
   if (selected(c, "peer")) {

@@ -13,7 +13,7 @@
 namespace rrkit::bench {
 
 struct Config {
-  std::string sections = "all";  // comma list: capacity,latency,rate,timeout,memory,peer (or all)
+  std::string sections = "all";  // comma list: capacity,latency,rate,timeout,memory,levers,peer (or all)
   int latency_requests = 1000;   // sequential requests per path for section 1
   std::vector<double> rates = {100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000};  // open-loop steps (req/s)
   double step_seconds = 4;       // length of each rate step
@@ -25,6 +25,8 @@ struct Config {
   int timeout_ms = 200;          // X-Request-Timeout-Ms for section 4
   double capacity_seconds = 3;   // section 5
   int capacity_concurrency = 64;
+  int bulk_max_messages = 100;   // levers: rr-gateway --reply-bulk-max-messages of the "bulk" variant
+  int bulk_max_await_ms = 5;     // levers: its --reply-bulk-max-await
   std::string peer_dir;          // examples/node-gateway (server.js, sut.yaml, node_modules)
   std::string node = "node";
   std::filesystem::path run_dir;  // logs of every component; default /tmp/rr-bench-<stamp>

@@ -17,6 +17,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "bench/floor_grpc.h"
 #include "common/base64.h"
 #include "common/ids.h"
 #include "testkit/kafka.h"
@@ -259,7 +260,8 @@ class KeptAliveClient {
 }  // namespace
 
 bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_dir, const std::string& brokers,
-                   int requests, FloorResult& out, std::string& error) {
+                   int requests, FloorResult& out, std::string& error, DaprTransport transport) {
+  const bool grpc = transport == DaprTransport::grpc;
   const std::string req_topic = "bench.b.requests", rep_topic = "bench.b.replies";
   if (!kafka::ensure_topics(brokers, {{req_topic, 4}, {rep_topic, 4}}, 30s, error)) return false;
 
@@ -285,7 +287,7 @@ bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_d
   });
 
   stack::DaprdConfig dc;
-  dc.app_id = "bench-dapr-floor";
+  dc.app_id = grpc ? "bench-dapr-floor-grpc" : "bench-dapr-floor";
   dc.app_port = app.port();
   dc.http_port = net::free_port();
   dc.brokers = brokers;
@@ -305,14 +307,25 @@ bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_d
   if (!simulator.start(error)) return false;
 
   KeptAliveClient publisher(daprd.http_port());
+  std::unique_ptr<GrpcPublisher> grpc_publisher;
+  if (grpc && !(grpc_publisher = GrpcPublisher::connect(daprd.config().grpc_port, error))) return false;
   auto exchange = [&](int i, std::chrono::milliseconds wait) {
     const std::string id = new_uuid_v4();
     const std::string target = "/v1.0/publish/rr-pubsub/" + req_topic +
                                "?metadata.rawPayload=true&metadata.partitionKey=" + id + "&metadata.correlationId=" + id;
     const std::string body = nlohmann::json{{"correlationId", id}, {"i", i}, {"nonce", new_uuid_v4()}}.dump();
     const auto t0 = Clock::now();
-    const int status = publisher.post(target, body, 5s);
-    if (status < 200 || status >= 300) return -1.0;
+    if (grpc_publisher) {
+      std::string publish_error;
+      if (!grpc_publisher->publish("rr-pubsub", req_topic, body,
+                                   {{"rawPayload", "true"}, {"partitionKey", id}, {"correlationId", id}}, 5s,
+                                   publish_error)) {
+        return -1.0;
+      }
+    } else {
+      const int status = publisher.post(target, body, 5s);
+      if (status < 200 || status >= 300) return -1.0;
+    }
     if (!arrivals.wait_for(id, wait)) return -1.0;
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   };
@@ -337,9 +350,12 @@ bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_d
     }
   }
   out.latency = percentiles(std::move(ms));
-  out.notes = "HTTP publish to daprd over a kept-alive connection (connections opened: " +
-              std::to_string(publisher.connects()) + "), rr-simulator replies, daprd delivers to the bench's own endpoint over kept-alive "
-              "connections (rawPayload subscription), sequential";
+  const std::string delivered =
+      ", rr-simulator replies, daprd delivers to the bench's own endpoint over kept-alive connections (rawPayload "
+      "subscription), sequential";
+  out.notes = grpc ? "gRPC PublishEvent (dapr.proto.runtime.v1.Dapr) to daprd over one channel" + delivered
+                   : "HTTP publish to daprd over a kept-alive connection (connections opened: " +
+                         std::to_string(publisher.connects()) + ")" + delivered;
   simulator.stop(10s);
   daprd.stop();
   return true;

@@ -22,9 +22,13 @@ struct FloorResult {
 // Path (a). Uses topics bench.a.requests / bench.a.replies (1 partition each), linger.ms=0 both ways.
 bool kafka_pingpong(const std::string& brokers, int requests, FloorResult& out, std::string& error);
 
-// Path (b). Starts its own daprd (app id bench-dapr-floor) and rr-simulator on topics
-// bench.b.requests / bench.b.replies, both stopped before returning. Logs go to run_dir.
+// How path (b) publishes: daprd's HTTP API on a kept-alive connection, or its gRPC PublishEvent
+// (only when rr-bench was built with -DRRKIT_BENCH_GRPC=ON; otherwise an error saying so).
+enum class DaprTransport { http, grpc };
+
+// Path (b). Starts its own daprd (app id bench-dapr-floor, or bench-dapr-floor-grpc) and rr-simulator on
+// topics bench.b.requests / bench.b.replies, both stopped before returning. Logs go to run_dir.
 bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_dir, const std::string& brokers,
-                   int requests, FloorResult& out, std::string& error);
+                   int requests, FloorResult& out, std::string& error, DaprTransport transport = DaprTransport::http);
 
 }  // namespace rrkit::bench

@@ -44,9 +44,14 @@ std::string markdown(const json& r) {
       << "| path | n | p50 ms | p99 ms | p99.9 ms | max ms | how |\n|---|---|---|---|---|---|---|\n";
     for (const auto& [key, label] : {std::pair{"a_raw_kafka", "(a) raw librdkafka ping-pong (floor)"},
                                      std::pair{"b_dapr_floor", "(b) through daprd, no gateway (Dapr floor)"},
+                                     std::pair{"b_dapr_floor_grpc", "(b) through daprd over gRPC PublishEvent"},
                                      std::pair{"c_rr_gateway", "(c) rr-gateway + rr-simulator, zero delay"}}) {
       if (!l.contains(key)) continue;
       const auto& p = l[key];
+      if (p.contains("skipped")) {
+        o << "| " << label << " | | | | | | " << p.value("skipped", "") << " |\n";
+        continue;
+      }
       o << "| " << label << " | " << p.value("count", 0) << " | " << ms(p, "p50_ms") << " | " << ms(p, "p99_ms")
         << " | " << ms(p, "p999_ms") << " | " << ms(p, "max_ms") << " | " << p.value("how", "") << " |\n";
     }
@@ -57,6 +62,14 @@ std::string markdown(const json& r) {
                        num(q, "c_over_b_p999"))
         << fmt::format("| c/a | {:.2f} | {:.2f} | {:.2f} |\n", num(q, "c_over_a_p50"), num(q, "c_over_a_p99"),
                        num(q, "c_over_a_p999"));
+      if (q.contains("c_over_b_grpc_p50")) {
+        o << fmt::format("| c/b over gRPC | {:.2f} | {:.2f} | {:.2f} |\n", num(q, "c_over_b_grpc_p50"),
+                         num(q, "c_over_b_grpc_p99"), num(q, "c_over_b_grpc_p999"));
+      }
+      if (q.contains("c_over_best_b_p50")) {
+        o << fmt::format("| c / best of the (b) floors | {:.2f} | {:.2f} | {:.2f} |\n", num(q, "c_over_best_b_p50"),
+                         num(q, "c_over_best_b_p99"), num(q, "c_over_best_b_p999"));
+      }
     }
     o << "\n";
   }
@@ -82,19 +95,24 @@ std::string markdown(const json& r) {
   if (r.contains("max_rate")) sweep(r["max_rate"], "2. Maximum sustained rate through rr-gateway");
 
   auto memory = [&](const json& points) {
-    o << "| waiting requests | RSS kB | bytes per pending request |\n|---|---|---|\n";
+    o << "| waiting requests | RSS kB | bytes per pending request (VmRSS) | anonymous bytes per pending (smaps_rollup) "
+         "| TCP socket memory, bytes per pending (sockstat) | open fds |\n|---|---|---|---|---|---|\n";
+    auto opt = [&](const json& p, const char* key) {
+      return p.contains(key) ? fmt::format("{:.0f}", num(p, key)) : std::string("-");
+    };
     for (const auto& p : points) {
-      o << fmt::format("| {:.0f}{} | {} | {} |\n", num(p, "waiting"),
+      o << fmt::format("| {:.0f}{} | {} | {} | {} | {} | {} |\n", num(p, "waiting"),
                        p.contains("target") ? fmt::format(" (target {})", p.value("target", 0)) : "",
-                       p.value("rss_kb", 0L),
-                       p.contains("bytes_per_pending") ? fmt::format("{:.0f}", num(p, "bytes_per_pending")) : "-");
+                       p.value("rss_kb", 0L), opt(p, "bytes_per_pending"), opt(p, "anonymous_bytes_per_pending"),
+                       opt(p, "socket_bytes_per_pending"), p.contains("open_fds") ? std::to_string(p.value("open_fds", 0L)) : "-");
     }
     o << "\n";
   };
   if (r.contains("memory")) {
     o << "## 3. Memory: rr-gateway RSS with requests waiting\n\n"
-      << "The simulator drops every request, clients wait (timeout 280 s). Bytes per pending = (RSS − idle RSS) / "
-         "waiting.\n\n";
+      << "The simulator drops every request, clients wait (timeout 280 s). Bytes per pending = (RSS − RSS after the "
+         "same warm-up with none waiting) / waiting, each read once the RSS has settled; the kernel's TCP buffers are "
+         "not in RSS and are given beside it (/proc/net/sockstat `mem`, machine-wide).\n\n";
     memory(r["memory"]["gateway"]);
     o << "Limit: " << r["memory"].value("limit", "") << ".\n\n";
   }
@@ -138,6 +156,31 @@ std::string markdown(const json& r) {
       << fmt::format("| {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n\n", num(v, "p50"), num(v, "p99"), num(v, "max_rate"),
                      num(v, "bytes_per_pending"))
       << "Below 1 is better for rr-gateway on p50, p99 and RSS; above 1 is better on max rate.\n\n";
+  }
+  if (r.contains("levers")) {
+    o << "## 7. Dapr levers on path (c), side by side\n\n"
+      << "Each variant is a fresh rr-gateway + daprd on the same Kafka and rr-simulator, measured the same way: "
+         "sequential latency at low load, then the rate ladder.\n\n"
+      << "| variant | rr-gateway flags | low-load p50 ms | low-load p99 ms | max sustained req/s | p50 ms at max | "
+         "p99 ms at max |\n|---|---|---|---|---|---|---|\n";
+    for (const auto& v : r["levers"]["variants"]) {
+      std::string args;
+      for (const auto& a : v["gateway_args"]) args += (args.empty() ? "" : " ") + a.get<std::string>();
+      if (!v.contains("max_rate")) {
+        o << "| " << v.value("name", "") << " | " << args << " | failed: " << v.value("error", "") << " | | | | |\n";
+        continue;
+      }
+      const json& at = v["max_rate"]["at_max"];
+      const json none = json::object();
+      const json& at_lat = at.is_object() && at.contains("latency") ? at["latency"] : none;
+      o << fmt::format("| {} | {} | {} | {} | {:.0f} | {} | {} |\n", v.value("name", ""), args.empty() ? "(defaults)" : args,
+                       ms(v["latency"], "p50_ms"), ms(v["latency"], "p99_ms"), num(v["max_rate"], "max_sustained_rps"),
+                       ms(at_lat, "p50_ms"), ms(at_lat, "p99_ms"));
+    }
+    o << "\n";
+    for (const auto& v : r["levers"]["variants"]) {
+      if (v.contains("max_rate")) sweep(v["max_rate"], "7. rr-gateway, lever " + v.value("name", std::string()));
+    }
   }
   return o.str();
 }

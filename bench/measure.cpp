@@ -99,6 +99,51 @@ long rss_kb(pid_t pid) {
   return -1;
 }
 
+namespace {
+
+// "Key:   123 kB" lines of a /proc file, as numbers under their keys (only the wanted ones).
+void read_kb_fields(const std::string& path, const std::vector<std::string>& keys, nlohmann::json& out) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, colon);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+    std::istringstream value(line.substr(colon + 1));
+    long kb = -1;
+    value >> kb;
+    out[key] = kb;
+  }
+}
+
+}  // namespace
+
+nlohmann::json memory_sample(pid_t pid) {
+  nlohmann::json out = nlohmann::json::object();
+  const std::string proc = "/proc/" + std::to_string(pid);
+  out["rss_kb"] = rss_kb(pid);
+  nlohmann::json smaps = nlohmann::json::object();
+  read_kb_fields(proc + "/smaps_rollup", {"Rss", "Pss", "Anonymous", "Private_Dirty"}, smaps);
+  out["smaps_rollup_kb"] = smaps;
+  std::error_code ec;
+  long fds = 0;
+  for (fs::directory_iterator it(proc + "/fd", ec), end; !ec && it != end; it.increment(ec)) ++fds;
+  out["open_fds"] = ec ? -1 : fds;
+  // "TCP: inuse 19042 orphan 0 tw 12 alloc 19060 mem 3": every field as a number.
+  std::ifstream sockstat("/proc/net/sockstat");
+  nlohmann::json tcp = nlohmann::json::object();
+  for (std::string line; std::getline(sockstat, line);) {
+    if (line.rfind("TCP:", 0) != 0) continue;
+    std::istringstream fields(line.substr(4));
+    std::string name;
+    long value = 0;
+    while (fields >> name >> value) tcp[name] = value;
+  }
+  tcp["page_bytes"] = ::sysconf(_SC_PAGESIZE);
+  out["sockstat_tcp"] = tcp;
+  return out;
+}
+
 long group_rss_kb(pid_t pgid) {
   long total = 0;
   for_each_in_group(pgid, [&](pid_t pid, const std::vector<std::string>&) {

@@ -32,6 +32,12 @@ double group_cpu_seconds(pid_t pgid);
 // VmRSS of one process in kB, -1 when unknown.
 long rss_kb(pid_t pid);
 
+// The memory of one process and of the kernel's sockets at one moment, for the figure per waiting
+// request: VmRSS (/proc/PID/status), smaps_rollup's Rss / Pss / Anonymous / Private_Dirty (kB),
+// the process's open descriptors, and /proc/net/sockstat's TCP line (sockets in use, orphans,
+// and `mem`, the pages of every TCP socket's buffers on the machine: shared by all processes).
+nlohmann::json memory_sample(pid_t pid);
+
 // Total RSS in kB over the process group (node, daprd: one process each today).
 long group_rss_kb(pid_t pgid);
 

@@ -52,6 +52,12 @@ struct Config {
   std::string instance_id;
   ReplyMode reply_mode = ReplyMode::broadcast;
   std::string id_field = "correlationId";
+  // Bulk subscribe on the reply subscription: daprd posts up to reply_bulk_max_messages replies of a
+  // partition in one request, or what it has after reply_bulk_max_await. Off by default: at low load
+  // each reply may wait up to reply_bulk_max_await for its batch (bench/RESULTS.md has both figures).
+  bool reply_bulk_subscribe = false;
+  unsigned reply_bulk_max_messages = 100;
+  std::chrono::milliseconds reply_bulk_max_await{5};
   unsigned threads = 1;
   std::size_t dapr_connections = 64;
   std::string log_level = "info";
@@ -73,6 +79,7 @@ struct ConfigText {
   std::string header_timeout = "10s";
   std::string idle_timeout = "120s";
   std::string dapr_acquire_timeout = "100ms";
+  std::string reply_bulk_max_await = "5ms";
   std::string reply_mode = "broadcast";
   bool print_config = false;
 };

@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "gateway/dapr_retry.h"
+#include "gateway/http_message.h"
 #include "gateway/tuple_awaitable.h"
 
 namespace rrkit::gateway {
@@ -34,6 +36,7 @@ using asio::use_awaitable;
 std::string url_encode(const std::string& value) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
+  out.reserve(value.size());
   for (const unsigned char c : value) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));
@@ -47,7 +50,18 @@ std::string url_encode(const std::string& value) {
 }
 
 std::string publish_target(const std::string& pubsub, const std::string& topic, const PublishMetadata& metadata) {
-  std::string target = "/v1.0/publish/" + url_encode(pubsub) + "/" + url_encode(topic) + "?metadata.rawPayload=true";
+  // Every publish of a gateway goes to the same pubsub and topic: their encoded prefix is kept
+  // (per thread, so without a lock) instead of encoded again per request.
+  struct Prefix {
+    std::string pubsub, topic, text;
+  };
+  thread_local Prefix prefix;
+  if (prefix.text.empty() || prefix.pubsub != pubsub || prefix.topic != topic) {
+    prefix = {pubsub, topic, "/v1.0/publish/" + url_encode(pubsub) + "/" + url_encode(topic) + "?metadata.rawPayload=true"};
+  }
+  std::string target;
+  target.reserve(prefix.text.size() + 160);
+  target += prefix.text;
   for (const auto& [name, value] : metadata) target += "&metadata." + url_encode(name) + "=" + url_encode(value);
   return target;
 }
@@ -146,8 +160,8 @@ struct DaprClient::Impl {
     return true;  // 0: EOF; > 0: unsolicited bytes (e.g. a 408), the stream is out of step
   }
 
-  asio::awaitable<Exchange> exchange(Conn& c, const http::request<http::string_body>& req,
-                                     std::chrono::steady_clock::time_point deadline) {
+  // `wire` is the whole request as serialised once by call(): one plain write per attempt.
+  asio::awaitable<Exchange> exchange(Conn& c, const std::string& wire, std::chrono::steady_clock::time_point deadline) {
     Exchange ex;
     if (c.connected && peer_closed(c.stream.socket())) {
       boost::system::error_code ignored;
@@ -174,7 +188,7 @@ struct DaprClient::Impl {
       c.connected = true;
     }
     c.stream.expires_at(deadline);
-    auto [wec, wn] = co_await http::async_write(c.stream, req, tuple_awaitable);
+    auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(wire), tuple_awaitable);
     if (wec) {
       ex.failure.bytes_written = wn;
       ex.failure.timed_out = wec == beast::error::timeout;
@@ -203,10 +217,9 @@ struct DaprClient::Impl {
   }
 
   // Runs on the connection's strand so that the stream is only ever touched there.
-  asio::awaitable<DaprResult> run_on(Conn* c, http::request<http::string_body> req,
-                                     std::chrono::steady_clock::time_point deadline, bool& keep,
-                                     ExchangeFailure& failure) {
-    auto ex = co_await exchange(*c, req, deadline);
+  asio::awaitable<DaprResult> run_on(Conn* c, const std::string& wire, std::chrono::steady_clock::time_point deadline,
+                                     bool& keep, ExchangeFailure& failure) {
+    auto ex = co_await exchange(*c, wire, deadline);
     keep = ex.keep;
     failure = ex.failure;
     co_return ex.result;
@@ -248,6 +261,9 @@ asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string tar
     req.body() = std::move(body);
   }
   req.prepare_payload();
+  // Serialised once: a retry sends the same bytes, and neither attempt copies the request.
+  const std::string wire = to_wire(req);
+  req = {};
 
   for (int attempt = 0;; ++attempt) {
     bool ok = false;
@@ -263,7 +279,7 @@ asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string tar
     bool keep = false;
     ExchangeFailure failure;
     Conn* c = conn.get();
-    auto result = co_await asio::co_spawn(c->strand, impl->run_on(c, req, deadline, keep, failure), use_awaitable);
+    auto result = co_await asio::co_spawn(c->strand, impl->run_on(c, wire, deadline, keep, failure), use_awaitable);
     if (result.ok() || result.kind == DaprResult::Kind::rejected) {
       if (keep) {
         impl->release(std::move(conn));

@@ -1,11 +1,14 @@
 #pragma once
 // The reply route: what the gateway answers daprd for each delivery, by Dapr's rules. SUCCESS for
 // matched, late, duplicate, unknown and probe replies, DROP for one it cannot take; never a status
-// daprd retries, because the Kafka component blocks the reply partition while it retries.
+// daprd retries, because the Kafka component blocks the reply partition while it retries. With
+// --reply-bulk-subscribe each POST is a batch (bulk_delivery.h) and each entry gets its own status.
 // Ownership: one per Gateway; stateless beyond the shared State, called from any session.
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "gateway/delivery.h"
 #include "gateway/http_message.h"
 #include "gateway/readiness.h"
 #include "gateway/state.h"
@@ -25,6 +28,11 @@ class Deliveries {
   Response drop_unreadable(std::string_view error);
 
  private:
+  Response handle_bulk(const Request& req, bool keep);
+  // Counts and classifies one delivery and hands a matched reply to its waiter; false when it is
+  // malformed (DROP), true for every reply that is SUCCESS. `bytes` is the body's size, for the log.
+  bool take(DeliveryResult& parsed, std::size_t bytes);
+
   State& state_;
   Readiness& readiness_;
 };

@@ -46,7 +46,14 @@ DeliveryResult parse_delivery(std::string_view body, const std::string& id_field
     return malformed("delivery body is nested deeper than " + std::to_string(rrkit::kMaxJsonDepth) + " levels");
   }
   if (!bounded.ok()) return malformed("delivery body is not valid JSON");
-  json doc = std::move(bounded.value);
+  return parse_delivery_value(std::move(bounded.value), id_field);
+}
+
+DeliveryResult parse_raw_reply(std::string_view bytes, const std::string& id_field) {
+  return parse_json_text(bytes, id_field, "raw payload");
+}
+
+DeliveryResult parse_delivery_value(json doc, const std::string& id_field) {
   if (!doc.is_object()) return malformed("delivery body is not a JSON object");
 
   // A CloudEvent is recognised by its envelope fields; a reply that happens to carry a

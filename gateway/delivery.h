@@ -25,6 +25,13 @@ struct DeliveryResult {
 
 DeliveryResult parse_delivery(std::string_view body, const std::string& id_field);
 
+// The same rules for a delivery already parsed (bounded) as part of a larger body: a bulk
+// delivery's entry whose event is a CloudEvent object or a plain reply.
+DeliveryResult parse_delivery_value(nlohmann::json doc, const std::string& id_field);
+
+// The raw bytes the replier sent (a rawPayload delivery once base64-decoded): a reply object.
+DeliveryResult parse_raw_reply(std::string_view bytes, const std::string& id_field);
+
 
 // Probe ids are "probe-<instance>-<uuid>"; this is the prefix of this instance's ones.
 std::string probe_prefix(const std::string& instance_id);

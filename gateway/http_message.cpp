@@ -1,5 +1,8 @@
 #include "gateway/http_message.h"
 
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/http/serializer.hpp>
+
 #include "common/json_limits.h"
 
 namespace rrkit::gateway {
@@ -16,6 +19,81 @@ Response make_response(http::status status, const nlohmann::json& body, unsigned
 
 Response error_response(const HttpError& e, unsigned version, bool keep_alive) {
   return make_response(static_cast<http::status>(e.status), e.body(), version, keep_alive);
+}
+
+namespace {
+
+template <bool isRequest>
+std::string beast_wire(http::message<isRequest, http::string_body>& msg) {
+  std::string text;
+  text.reserve(256 + msg.body().size());
+  http::serializer<isRequest, http::string_body> sr{msg};
+  boost::system::error_code ec;
+  while (!ec && !sr.is_done()) {
+    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      std::size_t n = 0;
+      for (const auto b : boost::beast::buffers_range_ref(buffers)) {
+        text.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      sr.consume(n);
+    });
+  }
+  return text;
+}
+
+// The header fields in order, the blank line and the body, after the start line.
+template <bool isRequest>
+std::string& append_rest(std::string& text, const http::message<isRequest, http::string_body>& msg) {
+  for (const auto& f : msg) {
+    text.append(f.name_string().data(), f.name_string().size());
+    text.append(": ", 2);
+    text.append(f.value().data(), f.value().size());
+    text.append("\r\n", 2);
+  }
+  text.append("\r\n", 2);
+  text.append(msg.body());
+  return text;
+}
+
+void append_version(std::string& text, unsigned version) {
+  text.append("HTTP/", 5);
+  text.push_back(static_cast<char>('0' + version / 10));
+  text.push_back('.');
+  text.push_back(static_cast<char>('0' + version % 10));
+}
+
+}  // namespace
+
+std::string to_wire(Response& msg) {
+  if (msg.chunked()) return beast_wire(msg);
+  std::string text;
+  text.reserve(192 + msg.body().size());
+  append_version(text, msg.version());
+  const unsigned code = msg.result_int();
+  text.push_back(' ');
+  text.push_back(static_cast<char>('0' + code / 100 % 10));
+  text.push_back(static_cast<char>('0' + code / 10 % 10));
+  text.push_back(static_cast<char>('0' + code % 10));
+  text.push_back(' ');
+  const auto reason = msg.reason();
+  text.append(reason.data(), reason.size());
+  text.append("\r\n", 2);
+  return append_rest(text, msg);
+}
+
+std::string to_wire(Request& msg) {
+  if (msg.chunked()) return beast_wire(msg);
+  std::string text;
+  text.reserve(256 + msg.body().size());
+  const auto method = msg.method_string();
+  text.append(method.data(), method.size());
+  text.push_back(' ');
+  text.append(msg.target().data(), msg.target().size());
+  text.push_back(' ');
+  append_version(text, msg.version());
+  text.append("\r\n", 2);
+  return append_rest(text, msg);
 }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }

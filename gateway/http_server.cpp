@@ -6,7 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -57,34 +56,12 @@ asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer
   co_return true;
 }
 
-// The bytes Beast's serializer makes of an answer, in one string. Serialised here, outside any
-// asynchronous operation, the answer goes out as one plain write: Beast's layered asynchronous
-// write (message, then serializer steps, then stream transfers over concatenated buffer views)
-// cost about as many instructions per answer as the gateway's JSON work.
-std::string serialize(Response& res) {
-  std::string text;
-  text.reserve(256 + res.body().size());
-  http::serializer<false, http::string_body> sr{res};
-  boost::system::error_code ec;
-  while (!ec && !sr.is_done()) {
-    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
-      std::size_t n = 0;
-      for (const auto b : beast::buffers_range_ref(buffers)) {
-        text.append(static_cast<const char*>(b.data()), b.size());
-        n += b.size();
-      }
-      sr.consume(n);
-    });
-  }
-  return text;
-}
-
 // Writes an answer, promising Keep-Alive: timeout=N when the connection stays open; false
 // when the connection is done (write failed, or not keep-alive).
 asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, std::chrono::milliseconds idle_timeout) {
   const bool keep = res.keep_alive();
   if (keep) res.set("Keep-Alive", keep_alive_value(idle_timeout));
-  const std::string text = serialize(res);
+  const std::string text = to_wire(res);
   stream.expires_after(30s);
   auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(text), tuple_awaitable);
   co_return !wec && keep;
@@ -221,6 +198,44 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
 
 }  // namespace
 
+struct HttpServer::Resumed {
+  beast::flat_buffer buffer;  // bytes the client pipelined behind the request
+  Response answer;
+  InFlight in_flight;  // released once the answer is written
+};
+
+// The connection of a request waiting for its reply: socket, buffer and counts, no coroutine.
+class HttpServer::Parked final : public ParkedConnection {
+ public:
+  Parked(HttpServer& server, tcp::socket client, beast::flat_buffer buffer, unsigned roles, ConnectionToken token,
+         InFlight in_flight)
+      : ParkedConnection(std::move(client)),
+        server_(server),
+        buffer_(std::move(buffer)),
+        roles_(roles),
+        token_(std::move(token)),
+        in_flight_(std::move(in_flight)) {}
+
+  void resume(std::optional<Response> answer) override {
+    if (!answer) {  // the client went away while waiting: nobody to answer
+      boost::system::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    auto resumed = std::make_unique<Resumed>(Resumed{std::move(buffer_), std::move(*answer), std::move(in_flight_)});
+    auto ex = socket.get_executor();
+    asio::co_spawn(ex, server_.session(std::move(socket), roles_, std::move(token_), std::move(resumed)),
+                   asio::detached);
+  }
+
+ private:
+  HttpServer& server_;
+  beast::flat_buffer buffer_;
+  unsigned roles_;
+  ConnectionToken token_;
+  InFlight in_flight_;
+};
+
 bool HttpServer::bind(const Endpoint& ep, unsigned roles) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(ep.host, ec);
@@ -276,7 +291,7 @@ asio::awaitable<void> HttpServer::accept_loop(tcp::acceptor& acc, unsigned roles
       if (refusing_.load() < 64) asio::co_spawn(ex, refuse(std::move(socket)), asio::detached);
       continue;
     }
-    asio::co_spawn(ex, session(std::move(socket), roles, ConnectionToken(open)), asio::detached);
+    asio::co_spawn(ex, session(std::move(socket), roles, ConnectionToken(open), nullptr), asio::detached);
   }
 }
 
@@ -292,21 +307,30 @@ asio::awaitable<void> HttpServer::refuse(tcp::socket socket) {
   if (!wec) co_await linger_close(stream, 1s);
 }
 
-asio::awaitable<void> HttpServer::session(tcp::socket socket, unsigned roles, ConnectionToken token) {
-  (void)token;  // counts this connection until the session ends
+asio::awaitable<void> HttpServer::session(tcp::socket socket, unsigned roles, ConnectionToken token,
+                                          std::unique_ptr<Resumed> resumed) {
   try {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
-    for (bool first = true;; first = false) {
+    bool keep = true;
+    bool first = true;  // a new connection must start its request within the header timeout
+    if (resumed) {  // back from a wait: its answer first, then the connection goes on
+      first = false;
+      buffer = std::move(resumed->buffer);
+      keep = co_await write_answer(stream, resumed->answer, state_.cfg.idle_timeout);
+      resumed.reset();
+    }
+    for (; keep; first = false) {
       Step step = co_await read_request(stream, buffer, roles, first, state_, routes_, deliveries_);
       if (step.kind == Step::Kind::next) continue;
       if (step.kind == Step::Kind::stop) break;
       if (step.kind == Step::Kind::send) {
         if (buffer.size() == 0) buffer.shrink_to_fit();  // nothing pipelined: no need to hold 512 B
-        step.res = co_await send_.handle(std::move(*step.prepared), stream.socket());
-        step.prepared.reset();
+        auto parked = std::make_shared<Parked>(*this, stream.release_socket(), std::move(buffer), roles,
+                                               std::move(token), std::move(step.in_flight));
+        send_.park(std::move(*step.prepared), std::move(parked));
+        co_return;  // the connection lives on in the send flow, and comes back with its answer
       }
-      if (!step.res) break;  // the client went away while waiting: nobody to answer
       if (!co_await write_answer(stream, *step.res, state_.cfg.idle_timeout)) break;
     }
     boost::system::error_code ignored;

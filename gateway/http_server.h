@@ -3,6 +3,8 @@
 // within a per-listener connection cap, and one coroutine per connection that frames requests
 // (timeouts, header and body limits, keep-alive, pipelining) and hands each one to the routes,
 // or to the send flow for POST /api/send. It decides nothing about what a request means.
+// A POST /api/send parks its connection in the send flow and the coroutine ends; the answer
+// starts a new one that writes it and goes on reading, so a waiting request holds no coroutine.
 // Ownership: one per Gateway; acceptors live on the control strand, each session on its own.
 #include <atomic>
 #include <cstddef>
@@ -58,7 +60,10 @@ class HttpServer {
  private:
   boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acc, unsigned roles);
   boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket socket);
-  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket, unsigned roles, ConnectionToken token);
+  class Parked;    // a connection whose request waits in the send flow (http_server.cpp)
+  struct Resumed;  // what a parked connection comes back with: its buffer and the answer to write
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket, unsigned roles, ConnectionToken token,
+                                       std::unique_ptr<Resumed> resumed);
 
   State& state_;
   boost::asio::io_context& ioc_;

@@ -78,10 +78,17 @@ bool Routes::callback_authorised(const Request& req) const {
 }
 
 json Routes::subscriptions() const {
-  return json::array({{{"pubsubname", state_.cfg.pubsub},
-                       {"topic", state_.cfg.subscribed_reply_topic()},
-                       {"route", kReplyRoute},
-                       {"metadata", {{"rawPayload", "true"}}}}});
+  const Config& cfg = state_.cfg;
+  json sub = {{"pubsubname", cfg.pubsub},
+              {"topic", cfg.subscribed_reply_topic()},
+              {"route", kReplyRoute},
+              {"metadata", {{"rawPayload", "true"}}}};
+  if (cfg.reply_bulk_subscribe) {
+    sub["bulkSubscribe"] = {{"enabled", true},
+                            {"maxMessagesCount", cfg.reply_bulk_max_messages},
+                            {"maxAwaitDurationMs", cfg.reply_bulk_max_await.count()}};
+  }
+  return json::array({std::move(sub)});
 }
 
 }  // namespace rrkit::gateway

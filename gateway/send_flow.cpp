@@ -1,12 +1,9 @@
 #include "gateway/send_flow.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <memory>
@@ -20,17 +17,26 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using nlohmann::json;
 
-// The waiting side of a pending request; lives on its session's strand, shared with the
-// request's publish task (which runs there too).
+// A parked request: what its answer needs, its connection, and the events that may decide it.
+// Lives on its connection's strand, shared by the callbacks of its timer, its socket watch, its
+// publish task and the reply's notify; whichever decides first completes it, the others then
+// find `finished` set and do nothing.
 struct Waiter {
-  explicit Waiter(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;
-  std::optional<Completion> result;
+  Waiter(SendFlow& f, Prepared prepared, std::shared_ptr<ParkedConnection> c)
+      : flow(f), p(std::move(prepared)), conn(std::move(c)), timer(conn->socket.get_executor()) {}
+  SendFlow& flow;
+  Prepared p;  // its body is moved out when published
+  std::shared_ptr<ParkedConnection> conn;  // handed back by complete()
+  asio::steady_timer timer;                // the deadline
+  std::optional<Completion> result;        // a reply, or shutdown
   std::unique_ptr<DaprResult> publish_failure;  // set by the publish task; a pointer keeps waiters small
   // Set once the client is answered: a publish still waiting for a daprd connection is then
   // never sent (read by the Dapr client on another strand, hence atomic).
   std::atomic<bool> abandoned{false};
-  bool readable = false;  // the client's socket became readable while waiting
+  bool readable = false;   // the client's socket became readable while waiting
+  bool expired = false;    // the deadline passed
+  bool lost_race = false;  // our removal attempt failed: the winner's notify is on its way
+  bool finished = false;   // the answer is decided and the connection handed back
 };
 
 namespace {
@@ -106,7 +112,7 @@ std::optional<Response> SendFlow::register_pending(const Prepared& p, const std:
   PendingTable::Notify notify = [waiter](Completion c) {
     asio::post(waiter->timer.get_executor(), [waiter, c = std::move(c)]() mutable {
       waiter->result = std::move(c);
-      waiter->timer.cancel();
+      advance(waiter);
     });
   };
   switch (state_.table.insert(p.id, p.started, std::move(notify))) {
@@ -205,61 +211,82 @@ asio::awaitable<void> SendFlow::publish(std::shared_ptr<Waiter> waiter, Correlat
   state_.metrics.publish(seconds_since(publish_start));
   if (published.ok()) co_return;
   waiter->publish_failure = std::make_unique<DaprResult>(std::move(published));
-  waiter->timer.cancel();
+  advance(waiter);
 }
 
-asio::awaitable<std::optional<Response>> SendFlow::handle(Prepared p, tcp::socket& socket) {
-  const auto ex = co_await asio::this_coro::executor;
-  auto waiter = std::make_shared<Waiter>(ex);
-  if (auto refused = register_pending(p, waiter)) co_return std::move(*refused);
+void SendFlow::park(Prepared p, std::shared_ptr<ParkedConnection> conn) {
+  const auto ex = conn->socket.get_executor();
+  auto w = std::make_shared<Waiter>(*this, std::move(p), std::move(conn));
+  if (auto refused = register_pending(w->p, w)) return complete(w, std::move(refused));
 
   // The reply may arrive before daprd even answers the publish: the waiter holds it.
-  asio::co_spawn(ex, publish(waiter, p.id, std::move(p.body), p.deadline), asio::detached);
-
-  // One plain wait on the timer: the reply's notify cancels it, and so do a failed publish and
-  // the socket becoming readable (the client closing, or pipelining), watched once by a callback.
-  socket.async_wait(tcp::socket::wait_read, [waiter](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled when the wait ends, or the socket failed: nothing to watch
-    waiter->readable = true;
-    waiter->timer.cancel();
+  asio::co_spawn(ex, publish(w, w->p.id, std::move(w->p.body), w->p.deadline), asio::detached);
+  // Readable while waiting: the client closing, or pipelining (watched once, not re-armed).
+  w->conn->socket.async_wait(tcp::socket::wait_read, [w](const boost::system::error_code& ec) {
+    if (ec || w->finished) return;  // cancelled when the wait ends, or the socket failed
+    w->readable = true;
+    advance(w);
   });
-  bool lost_race = false;  // our removal attempt failed: the winner's notify is on its way
-  std::optional<Response> res;
-  for (;;) {
-    // Checked before every wait: a cancel that came while we were not waiting is not lost.
-    if (waiter->result) break;
-    if (waiter->publish_failure && !lost_race) {
-      res = publish_failed(p, *waiter->publish_failure);
-      if (res) break;
-      lost_race = true;
-      continue;
+  w->timer.expires_at(w->p.deadline);
+  w->timer.async_wait([w](const boost::system::error_code& ec) {
+    if (ec || w->finished) return;
+    w->expired = true;
+    advance(w);
+  });
+}
+
+void SendFlow::advance(const std::shared_ptr<Waiter>& w) {
+  if (w->finished) return;
+  // A callback has no session around it to catch what it throws (an allocation failing): the
+  // request is logged and its connection closed, never the io loop ended.
+  try {
+    decide(w);
+  } catch (const std::exception& e) {
+    log::error(w->flow.state_.logger, "waiting request failed", {{"cid", w->p.id.str()}, {"error", e.what()}});
+    if (!w->finished) {
+      w->flow.state_.table.finish(w->p.id, Finish::client_gone, Clock::now());
+      complete(w, std::nullopt);
     }
-    if (waiter->readable) {
-      waiter->readable = false;  // not re-armed: a client that pipelines is no longer watched
-      if (client_closed(socket)) {
-        if (state_.table.finish(p.id, Finish::client_gone, Clock::now())) {
-          state_.metrics.request(Outcome::client_gone, seconds_since(p.started));
-          log::info(state_.logger, "client gone before the reply", {{"cid", p.id.str()}});
-          break;
-        }
-        lost_race = true;
-      }
-      continue;
-    }
-    waiter->timer.expires_at(lost_race ? Clock::time_point::max() : p.deadline);
-    const auto [tec] = co_await waiter->timer.async_wait(tuple_awaitable);
-    if (tec || lost_race || waiter->result || waiter->publish_failure || waiter->readable) continue;
-    if (state_.table.finish(p.id, Finish::timed_out, Clock::now())) {
-      res = timeout_answer(p);
-      break;
-    }
-    lost_race = true;
   }
-  waiter->abandoned = true;  // answered (or gone): a publish not yet sent must not be
+}
+
+void SendFlow::decide(const std::shared_ptr<Waiter>& w) {
+  SendFlow& self = w->flow;
+  const Prepared& p = w->p;
+  if (w->result) return complete(w, self.completed_answer(p, *w->result));
+  // Someone else removed the entry: only their notify (the result above) decides now.
+  if (w->lost_race) return;
+  if (w->publish_failure) {
+    if (auto res = self.publish_failed(p, *w->publish_failure)) return complete(w, std::move(res));
+    w->lost_race = true;
+    return;
+  }
+  if (w->readable) {
+    w->readable = false;
+    if (client_closed(w->conn->socket)) {
+      if (self.state_.table.finish(p.id, Finish::client_gone, Clock::now())) {
+        self.state_.metrics.request(Outcome::client_gone, seconds_since(p.started));
+        log::info(self.state_.logger, "client gone before the reply", {{"cid", p.id.str()}});
+        return complete(w, std::nullopt);
+      }
+      w->lost_race = true;
+    }
+    return;
+  }
+  if (w->expired) {
+    if (self.state_.table.finish(p.id, Finish::timed_out, Clock::now())) return complete(w, self.timeout_answer(p));
+    w->lost_race = true;
+  }
+}
+
+void SendFlow::complete(const std::shared_ptr<Waiter>& w, std::optional<Response> answer) {
+  w->finished = true;
+  w->abandoned = true;  // answered (or gone): a publish not yet sent must not be
+  w->timer.cancel();
   boost::system::error_code ignored;
-  socket.cancel(ignored);  // ends the readable watch, if still armed
-  if (waiter->result) res = completed_answer(p, *waiter->result);
-  co_return res;
+  w->conn->socket.cancel(ignored);  // ends the readable watch, if still armed
+  std::shared_ptr<ParkedConnection> conn = std::move(w->conn);
+  conn->resume(std::move(answer));
 }
 
 }  // namespace rrkit::gateway

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/json_limits.h"
+#include "harness/jsonl_file.h"
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/sut_launch.h"
@@ -195,14 +196,23 @@ std::string repro_command(const RunOptions& options, const std::string& scenario
   return line;
 }
 
-void keep_attached_decisions(const std::filesystem::path& run_dir, const std::vector<nlohmann::json>& decisions) {
+void keep_attached_decisions(const std::filesystem::path& run_dir, const std::filesystem::path& log, std::size_t offset) {
   std::ofstream out(run_dir / run_files::kDecisions);
-  for (const auto& d : decisions) out << safe_dump(d) << "\n";
+  std::size_t seen = 0;
+  std::string ignored;
+  // Copied line by line as read_decisions reads them (lines that parse, after the offset): never held whole.
+  for_each_jsonl_line(
+      log,
+      [&](std::string& line) {
+        if (line.empty() || !parse_bounded(line).ok() || seen++ < offset) return;
+        out << line << "\n";
+      },
+      ignored);
 }
 
 std::size_t decision_log_lines(const std::string& file) {
   // Counted as read_decisions counts (lines that parse), so that the offset skips exactly what was there.
-  return read_jsonl(file).size();
+  return count_jsonl(file);
 }
 
 }  // namespace rrkit::harness

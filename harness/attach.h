@@ -80,7 +80,7 @@ std::string shell_word(const std::string& word);
 
 // An attached simulator's log goes on after the run (the next run, the profile put back): the run folder keeps
 // this run's lines as its own copy, which `rr-harness replay` reads first.
-void keep_attached_decisions(const std::filesystem::path& run_dir, const std::vector<nlohmann::json>& decisions);
+void keep_attached_decisions(const std::filesystem::path& run_dir, const std::filesystem::path& log, std::size_t offset);
 
 // Lines in a decision log now (0 when there is no file yet): an attached run reads only what follows.
 std::size_t decision_log_lines(const std::string& file);

@@ -41,19 +41,20 @@ using Json = nlohmann::json;
 // before a 504 for it counts as a lost reply rather than a race with the deadline.
 constexpr std::int64_t kDeliveryBudgetUs = 500'000;
 
-
 // Replies that carry a readable id of a request: the ones a gateway can classify.
-bool is_valid_reply_kind(const std::string& kind) {
+bool is_valid_reply_kind(std::string_view kind) {
   const auto k = parse_decision_kind(kind);
   return k == DecisionKind::ok || k == DecisionKind::error || k == DecisionKind::wrong_id;
 }
 
 // A decision line without a kind is an answer decided "ok" (the simulator's default).
-std::string decision_kind(const DecisionRecord& d) { return d.kind.empty() ? std::string(to_string(DecisionKind::ok)) : d.kind; }
+std::string decision_kind(const DecisionLines& log, const DecisionLine& d) {
+  return d.kind == 0 ? std::string(to_string(DecisionKind::ok)) : std::string(log.str(d.kind));
+}
 
-std::string describe_decision(const DecisionRecord& d) {
+std::string describe_decision(const DecisionLines& log, const DecisionLine& d) {
   if (d.drop) return "drop";
-  std::string s = decision_kind(d);
+  std::string s = decision_kind(log, d);
   if (d.delay_us > 0) s += fmt::format(" after {:.0f}ms", static_cast<double>(d.delay_us) / 1000.0);
   if (d.copies > 1) s += fmt::format(" x{}", d.copies);
   if (d.reorder) s += " reordered";
@@ -66,133 +67,37 @@ std::int64_t timeout_us_for(const Scenario& sc) {
 
 }  // namespace
 
-ExpectedReplies expected_replies(const CheckInput& in) {
-  ExpectedReplies e;
-  std::unordered_map<std::string, const RequestRecord*> by_id;
-  for (const auto& r : in.requests) {
-    if (!r.correlation_id.empty()) by_id[r.correlation_id] = &r;
-  }
-  // Copies per correlation id that the gateways will see.
-  std::unordered_map<std::string, int> copies_for;
-  const int n = std::max(1, in.gateways);
-  const bool broadcast = !(in.shared_consumer_group || in.reply_mode == "reply-to");
-  // How many instances receive each reply message.
-  const int receivers = broadcast ? n : 1;
-  // In broadcast mode, how many of them served part of the run only: each may or may not have counted a copy.
-  int partial = 0;
-  for (int g = 0; broadcast && g < n; ++g) partial += life_of(in, static_cast<std::size_t>(g)) != GatewayLife::throughout;
-  const int sure = receivers - partial;
-  auto partial_owner = [&](const RequestRecord& r) {
-    const auto life = life_of(in, static_cast<std::size_t>(std::max(0, r.gateway)));
-    return broadcast && (life == GatewayLife::left || life == GatewayLife::joined_and_left);
-  };
-  for (const auto& d : decision_records(in.decisions)) {
-    if (d.type != DecisionLineType::reply) continue;
-    const std::string& kind = d.kind;
-    const std::string& reply_id = d.reply_id;
-    if (const auto k = parse_decision_kind(kind); k == DecisionKind::corrupt || k == DecisionKind::missing_id || reply_id.empty()) {
-      e.malformed += sure;
-      e.unobserved_malformed += partial;
-      continue;
-    }
-    const auto it = by_id.find(reply_id);
-    if (it == by_id.end()) {
-      e.unknown += sure;
-      e.unobserved_unknown += partial;
-      continue;
-    }
-    // The owner classifies it; in broadcast mode every other instance sees an id it never issued. An
-    // instance that joined was ready before any request was sent to it, so it sees all its own replies.
-    const bool owner_partial = broadcast && life_of(in, static_cast<std::size_t>(std::max(0, it->second->gateway))) !=
-                                                GatewayLife::throughout;
-    e.unknown += sure - (owner_partial ? 0 : 1);
-    e.unobserved_unknown += partial - (owner_partial ? 1 : 0);
-    copies_for[reply_id] += 1;
-  }
-  // Replies planned by a decision that was made again later (the request was redelivered after the
-  // simulator died) and never confirmed: they may have reached Kafka all the same.
-  std::unordered_map<std::string, std::int64_t> planned, confirmed, decided;
-  for (const auto& d : decision_records(in.decisions)) {
-    if (d.type == DecisionLineType::decision && !d.id.empty()) {
-      decided[d.id] += 1;
-      if (!d.drop) planned[d.id] += std::max<std::int64_t>(1, d.copies);
-    } else if ((d.type == DecisionLineType::reply || d.type == DecisionLineType::reply_failed) && !d.request_id.empty()) {
-      confirmed[d.request_id] += 1;
-    }
-  }
-  for (const auto& [id, times] : decided) {
-    if (times < 2 || by_id.find(id) == by_id.end()) continue;
-    const std::int64_t missing = planned[id] - confirmed[id];
-    if (missing <= 0) continue;
-    e.unconfirmed_duplicate += static_cast<double>(missing);
-    e.unconfirmed_unknown += static_cast<double>(missing * (receivers - 1));
-  }
-  for (const auto& [id, copies] : copies_for) {
-    const RequestRecord& r = *by_id.at(id);
-    // An owner stopped mid-traffic was last read before its SIGTERM: what it counted after is unseen.
-    const bool unseen = partial_owner(r);
-    (r.outcome == Outcome::ok ? (unseen ? e.unobserved_matched : e.matched) : (unseen ? e.unobserved_late : e.late)) += 1;
-    (unseen ? e.unobserved_duplicate : e.duplicate) += copies - 1;
-  }
-  return e;
-}
-
-double counter_slack(const ExpectedReplies& e, std::string_view reply_class) {
-  if (reply_class == "matched") return e.unobserved_matched;
-  if (reply_class == "late") return e.unobserved_late;
-  if (reply_class == "duplicate") return e.unconfirmed_duplicate + e.unobserved_duplicate;
-  if (reply_class == "unknown") return e.unconfirmed_unknown + e.unobserved_unknown;
-  if (reply_class == "malformed") return e.unobserved_malformed;
-  return 0;
-}
-
-GatewayLife life_of(const RunFacts& facts, std::size_t g) {
-  return g < facts.gateway_life.size() ? facts.gateway_life[g] : GatewayLife::throughout;
-}
-
-namespace {
-constexpr std::pair<GatewayLife, const char*> kLives[] = {{GatewayLife::throughout, "throughout"},
-                                                           {GatewayLife::joined, "joined"},
-                                                           {GatewayLife::left, "left"},
-                                                           {GatewayLife::joined_and_left, "joined_and_left"}};
-}  // namespace
-
-const char* to_string(GatewayLife l) {
-  for (const auto& [life, name] : kLives) {
-    if (life == l) return name;
-  }
-  return "throughout";
-}
-
-std::optional<GatewayLife> parse_gateway_life(std::string_view name) {
-  for (const auto& [life, text] : kLives) {
-    if (name == text) return life;
-  }
-  return std::nullopt;
+std::chrono::microseconds timeout_epsilon_for(const Scenario& sc, const SutJudging& sut) {
+  return std::max(sc.timeout_epsilon, sut.answer.timeout_epsilon);
 }
 
 std::size_t answered_without_decision(const CheckInput& in) {
-  std::unordered_set<std::string> decided;
-  for (const auto& d : decision_records(in.decisions)) {
-    if (d.type == DecisionLineType::decision) decided.insert(d.request_key());
+  const DecisionLines& log = in.decisions;
+  std::vector<bool> decided(log.pool().size(), false);
+  for (const auto& d : log) {
+    if (d.type == DecisionLineType::decision) decided[d.key] = true;
   }
   std::size_t missing = 0;
   for (const auto& r : in.requests) {
-    if ((r.outcome == Outcome::ok || r.outcome == Outcome::timeout) && !decided.count(r.nonce)) ++missing;
+    if (r.outcome != Outcome::ok && r.outcome != Outcome::timeout) continue;
+    // An empty nonce matches a decision without a key, as the string comparison always did.
+    const auto h = r.nonce.empty() ? 0 : log.find(r.nonce);
+    if (h == StringPool::kNone || !decided[h]) ++missing;
   }
   return missing;
 }
 
 void join_ids_by_nonce(CheckInput& in) {
-  std::unordered_map<std::string, std::string> id_for_nonce;
-  for (const auto& d : decision_records(in.decisions)) {
+  const DecisionLines& log = in.decisions;
+  std::vector<DecisionLine::Handle> id_for_nonce(log.pool().size(), 0);
+  for (const auto& d : log) {
     if (d.type != DecisionLineType::decision) continue;
-    const std::string nonce = d.field_string("nonce");
-    if (!nonce.empty() && !d.id.empty()) id_for_nonce.emplace(nonce, d.id);
+    if (d.nonce != 0 && d.id != 0 && id_for_nonce[d.nonce] == 0) id_for_nonce[d.nonce] = d.id;
   }
   for (auto& r : in.requests) {
     if (!r.correlation_id.empty()) continue;
-    if (const auto it = id_for_nonce.find(r.nonce); it != id_for_nonce.end()) r.correlation_id = it->second;
+    const auto h = handle_of(log, r.nonce);
+    if (h != StringPool::kNone && id_for_nonce[h] != 0) r.correlation_id = std::string(log.str(id_for_nonce[h]));
   }
 }
 
@@ -215,9 +120,10 @@ LatencySummary summarize(std::vector<double> values) {
 
 
 // The timeline's actions are the faults; the window stays open for one request timeout after the last.
-FailoverInput failover_input(const CheckInput& in, std::int64_t started_us, const GatewayFigure& duplicates) {
+FailoverInput failover_input(const CheckInput& in, const std::vector<RequestRecord>& requests, std::int64_t started_us,
+                             const GatewayFigure& duplicates) {
   FailoverInput f;
-  f.requests = &in.requests;
+  f.requests = &requests;
   f.started_us = started_us;
   for (const auto& a : in.scenario->timeline) f.fault_at.push_back(a.at);
   f.request_timeout_us = timeout_us_for(*in.scenario);
@@ -241,7 +147,7 @@ std::string unreadable_reason(AnswerErrc errc) {
 // match the request too (fields and digest).
 // The answer was checked as it arrived (compact_verified_answer) and found to be the request's own.
 void verify_answer(const SutAnswer& spec, RequestRecord& r, const NonceLookup& is_run_nonce,
-                   const std::unordered_map<std::string, std::uint64_t>& owner_of_nonce, Offenders& unverified,
+                   const std::unordered_map<std::string_view, std::uint64_t>& owner_of_nonce, Offenders& unverified,
                    Offenders& mis) {
   if (r.answer_verified) {
     r.classification = Classification::ok;
@@ -315,44 +221,55 @@ bool compact_verified_answer(const SutAnswer& spec, RequestRecord& r, const Nonc
   return true;
 }
 
-void run_checks(const CheckInput& in, ScenarioResult& out) {
+namespace {
+
+// run_checks on out.requests, which the caller has filled with in's requests (copied or moved).
+void judge(const CheckInput& in, ScenarioResult& out) {
   const Scenario& sc = *in.scenario;
-  out.requests = in.requests;
   out.events = in.events;
   out.checks.clear();
   out.counts.clear();
   out.classifications.clear();
   out.latency_by_outcome.clear();
 
-  // Decisions and replies by correlation id.
-  const std::vector<DecisionRecord> decisions = decision_records(in.decisions);
-  std::unordered_map<std::string, const DecisionRecord*> decision_for;
-  std::unordered_map<std::string, std::vector<const DecisionRecord*>> replies_for;
+  // Decisions and replies by correlation id, as tables indexed by the log's string handles.
+  const DecisionLines& log = in.decisions;
+  constexpr std::uint32_t kNoLine = 0xFFFFFFFFu;
+  std::vector<std::uint32_t> decision_for(log.pool().size(), kNoLine);  // first decision line per id
+  // Per reply id: when the first reply of a kind a gateway can classify was sent (0: none).
+  std::vector<std::int64_t> first_good_for(log.pool().size(), 0);
   std::map<std::string, double> sim;
-  for (const auto& d : decisions) {
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const DecisionLine& d = log.lines()[i];
     if (d.type == DecisionLineType::decision) {
-      if (!d.id.empty() && !decision_for.count(d.id)) decision_for[d.id] = &d;
+      if (d.id != 0 && decision_for[d.id] == kNoLine) decision_for[d.id] = static_cast<std::uint32_t>(i);
       sim["simulator.requests"] += 1;
-      sim["simulator." + decision_kind(d)] += 1;
+      sim["simulator." + decision_kind(log, d)] += 1;
       if (d.copies > 1) sim["simulator.duplicated"] += 1;
       if (d.reorder) sim["simulator.reordered"] += 1;
     } else if (d.type == DecisionLineType::reply) {
-      replies_for[d.reply_id].push_back(&d);
+      if (is_valid_reply_kind(log.str(d.kind))) {
+        std::int64_t& first = first_good_for[d.reply_id];
+        if (first == 0 || d.sent_us < first) first = d.sent_us;
+      }
       sim["simulator.replies"] += 1;
     } else {
-      sim["simulator.events." + d.type_name] += 1;
+      sim["simulator.events." + std::string(log.str(d.type_name))] += 1;
     }
   }
 
   // Which request of the run each nonce belongs to: a 200 is mis-correlated only when its payload carries
   // another request's nonce; a payload that cannot be read or belongs to nobody is a different defect.
-  std::unordered_map<std::string, std::uint64_t> owner_of_nonce;
+  // Views of the records' own nonces (out.requests is not resized while they are used): no copy per request.
+  std::unordered_map<std::string_view, std::uint64_t> owner_of_nonce;
+  owner_of_nonce.reserve(out.requests.size());
   for (const auto& r : out.requests) {
     if (!r.nonce.empty()) owner_of_nonce.emplace(r.nonce, r.index);
   }
 
-  const NonceLookup is_run_nonce = [&](std::string_view n) { return owner_of_nonce.count(std::string(n)) > 0; };
+  const NonceLookup is_run_nonce = [&](std::string_view n) { return owner_of_nonce.count(n) > 0; };
   const std::int64_t timeout_us = timeout_us_for(sc);
+  const std::int64_t epsilon_us = timeout_epsilon_for(sc, in.sut).count();
   InvariantEvidence ev{in, {}, {}, {}, {}, {}, {}, {}};
   Offenders& mis = ev.mis_correlated;
   Offenders& unverified = ev.unverified;
@@ -362,9 +279,12 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   std::map<std::string, std::vector<double>> latency_of;
   for (auto& r : out.requests) {
     out.counts[to_string(r.outcome)] += 1;
-    if (const auto it = decision_for.find(r.correlation_id); it != decision_for.end()) {
-      r.simulator_rule = it->second->rule;
-      r.simulator_action = describe_decision(*it->second);
+    // An empty id is handle 0, as the string tables keyed "" before: replies that carry no id are its replies.
+    const auto id = r.correlation_id.empty() ? 0 : log.find(r.correlation_id);
+    const std::uint32_t decided = id == StringPool::kNone ? kNoLine : decision_for[id];
+    if (decided != kNoLine) {
+      r.simulator_rule = std::string(log.str(log.lines()[decided].rule));
+      r.simulator_action = describe_decision(log, log.lines()[decided]);
     }
     if (r.done_us > 0 && (r.outcome == Outcome::ok || r.outcome == Outcome::timeout || r.outcome == Outcome::rejected ||
                          r.outcome == Outcome::error)) {
@@ -375,19 +295,15 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     } else if (r.outcome == Outcome::timeout) {
       const std::int64_t took = sat_sub(r.done_us, r.sent_us);
       const std::int64_t timeout_for_r = timeout_us;
-      if (took < timeout_for_r || took > sat_add(timeout_for_r, sc.timeout_epsilon.count())) {
+      const std::int64_t earliest = sat_sub(timeout_for_r, kTimerResolutionUs);
+      if (took < earliest || took > sat_add(timeout_for_r, epsilon_us)) {
         bounds.push_back(r.index, fmt::format("request #{} ({}): 504 after {:.1f} ms, expected [{:.0f}, {:.0f}] ms", r.index,
                                      r.correlation_id, static_cast<double>(took) / 1000.0,
-                                     static_cast<double>(timeout_for_r) / 1000.0,
-                                     static_cast<double>(sat_add(timeout_for_r, sc.timeout_epsilon.count())) / 1000.0));
+                                     static_cast<double>(earliest) / 1000.0,
+                                     static_cast<double>(sat_add(timeout_for_r, epsilon_us)) / 1000.0));
       }
       // Was a good reply for this id sent well before the deadline? Then the gateway lost it.
-      std::int64_t first_good = 0;
-      for (const DecisionRecord* rep : replies_for[r.correlation_id]) {
-        if (!is_valid_reply_kind(rep->kind)) continue;
-        const auto sent = rep->sent_us;
-        if (first_good == 0 || sent < first_good) first_good = sent;
-      }
+      const std::int64_t first_good = id == StringPool::kNone ? 0 : first_good_for[id];
       if (first_good > 0 && sat_add(first_good, kDeliveryBudgetUs) < sat_add(r.sent_us, timeout_for_r)) {
         r.classification = Classification::lost_reply;
         lost.push_back(r.index, fmt::format("request #{} ({}): reply sent {:.0f} ms after the request, yet 504 at {:.0f} ms",
@@ -396,7 +312,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
                                    static_cast<double>(took) / 1000.0));
       } else if (first_good > 0) {
         r.classification = Classification::late_reply;
-      } else if (decision_for.count(r.correlation_id)) {
+      } else if (decided != kNoLine) {
         r.classification = Classification::expected_timeout;
       } else {
         r.classification = Classification::not_consumed;
@@ -425,7 +341,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   for (const char* o : {"ok", "timeout", "rejected", "error"}) out.latency_by_outcome[o] = summarize(latency_of[o]);
 
   // Gateway counters (summed over instances) and what the decision log says they must be.
-  const ExpectedReplies want = expected_replies(in);
+  const ExpectedReplies want = expected_replies(in, out.requests);
   out.gateway_counters.clear();
   std::map<std::string, GatewayFigure> figures;
   for (const auto& key : sut_metric_keys()) {
@@ -436,14 +352,14 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
     if (f.ok()) out.gateway_counters[k] = f.value;
   }
   out.simulator_counters = sim;
-  out.failover = failover_cost(failover_input(in, out.started_us, figures["replies_duplicate"]));
+  out.failover = failover_cost(failover_input(in, out.requests, out.started_us, figures["replies_duplicate"]));
 
   ev.figures = figures;
   ev.want = want;
   for (const auto& row : invariant_table()) {
     const InvariantFindings found = row.judge(ev);
     if (found.not_asked) continue;
-    const std::string title = fmt::format(fmt::runtime(row.title), fmt::arg("epsilon_ms", sc.timeout_epsilon.count() / 1000));
+    const std::string title = fmt::format(fmt::runtime(row.title), fmt::arg("epsilon_ms", timeout_epsilon_for(sc, in.sut).count() / 1000));
     out.checks.push_back(judge_invariant(sc, row.id, title, found));
     // A per-request invariant that fails names its requests, for the narrowed repro lines.
     if (out.checks.back().failed()) {
@@ -454,7 +370,7 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   out.failing_requests.erase(std::unique(out.failing_requests.begin(), out.failing_requests.end()),
                              out.failing_requests.end());
 
-  check_assertions(in, {sim, figures, want, decisions}, out);
+  check_assertions(in, {sim, figures, want, log}, out);
   if (!sc.gateway_args.empty() && !in.sut.scenario_args) {
     std::string args;
     for (const auto& a : sc.gateway_args) args += (args.empty() ? "" : " ") + a;
@@ -470,6 +386,19 @@ void run_checks(const CheckInput& in, ScenarioResult& out) {
   // not_applicable checks do not fail a scenario; they are reported as such, never as passed.
   const bool any_failed = std::any_of(out.checks.begin(), out.checks.end(), [](const CheckResult& c) { return c.failed(); });
   if (out.status != ScenarioStatus::error) out.status = any_failed ? ScenarioStatus::fail : ScenarioStatus::pass;
+}
+
+}  // namespace
+
+void run_checks(const CheckInput& in, ScenarioResult& out) {
+  out.requests = in.requests;
+  judge(in, out);
+}
+
+void run_checks_moving(CheckInput& in, ScenarioResult& out) {
+  out.requests = std::move(in.requests);
+  in.requests.clear();
+  judge(in, out);
 }
 
 }  // namespace rrkit::harness

@@ -3,6 +3,8 @@
 // classifies every request, checks the built-in invariants and the scenario's assertions.
 // Pure: it reads data (history, decisions, metrics text) and writes a ScenarioResult, so that
 // `rr-harness replay` can run it again on a stored run folder.
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/decision_lines.h"
 #include "harness/memory.h"
 #include "harness/result.h"
 #include "harness/scenario.h"
@@ -58,7 +61,7 @@ struct RunFacts {
 struct CheckInput : RunFacts {
   const Scenario* scenario = nullptr;
   std::vector<RequestRecord> requests;
-  std::vector<nlohmann::json> decisions;           // decision-log lines (all types)
+  DecisionLines decisions;                         // decision-log lines (all types), compact
   std::vector<MetricsScrape> gateway_metrics;      // final /metrics per gateway instance (index = gateway)
   std::vector<MetricsScrape> gateway_baseline;     // /metrics after the warm-up (subtracted; empty: no warm-up)
 };
@@ -92,12 +95,22 @@ double counter_slack(const ExpectedReplies& e, std::string_view reply_class);
 // The life of instance g (throughout when the run recorded none).
 GatewayLife life_of(const RunFacts& facts, std::size_t g);
 
+// How early timeout_bounds lets a 504 come: a gateway's timer with millisecond resolution (libuv's, so
+// every Node.js gateway) starts from a clock truncated to the millisecond and fires up to 1 ms before the
+// exact timeout as the client measures it (node-gateway: 443 of 80,000 504s in [199.36, 200) ms for 200 ms).
+inline constexpr std::int64_t kTimerResolutionUs = 1000;
+
+// The epsilon timeout_bounds allows: the scenario's, or the SUT's declared one when larger.
+std::chrono::microseconds timeout_epsilon_for(const Scenario& sc, const SutJudging& sut);
+
 // Whether a counted figure fits what was expected, allowing `slack` more.
 inline bool within(double counted, double expected, double slack = 0) {
   return counted >= expected - 1e-9 && counted <= expected + slack + 1e-9;
 }
 
 ExpectedReplies expected_replies(const CheckInput& in);
+// The same over `requests` in place of in.requests (run_checks passes the records it has taken over).
+ExpectedReplies expected_replies(const CheckInput& in, const std::vector<RequestRecord>& requests);
 
 // Gives requests whose client never saw a correlation id (it hung up, or the connection failed
 // after sending) the id the simulator logged for their nonce (decision lines' "fields").
@@ -116,6 +129,9 @@ bool compact_verified_answer(const SutAnswer& spec, RequestRecord& r, const Nonc
 
 // Fills requests' classification, counts, latency, checks and status of `out`.
 void run_checks(const CheckInput& in, ScenarioResult& out);
+// The same, moving in.requests into out.requests instead of copying them (in.requests is left empty): a
+// long run's records are held once.
+void run_checks_moving(CheckInput& in, ScenarioResult& out);
 
 // A gateway counter summed over instances, less its value at the baseline (after the warm-up).
 // Unreadable when a scrape failed or lacks the sample (gateways are 0-based in the message).

@@ -121,22 +121,25 @@ double expected_disconnects(const Scenario& sc, const std::vector<RequestRecord>
 // partition batch: with no reordering at all, 200 of 410 replies were confirmed out of arrival order on
 // a 4-partition run, against 0 by hand-over order. A reply to a request with no decision line cannot
 // be placed and is skipped.
-double replies_out_of_order(const std::vector<DecisionRecord>& decisions) {
-  std::unordered_map<std::string, std::int64_t> arrived;
+double replies_out_of_order(const DecisionLines& decisions) {
+  // Tables by the log's string handles (no copy of an id per request).
+  std::vector<std::int64_t> arrived(decisions.pool().size(), 0);
+  std::vector<bool> has_arrived(decisions.pool().size(), false);
   for (const auto& d : decisions) {
-    if (d.type != DecisionLineType::decision) continue;
-    if (!d.id.empty()) arrived.emplace(d.id, d.ts_us);  // a redelivery keeps the first arrival
+    if (d.type != DecisionLineType::decision || d.id == 0 || has_arrived[d.id]) continue;
+    arrived[d.id] = d.ts_us;  // a redelivery keeps the first arrival
+    has_arrived[d.id] = true;
   }
-  std::unordered_map<std::string, std::int64_t> first_sent;
+  std::vector<std::int64_t> first_sent(decisions.pool().size(), 0);
+  std::vector<bool> has_sent(decisions.pool().size(), false);
   for (const auto& d : decisions) {
-    if (d.type != DecisionLineType::reply || d.delivered_us <= 0) continue;
-    const auto sent = d.sent_us;
-    const auto [it, fresh] = first_sent.emplace(d.request_id, sent);
-    if (!fresh) it->second = std::min(it->second, sent);
+    if (d.type != DecisionLineType::reply || !d.delivered) continue;
+    if (!has_sent[d.request_id] || d.sent_us < first_sent[d.request_id]) first_sent[d.request_id] = d.sent_us;
+    has_sent[d.request_id] = true;
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> replies;  // (arrived, sent)
-  for (const auto& [id, sent] : first_sent) {
-    if (const auto it = arrived.find(id); it != arrived.end()) replies.emplace_back(it->second, sent);
+  for (std::size_t id = 0; id < first_sent.size(); ++id) {
+    if (has_sent[id] && has_arrived[id]) replies.emplace_back(arrived[id], first_sent[id]);
   }
   std::sort(replies.begin(), replies.end());
   double out_of_order = 0;
@@ -148,7 +151,7 @@ double replies_out_of_order(const std::vector<DecisionRecord>& decisions) {
   return out_of_order;
 }
 
-void add_derived_operands(const CheckInput& in, const std::vector<DecisionRecord>& decisions, const ScenarioResult& out,
+void add_derived_operands(const CheckInput& in, const DecisionLines& decisions, const ScenarioResult& out,
                           std::map<std::string, GatewayFigure>& table) {
   table["expected.disconnects"].value = expected_disconnects(*in.scenario, out.requests);
   table["simulator.replies_out_of_order"].value = replies_out_of_order(decisions);

@@ -15,7 +15,7 @@ struct AssertionFigures {
   const std::map<std::string, double>& simulator;         // "simulator.requests", "simulator.events.crash", ...
   const std::map<std::string, GatewayFigure>& gateway;    // "replies_late", "requests_ok", ... (no "gateway." prefix)
   const ExpectedReplies& want;
-  const std::vector<DecisionRecord>& decisions;
+  const DecisionLines& decisions;
 };
 
 // Appends one check per scenario assertion to out.checks; out's counts, classifications and latency

@@ -66,13 +66,13 @@ std::vector<Json> merge_decision_logs(std::vector<std::vector<Json>> logs) {
 
 std::vector<std::size_t> further_decision_offsets(const fs::path& dir) {
   std::vector<std::size_t> out;
-  for (const auto& log : further_decision_logs(dir)) out.push_back(read_jsonl(log).size());
+  for (const auto& log : further_decision_logs(dir)) out.push_back(count_jsonl(log));
   return out;
 }
 
-std::vector<Json> read_run_decisions(const fs::path& main_log, std::size_t main_offset, const fs::path& dir,
-                                     const std::vector<std::size_t>& further_offsets) {
-  std::vector<std::vector<Json>> logs;
+DecisionLines read_run_decisions(const fs::path& main_log, std::size_t main_offset, const fs::path& dir,
+                                 const std::vector<std::size_t>& further_offsets) {
+  std::vector<DecisionLines> logs;
   logs.push_back(read_decisions(main_log, main_offset));
   if (!dir.empty()) {
     const auto further = further_decision_logs(dir);
@@ -80,7 +80,7 @@ std::vector<Json> read_run_decisions(const fs::path& main_log, std::size_t main_
       logs.push_back(read_decisions(further[k], k < further_offsets.size() ? further_offsets[k] : 0));
     }
   }
-  return merge_decision_logs(std::move(logs));
+  return merge_decision_lines(std::move(logs));
 }
 
 }  // namespace rrkit::harness

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/decision_lines.h"
+
 namespace rrkit::harness {
 
 // decisions.jsonl for instance 0, decisions-<k>.jsonl for instance k.
@@ -26,8 +28,7 @@ std::vector<std::size_t> further_decision_offsets(const std::filesystem::path& d
 
 // A run's decision lines: main_log after main_offset lines, then (merged in) every further log in dir after
 // its offset (none given: 0). dir empty: the main log alone (attach mode reads the one log it was given).
-std::vector<nlohmann::json> read_run_decisions(const std::filesystem::path& main_log, std::size_t main_offset,
-                                               const std::filesystem::path& dir,
-                                               const std::vector<std::size_t>& further_offsets);
+DecisionLines read_run_decisions(const std::filesystem::path& main_log, std::size_t main_offset,
+                                 const std::filesystem::path& dir, const std::vector<std::size_t>& further_offsets);
 
 }  // namespace rrkit::harness

@@ -30,13 +30,17 @@ std::optional<RunView> load(const fs::path& dir, std::string& error) {
   // The decision lines of the run itself (after the warm-up's), as replay reads them.
   const auto stored = load_run(dir, error);
   if (!stored) return std::nullopt;
-  for (const auto& line : stored->decisions) {
-    auto parsed = parse_decision_record(line);
-    if (!parsed.ok() || parsed.record.type != DecisionLineType::decision) continue;
-    const auto key = parsed.record.request_key();
-    // A request consumed twice (redelivery) keeps its first decision: both are the same function of its key.
-    if (!key.empty()) v.decision_by_key.emplace(key, std::move(parsed.record));
-  }
+  // Read from the files again, whole: the checker keeps only the members it judges by.
+  const bool read = for_each_stored_decision(
+      dir, stored->record,
+      [&](const DecisionRecord& d) {
+        if (d.type != DecisionLineType::decision) return;
+        const auto key = d.request_key();
+        // A request consumed twice (redelivery) keeps its first decision: both are the same function of its key.
+        if (!key.empty()) v.decision_by_key.emplace(key, d);
+      },
+      error);
+  if (!read) return std::nullopt;
   return v;
 }
 

@@ -185,6 +185,11 @@ bool load_history(const fs::path& file, std::vector<RequestRecord>& out, std::st
     return false;
   }
   const fs::path stored = stored_jsonl(file);
+  // Counted first, so that the records are allocated once: a vector that doubles while a million records
+  // are read holds three copies' worth at its last growth.
+  std::size_t lines = 0;
+  if (!for_each_jsonl_line(file, [&](std::string&) { ++lines; }, error)) return false;
+  out.reserve(out.size() + lines);
   std::size_t n = 0;
   std::string bad;  // the first bad line's message: the rest of the file is not read into records
   const bool read = for_each_jsonl_line(
@@ -199,6 +204,9 @@ bool load_history(const fs::path& file, std::vector<RequestRecord>& out, std::st
         }
         try {
           out.push_back(request_from_json(j.value));
+          // An answer verified as it arrived is judged by that mark alone: its request body is read by no
+          // check and written to no report, so it is not held.
+          if (out.back().answer_verified) std::string().swap(out.back().request_body);
         } catch (const std::runtime_error& e) {
           bad = fmt::format("{}:{}: {}", stored.string(), n, e.what());
         }
@@ -340,10 +348,64 @@ bool compress_run_folder(const fs::path& dir, std::string& error) {
   return true;
 }
 
-std::vector<Json> read_decisions(const fs::path& file, std::size_t offset) {
-  auto lines = read_jsonl(file);
-  lines.erase(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(std::min(offset, lines.size())));
-  return lines;
+bool for_each_stored_decision(const fs::path& dir, const RunRecord& record,
+                              const std::function<void(const DecisionRecord&)>& line, std::string& error) {
+  std::vector<std::pair<fs::path, std::size_t>> logs;
+  const fs::path own_copy = dir / run_files::kDecisions;
+  if (jsonl_exists(own_copy)) {
+    logs.emplace_back(own_copy, record.decisions_offset);
+    const auto further = further_decision_logs(dir);
+    for (std::size_t k = 0; k < further.size(); ++k) {
+      logs.emplace_back(further[k], k < record.further_decisions_offsets.size() ? record.further_decisions_offsets[k] : 0);
+    }
+  } else if (!record.decisions.empty()) {
+    logs.emplace_back(record.decisions, record.decisions_offset);
+  }
+  for (const auto& [file, offset] : logs) {
+    std::size_t seen = 0;
+    const bool read = for_each_jsonl_line(
+        file,
+        [&](std::string& text) {
+          if (text.empty()) return;
+          const auto j = parse_bounded(text);
+          if (!j.ok() || seen++ < offset) return;
+          const auto parsed = parse_decision_record(j.value);
+          if (parsed.ok()) line(parsed.record);
+        },
+        error);
+    if (!read) return false;
+  }
+  return true;
+}
+
+std::size_t count_jsonl(const fs::path& file) {
+  std::size_t n = 0;
+  if (!jsonl_exists(file)) return n;
+  std::string ignored;
+  for_each_jsonl_line(
+      file, [&](std::string& line) { n += !line.empty() && parse_bounded(line).ok(); }, ignored);
+  return n;
+}
+
+DecisionLines read_decisions(const fs::path& file, std::size_t offset) {
+  DecisionLines out;
+  if (!jsonl_exists(file)) return out;
+  std::size_t seen = 0, lines = 0;
+  std::string ignored;
+  // Counted first, so that the lines are allocated once (see load_history).
+  for_each_jsonl_line(file, [&](std::string&) { ++lines; }, ignored);
+  out.reserve(lines > offset ? lines - offset : 0);
+  // Each line is parsed on its own and kept compact: the log of a long run is never held as JSON.
+  for_each_jsonl_line(
+      file,
+      [&](std::string& line) {
+        if (line.empty()) return;
+        const auto j = parse_bounded(line);
+        if (!j.ok() || seen++ < offset) return;
+        out.push_back(j.value);
+      },
+      ignored);
+  return out;
 }
 
 }  // namespace rrkit::harness

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/checker.h"
+#include "harness/decision_lines.h"
 #include "harness/result.h"
 #include "harness/run_files.h"
 
@@ -35,7 +37,7 @@ struct RunRecord : RunFacts {
 struct StoredRun {
   RunRecord record;
   std::vector<RequestRecord> history;
-  std::vector<nlohmann::json> decisions;       // the scenario's decision lines (the warm-up's left out)
+  DecisionLines decisions;                     // the scenario's decision lines (the warm-up's left out)
   std::vector<MetricsScrape> metrics;          // per gateway
   std::vector<MetricsScrape> baseline;         // per gateway, or none
 };
@@ -68,7 +70,16 @@ bool compress_run_folder(const std::filesystem::path& dir, std::string& error);
 // The JSON lines of a file, plain or gzip (a missing file has none) (bounded parsing; blank and unparseable lines are skipped).
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file);
 
-// A decision log's lines after the first `offset` (the warm-up's).
-std::vector<nlohmann::json> read_decisions(const std::filesystem::path& file, std::size_t offset);
+// The lines of a file that parse as JSON, counted without keeping them (a warm-up offset counts these).
+std::size_t count_jsonl(const std::filesystem::path& file);
+
+// Calls `line` for every decision line of a stored run (the warm-up's left out), log by log, with all its
+// members: for a reader that needs more than the checker keeps (diff compares whole decisions). False with
+// "file: reason" when a log cannot be read to its end.
+bool for_each_stored_decision(const std::filesystem::path& dir, const RunRecord& record,
+                              const std::function<void(const DecisionRecord&)>& line, std::string& error);
+
+// A decision log's lines after the first `offset` (the warm-up's), read line by line into the compact form.
+DecisionLines read_decisions(const std::filesystem::path& file, std::size_t offset);
 
 }  // namespace rrkit::harness

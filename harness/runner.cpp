@@ -227,7 +227,7 @@ class ScenarioRun {
           return !counted || seen >= want || interrupted();
         },
         10s, 100ms);
-    decisions_offset_ = read_jsonl(run_dir_ / run_files::kDecisions).size();
+    decisions_offset_ = count_jsonl(run_dir_ / run_files::kDecisions);
     further_offsets_ = further_decision_offsets(run_dir_);
     return true;
   }
@@ -354,8 +354,8 @@ class ScenarioRun {
   }
 
   void read_decisions_now() {
-    in_.decisions = std::vector<Json>{};  // freed first: the old and the new copy of a long log would double the peak
-    in_.decisions = decisions_file_.empty() ? std::vector<Json>{}
+    in_.decisions = DecisionLines{};  // freed first: the old and the new copy of a long log would double the peak
+    in_.decisions = decisions_file_.empty() ? DecisionLines{}
                                             : read_run_decisions(decisions_file_, decisions_offset_,
                                                                  attached() ? fs::path() : run_dir_, further_offsets_);
   }
@@ -397,7 +397,7 @@ class ScenarioRun {
       if (stats.ok()) std::ofstream(run_dir_ / run_files::kSimulatorStats) << stats.body << "\n";
     }
     StoredRun stored;
-    stored.history = records_;
+    stored.history = std::move(records_);  // the checker has its own copy (in_.requests): one fewer held at the peak
     stored.metrics = in_.gateway_metrics;
     stored.baseline = baseline_;
     RunRecord& r = stored.record;
@@ -409,7 +409,7 @@ class ScenarioRun {
     r.decisions = decisions_file_.string();
     r.decisions_offset = decisions_offset_;
     if (attached() && !decisions_file_.empty()) {
-      keep_attached_decisions(run_dir_, in_.decisions);
+      keep_attached_decisions(run_dir_, decisions_file_, decisions_offset_);
       r.decisions_offset = 0;
     }
     r.further_decisions_offsets = further_offsets_;
@@ -422,7 +422,7 @@ class ScenarioRun {
 
   // The checker's verdicts, and the commands that reproduce the run and its first failing requests.
   void check() {
-    run_checks(in_, result_);
+    run_checks_moving(in_, result_);
     add_not_applicable_actions(in_.events, result_);
     if (result_.status != ScenarioStatus::pass && options_.only.empty()) {
       for (std::size_t k = 0; k < result_.failing_requests.size() && k < kReproRequests; ++k) {
@@ -433,7 +433,7 @@ class ScenarioRun {
       result_.status = ScenarioStatus::interrupted;
       result_.error = fmt::format("interrupted by {} after {:.1f} s of traffic; the checks cover the {} request(s) sent",
                                   signal_name(options_.interrupt->load()),
-                                  static_cast<double>(now_us() - start_us_) / 1e6, records_.size());
+                                  static_cast<double>(now_us() - start_us_) / 1e6, result_.requests.size());
     }
   }
 
@@ -465,7 +465,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
 }
 
 std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& error) {
-  const auto stored = load_run(run_dir, error);
+  auto stored = load_run(run_dir, error);
   if (!stored) return std::nullopt;
   auto sc = load_scenario(run_dir / run_files::kScenario, error, false);
   if (!sc) return std::nullopt;
@@ -478,8 +478,8 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   CheckInput in;
   in.scenario = &*sc;
   in.sut = r.sut;
-  in.requests = stored->history;
-  in.decisions = stored->decisions;
+  in.requests = std::move(stored->history);
+  in.decisions = std::move(stored->decisions);
   in.gateway_metrics = stored->metrics;
   in.gateway_baseline = stored->baseline;
   static_cast<RunFacts&>(in) = r;
@@ -492,7 +492,7 @@ std::optional<ScenarioResult> replay_run(const fs::path& run_dir, std::string& e
   result.run_dir = run_dir.string();
   result.started_us = r.started_us;
   result.repro = fmt::format("rr-harness replay {}", run_dir.string());
-  run_checks(in, result);
+  run_checks_moving(in, result);
   add_not_applicable_actions(in.events, result);
   return result;
 }

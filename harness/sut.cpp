@@ -346,9 +346,10 @@ struct SutLoader {
   }
 
   bool answer(const YAML::Node& node, Sut& s) {
-    if (!only_keys(node, "answer", {"ok_status", "timeout_status", "correlation_id", "echo"})) return false;
+    if (!only_keys(node, "answer", {"ok_status", "timeout_status", "correlation_id", "echo", "timeout_epsilon"})) return false;
     if (!status(node, "ok_status", "answer.ok_status", s.answer.ok_status) ||
-        !status(node, "timeout_status", "answer.timeout_status", s.answer.timeout_status)) {
+        !status(node, "timeout_status", "answer.timeout_status", s.answer.timeout_status) ||
+        !duration(node, "timeout_epsilon", "answer.timeout_epsilon", s.answer.timeout_epsilon)) {
       return false;
     }
     if (s.answer.ok_status == s.answer.timeout_status) {

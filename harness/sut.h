@@ -68,6 +68,9 @@ struct SutAnswer {
   std::string correlation_id_at;  // header name, or JSON pointer into the answer body
   EchoMode echo = EchoMode::body;
   std::string echo_pointer;  // EchoMode::pointer: where the echoed request is
+  // The least epsilon timeout_bounds allows this SUT (the larger of it and the scenario's counts): how
+  // late, measured from the client, this gateway's timeout answer may come. Zero: the scenario decides.
+  std::chrono::microseconds timeout_epsilon{0};
 };
 
 // One Prometheus series: a metric name with at most one label (what metric_sample reads).

@@ -77,7 +77,8 @@ json to_json(const SutJudging& j) {
                  {"timeout_status", j.answer.timeout_status},
                  {"correlation_id", id_source_name(j.answer.correlation_id)},
                  {"correlation_id_at", j.answer.correlation_id_at},
-                 {"echo", j.answer.echo == EchoMode::body ? "body" : j.answer.echo_pointer}};
+                 {"echo", j.answer.echo == EchoMode::body ? "body" : j.answer.echo_pointer},
+                 {"timeout_epsilon_us", j.answer.timeout_epsilon.count()}};
   json out = {{"name", j.name}, {"scenario_args", j.scenario_args}, {"answer", std::move(answer)}, {"metrics", nullptr}};
   if (j.metrics) {
     json series = json::object();
@@ -136,6 +137,11 @@ std::optional<SutJudging> sut_judging_from_json(const json& j, std::string& erro
     out.answer.echo_pointer = echo->get<std::string>();
   } else {
     return bad("answer.echo must be body or a JSON pointer");
+  }
+  // Absent in run folders written before the SUT could declare it: the scenario's epsilon alone.
+  if (const json* eps = field("timeout_epsilon_us")) {
+    if (!eps->is_number_integer() || eps->get<std::int64_t>() < 0) return bad("answer.timeout_epsilon_us must be >= 0");
+    out.answer.timeout_epsilon = std::chrono::microseconds(eps->get<std::int64_t>());
   }
   const auto m = j.find("metrics");
   if (m == j.end()) return bad("\"metrics\" must be an object or null");

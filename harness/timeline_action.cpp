@@ -106,6 +106,8 @@ std::optional<TimelineProblem> check_gateway_instances(const std::vector<Timelin
         return TimelineProblem{k, "action", "add_gateway needs reply_mode broadcast (a reply-to instance's reply topic "
                                             "is made when the stack starts)"};
       }
+      // A run folder holds at most 8 instances (stack.gateways' bound), so replay can read every one.
+      if (stopped.size() >= 8) return TimelineProblem{k, "action", "add_gateway would start a 9th gateway (at most 8 in a run)"};
       stopped.push_back(false);
     } else if (a.action == ActionKind::stop_gateway) {
       if (!names_serving(a.instance)) return TimelineProblem{k, "instance", why_not(a.instance)};

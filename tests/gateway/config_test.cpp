@@ -104,4 +104,22 @@ TEST_CASE("config: limits and deadlines of the hardened server") {
   CHECK(parse({"--idle-timeout", "0s"}).error);
 }
 
+TEST_CASE("config: bulk subscribe on the reply subscription is off by default and set by its flags") {
+  auto p = parse({});
+  REQUIRE_FALSE(p.error);
+  CHECK_FALSE(p.cfg.reply_bulk_subscribe);
+  CHECK(p.cfg.reply_bulk_max_messages == 100);
+  CHECK(p.cfg.reply_bulk_max_await == 5ms);
+  p = parse({"--reply-bulk-subscribe", "--reply-bulk-max-messages", "50", "--reply-bulk-max-await", "20ms"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.reply_bulk_subscribe);
+  CHECK(p.cfg.reply_bulk_max_messages == 50);
+  CHECK(p.cfg.reply_bulk_max_await == 20ms);
+  // daprd would silently wait 10 s for a batch with a zero await.
+  p = parse({"--reply-bulk-subscribe", "--reply-bulk-max-await", "0ms"});
+  REQUIRE(p.error);
+  CHECK(p.error->find("--reply-bulk-max-await") != std::string::npos);
+  CHECK_THROWS(parse({"--reply-bulk-max-messages", "0"}));
+}
+
 }  // namespace config_test

@@ -149,6 +149,44 @@ TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
   CHECK(c.message.find("#0") == std::string::npos);
 }
 
+TEST_CASE("a 504 up to 1 ms before the timeout is a millisecond timer's resolution, an earlier one breaks timeout_bounds") {
+  const Scenario sc = base_scenario();  // 1 s timeout
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.requests = {timed_out(0, "a", 999'360), timed_out(1, "b", 998'900)};
+  in.decisions = {decision("a", 0), decision("b", 0)};
+  in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "timeout_bounds");
+  CHECK_FALSE(c.passed());
+  CHECK(c.message.find("#0") == std::string::npos);
+  CHECK(c.message.find("#1") != std::string::npos);
+  CHECK(c.message.find("expected [999, 1150] ms") != std::string::npos);
+}
+
+TEST_CASE("a SUT's declared timeout epsilon widens timeout_bounds to it and no further") {
+  const Scenario sc = base_scenario();  // 1 s timeout, 150 ms epsilon
+  CheckInput in;
+  in.scenario = &sc;
+  in.pending = 0;
+  in.sut.answer.timeout_epsilon = std::chrono::milliseconds(500);
+  // +400 ms is within the SUT's 500 ms; +600 ms is not, and neither is an early one.
+  in.requests = {timed_out(0, "a", 1'400'000), timed_out(1, "b", 1'600'000), timed_out(2, "c", 900'000)};
+  in.decisions = {decision("a", 0), decision("b", 0), decision("c", 0)};
+  in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
+  ScenarioResult out;
+  run_checks(in, out);
+  const auto& c = check_named(out, "timeout_bounds");
+  CHECK_FALSE(c.passed());
+  CHECK(c.name.find("timeout + 500 ms") != std::string::npos);
+  CHECK(c.message.find("#0") == std::string::npos);
+  CHECK(c.message.find("#1") != std::string::npos);
+  CHECK(c.message.find("expected [999, 1500] ms") != std::string::npos);
+  CHECK(c.message.find("#2") != std::string::npos);
+}
+
 TEST_CASE("a 504 for a reply sent in time is a lost reply, a reply after the deadline is late") {
   const Scenario sc = base_scenario();
   CheckInput in;

@@ -56,6 +56,18 @@ json reply(const std::string& id, std::int64_t sent_us) {
   return {{"type", "reply"}, {"request_id", id}, {"reply_id", id}, {"kind", "ok"}, {"sent_us", sent_us}};
 }
 
+// The decision log of the fixture's requests, as the simulator writes it.
+std::vector<json> decision_log_of(const std::vector<RequestRecord>& requests) {
+  std::vector<json> lines;
+  for (const auto& r : requests) {
+    lines.push_back(decision(r.correlation_id, r.nonce));
+    // #44's reply leaves after its deadline (late); #45 was decided with no reply (expected timeout).
+    if (r.index == 44) lines.push_back(reply(r.correlation_id, r.sent_us + 1'040'000));
+    if (r.index < 44) lines.push_back(reply(r.correlation_id, r.sent_us + 1000));
+  }
+  return lines;
+}
+
 // A recorded run with one request of every kind the checker tells apart by the answer body: good answers,
 // a mis-correlated one, one carrying a nonce that looks like the run's but belongs to no request, one
 // that is not JSON, one whose echo lost a field, and timeouts with and without a reply.
@@ -74,12 +86,7 @@ CheckInput fixture(const Scenario& sc) {
   in.requests.push_back(lost_field);
   in.requests.push_back(timed_out(44, "id44"));              // late reply
   in.requests.push_back(timed_out(45, "id45"));              // no reply at all: expected timeout
-  for (const auto& r : in.requests) {
-    in.decisions.push_back(decision(r.correlation_id, r.nonce));
-    // #44's reply leaves after its deadline (late); #45 was decided with no reply (expected timeout).
-    if (r.index == 44) in.decisions.push_back(reply(r.correlation_id, r.sent_us + 1'040'000));
-    if (r.index < 44) in.decisions.push_back(reply(r.correlation_id, r.sent_us + 1000));
-  }
+  in.decisions = decision_log_of(in.requests);
   in.gateway_metrics = {{"rr_gateway_replies_total{class=\"matched\"} 44\n"
                          "rr_gateway_replies_total{class=\"late\"} 1\n"
                          "rr_gateway_replies_total{class=\"duplicate\"} 0\n"
@@ -193,7 +200,7 @@ TEST_CASE("a run folder of compact records replays to the same verdict, plain an
   save_run(dir.path, stored_from(compact));
   std::ofstream(dir.path / run_files::kDecisions) << [&] {
     std::string lines;
-    for (const auto& d : compact.decisions) lines += d.dump() + "\n";
+    for (const auto& d : decision_log_of(compact.requests)) lines += d.dump() + "\n";
     return lines;
   }();
   const auto plain_bytes = fs::file_size(dir.path / run_files::kHistory);

@@ -36,6 +36,16 @@ std::vector<std::string> order(const std::vector<json>& lines) {
   return out;
 }
 
+// The same, for the compact lines the checker reads a run folder into.
+std::vector<std::string> order(const DecisionLines& lines) {
+  std::vector<std::string> out;
+  for (const auto& l : lines) {
+    out.push_back(std::string(lines.str(l.type_name)) + ":" +
+                  std::string(lines.str(l.type == rrkit::DecisionLineType::decision ? l.id : l.request_id)));
+  }
+  return out;
+}
+
 struct TempDir {
   fs::path path = fs::temp_directory_path() / ("rrkit-decision-logs-" + rrkit::new_uuid_v4());
   TempDir() { fs::create_directories(path); }
@@ -117,6 +127,35 @@ TEST_CASE("a request redelivered to another instance after a kill keeps the dupl
     CHECK(both.duplicate == 1);
     CHECK(both.unconfirmed_duplicate == 0);
   }
+}
+
+TEST_CASE("a decision log is held as one fixed-size record per line and each string once") {
+  // 50,000 requests as the simulator logs them: a decision line and a reply line with a UUID, a nonce, a rule.
+  constexpr int kRequests = 50'000;
+  DecisionLines lines;
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string id = rrkit::new_uuid_v4();
+    json d = line("decision", id, 1000 + i);
+    d["fields"] = {{"nonce", "rr-7-" + std::to_string(i)}};
+    d["key"] = "rr-7-" + std::to_string(i);
+    d.update({{"topic", "rr.replies"}, {"request_topic", "rr.requests"}, {"partition", i % 4}, {"offset", i / 4},
+              {"service_us", 0}, {"spacing_us", 0}, {"wrong_id", "none"}, {"corrupt", false}, {"missing_id", false}});
+    lines.push_back(d);
+    lines.push_back(line("reply", id, 2000 + i));
+  }
+  lines.shrink_to_fit();
+  REQUIRE(lines.size() == 2 * kRequests);
+  // Each id, nonce and name is interned once: two texts per request, plus "default", "ok", "decision", "reply".
+  CHECK(lines.pool().size() == 2 * kRequests + 5);
+  // Held as JSON, one request's two lines took kilobytes; the budget for everything the checker keeps per
+  // request in a million-request run is about 400 B.
+  CHECK(lines.bytes() / kRequests < 350);
+  const DecisionLine& first = lines.lines()[0];
+  CHECK(lines.str(first.key) == "rr-7-0");
+  CHECK(lines.str(first.nonce) == "rr-7-0");
+  CHECK(lines.str(lines.lines()[1].reply_id) == lines.str(first.id));
+  CHECK(lines.find(std::string(lines.str(first.id))) == first.id);
+  CHECK(lines.find("never logged") == StringPool::kNone);
 }
 
 }  // namespace decision_logs_test

@@ -365,6 +365,11 @@ TEST_CASE("add_gateway and stop_gateway are read from the timeline, stop_gateway
             .find("add_gateway takes no instance") != std::string::npos);
   CHECK(load_error("stack: {gateways: 2, reply_mode: reply-to}\ntimeline:\n  - {at: 1s, action: add_gateway}\n")
             .find(":3: timeline[].action: add_gateway needs reply_mode broadcast") != std::string::npos);
+  // A run holds at most 8 gateways (replay reads no more), counting those stopped on the way.
+  CHECK(load_error("stack: {gateways: 7}\ntimeline:\n  - {at: 1s, action: stop_gateway, instance: 0}\n"
+                   "  - {at: 2s, action: add_gateway}\n  - {at: 3s, action: add_gateway}\n")
+            .find(":5: timeline[].action: add_gateway would start a 9th gateway") != std::string::npos);
+  CHECK(load_error("stack: {gateways: 7}\ntimeline:\n  - {at: 2s, action: add_gateway}\n").empty());
 }
 
 }  // namespace scenario_test

@@ -127,6 +127,44 @@ TEST_CASE("a SUT's judging round-trips through JSON and a malformed one is refus
   bad["answer"]["timeout_status"] = 42;
   CHECK_FALSE(sut_judging_from_json(bad, error));
   CHECK_FALSE(sut_judging_from_json(json::array(), error));
+  bad = to_json(rr_gateway_judging());
+  bad["answer"]["timeout_epsilon_us"] = -1;
+  CHECK_FALSE(sut_judging_from_json(bad, error));
+  CHECK(error.find("timeout_epsilon") != std::string::npos);
+}
+
+TEST_CASE("a SUT's declared timeout epsilon loads, is stored with the run, and widens timeout_bounds only up to it",
+          "[unit][sut]") {
+  const auto with_epsilon = [](const std::string& value) {
+    std::string yaml = kNodeLike;
+    const std::string echo = "  echo: /response/echo/payload\n";
+    return yaml.insert(yaml.find(echo) + echo.size(), "  timeout_epsilon: " + value + "\n");
+  };
+  const Sut node = sut_from(with_epsilon("750ms"));
+  CHECK(node.answer.timeout_epsilon == std::chrono::milliseconds(750));
+  CHECK(sut_from(kNodeLike).answer.timeout_epsilon == std::chrono::microseconds(0));
+  const auto words = parse_sut(with_epsilon("soon"), "t.yaml");
+  REQUIRE_FALSE(words.ok());
+  CHECK(words.error.find("answer.timeout_epsilon") != std::string::npos);
+  CHECK_FALSE(parse_sut(with_epsilon("0ms"), "t.yaml").ok());
+
+  const SutJudging j = judging_of(node);
+  std::string error;
+  const auto back = sut_judging_from_json(to_json(j), error);
+  REQUIRE(back);
+  CHECK(back->answer.timeout_epsilon == std::chrono::milliseconds(750));
+  // A run folder written before the key existed reads as "the scenario decides".
+  json old = to_json(j);
+  old["answer"].erase("timeout_epsilon_us");
+  const auto old_back = sut_judging_from_json(old, error);
+  REQUIRE(old_back);
+  CHECK(old_back->answer.timeout_epsilon == std::chrono::microseconds(0));
+
+  Scenario sc = base_scenario();  // 1 s timeout, 150 ms epsilon
+  CHECK(timeout_epsilon_for(sc, j) == std::chrono::milliseconds(750));
+  CHECK(timeout_epsilon_for(sc, judging_of(sut_from(kNodeLike))) == std::chrono::milliseconds(150));
+  sc.timeout_epsilon = std::chrono::seconds(2);  // a scenario that allows more keeps its own
+  CHECK(timeout_epsilon_for(sc, j) == std::chrono::seconds(2));
 }
 
 TEST_CASE("a gateway without metrics: text answers verified by their nonce, metric checks not applicable", "[unit][sut]") {
