@@ -85,8 +85,6 @@ namespace {
 const char* kDropAll = "description: every request dropped (bench)\nrules:\n  - {name: hold, fraction: 1.0, drop: true}\n";
 const char* kNoFaults = "description: immediate ok replies\n";
 
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
-
 // The two floors are reported identically so (a) and (b) read side by side; false when the floor failed.
 bool report_floor(bool ok, const FloorResult& r, const std::string& error, const char* label, json& lat,
                   const char* key) {

@@ -55,8 +55,6 @@ struct Pair {
   }
 };
 
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
-
 }  // namespace
 
 std::vector<Lever> levers(const Config& c) {

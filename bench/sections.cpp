@@ -50,6 +50,8 @@ void unpin_current_thread() {
   ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
 }
 
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
 double thread_cpu_seconds() {
   rusage u{};
   ::getrusage(RUSAGE_THREAD, &u);

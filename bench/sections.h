@@ -32,6 +32,8 @@ void say(const std::string& line);
 void pin_current_thread(int core);
 void unpin_current_thread();
 double thread_cpu_seconds();
+// a / b, or 0 where b is not positive (a figure that was not measured).
+double ratio(double a, double b);
 std::optional<double> scrape(std::uint16_t port, const std::string& series);
 harness::TrafficPlan base_plan(std::uint16_t port);
 Percentiles sequential_latency(std::uint16_t port, int requests, std::uint64_t& failed);

@@ -31,6 +31,7 @@ function(rrkit_build_speed_flags target)
     # Comes after CMAKE_CXX_FLAGS_RELWITHDEBINFO's -g on the command line, so it wins.
     target_compile_options(${target} PRIVATE -g1)
   endif()
+  rrkit_unity(${target})
 endfunction()
 
 # rrkit_test_code_flags(target): for the Catch2 binaries and their main (tests/CMakeLists.txt).
@@ -39,4 +40,37 @@ function(rrkit_test_code_flags target)
     target_compile_options(${target} PRIVATE -O0)
   endif()
   rrkit_build_speed_flags(${target})
+endfunction()
+
+# Unity builds: each target's sources are compiled in a few batches (one generated file per batch that
+# #includes them) instead of one compile per file. Most of a file's compile time is the same third-party
+# headers parsed again (the standard library, nlohmann/json, fmt/spdlog, Beast/Asio, Catch2) and the same
+# inline templates instantiated and optimised again; a batch does that once.
+# What this asks of the sources: names with internal linkage (anonymous namespaces, static functions,
+# namespace-scope constants) must differ between the files of one target, since a batch is one
+# translation unit. The test files keep their helpers and cases in a namespace named after the file
+# (tests/README.md), so a helper of one file can never be picked by another file's overload resolution.
+# RRKIT_UNITY=OFF compiles file by file, which is also how to check that every file includes what it uses.
+option(RRKIT_UNITY "Compile each target's sources in unity batches" ON)
+set(RRKIT_UNITY_BATCH_SIZE 8 CACHE STRING "Files per unity batch of a target that does not choose its own")
+
+# rrkit_unity(target [batch size]): called for every rrkit target by rrkit_target_defaults; a target's
+# CMakeLists may call it again with a size of its own (the batch size is read when the build is generated).
+function(rrkit_unity target)
+  if(NOT RRKIT_UNITY)
+    return()
+  endif()
+  set(_size ${RRKIT_UNITY_BATCH_SIZE})
+  if(ARGC GREATER 1)
+    set(_size ${ARGV1})
+  endif()
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_MODE BATCH UNITY_BUILD_BATCH_SIZE ${_size})
+  # g++ warns when a class with external linkage that is defined outside the main file has a member of an
+  # anonymous-namespace type: in a header that would be an ODR violation between translation units. It
+  # tells a header by "not the main file", and in a batch every .cpp is included, so it fires on each
+  # pimpl (DaprClient::Impl) and coroutine frame that holds its own file's private types, although each
+  # .cpp is still in exactly one translation unit. RRKIT_UNITY=OFF keeps the check.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wno-subobject-linkage)
+  endif()
 endfunction()

@@ -23,6 +23,7 @@
 
 #include "gateway/dapr_retry.h"
 #include "gateway/http_message.h"
+#include "gateway/tuple_awaitable.h"
 
 namespace rrkit::gateway {
 
@@ -31,7 +32,6 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string url_encode(const std::string& value) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -14,13 +14,14 @@
 #include <optional>
 #include <variant>
 
+#include "gateway/tuple_awaitable.h"
+
 namespace rrkit::gateway {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "gateway/send_request.h"
+#include "gateway/tuple_awaitable.h"
 
 namespace rrkit::gateway {
 

@@ -61,11 +61,6 @@ std::string describe_decision(const DecisionLines& log, const DecisionLine& d) {
   return s;
 }
 
-// The log's handle of a request's nonce; kNone when the log never names it.
-DecisionLine::Handle handle_of(const DecisionLines& log, const std::string& s) {
-  return s.empty() ? StringPool::kNone : log.find(s);
-}
-
 std::int64_t timeout_us_for(const Scenario& sc) {
   return sc.traffic.request_timeout_ms > 0 ? sc.traffic.request_timeout_ms * 1000 : sc.gateway_timeout.count();
 }

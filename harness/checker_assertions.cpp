@@ -84,11 +84,6 @@ bool compare(double a, const std::string& op, double b) {
   return a < b;
 }
 
-std::string num(double v) {
-  if (std::fabs(v - std::round(v)) < 1e-9) return fmt::format("{:.0f}", v);
-  return fmt::format("{:.3f}", v);
-}
-
 void add_latency_operands(std::map<std::string, GatewayFigure>& table, const std::string& prefix,
                           const LatencySummary& l) {
   table[prefix + "p50"].value = l.p50;
@@ -165,6 +160,11 @@ void add_derived_operands(const CheckInput& in, const DecisionLines& decisions, 
 }  // namespace
 // ---- end of derived figures ------------------------------------------------------------------------
 
+std::string figure_text(double v) {
+  if (std::fabs(v - std::round(v)) < 1e-9) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.3f}", v);
+}
+
 void check_assertions(const CheckInput& in, const AssertionFigures& figures, ScenarioResult& out) {
   const Scenario& sc = *in.scenario;
   const auto& sim = figures.simulator;
@@ -200,8 +200,9 @@ void check_assertions(const CheckInput& in, const AssertionFigures& figures, Sce
       c.message = fmt::format("{}:{}: {}", sc.path, a.line, error);
     } else {
       c.state = compare(lhs, a.op, rhs) ? CheckState::pass : CheckState::fail;
-      c.message = c.passed() ? fmt::format("{} = {}", a.lhs, num(lhs))
-                             : fmt::format("expected {} {} {}, got {} = {}", a.lhs, a.op, num(rhs), a.lhs, num(lhs));
+      c.message = c.passed() ? fmt::format("{} = {}", a.lhs, figure_text(lhs))
+                             : fmt::format("expected {} {} {}, got {} = {}", a.lhs, a.op, figure_text(rhs), a.lhs,
+                                           figure_text(lhs));
     }
     out.checks.push_back(std::move(c));
   }}

@@ -22,4 +22,7 @@ struct AssertionFigures {
 // summaries must be filled already.
 void check_assertions(const CheckInput& in, const AssertionFigures& figures, ScenarioResult& out);
 
+// A figure in a check's message: whole numbers without decimals, others to three places.
+std::string figure_text(double v);
+
 }  // namespace rrkit::harness

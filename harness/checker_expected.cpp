@@ -9,15 +9,6 @@
 
 namespace rrkit::harness {
 
-namespace {
-
-// The log's handle of a request's id; kNone when the log never names it.
-DecisionLine::Handle handle_of(const DecisionLines& log, const std::string& s) {
-  return s.empty() ? StringPool::kNone : log.find(s);
-}
-
-}  // namespace
-
 // Every table is indexed by the log's string handles: a run's ids are never copied into hash maps.
 ExpectedReplies expected_replies(const CheckInput& in, const std::vector<RequestRecord>& requests) {
   ExpectedReplies e;

@@ -103,6 +103,11 @@ class DecisionLines {
   StringPool pool_;
 };
 
+// The log's handle of a request's id or nonce; kNone when it is empty or the log never names it.
+inline DecisionLine::Handle handle_of(const DecisionLines& log, const std::string& s) {
+  return s.empty() ? StringPool::kNone : log.find(s);
+}
+
 // One log out of several, as merge_decision_logs merges parsed lines: by ts_us, each log's order kept.
 DecisionLines merge_decision_lines(std::vector<DecisionLines> logs);
 

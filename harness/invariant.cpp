@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/gateway_metrics.h"
+#include "harness/checker_assertions.h"
 #include "harness/invariant_evidence.h"
 #include "harness/memory.h"
 
@@ -18,11 +19,6 @@ InvariantFindings per_request(const Offenders& o) {
   f.problems = o.messages;
   f.requests = o.indexes;
   return f;
-}
-
-std::string num(double v) {
-  if (std::fabs(v - std::round(v)) < 1e-9) return fmt::format("{:.0f}", v);
-  return fmt::format("{:.3f}", v);
 }
 
 InvariantFindings reply_counters(const InvariantEvidence& e) {
@@ -40,9 +36,10 @@ InvariantFindings reply_counters(const InvariantEvidence& e) {
       f.problems.push_back(slack > 0 ? fmt::format("expected {}_replies between {} and {} (up to {} sent by a killed "
                                                    "simulator without confirmation or reaching an instance that "
                                                    "joined or left mid-traffic), gateway counted {}",
-                                                   cls, num(expected), num(expected + slack), num(slack), num(got.value))
-                                     : fmt::format("expected {}_replies == {}, gateway counted {}", cls, num(expected),
-                                                   num(got.value)));
+                                                   cls, figure_text(expected), figure_text(expected + slack),
+                                                   figure_text(slack), figure_text(got.value))
+                                     : fmt::format("expected {}_replies == {}, gateway counted {}", cls, figure_text(expected),
+                                                   figure_text(got.value)));
     }
   };
   using gateway_metrics::ReplyClass;
@@ -67,7 +64,7 @@ InvariantFindings pending_drained(const InvariantEvidence& e) {
   } else if (!in.pending) {
     f.unreadable.push_back(in.pending_detail.empty() ? std::string("the pending figure was not read") : in.pending_detail);
   } else if (*in.pending != 0) {
-    f.problems.push_back(fmt::format("{} request(s) still pending after the settle time", num(*in.pending)));
+    f.problems.push_back(fmt::format("{} request(s) still pending after the settle time", figure_text(*in.pending)));
   }
   return f;
 }

@@ -177,6 +177,15 @@ int stack_down() {
 
 }  // namespace
 
+std::optional<nlohmann::json> read_state_file(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto parsed = parse_bounded(text);
+  if (!parsed.ok() || !parsed.value.is_object()) return nlohmann::json::object();
+  return std::move(parsed.value);
+}
+
 int stop_detached_stack(const fs::path& file, std::ostream& out) {
   if (!fs::exists(file)) {
     out << "rr-harness: no detached stack is recorded (" << file.string() << ")\n";

@@ -1,6 +1,7 @@
 #pragma once
 // `rr-harness stack up|down`: bring the real stack up for manual use, and take it down again.
 #include <filesystem>
+#include <optional>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
@@ -21,5 +22,9 @@ int stop_detached_stack(const std::filesystem::path& state_file, std::ostream& o
 // and executable), and back.
 nlohmann::json process_entry(const std::string& name, pid_t pid);
 stack::RecordedProcess recorded_process(const nlohmann::json& entry);
+
+// A state file (`stack up --detach`, `up`) as JSON: nullopt when it cannot be read, an empty object when
+// its text is not a JSON object, so that a damaged file reads as one that records nothing.
+std::optional<nlohmann::json> read_state_file(const std::filesystem::path& file);
 
 }  // namespace rrkit::harness

@@ -26,22 +26,13 @@ namespace {
 // The holder stops gateways (their stop_grace), sidecars, the simulator and Kafka in turn.
 constexpr int kHolderGraceSeconds = 180;
 
-std::optional<std::string> read_text(const fs::path& file, std::string& error) {
+std::optional<std::string> read_file_text(const fs::path& file, std::string& error) {
   std::ifstream in(file);
   if (!in) {
     error = "cannot read " + file.string();
     return std::nullopt;
   }
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::optional<nlohmann::json> read_state(const fs::path& file) {
-  std::string error;
-  const auto text = read_text(file, error);
-  if (!text) return std::nullopt;
-  auto parsed = parse_bounded(*text);
-  if (!parsed.ok() || !parsed.value.is_object()) return nlohmann::json::object();
-  return std::move(parsed.value);
 }
 
 // The holder pid a state file records (0: none).
@@ -78,7 +69,7 @@ bool SutStack::up(const std::atomic<int>* interrupt, std::string& error) {
   }
   std::string profile;
   if (!options_.profile_file.empty()) {
-    const auto text = read_text(options_.profile_file, error);
+    const auto text = read_file_text(options_.profile_file, error);
     if (!text) return false;
     profile = *text;
   }
@@ -227,7 +218,7 @@ int hold_sut_stack(const SutStackOptions& options, const fs::path& state_file, s
   out << "==> stopping the stack" << std::endl;
   stack.down();
   // Only our own record is removed: `stack down` may already have removed it, and a later `stack up` replaced it.
-  if (const auto now = read_state(state_file); now && recorded_holder(*now) == ::getpid()) fs::remove(state_file, ec);
+  if (const auto now = read_state_file(state_file); now && recorded_holder(*now) == ::getpid()) fs::remove(state_file, ec);
   out << "==> stack is down" << std::endl;
   return rc;
 }
@@ -277,7 +268,7 @@ int detach_sut_stack(const SutStackOptions& options, const fs::path& state_file,
   // Kafka, the simulator's group join and every instance's readiness and warm-up: minutes on a loaded machine.
   proc::wait_until(
       [&] {
-        state = read_state(state_file);
+        state = read_state_file(state_file);
         if (state && recorded_holder(*state) == pid) return true;
         state.reset();
         return !proc::alive(pid);

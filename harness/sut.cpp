@@ -43,7 +43,7 @@ bool is_json_pointer(const std::string& s) {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
+std::string comma_list(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
   return out;
@@ -102,7 +102,7 @@ std::optional<SutSeries> parse_series(const std::string& text, std::string& why)
   return s;
 }
 
-struct Loader {
+struct SutLoader {
   std::string file;
   SutLoad result;
 
@@ -129,7 +129,7 @@ struct Loader {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
       const std::string path = where.empty() ? key : where + "." + key;
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        return fail(kv.first, path, "unknown key (expected one of: " + join(allowed) + ")");
+        return fail(kv.first, path, "unknown key (expected one of: " + comma_list(allowed) + ")");
       }
       // yaml-cpp keeps both; a lookup would silently take the first.
       if (!seen.insert(key).second) return fail(kv.first, path, "is given twice");
@@ -443,7 +443,7 @@ struct Loader {
 }  // namespace
 
 SutLoad parse_sut(std::string_view text, const fs::path& source) {
-  Loader L{source.string(), {}};
+  SutLoader L{source.string(), {}};
   Sut s;
   s.file = source;
   s.dir = source.has_parent_path() ? source.parent_path() : fs::path(".");

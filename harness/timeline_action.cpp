@@ -15,7 +15,7 @@ std::size_t gateway(const TimelineAction& a) { return static_cast<std::size_t>(a
 // `instance:` numbers simulator instances, and gateway instances for stop_gateway.
 std::size_t simulator(const TimelineAction& a) { return static_cast<std::size_t>(a.instance); }
 
-const std::vector<ActionInfo> kTable = {
+const std::vector<ActionInfo> kActionTable = {
     {ActionKind::kill_daprd, "kill_daprd", true, false, false, false, "SIGKILL the target gateway's daprd",
      [](Topology& t, const TimelineAction& a, std::string& e) { return t.kill_daprd(gateway(a), e); }},
     {ActionKind::restart_daprd, "restart_daprd", true, false, false, false, "start the target gateway's daprd again and wait until it is healthy",
@@ -69,16 +69,16 @@ const std::vector<ActionInfo> kTable = {
 
 }  // namespace
 
-const std::vector<ActionInfo>& action_table() { return kTable; }
+const std::vector<ActionInfo>& action_table() { return kActionTable; }
 
 // Rows are in enum order, one per value (a unit test checks that row k has kind k and that the last
 // row is the last value), so an enum value indexes its row.
-const ActionInfo& info(ActionKind k) { return kTable.at(static_cast<std::size_t>(k)); }
+const ActionInfo& info(ActionKind k) { return kActionTable.at(static_cast<std::size_t>(k)); }
 
 const char* to_string(ActionKind k) { return info(k).name; }
 
 std::optional<ActionKind> parse_action(std::string_view name) {
-  for (const auto& row : kTable) {
+  for (const auto& row : kActionTable) {
     if (name == row.name) return row.kind;
   }
   return std::nullopt;

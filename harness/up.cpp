@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iterator>
 #include <thread>
 
 #include <fmt/format.h>
@@ -24,15 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::optional<nlohmann::json> read_state(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) return std::nullopt;
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto parsed = parse_bounded(text);
-  if (!parsed.ok() || !parsed.value.is_object()) return nlohmann::json::object();
-  return std::move(parsed.value);
-}
-
 // Whether the state file names an `up` that is still running (same pid, start time, executable).
 bool recorded_up_alive(const nlohmann::json& state) {
   const auto it = state.find("process");
@@ -48,7 +38,7 @@ fs::path up_state_file() { return stack::Paths::discover().cache_dir / "stack" /
 
 int scenario_up(const Scenario& sc, const fs::path& out_dir, const std::atomic<int>& interrupt, std::ostream& out) {
   const fs::path state_file = up_state_file();
-  if (const auto state = read_state(state_file); state && recorded_up_alive(*state)) {
+  if (const auto state = read_state_file(state_file); state && recorded_up_alive(*state)) {
     out << "rr-harness: a scenario is already up (" << state_file.string() << "); run `rr-harness down` first\n";
     return 2;
   }
@@ -125,7 +115,7 @@ int scenario_up(const Scenario& sc, const fs::path& out_dir, const std::atomic<i
   out << "==> stopping\n";
   topo.down();
   // Only our own record is removed: a later `up` may have replaced it after a `down` timed out.
-  if (const auto state = read_state(state_file); state && state->contains("process")) {
+  if (const auto state = read_state_file(state_file); state && state->contains("process")) {
     const auto p = recorded_process((*state)["process"]);
     if (p.pid == ::getpid()) fs::remove(state_file, ec);
   }
@@ -134,7 +124,7 @@ int scenario_up(const Scenario& sc, const fs::path& out_dir, const std::atomic<i
 }
 
 int scenario_down(const fs::path& state_file, std::ostream& out) {
-  const auto state = read_state(state_file);
+  const auto state = read_state_file(state_file);
   if (!state) {
     out << "rr-harness: nothing is up (" << state_file.string() << " does not exist)\n";
     return 0;

@@ -18,7 +18,7 @@ using namespace profile_yaml;
 
 namespace {
 
-Match match_one(const YAML::Node& n, const std::string& key) {
+Match match_of(const YAML::Node& n, const std::string& key) {
   check_keys(n, key, {"field", "header", "equals", "in", "exists"});
   Match m;
   if (n["field"]) m.field = scalar(n["field"], join(key, "field"));
@@ -117,9 +117,9 @@ Rule rule(const YAML::Node& n, const std::string& key, bool is_default) {
       r.name = scalar(v, sub);
     } else if (k == "match") {
       if (v.IsSequence()) {
-        for (std::size_t i = 0; i < v.size(); ++i) r.match.push_back(match_one(v[i], join(sub, std::to_string(i))));
+        for (std::size_t i = 0; i < v.size(); ++i) r.match.push_back(match_of(v[i], join(sub, std::to_string(i))));
       } else {
-        r.match.push_back(match_one(v, sub));
+        r.match.push_back(match_of(v, sub));
       }
     } else if (k == "fraction") {
       r.fraction = probability_value(v, sub);

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace decision_record_test {
+
 using rrkit::DecisionLineType;
 using rrkit::DecisionRecord;
 
@@ -90,3 +92,5 @@ TEST_CASE("decision kinds: every kind's name parses back, and an unknown name is
   CHECK_FALSE(rrkit::parse_decision_kind("dropped").has_value());
   CHECK_FALSE(rrkit::parse_decision_kind("").has_value());
 }
+
+}  // namespace decision_record_test

@@ -2,6 +2,8 @@
 
 #include "common/duration.h"
 
+namespace duration_test {
+
 using namespace std::chrono_literals;
 
 TEST_CASE("durations parse with units") {
@@ -26,3 +28,5 @@ TEST_CASE("durations format back") {
   CHECK(rrkit::format_duration(std::chrono::microseconds(250ms)) == "250ms");
   CHECK(rrkit::format_duration(std::chrono::microseconds(7)) == "7us");
 }
+
+}  // namespace duration_test

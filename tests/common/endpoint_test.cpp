@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace endpoint_test {
+
 using rrkit::parse_endpoint;
 
 TEST_CASE("endpoint: HOST:PORT, [V6]:PORT and :PORT", "[unit][endpoint]") {
@@ -29,3 +31,5 @@ TEST_CASE("endpoint: a port that is not all digits in 0..65535 is refused", "[un
     CHECK_FALSE(parse_endpoint(bad));
   }
 }
+
+}  // namespace endpoint_test

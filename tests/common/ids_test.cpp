@@ -4,6 +4,8 @@
 
 #include "common/ids.h"
 
+namespace ids_test {
+
 TEST_CASE("correlation ids are distinct UUIDv4 strings") {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
@@ -21,3 +23,5 @@ TEST_CASE("looks_like_uuid rejects other shapes") {
   CHECK_FALSE(rrkit::looks_like_uuid("not-a-uuid"));
   CHECK_FALSE(rrkit::looks_like_uuid("0123456789abcdef0123456789abcdef0123"));
 }
+
+}  // namespace ids_test

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace json_limits_test {
+
 using rrkit::JsonErrc;
 
 namespace {
@@ -67,3 +69,5 @@ TEST_CASE("json_limits: valid_utf8 accepts text and refuses what a strict dump w
   CHECK_NOTHROW(nlohmann::json(std::string("caf\xc3\xa9")).dump());
   CHECK_THROWS(nlohmann::json(std::string("caf\xe9")).dump());
 }
+
+}  // namespace json_limits_test

@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include "common/base64.h"
 #include "common/digest.h"
 #include "common/reply.h"
+
+namespace reply_test {
 
 TEST_CASE("sha256 matches a known vector") {
   CHECK(rrkit::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -23,7 +26,6 @@ TEST_CASE("reply envelope carries id and status") {
   CHECK(r["status"] == "error");
 }
 
-#include "common/base64.h"
 
 TEST_CASE("base64 round-trips and rejects garbage") {
   for (std::string s : {"", "a", "ab", "abc", "abcd", "{\"nonce\":\"x\"}"}) {
@@ -34,3 +36,5 @@ TEST_CASE("base64 round-trips and rejects garbage") {
   CHECK_FALSE(rrkit::base64_decode("abc"));
   CHECK_FALSE(rrkit::base64_decode("!!!!"));
 }
+
+}  // namespace reply_test

@@ -16,6 +16,8 @@
 #include "gateway/readiness.h"
 #include "gateway/state.h"
 
+namespace bulk_delivery_test {
+
 using namespace rrkit;
 using namespace rrkit::gateway;
 using nlohmann::json;
@@ -199,3 +201,5 @@ TEST_CASE("bulk delivery: content types that can carry a JSON reply") {
   }
   for (const char* t : {"text/plain", "application/xml", "image/png", "json", "+json"}) CHECK_FALSE(json_content_type(t));
 }
+
+}  // namespace bulk_delivery_test

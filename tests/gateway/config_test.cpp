@@ -7,6 +7,8 @@
 
 #include "gateway/config.h"
 
+namespace config_test {
+
 using namespace rrkit::gateway;
 using namespace std::chrono_literals;
 
@@ -119,3 +121,5 @@ TEST_CASE("config: bulk subscribe on the reply subscription is off by default an
   CHECK(p.error->find("--reply-bulk-max-await") != std::string::npos);
   CHECK_THROWS(parse({"--reply-bulk-max-messages", "0"}));
 }
+
+}  // namespace config_test

@@ -2,6 +2,8 @@
 
 #include "gateway/dapr_client.h"
 
+namespace dapr_client_test {
+
 using namespace rrkit::gateway;
 
 TEST_CASE("dapr client: the publish target is Dapr's publish API with a raw payload") {
@@ -16,3 +18,5 @@ TEST_CASE("dapr client: every part of the publish target is percent-encoded") {
   CHECK(publish_target("a b", "t/1", {{"replyTo", "x&y=z"}}) ==
         "/v1.0/publish/a%20b/t%2F1?metadata.rawPayload=true&metadata.replyTo=x%26y%3Dz");
 }
+
+}  // namespace dapr_client_test

@@ -3,6 +3,8 @@
 #include "common/base64.h"
 #include "gateway/delivery.h"
 
+namespace delivery_test {
+
 using namespace rrkit::gateway;
 using nlohmann::json;
 
@@ -99,3 +101,5 @@ TEST_CASE("delivery: a reply nested too deep is malformed (DROP), in every envel
     CHECK(r.error.find("deeper") != std::string::npos);
   }
 }
+
+}  // namespace delivery_test

@@ -8,6 +8,8 @@
 
 #include "gateway/http_message.h"
 
+namespace http_message_test {
+
 using namespace rrkit::gateway;
 
 namespace {
@@ -54,3 +56,5 @@ TEST_CASE("http message: to_wire writes the bytes of Beast's serializer for answ
   chunked.body() = "abc";
   CHECK(to_wire(chunked) == beast_bytes(chunked));
 }
+
+}  // namespace http_message_test

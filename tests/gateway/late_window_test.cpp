@@ -7,6 +7,8 @@
 
 #include "gateway/pending_table.h"
 
+namespace late_window_test {
+
 using namespace rrkit;
 using namespace rrkit::gateway;
 using namespace std::chrono_literals;
@@ -114,3 +116,5 @@ TEST_CASE("late window: at shutdown a reply matched just before the close still 
   CHECK(t.classify_reply(CorrelationId("b"), t0 + 1s).cls == ReplyClass::late);
   CHECK(t.classify_reply(CorrelationId("a"), t0 + 1s).cls == ReplyClass::duplicate);
 }
+
+}  // namespace late_window_test

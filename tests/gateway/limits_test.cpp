@@ -5,6 +5,8 @@
 #include "gateway/dapr_retry.h"
 #include "gateway/limits.h"
 
+namespace limits_test {
+
 using namespace rrkit::gateway;
 using namespace std::chrono_literals;
 
@@ -67,3 +69,5 @@ TEST_CASE("dapr retry: only a request that was not written at all is sent again"
   CHECK_FALSE(may_retry({false, 0, false}, 0));
   CHECK_FALSE(may_retry({true, 0, true}, 0));
 }
+
+}  // namespace limits_test

@@ -8,6 +8,8 @@
 
 #include "gateway/pending_table.h"
 
+namespace pending_table_test {
+
 using namespace rrkit;
 using namespace rrkit::gateway;
 using namespace std::chrono_literals;
@@ -213,3 +215,5 @@ TEST_CASE("pending table: reply vs deadline race removes each entry exactly once
   CHECK(reply_won + deadline_won == kRounds);
   CHECK(t.size() == 0);
 }
+
+}  // namespace pending_table_test

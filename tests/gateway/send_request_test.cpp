@@ -3,6 +3,8 @@
 #include "gateway/config.h"
 #include "gateway/send_request.h"
 
+namespace send_request_test {
+
 using namespace rrkit::gateway;
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -84,3 +86,5 @@ TEST_CASE("send validation: a deeply nested body is too_deep, not a crash") {
   // Unbalanced deep garbage is refused before the parser sees it, too.
   CHECK(std::get<HttpError>(validate_send("application/json", std::string(5000, '{'), 1048576)).code == "too_deep");
 }
+
+}  // namespace send_request_test

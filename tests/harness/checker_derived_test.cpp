@@ -8,6 +8,8 @@
 #include "harness/traffic.h"
 #include "testkit/keepalive_server.h"
 
+namespace checker_derived_test {
+
 using namespace rrkit::harness;
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -206,3 +208,5 @@ TEST_CASE("latency.<outcome>.<stat> summarises each outcome apart") {
     CHECK_FALSE(check_named(out, "assert: latency.rejected.max < 100").passed());
   }
 }
+
+}  // namespace checker_derived_test

@@ -9,6 +9,8 @@
 
 #include <sstream>
 
+namespace checker_test {
+
 using namespace rrkit::harness;
 using nlohmann::json;
 
@@ -993,3 +995,5 @@ TEST_CASE("instances that joined or left mid-traffic bound the reply counters in
     CHECK(sut_pending(in).value == 2);
   }
 }
+
+}  // namespace checker_test

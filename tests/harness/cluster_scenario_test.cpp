@@ -9,6 +9,8 @@
 #include "harness/timeline_action.h"
 #include "testkit/stack.h"
 
+namespace cluster_scenario_test {
+
 namespace fs = std::filesystem;
 using rrkit::harness::ActionKind;
 using rrkit::harness::load_scenario;
@@ -146,3 +148,5 @@ TEST_CASE("cluster nodes share one static voter list and replicate like the scen
   CHECK_THAT(single, !Catch::Contains("min.insync.replicas="));
   CHECK_THAT(single, !Catch::Contains("broker.session.timeout.ms"));
 }
+
+}  // namespace cluster_scenario_test

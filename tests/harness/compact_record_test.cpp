@@ -16,6 +16,8 @@
 #include "harness/run_folder.h"
 #include "harness/traffic_plan.h"
 
+namespace compact_record_test {
+
 namespace fs = std::filesystem;
 using namespace rrkit::harness;
 using nlohmann::json;
@@ -282,3 +284,5 @@ TEST_CASE("the harness's own peak RSS is VmHWM of /proc/self/status") {
   CHECK_FALSE(own_peak_rss_bytes((dir.path / "none").string()));
   CHECK(own_peak_rss_bytes().value_or(0) > 0);
 }
+
+}  // namespace compact_record_test

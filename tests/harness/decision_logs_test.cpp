@@ -12,6 +12,8 @@
 #include "harness/checker.h"
 #include "harness/decision_logs.h"
 
+namespace decision_logs_test {
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace rrkit::harness;
@@ -155,3 +157,5 @@ TEST_CASE("a decision log is held as one fixed-size record per line and each str
   CHECK(lines.find(std::string(lines.str(first.id))) == first.id);
   CHECK(lines.find("never logged") == StringPool::kNone);
 }
+
+}  // namespace decision_logs_test

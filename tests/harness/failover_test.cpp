@@ -10,6 +10,8 @@
 #include "harness/report/text.h"
 #include "harness/result.h"
 
+namespace failover_test {
+
 using namespace rrkit::harness;
 using rrkit::harness::report_detail::failover_rows;
 using namespace std::chrono_literals;
@@ -206,3 +208,5 @@ TEST_CASE("failover: a 200 slower than the recovery window is not service yet", 
   }
   CHECK(failover_cost(input_for(h, {3s})).recovery_ms == Approx(3000));
 }
+
+}  // namespace failover_test

@@ -14,6 +14,8 @@
 #include "harness/topology.h"
 #include "harness/traffic_roster.h"
 
+namespace gateway_instances_test {
+
 using namespace rrkit::harness;
 namespace fs = std::filesystem;
 
@@ -198,3 +200,5 @@ TEST_CASE("a stored run keeps its instances' lives for replay, and refuses a lif
   CHECK(back->record.gateway_life.empty());  // a run from before: every instance served throughout
   fs::remove_all(dir);
 }
+
+}  // namespace gateway_instances_test

@@ -12,6 +12,8 @@
 #include "harness/memory.h"
 #include "harness/rounds.h"
 
+namespace memory_test {
+
 using namespace rrkit::harness;
 
 namespace {
@@ -288,3 +290,5 @@ TEST_CASE("traffic rounds split the requests with indexes that continue", "[unit
   CHECK(round_indexes(10, 2, 2).empty());
   CHECK(round_indexes(100, 4, 1, {3, 25, 30, 49, 50}) == std::vector<std::uint64_t>{25, 30, 49});
 }
+
+}  // namespace memory_test

@@ -19,6 +19,8 @@
 #include "harness/runner.h"
 #include "harness/traffic_plan.h"
 
+namespace replay_counts_test {
+
 namespace fs = std::filesystem;
 using namespace rrkit::harness;
 using nlohmann::json;
@@ -262,3 +264,5 @@ TEST_CASE("a stored run folder replays to every check and count of the run's rep
     same_report(report, *replayed);
   }
 }
+
+}  // namespace replay_counts_test

@@ -17,6 +17,8 @@
 #include "harness/runner.h"
 #include "testkit/tiny_http_server.h"
 
+namespace replay_test {
+
 namespace fs = std::filesystem;
 using namespace rrkit::harness;
 using nlohmann::json;
@@ -227,3 +229,5 @@ TEST_CASE("replay refuses a run folder that lacks a piece of evidence") {
     CHECK(error.find("history.jsonl:5: not a JSON line") != std::string::npos);
   }
 }
+
+}  // namespace replay_test

@@ -21,6 +21,8 @@
 #include "harness/report.h"
 #include "harness/result.h"
 
+namespace report_test {
+
 using namespace rrkit::harness;
 using nlohmann::json;
 
@@ -626,3 +628,5 @@ TEST_CASE("sample HTML report from synthetic data") {
   write_junit_report(suite, "/tmp/rrkit-report-sample.xml");
   std::ofstream("/tmp/rrkit-report-sample.txt") << console.str();
 }
+
+}  // namespace report_test

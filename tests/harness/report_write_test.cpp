@@ -14,6 +14,8 @@
 #include "harness/report.h"
 #include "harness/result.h"
 
+namespace report_write_test {
+
 namespace fs = std::filesystem;
 using namespace rrkit::harness;
 
@@ -82,3 +84,5 @@ TEST_CASE("report files: a symlink at the report's own name is replaced, not wri
   CHECK(fs::is_regular_file(fs::symlink_status(json_file)));
   fs::remove_all(dir);
 }
+
+}  // namespace report_write_test

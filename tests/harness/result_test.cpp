@@ -11,6 +11,8 @@
 
 #include "harness/result.h"
 
+namespace result_test {
+
 using namespace rrkit::harness;
 
 namespace {
@@ -175,3 +177,5 @@ TEST_CASE("an enum text no table knows is an error that names the path and the k
   j["scenarios"][0]["checks"][0]["state"] = "skipped";
   CHECK_THROWS_WITH(suite_from_json(j), Catch::Contains("scenarios[0].checks[0].state: expected one of"));
 }
+
+}  // namespace result_test

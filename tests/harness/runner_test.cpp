@@ -10,6 +10,8 @@
 #include "harness/runner.h"
 #include "testkit/tiny_http_server.h"
 
+namespace runner_test {
+
 namespace fs = std::filesystem;
 using namespace rrkit::harness;
 
@@ -111,3 +113,5 @@ TEST_CASE("a scenario whose name would leave --out is refused before anything is
   CHECK(result.status == ScenarioStatus::error);
   CHECK(fs::exists(victim / "keep"));
 }
+
+}  // namespace runner_test

@@ -10,6 +10,8 @@
 #include "harness/runner.h"
 #include "harness/scenario.h"
 
+namespace scenario_test {
+
 namespace fs = std::filesystem;
 using rrkit::harness::load_scenario;
 
@@ -369,3 +371,5 @@ TEST_CASE("add_gateway and stop_gateway are read from the timeline, stop_gateway
             .find(":5: timeline[].action: add_gateway would start a 9th gateway") != std::string::npos);
   CHECK(load_error("stack: {gateways: 7}\ntimeline:\n  - {at: 2s, action: add_gateway}\n").empty());
 }
+
+}  // namespace scenario_test

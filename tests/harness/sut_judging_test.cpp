@@ -14,6 +14,8 @@
 #include "harness/traffic.h"
 #include "testkit/tiny_http_server.h"
 
+namespace sut_judging_test {
+
 using namespace rrkit::harness;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -365,3 +367,5 @@ answer:
     CHECK(body.at("n").is_number());
   }
 }
+
+}  // namespace sut_judging_test

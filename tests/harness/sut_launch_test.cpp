@@ -9,6 +9,8 @@
 
 #include "harness/sut_launch.h"
 
+namespace sut_launch_test {
+
 namespace fs = std::filesystem;
 using namespace rrkit::harness;
 
@@ -139,3 +141,5 @@ TEST_CASE("the SUT's contract is merged into every simulator profile, a profile'
   CHECK(error.find("mapping") != std::string::npos);
   CHECK_FALSE(profile_with_contract("{unclosed", contract, error));
 }
+
+}  // namespace sut_launch_test

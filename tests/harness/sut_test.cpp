@@ -10,6 +10,8 @@
 #include "harness/scenario.h"
 #include "harness/sut.h"
 
+namespace sut_test {
+
 namespace fs = std::filesystem;
 using namespace rrkit::harness;
 using nlohmann::json;
@@ -569,3 +571,5 @@ TEST_CASE("sut/rr-gateway.yaml's series are the gateway's typed metric contract"
     CHECK(s.text == gm::series(gm::kRequests, gm::kOutcomeLabel, outcome));
   }
 }
+
+}  // namespace sut_test

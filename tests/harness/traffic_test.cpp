@@ -16,6 +16,8 @@
 #include "testkit/tiny_http_server.h"
 #include "testkit/keepalive_server.h"
 
+namespace traffic_test {
+
 using namespace rrkit::harness;
 using nlohmann::json;
 
@@ -427,3 +429,5 @@ TEST_CASE("with every instance retired a request fails with the reason, it is no
     CHECK(r.client_error == "no live gateway instance to send to");
   }
 }
+
+}  // namespace traffic_test

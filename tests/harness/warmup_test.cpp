@@ -4,6 +4,8 @@
 
 #include "harness/warmup.h"
 
+namespace warmup_test {
+
 using namespace rrkit::harness;
 
 namespace {
@@ -42,3 +44,5 @@ TEST_CASE("no warm-up burst for a scenario that sends one request at a time or a
   open.traffic.mode = TrafficPlan::Mode::open;
   CHECK(warmup_burst_plan(open, {8081}).requests == 0);
 }
+
+}  // namespace warmup_test

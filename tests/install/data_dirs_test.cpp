@@ -12,6 +12,8 @@
 #include "harness/setup_cmd.h"
 #include "harness/sut_launch.h"
 
+namespace data_dirs_test {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -115,3 +117,5 @@ TEST_CASE("setup: without a script anywhere it fails with code 2 and names where
   CHECK(run_setup({}, prefix.dir / "bin", err) == 2);
   CHECK(err.find((prefix.dir / "share/rrkit/scripts/setup.sh").string()) != std::string::npos);
 }
+
+}  // namespace data_dirs_test

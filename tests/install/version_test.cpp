@@ -17,6 +17,8 @@
 #include "rrkit/versions.h"
 #include "testkit/process.h"
 
+namespace version_test {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -106,3 +108,5 @@ TEST_CASE("build info: the JSON and HTML reports carry the version, the commit a
   }
   fs::remove_all(dir);
 }
+
+}  // namespace version_test

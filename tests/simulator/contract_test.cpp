@@ -9,6 +9,8 @@
 #include "simulator/kafka_io.h"
 #include "tests/simulator/engine_fixture.h"
 
+namespace contract_test {
+
 using namespace rrkit::simulator;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
@@ -234,3 +236,5 @@ rules:
     CHECK(lines.back()["id"].is_null());
   }
 }
+
+}  // namespace contract_test

@@ -5,6 +5,8 @@
 
 #include "simulator/decide.h"
 
+namespace decide_test {
+
 using namespace rrkit::simulator;
 using namespace std::chrono_literals;
 
@@ -182,3 +184,5 @@ rules:
   CHECK(d.rule == "near");
   CHECK(d.error);
 }
+
+}  // namespace decide_test

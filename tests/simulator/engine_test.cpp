@@ -13,6 +13,8 @@
 #include "simulator/kafka_io.h"
 #include "tests/simulator/engine_fixture.h"
 
+namespace engine_test {
+
 using namespace rrkit::simulator;
 using rrkit::simulator::test::Fixture;
 using namespace std::chrono_literals;
@@ -439,3 +441,5 @@ TEST_CASE("engine: without a key field, decisions follow the correlation id", "[
   CHECK(dropped > 0);
   CHECK(dropped < 40);
 }
+
+}  // namespace engine_test

@@ -12,6 +12,8 @@
 #include "simulator/kafka_io.h"
 #include "tests/simulator/engine_fixture.h"
 
+namespace engine_timers_test {
+
 using namespace rrkit::simulator;
 using Timers = rrkit::simulator::test::Fixture;
 using namespace std::chrono_literals;
@@ -80,3 +82,5 @@ default: {reorder: {window: 10, max_hold: 2s}}
   CHECK(held["sent_us"].get<std::int64_t>() >= stall_until_us - 2'000);
   CHECK(t.engine->accepting());
 }
+
+}  // namespace engine_timers_test

@@ -6,6 +6,8 @@
 
 #include "simulator/profile.h"
 
+namespace profile_test {
+
 using namespace rrkit::simulator;
 using namespace std::chrono_literals;
 
@@ -274,3 +276,5 @@ TEST_CASE("profile: example profiles in scenarios/profiles are valid", "[profile
   }
   CHECK(n >= 10);
 }
+
+}  // namespace profile_test

@@ -9,6 +9,8 @@
 
 #include "testkit/net.h"
 
+namespace net_test {
+
 namespace net = rrkit::net;
 
 TEST_CASE("net: a free port lies below the ephemeral range, so a restarted process can bind it again", "[unit]") {
@@ -42,3 +44,5 @@ TEST_CASE("net: a free port can be listened on, and port_open sees the listener"
   ::close(fd);
   CHECK_FALSE(net::port_open(port));
 }
+
+}  // namespace net_test

@@ -9,10 +9,12 @@
 
 #include "testkit/process.h"
 
+extern char** environ;
+
+namespace process_test {
+
 namespace proc = rrkit::proc;
 using namespace std::chrono_literals;
-
-extern char** environ;
 
 namespace {
 
@@ -105,3 +107,5 @@ TEST_CASE("process: a pid reaped earlier and now held by another process is neve
   int status = 0;
   ::waitpid(other, &status, 0);
 }
+
+}  // namespace process_test

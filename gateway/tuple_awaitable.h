@@ -1,0 +1,12 @@
+#pragma once
+// The completion token of the gateway's coroutines: an I/O error comes back as a value
+// (`auto [ec, n] = co_await ...`), never as an exception thrown across a co_await. One definition for
+// every file that uses it, so that files compiled together (a unity batch) do not define it twice.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace rrkit::gateway {
+
+inline constexpr auto tuple_awaitable = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+}  // namespace rrkit::gateway
