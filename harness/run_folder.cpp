@@ -361,7 +361,10 @@ bool for_each_stored_decision(const fs::path& dir, const RunRecord& record,
   } else if (!record.decisions.empty()) {
     logs.emplace_back(record.decisions, record.decisions_offset);
   }
-  for (const auto& [file, offset] : logs) {
+  for (const auto& log : logs) {
+    // Plain names, not a structured binding: a lambda may not capture a binding before C++20's P1091 (clang 14).
+    const auto& file = log.first;
+    const auto offset = log.second;
     std::size_t seen = 0;
     const bool read = for_each_jsonl_line(
         file,
