@@ -196,7 +196,8 @@ std::string repro_command(const RunOptions& options, const std::string& scenario
   return line;
 }
 
-void keep_attached_decisions(const std::filesystem::path& run_dir, const std::filesystem::path& log, std::size_t offset) {
+void keep_attached_decisions(const std::filesystem::path& run_dir, const std::filesystem::path& log, std::size_t offset,
+                             std::size_t end) {
   std::ofstream out(run_dir / run_files::kDecisions);
   std::size_t seen = 0;
   std::string ignored;
@@ -204,7 +205,7 @@ void keep_attached_decisions(const std::filesystem::path& run_dir, const std::fi
   for_each_jsonl_line(
       log,
       [&](std::string& line) {
-        if (line.empty() || !parse_bounded(line).ok() || seen++ < offset) return;
+        if (line.empty() || !parse_bounded(line).ok() || seen++ < offset || seen > end) return;
         out << line << "\n";
       },
       ignored);

@@ -79,8 +79,10 @@ std::string repro_command(const RunOptions& options, const std::string& scenario
 std::string shell_word(const std::string& word);
 
 // An attached simulator's log goes on after the run (the next run, the profile put back): the run folder keeps
-// this run's lines as its own copy, which `rr-harness replay` reads first.
-void keep_attached_decisions(const std::filesystem::path& run_dir, const std::filesystem::path& log, std::size_t offset);
+// this run's lines as its own copy, which `rr-harness replay` reads first: the lines after `offset` and before
+// `end` (both counted as decision_log_lines counts), i.e. those the checks read, not what came after them.
+void keep_attached_decisions(const std::filesystem::path& run_dir, const std::filesystem::path& log, std::size_t offset,
+                             std::size_t end);
 
 // Lines in a decision log now (0 when there is no file yet): an attached run reads only what follows.
 std::size_t decision_log_lines(const std::string& file);

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -355,6 +354,7 @@ class ScenarioRun {
 
   void read_decisions_now() {
     in_.decisions = DecisionLines{};  // freed first: the old and the new copy of a long log would double the peak
+    if (attached() && !decisions_file_.empty()) attached_end_ = decision_log_lines(decisions_file_.string());
     in_.decisions = decisions_file_.empty() ? DecisionLines{}
                                             : read_run_decisions(decisions_file_, decisions_offset_,
                                                                  attached() ? fs::path() : run_dir_, further_offsets_);
@@ -409,7 +409,7 @@ class ScenarioRun {
     r.decisions = decisions_file_.string();
     r.decisions_offset = decisions_offset_;
     if (attached() && !decisions_file_.empty()) {
-      keep_attached_decisions(run_dir_, decisions_file_, decisions_offset_);
+      keep_attached_decisions(run_dir_, decisions_file_, decisions_offset_, attached_end_);
       r.decisions_offset = 0;
     }
     r.further_decisions_offsets = further_offsets_;
@@ -446,7 +446,7 @@ class ScenarioRun {
   TrafficPlan plan_;
   std::size_t initial_gateways_ = 0;  // instances before the timeline added any
   std::vector<MetricsScrape> baseline_;
-  std::size_t decisions_offset_ = 0;
+  std::size_t decisions_offset_ = 0, attached_end_ = 0;  // attach mode: the log's lines when the checks read it
   std::vector<std::size_t> further_offsets_;  // the same for simulator instances 1..
   fs::path decisions_file_;
   std::vector<std::string> only_events_, warmup_events_, events_, failures_;

@@ -2,9 +2,16 @@
 // processes the harness did not launch are reported not applicable (and replay finds them again).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
 
 #include "harness/attach.h"
+#include "harness/run_files.h"
 #include "harness/runner.h"
 #include "harness/stack_sut.h"
 #include "harness/timeline_action.h"
@@ -138,4 +145,33 @@ TEST_CASE("stack up --detach starts its holder with the same options", "[attach]
   CHECK(has("--profile", "/x/p.yaml"));
   CHECK(has("--timeout", "2s"));
   CHECK(has("--brokers", "3"));
+}
+
+TEST_CASE("an attached run keeps the decision lines its checks read, not those the log gained afterwards", "[attach]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("rrkit-attach-keep-{}", ::getpid());
+  fs::create_directories(dir);
+  const fs::path log = dir / "attached.jsonl";
+  {
+    std::ofstream out(log);
+    out << R"({"type":"event","event":"profile","n":0})" << "\n"   // before the run: the offset skips it
+        << "not json\n"                                         // not counted, as decision_log_lines counts
+        << R"({"type":"event","event":"profile","n":1})" << "\n"
+        << R"({"type":"decision","id":"a","n":2})" << "\n";
+  }
+  const std::size_t offset = 1;
+  const std::size_t end = decision_log_lines(log.string());
+  REQUIRE(end == 3);
+  // After the checks: the harness puts the stack's profile back, which the attached simulator logs.
+  std::ofstream(log, std::ios::app) << R"({"type":"event","event":"profile","n":3})" << "\n";
+  const fs::path run_dir = dir / "run";
+  fs::create_directories(run_dir);
+  keep_attached_decisions(run_dir, log, offset, end);
+  std::ifstream in(run_dir / run_files::kDecisions);
+  std::vector<std::string> kept;
+  for (std::string line; std::getline(in, line);) kept.push_back(line);
+  fs::remove_all(dir);
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].find(R"("n":1)") != std::string::npos);
+  CHECK(kept[1].find(R"("n":2)") != std::string::npos);
 }
