@@ -132,17 +132,33 @@ TEST_CASE("a 200 carrying another request's payload is reported as mis-correlate
   CHECK(out.requests[1].classification == Classification::ok);
 }
 
-TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
-  const Scenario sc = base_scenario();
+namespace {
+
+// timeout_bounds over requests that each timed out `took_us` after they were sent (no reply was sent for any),
+// on a SUT that declares `sut_epsilon` (zero: none).
+CheckResult timeout_bounds_after(const Scenario& sc, const std::vector<std::int64_t>& took_us,
+                                 std::chrono::microseconds sut_epsilon = std::chrono::microseconds(0)) {
   CheckInput in;
   in.scenario = &sc;
   in.pending = 0;
-  in.requests = {timed_out(0, "a", 1'050'000), timed_out(1, "b", 1'400'000), timed_out(2, "c", 900'000)};
-  in.decisions = {decision("a", 0), decision("b", 0), decision("c", 0)};
+  in.sut.answer.timeout_epsilon = sut_epsilon;
+  std::vector<nlohmann::json> decisions;
+  for (std::size_t i = 0; i < took_us.size(); ++i) {
+    const std::string id(1, static_cast<char>('a' + i));
+    in.requests.push_back(timed_out(i, id, took_us[i]));
+    decisions.push_back(decision(id, 0));
+  }
+  in.decisions = decisions;
   in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
   ScenarioResult out;
   run_checks(in, out);
-  const auto& c = check_named(out, "timeout_bounds");
+  return check_named(out, "timeout_bounds");
+}
+
+}  // namespace
+
+TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
+  const CheckResult c = timeout_bounds_after(base_scenario(), {1'050'000, 1'400'000, 900'000});
   CHECK_FALSE(c.passed());
   CHECK(c.message.find("#1") != std::string::npos);
   CHECK(c.message.find("#2") != std::string::npos);
@@ -150,16 +166,7 @@ TEST_CASE("a 504 outside [timeout, timeout + epsilon] breaks timeout_bounds") {
 }
 
 TEST_CASE("a 504 up to 1 ms before the timeout is a millisecond timer's resolution, an earlier one breaks timeout_bounds") {
-  const Scenario sc = base_scenario();  // 1 s timeout
-  CheckInput in;
-  in.scenario = &sc;
-  in.pending = 0;
-  in.requests = {timed_out(0, "a", 999'360), timed_out(1, "b", 998'900)};
-  in.decisions = {decision("a", 0), decision("b", 0)};
-  in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
-  ScenarioResult out;
-  run_checks(in, out);
-  const auto& c = check_named(out, "timeout_bounds");
+  const CheckResult c = timeout_bounds_after(base_scenario(), {999'360, 998'900});  // 1 s timeout
   CHECK_FALSE(c.passed());
   CHECK(c.message.find("#0") == std::string::npos);
   CHECK(c.message.find("#1") != std::string::npos);
@@ -167,18 +174,9 @@ TEST_CASE("a 504 up to 1 ms before the timeout is a millisecond timer's resoluti
 }
 
 TEST_CASE("a SUT's declared timeout epsilon widens timeout_bounds to it and no further") {
-  const Scenario sc = base_scenario();  // 1 s timeout, 150 ms epsilon
-  CheckInput in;
-  in.scenario = &sc;
-  in.pending = 0;
-  in.sut.answer.timeout_epsilon = std::chrono::milliseconds(500);
-  // +400 ms is within the SUT's 500 ms; +600 ms is not, and neither is an early one.
-  in.requests = {timed_out(0, "a", 1'400'000), timed_out(1, "b", 1'600'000), timed_out(2, "c", 900'000)};
-  in.decisions = {decision("a", 0), decision("b", 0), decision("c", 0)};
-  in.gateway_metrics = {metrics(0, 0, 0, 0, 0)};
-  ScenarioResult out;
-  run_checks(in, out);
-  const auto& c = check_named(out, "timeout_bounds");
+  // 1 s timeout, 150 ms epsilon; the SUT declares 500 ms. +400 ms is within it; +600 ms is not, nor an early one.
+  const CheckResult c =
+      timeout_bounds_after(base_scenario(), {1'400'000, 1'600'000, 900'000}, std::chrono::milliseconds(500));
   CHECK_FALSE(c.passed());
   CHECK(c.name.find("timeout + 500 ms") != std::string::npos);
   CHECK(c.message.find("#0") == std::string::npos);
