@@ -104,7 +104,7 @@ class DecisionLines {
 };
 
 // The log's handle of a request's id or nonce; kNone when it is empty or the log never names it.
-inline DecisionLine::Handle handle_of(const DecisionLines& log, const std::string& s) {
+inline DecisionLine::Handle handle_of(const DecisionLines& log, std::string_view s) {
   return s.empty() ? StringPool::kNone : log.find(s);
 }
 

@@ -34,6 +34,7 @@ bool read_text(const fs::path& file, std::string& out) {
 // A history line: the report's record plus the bodies, which replay needs and reports leave out.
 Json history_line(const RequestRecord& r) {
   Json j = to_json(r);
+  if (r.id_from_log) j["correlation_id"] = "";
   j["request_body"] = r.request_body;
   j["response_body"] = r.response_body;
   if (r.answer_verified) j["answer_verified"] = true;
@@ -206,7 +207,7 @@ bool load_history(const fs::path& file, std::vector<RequestRecord>& out, std::st
           out.push_back(request_from_json(j.value));
           // An answer verified as it arrived is judged by that mark alone: its request body is read by no
           // check and written to no report, so it is not held.
-          if (out.back().answer_verified) std::string().swap(out.back().request_body);
+          if (out.back().answer_verified) out.back().request_body.clear();
         } catch (const std::runtime_error& e) {
           bad = fmt::format("{}:{}: {}", stored.string(), n, e.what());
         }
@@ -390,8 +391,9 @@ std::size_t count_jsonl(const fs::path& file) {
   return n;
 }
 
-DecisionLines read_decisions(const fs::path& file, std::size_t offset) {
+DecisionLines read_decisions(const fs::path& file, std::size_t offset, std::size_t* lines_read) {
   DecisionLines out;
+  if (lines_read != nullptr) *lines_read = 0;
   if (!jsonl_exists(file)) return out;
   std::size_t seen = 0, lines = 0;
   std::string ignored;
@@ -408,6 +410,7 @@ DecisionLines read_decisions(const fs::path& file, std::size_t offset) {
         out.push_back(j.value);
       },
       ignored);
+  if (lines_read != nullptr) *lines_read = seen;
   return out;
 }
 

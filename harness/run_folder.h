@@ -80,6 +80,8 @@ bool for_each_stored_decision(const std::filesystem::path& dir, const RunRecord&
                               const std::function<void(const DecisionRecord&)>& line, std::string& error);
 
 // A decision log's lines after the first `offset` (the warm-up's), read line by line into the compact form.
-DecisionLines read_decisions(const std::filesystem::path& file, std::size_t offset);
+// `lines_read`, when given, is set to the lines of the file that parse (count_jsonl's count) as this read saw
+// them: a log still growing is then parsed once for both its lines and their count.
+DecisionLines read_decisions(const std::filesystem::path& file, std::size_t offset, std::size_t* lines_read = nullptr);
 
 }  // namespace rrkit::harness
