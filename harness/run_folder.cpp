@@ -32,10 +32,10 @@ bool read_text(const fs::path& file, std::string& out) {
 }
 
 // A history line: the report's record plus the bodies, which replay needs and reports leave out.
-Json history_line(const RequestRecord& r) {
+Json history_line(const RequestRecord& r, const StoredRun& run) {
   Json j = to_json(r);
   if (r.id_from_log) j["correlation_id"] = "";
-  j["request_body"] = r.request_body;
+  j["request_body"] = r.request_body.empty() && run.request_body_of ? run.request_body_of(r) : r.request_body.str();
   j["response_body"] = r.response_body;
   if (r.answer_verified) j["answer_verified"] = true;
   return j;
@@ -273,7 +273,7 @@ void save_run(const fs::path& dir, const StoredRun& run) {
   // safe_dump: an answer is outside input and may carry bytes that are not UTF-8 (a proxy's Latin-1
   // error page); the strict handler would throw on it and lose the whole history.
   std::ofstream hist(dir / run_files::kHistory);
-  for (const auto& r : run.history) hist << safe_dump(history_line(r)) << "\n";
+  for (const auto& r : run.history) hist << safe_dump(history_line(r, run)) << "\n";
   std::ofstream(dir / run_files::kRunJson) << safe_dump(to_json(run.record), 2) << "\n";
 }
 

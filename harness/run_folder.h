@@ -40,6 +40,9 @@ struct StoredRun {
   DecisionLines decisions;                     // the scenario's decision lines (the warm-up's left out)
   std::vector<MetricsScrape> metrics;          // per gateway
   std::vector<MetricsScrape> baseline;         // per gateway, or none
+  // The request body of a record that holds none (an answer verified on arrival drops it), for the history;
+  // unset: such a record is written without one.
+  std::function<std::string(const RequestRecord&)> request_body_of;
 };
 
 // The folder a scenario's run gets: <out>/<name>-seed<seed>. False with a message when it would not

@@ -261,7 +261,8 @@ class ScenarioRun {
       if (rounds() > 1) round.only = round_indexes(planned, rounds(), k);
       try {
         auto sent = run_traffic_watched(round, progress, options_.interrupt, tick);
-        records_.insert(records_.end(), std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()));
+        if (records_.empty()) records_ = std::move(sent);  // one round: no second array of every record
+        else records_.insert(records_.end(), std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()));
       } catch (const std::exception& e) {
         traffic_error = std::string("traffic: ") + e.what();
       }
@@ -393,6 +394,7 @@ class ScenarioRun {
     }
     StoredRun stored;
     stored.history = std::move(records_);
+    stored.request_body_of = [this](const RequestRecord& r) { return recorded_request_body(plan_, r.index, r.nonce); };
     stored.metrics = in_.gateway_metrics;
     stored.baseline = baseline_;
     RunRecord& r = stored.record;
