@@ -205,9 +205,9 @@ bool load_history(const fs::path& file, std::vector<RequestRecord>& out, std::st
         }
         try {
           out.push_back(request_from_json(j.value));
-          // An answer verified as it arrived is judged by that mark alone: its request body is read by no
-          // check and written to no report, so it is not held.
-          if (out.back().answer_verified) out.back().request_body.clear();
+          // Only a 200 not verified as it arrived has its request body read (by run_checks); it is written to no
+          // report, so no other record holds it.
+          if (out.back().answer_verified || out.back().outcome != Outcome::ok) out.back().request_body.clear();
         } catch (const std::runtime_error& e) {
           bad = fmt::format("{}:{}: {}", stored.string(), n, e.what());
         }
