@@ -108,8 +108,9 @@ namespace {
 // timeout status) count as sent, since only their replies reach the gateway's counters. False when
 // interrupted or the traffic failed.
 bool warm_up_load(Topology& topo, TrafficPlan plan, const std::string& what, WarmupResult& r,
-                  const std::atomic<int>* interrupt) {
+                  const std::atomic<int>* interrupt, const std::shared_ptr<KeptConnections>& keep) {
   if (plan.requests == 0 && plan.duration.count() == 0) return true;
+  plan.keep = keep;
   plan.request = topo.sut().request;
   plan.answer = topo.sut().answer;
   std::vector<RequestRecord> sent;
@@ -144,7 +145,8 @@ bool warm_up_load(Topology& topo, TrafficPlan plan, const std::string& what, War
 
 }  // namespace
 
-WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir, const std::atomic<int>* interrupt) {
+WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir, const std::atomic<int>* interrupt,
+                     const std::shared_ptr<KeptConnections>& keep) {
   WarmupResult r;
   if (sc.warmup <= 0) return r;
   std::vector<RequestRecord> warm;
@@ -154,6 +156,7 @@ WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir
       TrafficPlan plan = warmup_plan(sc, topo.gateway_ports());
       plan.request = topo.sut().request;
       plan.answer = topo.sut().answer;
+      plan.keep = keep;
       // Keys of each attempt's own: the simulator decides once per key.
       if (r.attempts > 0) plan.key_prefix += std::to_string(r.attempts + 1);
       warm = run_traffic_watched(plan, progress, interrupt, nullptr);
@@ -183,8 +186,9 @@ WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir
   std::string error;
   if (ok != warm.size()) {
     r.error = r.summary + " (the stack does not answer; see the logs in " + run_dir.string() + ")";
-  } else if (!warm_up_load(topo, warmup_hold_plan(sc, topo.gateway_ports(), topo.sut().ready.warmup), "hold", r, interrupt) ||
-             !warm_up_load(topo, warmup_burst_plan(sc, topo.gateway_ports()), "burst", r, interrupt)) {
+  } else if (!warm_up_load(topo, warmup_hold_plan(sc, topo.gateway_ports(), topo.sut().ready.warmup), "hold", r, interrupt,
+                           keep) ||
+             !warm_up_load(topo, warmup_burst_plan(sc, topo.gateway_ports()), "burst", r, interrupt, keep)) {
     return r;
   } else if (!sc.profile_yaml.empty() && !topo.set_profile(sc.profile_yaml, error)) {
     r.error = "applying the scenario's profile: " + error;

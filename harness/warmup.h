@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,8 @@ inline constexpr int kWarmupAttempts = 3;
 // requests do not pay for connection set-up, producer ids and consumer fetch start (the very first
 // reply can take a second on a fresh broker); then the scenario's profile is applied. Nothing is sent
 // when sc.warmup is 0 (the simulator then started with the profile).
+// With keep, every pass leaves its idle connections there, for the scenario's traffic to start on them.
 WarmupResult warm_up(Topology& topo, const Scenario& sc, const std::filesystem::path& run_dir,
-                     const std::atomic<int>* interrupt);
+                     const std::atomic<int>* interrupt, const std::shared_ptr<KeptConnections>& keep = nullptr);
 
 }  // namespace rrkit::harness
