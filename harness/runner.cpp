@@ -331,16 +331,17 @@ class ScenarioRun {
     decisions_file_ = attached() ? fs::path(options_.attach_decisions) : run_dir_ / run_files::kDecisions;
     proc::wait_until(
         [&] {
-          snapshot();
-          join_ids_by_nonce(in_);
-          // A SUT without a pending gauge settles on the decision log and the answers alone.
-          const GatewayFigure pending = sut_pending(in_);
-          const bool no_gauge = !pending.not_applicable.empty();
-          in_.pending = pending.ok() ? std::optional<double>(pending.value) : std::nullopt;
-          in_.pending_detail = no_gauge ? pending.not_applicable : pending.unreadable;
-          if (interrupted()) return true;
-          return (no_gauge || (pending.ok() && pending.value == 0)) && answered_without_decision(in_) == 0 &&
-                 counters_caught_up() && simulator_idle();
+          const bool settled = settle_poll([&] { return simulator_idle(); }, [&] { snapshot(); }, [&] {
+            join_ids_by_nonce(in_);
+            // A SUT without a pending gauge settles on the decision log and the answers alone.
+            const GatewayFigure pending = sut_pending(in_);
+            const bool no_gauge = !pending.not_applicable.empty();
+            in_.pending = pending.ok() ? std::optional<double>(pending.value) : std::nullopt;
+            in_.pending_detail = no_gauge ? pending.not_applicable : pending.unreadable;
+            return (no_gauge || (pending.ok() && pending.value == 0)) && answered_without_decision(in_) == 0 &&
+                   counters_caught_up();
+          });
+          return settled || interrupted();
         },
         std::chrono::duration_cast<std::chrono::milliseconds>(sc_.settle), 250ms);
     records_ = std::move(in_.requests);

@@ -46,6 +46,13 @@ void follow_instances(const GatewayRoster& roster, std::size_t initial, std::vec
   while (!baseline.empty() && baseline.size() < ports.size()) baseline.push_back({});
 }
 
+bool settle_poll(const std::function<bool()>& simulator_idle, const std::function<void()>& snapshot,
+                 const std::function<bool()>& caught_up) {
+  const bool idle = simulator_idle();
+  snapshot();
+  return caught_up() && idle;
+}
+
 bool simulators_idle(Topology& topo) {
   for (std::size_t k = 0; k < topo.simulator_count(); ++k) {
     auto& sim = topo.simulator_instance(k);

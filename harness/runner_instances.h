@@ -32,4 +32,12 @@ void follow_instances(const GatewayRoster& roster, std::size_t initial, std::vec
 // delay, a reorder window or a worker), by its /stats; one that cannot be read is not idle.
 bool simulators_idle(Topology& topo);
 
+// One poll of the settle wait: whether the simulator is idle is asked BEFORE the gateways' counters and
+// the decision log are read, so that a poll that says "settled" judged counters that include every reply
+// the simulator sent. Asked after them, a copy sent between the reads and the question (the last
+// duplicate of a run, say) was in neither, the counters still matched the log, the wait ended, and the
+// checks then read a log with one reply more than the counters they were given.
+bool settle_poll(const std::function<bool()>& simulator_idle, const std::function<void()>& snapshot,
+                 const std::function<bool()>& caught_up);
+
 }  // namespace rrkit::harness

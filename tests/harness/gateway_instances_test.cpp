@@ -201,4 +201,34 @@ TEST_CASE("a stored run keeps its instances' lives for replay, and refuses a lif
   fs::remove_all(dir);
 }
 
+TEST_CASE("a settle poll settles only on counters read after the simulator said it was idle") {
+  // The simulator sends its last duplicate copy while the first poll runs, just after the gateway's
+  // counters and the decision log were read. Those reads match each other (239 copies each), so only
+  // the order of the three steps decides whether the poll settles on them. Asked after the reads, the
+  // simulator is already idle and the poll settled on 239; the checks then read a log of 240.
+  struct World {
+    int sent = 239, counted = 239;  // copies the simulator sent, copies the gateway counted
+    bool sending = true;            // the last copy is on its way
+    int seen_sent = 0, seen_counted = 0;
+  } w;
+  const auto idle = [&] { return !w.sending; };
+  const auto snapshot = [&] {
+    w.seen_sent = w.sent;
+    w.seen_counted = w.counted;
+    if (w.sending) {  // the copy leaves and is counted right after this read
+      w.sending = false;
+      ++w.sent;
+      ++w.counted;
+    }
+  };
+  const auto caught_up = [&] { return w.seen_counted == w.seen_sent; };
+  // The first poll finds the simulator still sending: not settled, though the counters matched.
+  CHECK_FALSE(settle_poll(idle, snapshot, caught_up));
+  CHECK(w.seen_sent == 239);
+  // The next one settles, on counters that include the last copy.
+  REQUIRE(settle_poll(idle, snapshot, caught_up));
+  CHECK(w.seen_sent == 240);
+  CHECK(w.seen_counted == 240);
+}
+
 }  // namespace gateway_instances_test
