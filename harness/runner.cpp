@@ -16,6 +16,7 @@
 #include "testkit/process.h"
 #include "harness/attach.h"
 #include "harness/checker.h"
+#include "harness/connection_pool.h"
 #include "harness/decision_logs.h"
 #include "harness/memory.h"
 #include "harness/rounds.h"
@@ -23,14 +24,12 @@
 #include "harness/run_folder.h"
 #include "harness/timeline_player.h"
 #include "harness/topology.h"
-#include "harness/traffic.h"
 #include "harness/warmup.h"
 
 namespace rrkit::harness {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using Json = nlohmann::json;
 
 void narrow_for_only(Scenario& sc, const std::string& only_text, std::vector<std::string>& events) {
   if (!sc.assertions.empty() || !sc.expect_violations.empty()) {
@@ -129,6 +128,7 @@ class ScenarioRun {
     result_.run_dir = run_dir_.string();
     plan_ = sc_.traffic;
     plan_.seed = sc_.seed;
+    plan_.keep = std::make_shared<KeptConnections>();  // the warm-up's connections carry on to the traffic
     plan_.only = options_.only;
     if (!plan_.only.empty()) {
       const std::uint64_t planned = planned_requests(plan_);
@@ -199,7 +199,7 @@ class ScenarioRun {
       return true;
     }
     if (sc_.warmup <= 0) return true;
-    const WarmupResult w = warm_up(*topo_, sc_, run_dir_, options_.interrupt);
+    const WarmupResult w = warm_up(*topo_, sc_, run_dir_, options_.interrupt, plan_.keep);
     if (w.status == WarmupStatus::interrupted) return stop_for_signal("during the warm-up");
     if (!w.summary.empty()) warmup_events_.push_back(w.summary);
     if (w.status == WarmupStatus::failed) return fail(w.error);

@@ -268,7 +268,7 @@ struct SutLoader {
   }
 
   bool ready(const YAML::Node& node, Sut& s) {
-    if (!only_keys(node, "ready", {"http", "subscription", "timeout"})) return false;
+    if (!only_keys(node, "ready", {"http", "subscription", "timeout", "warmup"})) return false;
     if (const auto http = node["http"]) {
       if (http.IsScalar() && http.Scalar() == "none") {
         s.ready.http.reset();
@@ -281,7 +281,8 @@ struct SutLoader {
       }
     }
     return boolean(node, "subscription", "ready.subscription", s.ready.subscription) &&
-           duration(node, "timeout", "ready.timeout", s.ready.timeout);
+           duration(node, "timeout", "ready.timeout", s.ready.timeout) &&
+           duration(node, "warmup", "ready.warmup", s.ready.warmup);
   }
 
   bool request(const YAML::Node& node, Sut& s) {

@@ -48,6 +48,10 @@ struct SutReady {
   std::optional<SutHttpCheck> http = SutHttpCheck{};  // nullopt: `http: none`
   bool subscription = true;  // daprd lists a subscription to the reply topic
   std::chrono::microseconds timeout = std::chrono::seconds(60);
+  // How long the warm-up keeps a closed loop running before a closed-loop scenario (warmup_hold_plan);
+  // 0: none. A runtime that compiles under load (V8, the JVM, .NET) answers late for its first seconds
+  // of it, which is its cold start, not its timeout's precision.
+  std::chrono::microseconds warmup{0};
 };
 
 struct SutRequest {

@@ -80,6 +80,9 @@ std::string describe_sut(const Sut& sut, const fs::path& bin_dir) {
   if (sut.ready.http && sut.ready.subscription) out += " and ";
   if (sut.ready.subscription) out += "daprd lists the reply subscription";
   out += fmt::format(" (within {} s)\n", std::chrono::duration_cast<std::chrono::seconds>(sut.ready.timeout).count());
+  if (sut.ready.warmup.count() > 0) {
+    out += fmt::format("  warm-up:  a closed loop for {} ms before a closed-loop scenario\n", sut.ready.warmup.count() / 1000);
+  }
   out += fmt::format("  request:  {} {}\n", sut.request.method, sut.request.path);
   out += fmt::format("  answer:   ok {}, timeout {}\n", sut.answer.ok_status, sut.answer.timeout_status);
   out += "  metrics:  " + std::string(sut.metrics ? std::to_string(sut.metrics->series.size()) + " series named"

@@ -30,6 +30,7 @@
 
 #include "common/json_limits.h"
 #include "harness/checker.h"
+#include "harness/connection_pool.h"
 #include "harness/traffic_roster.h"
 
 namespace rrkit::harness {
@@ -75,60 +76,6 @@ std::chrono::milliseconds reuse_bound(std::chrono::milliseconds configured,
 }
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// True when the server has closed an idle connection (or sent something unasked, such as a 408,
-// which makes the connection unusable too). Never blocks: a peek at the socket's receive queue.
-bool peer_closed(beast::tcp_stream& s) {
-  if (!s.socket().is_open()) return true;
-  char byte = 0;
-  const auto n = ::recv(s.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-  return true;  // 0: orderly close; > 0: unsolicited bytes
-}
-
-// Idle keep-alive connections per gateway port; owned by the traffic run's single thread.
-// A connection is handed out only while younger than its idle bound and still open on the peer's
-// side: a server closes idle connections on its own clock, and a request written into a connection
-// the server is closing is lost in a way the client cannot tell from a failure.
-class ConnectionPool {
- public:
-  explicit ConnectionPool(TrafficProgress& progress) : progress_(progress) {}
-
-  std::unique_ptr<beast::tcp_stream> take(std::uint16_t port) {
-    auto& q = idle_[port];
-    const auto now = Clock::now();
-    while (!q.empty()) {
-      Idle c = std::move(q.back());
-      q.pop_back();
-      if (now - c.since < c.bound && !peer_closed(*c.stream)) return std::move(c.stream);
-      progress_.stale_discarded.fetch_add(1);
-    }
-    return nullptr;
-  }
-
-  void give(std::uint16_t port, std::unique_ptr<beast::tcp_stream> s, std::chrono::milliseconds bound) {
-    if (bound.count() <= 0) return;
-    auto& q = idle_[port];
-    // The oldest connections are the first to expire; dropping them keeps descriptors free.
-    const auto now = Clock::now();
-    while (!q.empty() && now - q.front().since >= q.front().bound) {
-      q.pop_front();
-      progress_.stale_discarded.fetch_add(1);
-    }
-    if (q.size() < 256) q.push_back({std::move(s), now, bound});
-  }
-
- private:
-  struct Idle {
-    std::unique_ptr<beast::tcp_stream> stream;
-    Clock::time_point since;
-    std::chrono::milliseconds bound;
-  };
-  TrafficProgress& progress_;
-  std::map<std::uint16_t, std::deque<Idle>> idle_;
-};
 
 struct Shared {
   const TrafficPlan& plan;
@@ -477,6 +424,7 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
     if (plan.mode == TrafficPlan::Mode::open) sh.offsets_us.resize(indexes.size());
   }
   prepare(sh, indexes);
+  if (plan.keep) sh.pool.adopt(*plan.keep, ioc, sh.address.is_v4(), plan.keepalive_idle);
   const std::int64_t start = now_us();
   std::atomic<std::size_t> next{0};
   if (plan.mode == TrafficPlan::Mode::closed) {
@@ -489,6 +437,7 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
   }
   net::co_spawn(ioc, stop_watcher(sh), rethrow);
   ioc.run();
+  if (plan.keep) sh.pool.hand_over(*plan.keep);
   // Requests the time (or a stop) did not allow to send are not part of the run.
   records.erase(std::remove_if(records.begin(), records.end(), [](const RequestRecord& r) { return r.outcome == Outcome::not_sent; }),
                 records.end());

@@ -16,6 +16,8 @@
 
 namespace rrkit::harness {
 
+class KeptConnections;
+
 class GatewayRoster;  // harness/traffic_roster.h
 
 // One stretch of an open-loop schedule: `rate` requests per second for `duration` (rate 0: idle,
@@ -62,6 +64,9 @@ struct TrafficPlan {
   // a request is on its way and the client reports the server's normal close as a failure. A
   // `Keep-Alive: timeout=N` answer lowers the bound for that connection.
   std::chrono::milliseconds keepalive_idle{std::chrono::seconds(30)};
+  // When set, the run starts with these idle connections and leaves its own idle ones there
+  // (harness/connection_pool.h): the warm-up's connections serve the scenario, one round's the next.
+  std::shared_ptr<KeptConnections> keep;
 };
 
 // Whether the client hangs up on request `index` (after plan.disconnect_after): a pure function of

@@ -55,6 +55,17 @@ TrafficPlan warmup_burst_plan(const Scenario& sc, const std::vector<std::uint16_
   return w;
 }
 
+TrafficPlan warmup_hold_plan(const Scenario& sc, const std::vector<std::uint16_t>& gateway_ports,
+                             std::chrono::microseconds hold) {
+  TrafficPlan w = warmup_burst_plan(sc, gateway_ports);
+  const bool held = w.requests > 0 && hold.count() > 0;
+  w.concurrency = std::min(w.concurrency, kWarmupHoldConcurrency);
+  w.requests = 0;
+  w.duration = held ? hold : std::chrono::microseconds{0};
+  w.key_prefix = "warmup-hold";
+  return w;
+}
+
 std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficProgress& progress,
                                                const std::atomic<int>* interrupt, const std::function<void()>& tick) {
   std::vector<RequestRecord> records;
@@ -91,22 +102,24 @@ std::vector<RequestRecord> run_traffic_watched(const TrafficPlan& plan, TrafficP
 
 namespace {
 
-// The burst after the sequential pass. Its answers only condition the stack: a cold gateway may
-// reject some (503) or time some out, and that is reported in the summary, not failed. Only the
-// requests that were published (answered 200 or the timeout status) count as sent, since only
-// their replies reach the gateway's counters. False when interrupted or the traffic failed.
-bool warm_up_burst(Topology& topo, const Scenario& sc, WarmupResult& r, const std::atomic<int>* interrupt) {
-  TrafficPlan plan = warmup_burst_plan(sc, topo.gateway_ports());
-  if (plan.requests == 0) return true;
+// One pass of the warm-up's load after the sequential pass (the hold, then the burst). Its answers
+// only condition the stack: a cold gateway may reject some (503) or time some out, and that is
+// reported in the summary, not failed. Only the requests that were published (answered 200 or the
+// timeout status) count as sent, since only their replies reach the gateway's counters. False when
+// interrupted or the traffic failed.
+bool warm_up_load(Topology& topo, TrafficPlan plan, const std::string& what, WarmupResult& r,
+                  const std::atomic<int>* interrupt, const std::shared_ptr<KeptConnections>& keep) {
+  if (plan.requests == 0 && plan.duration.count() == 0) return true;
+  plan.keep = keep;
   plan.request = topo.sut().request;
   plan.answer = topo.sut().answer;
-  std::vector<RequestRecord> burst;
+  std::vector<RequestRecord> sent;
   TrafficProgress progress;
   try {
-    burst = run_traffic_watched(plan, progress, interrupt, nullptr);
+    sent = run_traffic_watched(plan, progress, interrupt, nullptr);
   } catch (const std::exception& e) {
     r.status = WarmupStatus::failed;
-    r.error = std::string("warm-up burst traffic: ") + e.what();
+    r.error = "warm-up " + what + " traffic: " + e.what();
     return false;
   }
   if (interrupt && interrupt->load() != 0) {
@@ -115,20 +128,25 @@ bool warm_up_burst(Topology& topo, const Scenario& sc, WarmupResult& r, const st
   }
   std::size_t ok = 0, timed_out = 0;
   double worst = 0;
-  for (const auto& b : burst) {
+  for (const auto& b : sent) {
     ok += b.outcome == Outcome::ok;
     timed_out += b.outcome == Outcome::timeout;
     worst = std::max(worst, b.latency_ms());
   }
   r.sent += ok + timed_out;
-  r.summary += fmt::format("; then {} at once: {} answered 200, {} timed out, {} otherwise, slowest {:.0f} ms", burst.size(),
-                           ok, timed_out, burst.size() - ok - timed_out, worst);
+  const std::string shape = plan.duration.count() > 0
+                                ? fmt::format("{} ms at {} at once ({} requests)", plan.duration.count() / 1000,
+                                              plan.concurrency, sent.size())
+                                : fmt::format("{} at once", sent.size());
+  r.summary += fmt::format("; then {}: {} answered 200, {} timed out, {} otherwise, slowest {:.0f} ms", shape, ok,
+                           timed_out, sent.size() - ok - timed_out, worst);
   return true;
 }
 
 }  // namespace
 
-WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir, const std::atomic<int>* interrupt) {
+WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir, const std::atomic<int>* interrupt,
+                     const std::shared_ptr<KeptConnections>& keep) {
   WarmupResult r;
   if (sc.warmup <= 0) return r;
   std::vector<RequestRecord> warm;
@@ -138,6 +156,7 @@ WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir
       TrafficPlan plan = warmup_plan(sc, topo.gateway_ports());
       plan.request = topo.sut().request;
       plan.answer = topo.sut().answer;
+      plan.keep = keep;
       // Keys of each attempt's own: the simulator decides once per key.
       if (r.attempts > 0) plan.key_prefix += std::to_string(r.attempts + 1);
       warm = run_traffic_watched(plan, progress, interrupt, nullptr);
@@ -167,7 +186,9 @@ WarmupResult warm_up(Topology& topo, const Scenario& sc, const fs::path& run_dir
   std::string error;
   if (ok != warm.size()) {
     r.error = r.summary + " (the stack does not answer; see the logs in " + run_dir.string() + ")";
-  } else if (!warm_up_burst(topo, sc, r, interrupt)) {
+  } else if (!warm_up_load(topo, warmup_hold_plan(sc, topo.gateway_ports(), topo.sut().ready.warmup), "hold", r, interrupt,
+                           keep) ||
+             !warm_up_load(topo, warmup_burst_plan(sc, topo.gateway_ports()), "burst", r, interrupt, keep)) {
     return r;
   } else if (!sc.profile_yaml.empty() && !topo.set_profile(sc.profile_yaml, error)) {
     r.error = "applying the scenario's profile: " + error;

@@ -81,6 +81,7 @@ TEST_CASE("a minimal SUT file loads with the documented defaults") {
   CHECK(s.ready.http->status == 200);
   CHECK(s.ready.subscription);
   CHECK(s.ready.timeout == std::chrono::seconds(60));
+  CHECK(s.ready.warmup == std::chrono::microseconds(0));
   CHECK(s.request.method == "POST");
   CHECK(s.request.path == "/api/send");
   CHECK(s.request.headers == EnvList{{"Content-Type", "application/json"}});
@@ -109,6 +110,7 @@ ready:
   http: {path: /ready, status: 204}
   subscription: false
   timeout: 20s
+  warmup: 8s
 request:
   method: PUT
   path: /send
@@ -141,6 +143,7 @@ contract:
   CHECK(s.ready.http->status == 204);
   CHECK_FALSE(s.ready.subscription);
   CHECK(s.ready.timeout == std::chrono::seconds(20));
+  CHECK(s.ready.warmup == std::chrono::seconds(8));
   CHECK(s.request.method == "PUT");
   CHECK(s.request.headers.size() == 2);
   CHECK(s.request.body == json{{"payload", "{{body}}"}, {"seq", "{{seq}}"}});
@@ -190,6 +193,8 @@ TEST_CASE("SUT file: a wrong type is refused") {
   CHECK(refused(with("  stop_grace: soon\n")).key == "start.stop_grace");
   CHECK(refused(with("ready: {subscription: 1}\n")).key == "ready.subscription");
   CHECK(refused(with("ready: {timeout: -3s}\n")).key == "ready.timeout");
+  CHECK(refused(with("ready: {warmup: a while}\n")).key == "ready.warmup");
+  CHECK(refused(with("ready: {warmup: 0s}\n")).key == "ready.warmup");
   CHECK(refused(with("request: {body: {a: \"{{body}}\"}}\n")).key == "request.body");
   CHECK(refused(with("metrics: {series: {pending: [p]}}\n")).key == "metrics.series.pending");
   CHECK(refused(with("contract: [a]\n")).key == "contract");

@@ -11,6 +11,7 @@
 
 #include "testkit/net.h"
 #include "testkit/process.h"
+#include "harness/connection_pool.h"
 #include "harness/traffic.h"
 #include "harness/traffic_roster.h"
 #include "testkit/tiny_http_server.h"
@@ -169,6 +170,70 @@ TEST_CASE("a pooled connection the server closed while idle is not used again") 
   run_bursts_answered_once(server, bursts_with_gap(server.port(), 1000ms), progress);
   CHECK(server.idle_closes() > 0);  // the gap did let the server close connections
   CHECK(progress.stale_discarded > 0);
+}
+
+namespace {
+
+// Ten workers, 40 requests: the run leaves its ten connections idle.
+TrafficPlan ten_workers(std::uint16_t port, const std::shared_ptr<KeptConnections>& keep) {
+  TrafficPlan plan;
+  plan.mode = TrafficPlan::Mode::closed;
+  plan.concurrency = 10;
+  plan.requests = 40;
+  plan.gateway_ports = {port};
+  plan.client_timeout = 10s;
+  plan.keep = keep;
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("kept connections carry one run's idle connections to the next, which opens none of its own") {
+  // The warm-up's burst opens as many connections as the scenario's first burst needs; a busy
+  // single-threaded gateway accepted some of 200 new ones up to 1.4 s late, past their timeout.
+  KeepAliveServerOptions o;
+  o.answer_delay = 20ms;
+  KeepAliveServer server(o);
+  const auto keep = std::make_shared<KeptConnections>();
+  TrafficProgress first;
+  require_all_answered_once(run_traffic(ten_workers(server.port(), keep), first), server);
+  CHECK(first.connections_opened == 10);
+  CHECK(keep->size() == 10);
+  TrafficPlan next = ten_workers(server.port(), keep);
+  next.key_prefix = "next";
+  TrafficProgress second;
+  const auto records = run_traffic(next, second);
+  REQUIRE(records.size() == 40);
+  require_all_answered_once(records, server);
+  CHECK(second.connections_opened == 0);
+  CHECK(server.connections() == 10);
+  CHECK(keep->size() == 10);
+  // Without them a run opens its own.
+  TrafficPlan alone = ten_workers(server.port(), nullptr);
+  alone.key_prefix = "alone";
+  TrafficProgress third;
+  require_all_answered_once(run_traffic(alone, third), server);
+  CHECK(third.connections_opened == 10);
+}
+
+TEST_CASE("a kept connection the server closed in between is not used again") {
+  KeepAliveServerOptions o;
+  o.answer_delay = 20ms;
+  o.idle_close = 150ms;
+  KeepAliveServer server(o);
+  const auto keep = std::make_shared<KeptConnections>();
+  TrafficProgress first;
+  require_all_answered_once(run_traffic(ten_workers(server.port(), keep), first), server);
+  REQUIRE(keep->size() == 10);
+  REQUIRE(rrkit::proc::wait_until([&] { return server.idle_closes() == 10; }, 10s, 20ms));
+  TrafficPlan next = ten_workers(server.port(), keep);
+  next.key_prefix = "next";
+  TrafficProgress second;
+  const auto records = run_traffic(next, second);
+  REQUIRE(records.size() == 40);
+  require_all_answered_once(records, server);
+  CHECK(second.stale_discarded == 10);
+  CHECK(second.connections_opened == 10);
 }
 
 TEST_CASE("a connection idle longer than the keep-alive bound is not reused") {
