@@ -97,7 +97,10 @@ void join_ids_by_nonce(CheckInput& in) {
   for (auto& r : in.requests) {
     if (!r.correlation_id.empty()) continue;
     const auto h = handle_of(log, r.nonce);
-    if (h != StringPool::kNone && id_for_nonce[h] != 0) r.correlation_id = std::string(log.str(id_for_nonce[h]));
+    if (h != StringPool::kNone && id_for_nonce[h] != 0) {
+      r.correlation_id = log.str(id_for_nonce[h]);
+      r.id_from_log = true;
+    }
   }
 }
 
@@ -136,6 +139,47 @@ FailoverInput failover_input(const CheckInput& in, const std::vector<RequestReco
 
 namespace {
 
+// Which request of the run each nonce belongs to (the first one that carries it). Most nonces are in the
+// decision log's string pool already, so they are found by its handle in a table of 4 bytes per string; a
+// hash map of a million views held about 56 bytes per request at a run's peak. Nonces the log never names
+// (requests the simulator did not see) go to a map of their own.
+class NonceOwners {
+ public:
+  NonceOwners() = default;
+  NonceOwners(const DecisionLines& log, const std::vector<RequestRecord>& requests)
+      : log_(&log), requests_(&requests), by_handle_(log.pool().size(), kNobody) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const std::string_view n = requests[i].nonce;
+      if (n.empty()) continue;
+      const auto h = log.find(n);
+      if (h != StringPool::kNone) {
+        if (by_handle_[h] == kNobody) by_handle_[h] = static_cast<std::uint32_t>(i);
+      } else {
+        unlogged_.emplace(n, i);
+      }
+    }
+  }
+  // The index of the request that carries nonce n, if one does.
+  std::optional<std::uint64_t> owner(std::string_view n) const {
+    if (log_ == nullptr || n.empty()) return std::nullopt;
+    const auto h = log_->find(n);
+    if (h != StringPool::kNone) {
+      if (by_handle_[h] == kNobody) return std::nullopt;
+      return (*requests_)[by_handle_[h]].index;
+    }
+    const auto it = unlogged_.find(n);
+    if (it == unlogged_.end()) return std::nullopt;
+    return (*requests_)[it->second].index;
+  }
+
+ private:
+  static constexpr std::uint32_t kNobody = 0xFFFFFFFFu;
+  const DecisionLines* log_ = nullptr;
+  const std::vector<RequestRecord>* requests_ = nullptr;  // not resized while this is used
+  std::vector<std::uint32_t> by_handle_;                 // handle -> position in *requests_
+  std::unordered_map<std::string_view, std::size_t> unlogged_;
+};
+
 std::string unreadable_reason(AnswerErrc errc) {
   return errc == AnswerErrc::too_deep ? fmt::format("nested deeper than {} levels", rrkit::kMaxJsonDepth)
          : errc == AnswerErrc::not_json ? std::string("not JSON")
@@ -147,8 +191,7 @@ std::string unreadable_reason(AnswerErrc errc) {
 // match the request too (fields and digest).
 // The answer was checked as it arrived (compact_verified_answer) and found to be the request's own.
 void verify_answer(const SutAnswer& spec, RequestRecord& r, const NonceLookup& is_run_nonce,
-                   const std::unordered_map<std::string_view, std::uint64_t>& owner_of_nonce, Offenders& unverified,
-                   Offenders& mis) {
+                   const NonceOwners& owner_of_nonce, Offenders& unverified, Offenders& mis) {
   if (r.answer_verified) {
     r.classification = Classification::ok;
     return;
@@ -170,10 +213,10 @@ void verify_answer(const SutAnswer& spec, RequestRecord& r, const NonceLookup& i
     return;
   }
   if (!echo.others.empty()) {
-    const auto owner = owner_of_nonce.find(echo.others.front());
+    const auto owner = owner_of_nonce.owner(echo.others.front());
     r.classification = Classification::mis_correlated;
     mis.push_back(r.index, fmt::format("request #{} ({}) got the payload of request #{}", r.index, r.correlation_id,
-                                       owner == owner_of_nonce.end() ? 0 : owner->second));
+                                       owner.value_or(0)));
     return;
   }
   if (!echo.own) {
@@ -260,14 +303,9 @@ void judge(const CheckInput& in, ScenarioResult& out) {
 
   // Which request of the run each nonce belongs to: a 200 is mis-correlated only when its payload carries
   // another request's nonce; a payload that cannot be read or belongs to nobody is a different defect.
-  // Views of the records' own nonces (out.requests is not resized while they are used): no copy per request.
-  std::unordered_map<std::string_view, std::uint64_t> owner_of_nonce;
-  owner_of_nonce.reserve(out.requests.size());
-  for (const auto& r : out.requests) {
-    if (!r.nonce.empty()) owner_of_nonce.emplace(r.nonce, r.index);
-  }
-
-  const NonceLookup is_run_nonce = [&](std::string_view n) { return owner_of_nonce.count(n) > 0; };
+  // By position in out.requests, which is not resized while it is used: no copy per request.
+  NonceOwners owner_of_nonce(log, out.requests);
+  const NonceLookup is_run_nonce = [&](std::string_view n) { return owner_of_nonce.owner(n).has_value(); };
   const std::int64_t timeout_us = timeout_us_for(sc);
   const std::int64_t epsilon_us = timeout_epsilon_for(sc, in.sut).count();
   InvariantEvidence ev{in, {}, {}, {}, {}, {}, {}, {}};
@@ -339,7 +377,7 @@ void judge(const CheckInput& in, ScenarioResult& out) {
   // otherwise raise a long run's peak by theirs.
   std::vector<std::uint32_t>().swap(decision_for);
   std::vector<std::int64_t>().swap(first_good_for);
-  std::unordered_map<std::string_view, std::uint64_t>().swap(owner_of_nonce);
+  owner_of_nonce = NonceOwners();
 
   // Latency summaries: over 200 answers (the plain latency.* operands), and per outcome.
   out.latency = summarize(latency_of["ok"]);

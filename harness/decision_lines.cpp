@@ -28,24 +28,34 @@ StringPool& StringPool::operator=(const StringPool& other) {
 }
 
 const char* StringPool::store(std::string_view s) {
-  if (s.size() > kChunkBytes / 4) {
+  // Four billion bytes in one text are far beyond any line of a log (a line is read whole first).
+  const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(s.size(), UINT32_MAX));
+  const std::size_t head = n < kLongText ? 1 : 1 + sizeof n;
+  const std::size_t need = head + n;
+  char* p = nullptr;
+  if (need > kChunkBytes / 4) {
     // A long text would waste most of a shared chunk: it gets its own, inserted before the current one.
-    auto own = std::make_unique<char[]>(s.size());
-    std::memcpy(own.get(), s.data(), s.size());
-    const char* p = own.get();
-    chunk_bytes_ += s.size();
+    auto own = std::make_unique<char[]>(need);
+    p = own.get();
+    chunk_bytes_ += need;
     chunks_.insert(chunks_.end() - (chunks_.empty() ? 0 : 1), std::move(own));
-    return p;
+  } else {
+    if (chunks_.empty() || chunk_used_ + need > chunk_size_) {
+      chunks_.push_back(std::make_unique<char[]>(kChunkBytes));
+      chunk_bytes_ += kChunkBytes;
+      chunk_used_ = 0;
+      chunk_size_ = kChunkBytes;
+    }
+    p = chunks_.back().get() + chunk_used_;
+    chunk_used_ += need;
   }
-  if (chunks_.empty() || chunk_used_ + s.size() > chunk_size_) {
-    chunks_.push_back(std::make_unique<char[]>(kChunkBytes));
-    chunk_bytes_ += kChunkBytes;
-    chunk_used_ = 0;
-    chunk_size_ = kChunkBytes;
+  if (n < kLongText) {
+    p[0] = static_cast<char>(n);
+  } else {
+    p[0] = static_cast<char>(kLongText);
+    std::memcpy(p + 1, &n, sizeof n);
   }
-  char* p = chunks_.back().get() + chunk_used_;
-  std::memcpy(p, s.data(), s.size());
-  chunk_used_ += s.size();
+  if (n > 0) std::memcpy(p + head, s.data(), n);
   return p;
 }
 
@@ -74,7 +84,7 @@ StringPool::Handle StringPool::find(std::string_view s) const {
 StringPool::Handle StringPool::intern(std::string_view s) {
   if (s.empty()) return 0;
   if (spans_.empty()) {
-    spans_.emplace_back("", 0);  // handle 0, never in the table: find and intern answer it first
+    spans_.push_back(nullptr);  // handle 0, never in the table: find and intern answer it first
     table_.assign(64, kNone);
   }
   const std::size_t mask = table_.size() - 1;
@@ -84,7 +94,7 @@ StringPool::Handle StringPool::intern(std::string_view s) {
   }
   // Four billion distinct texts are far beyond any run (their bytes alone would not fit in memory).
   const auto h = static_cast<Handle>(spans_.size());
-  spans_.emplace_back(store(s), static_cast<std::uint32_t>(std::min<std::size_t>(s.size(), UINT32_MAX)));
+  spans_.push_back(store(s));
   table_[i] = h;
   // Kept at most half full, so that a probe stays short.
   if (spans_.size() * 2 > table_.size()) grow();

@@ -5,6 +5,7 @@
 // log is parsed line by line straight into this form and never held as JSON.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -33,7 +34,13 @@ class StringPool {
   Handle intern(std::string_view s);
   Handle find(std::string_view s) const;
   std::string_view view(Handle h) const {
-    return h == 0 || h >= spans_.size() ? std::string_view() : std::string_view(spans_[h].first, spans_[h].second);
+    if (h == 0 || h >= spans_.size()) return {};
+    const char* p = spans_[h];
+    const auto short_size = static_cast<unsigned char>(p[0]);
+    if (short_size != kLongText) return {p + 1, short_size};
+    std::uint32_t n = 0;
+    std::memcpy(&n, p + 1, sizeof n);
+    return {p + 1 + sizeof n, n};
   }
   // Handles run from 0 to size() - 1 (0, the empty string, always counts): the size of a table by handle.
   std::size_t size() const { return spans_.empty() ? 1 : spans_.size(); }
@@ -46,7 +53,10 @@ class StringPool {
 
   std::vector<std::unique_ptr<char[]>> chunks_;
   std::size_t chunk_used_ = 0, chunk_size_ = 0, chunk_bytes_ = 0;
-  std::vector<std::pair<const char*, std::uint32_t>> spans_;
+  // Each text is stored after its length (one byte, or kLongText and four bytes): one pointer per handle, where
+  // a pointer and a length took 16 bytes, and a long run interns two texts per request.
+  static constexpr unsigned char kLongText = 0xFF;
+  std::vector<const char*> spans_;
   std::vector<Handle> table_;  // open addressing, kNone for a free slot
 };
 
@@ -104,7 +114,7 @@ class DecisionLines {
 };
 
 // The log's handle of a request's id or nonce; kNone when it is empty or the log never names it.
-inline DecisionLine::Handle handle_of(const DecisionLines& log, const std::string& s) {
+inline DecisionLine::Handle handle_of(const DecisionLines& log, std::string_view s) {
   return s.empty() ? StringPool::kNone : log.find(s);
 }
 

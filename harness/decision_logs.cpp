@@ -71,9 +71,9 @@ std::vector<std::size_t> further_decision_offsets(const fs::path& dir) {
 }
 
 DecisionLines read_run_decisions(const fs::path& main_log, std::size_t main_offset, const fs::path& dir,
-                                 const std::vector<std::size_t>& further_offsets) {
+                                 const std::vector<std::size_t>& further_offsets, std::size_t* main_lines) {
   std::vector<DecisionLines> logs;
-  logs.push_back(read_decisions(main_log, main_offset));
+  logs.push_back(read_decisions(main_log, main_offset, main_lines));
   if (!dir.empty()) {
     const auto further = further_decision_logs(dir);
     for (std::size_t k = 0; k < further.size(); ++k) {

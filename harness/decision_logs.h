@@ -28,7 +28,9 @@ std::vector<std::size_t> further_decision_offsets(const std::filesystem::path& d
 
 // A run's decision lines: main_log after main_offset lines, then (merged in) every further log in dir after
 // its offset (none given: 0). dir empty: the main log alone (attach mode reads the one log it was given).
+// `main_lines`, when given, is set to main_log's lines as this read counted them (read_decisions' lines_read).
 DecisionLines read_run_decisions(const std::filesystem::path& main_log, std::size_t main_offset,
-                                 const std::filesystem::path& dir, const std::vector<std::size_t>& further_offsets);
+                                 const std::filesystem::path& dir, const std::vector<std::size_t>& further_offsets,
+                                 std::size_t* main_lines = nullptr);
 
 }  // namespace rrkit::harness

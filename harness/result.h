@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/compact_text.h"
+
 namespace rrkit::harness {
 
 // One row of a value table: the enum value, its text form, and what it means.
@@ -29,7 +31,7 @@ struct NamedValue {
 };
 
 // How an HTTP exchange ended, as the harness client saw it (before the checker looked at the answer).
-enum class Outcome { none, ok, timeout, rejected, error, disconnected, no_answer, interrupted, not_sent };
+enum class Outcome : std::uint8_t { none, ok, timeout, rejected, error, disconnected, no_answer, interrupted, not_sent };
 
 inline constexpr std::array<NamedValue<Outcome>, 9> outcome_table{{
     {Outcome::none, "", "not finished yet (never in a finished history)"},
@@ -45,7 +47,7 @@ inline constexpr std::array<NamedValue<Outcome>, 9> outcome_table{{
 
 // The checker's verdict on one request. http_answer's text form carries the status: "http_502" (see
 // classification_text); every other value's text form is its table name.
-enum class Classification {
+enum class Classification : std::uint8_t {
   none,
   ok,
   mis_correlated,
@@ -133,26 +135,31 @@ std::ostream& operator<<(std::ostream& out, Classification c);
 std::ostream& operator<<(std::ostream& out, ScenarioStatus s);
 std::ostream& operator<<(std::ostream& out, CheckState s);
 
-// One HTTP exchange as the harness client saw it, joined with the simulator's decision.
+// One HTTP exchange as the harness client saw it, joined with the simulator's decision. A run holds one per
+// request until it is judged (a million for a 1M soak), so its members are laid out compactly: texts in
+// compact_text.h's types (inline where they are short, nothing for an empty one), enums in a byte.
 struct RequestRecord {
   std::uint64_t index = 0;      // order of sending, from 0
-  std::string nonce;            // unique per request, inside the request body
-  std::string correlation_id;   // from the gateway's answer (X-Correlation-Id header or body), may be empty
-  int gateway = 0;              // which gateway instance it was sent to (0-based)
   std::int64_t intended_us = 0; // open loop: when it should have been sent (epoch µs); closed loop: = sent_us
   std::int64_t sent_us = 0;     // epoch µs
   std::int64_t done_us = 0;     // epoch µs when the answer (or the client-side error) arrived; 0 if never
+  int gateway = 0;              // which gateway instance it was sent to (0-based)
   int http_status = 0;          // 0: no HTTP answer (connection error, client-side abort)
-  std::string client_error;     // transport error text, or "disconnected" for scripted client disconnects
   Outcome outcome = Outcome::none;
   Classification classification = Classification::none;  // the checker's verdict
-  std::string simulator_rule;   // rule the simulator applied ("" if it never saw the request)
-  std::string simulator_action; // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
-  std::string request_body;      // the JSON sent (kept in history.jsonl for replay, not in reports)
-  std::string response_body;     // the gateway's answer body (likewise)
   // A 200 whose answer was checked as it arrived and was this request's own (the checker's ok): its
   // answer body is not kept, so a long run holds no bodies of good answers. Kept in history.jsonl.
   bool answer_verified = false;
+  // The correlation id was joined from the decision log by the nonce (join_ids_by_nonce), not seen by the
+  // client: history.jsonl keeps what the client saw, and replay joins it again.
+  bool id_from_log = false;
+  InlineText<24> nonce;           // unique per request, inside the request body
+  InlineText<40> correlation_id;  // from the gateway's answer (X-Correlation-Id header or body), may be empty
+  HeapText client_error;          // transport error text, or "disconnected" for scripted client disconnects
+  InlineText<16> simulator_rule;  // rule the simulator applied ("" if it never saw the request)
+  InlineText<16> simulator_action;  // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
+  HeapText request_body;          // the JSON sent (kept in history.jsonl for replay, not in reports)
+  HeapText response_body;         // the gateway's answer body (likewise)
   // In double: times read back from a file may be anything, and a difference of two int64 can overflow.
   double latency_ms() const {
     return done_us > 0 ? (static_cast<double>(done_us) - static_cast<double>(intended_us)) / 1000.0 : -1.0;

@@ -41,6 +41,17 @@ class reader {
       out = v->get<std::string>();
     }
   }
+  template <std::size_t N>
+  void get(std::string_view key, InlineText<N>& out) const {
+    std::string text;
+    get(key, text);
+    out = text;
+  }
+  void get(std::string_view key, HeapText& out) const {
+    std::string text;
+    get(key, text);
+    out = text;
+  }
   void get(std::string_view key, bool& out) const {
     if (const json* v = find(key)) {
       if (!v->is_boolean()) fail(key, fmt::format("expected true or false, got {}", type_name(*v)));

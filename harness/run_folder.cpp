@@ -32,9 +32,10 @@ bool read_text(const fs::path& file, std::string& out) {
 }
 
 // A history line: the report's record plus the bodies, which replay needs and reports leave out.
-Json history_line(const RequestRecord& r) {
+Json history_line(const RequestRecord& r, const StoredRun& run) {
   Json j = to_json(r);
-  j["request_body"] = r.request_body;
+  if (r.id_from_log) j["correlation_id"] = "";
+  j["request_body"] = r.request_body.empty() && run.request_body_of ? run.request_body_of(r) : r.request_body.str();
   j["response_body"] = r.response_body;
   if (r.answer_verified) j["answer_verified"] = true;
   return j;
@@ -204,9 +205,9 @@ bool load_history(const fs::path& file, std::vector<RequestRecord>& out, std::st
         }
         try {
           out.push_back(request_from_json(j.value));
-          // An answer verified as it arrived is judged by that mark alone: its request body is read by no
-          // check and written to no report, so it is not held.
-          if (out.back().answer_verified) std::string().swap(out.back().request_body);
+          // Only a 200 not verified as it arrived has its request body read (by run_checks); it is written to no
+          // report, so no other record holds it.
+          if (out.back().answer_verified || out.back().outcome != Outcome::ok) out.back().request_body.clear();
         } catch (const std::runtime_error& e) {
           bad = fmt::format("{}:{}: {}", stored.string(), n, e.what());
         }
@@ -272,7 +273,7 @@ void save_run(const fs::path& dir, const StoredRun& run) {
   // safe_dump: an answer is outside input and may carry bytes that are not UTF-8 (a proxy's Latin-1
   // error page); the strict handler would throw on it and lose the whole history.
   std::ofstream hist(dir / run_files::kHistory);
-  for (const auto& r : run.history) hist << safe_dump(history_line(r)) << "\n";
+  for (const auto& r : run.history) hist << safe_dump(history_line(r, run)) << "\n";
   std::ofstream(dir / run_files::kRunJson) << safe_dump(to_json(run.record), 2) << "\n";
 }
 
@@ -390,8 +391,9 @@ std::size_t count_jsonl(const fs::path& file) {
   return n;
 }
 
-DecisionLines read_decisions(const fs::path& file, std::size_t offset) {
+DecisionLines read_decisions(const fs::path& file, std::size_t offset, std::size_t* lines_read) {
   DecisionLines out;
+  if (lines_read != nullptr) *lines_read = 0;
   if (!jsonl_exists(file)) return out;
   std::size_t seen = 0, lines = 0;
   std::string ignored;
@@ -408,6 +410,7 @@ DecisionLines read_decisions(const fs::path& file, std::size_t offset) {
         out.push_back(j.value);
       },
       ignored);
+  if (lines_read != nullptr) *lines_read = seen;
   return out;
 }
 

@@ -40,6 +40,9 @@ struct StoredRun {
   DecisionLines decisions;                     // the scenario's decision lines (the warm-up's left out)
   std::vector<MetricsScrape> metrics;          // per gateway
   std::vector<MetricsScrape> baseline;         // per gateway, or none
+  // The request body of a record that holds none (an answer verified on arrival drops it), for the history;
+  // unset: such a record is written without one.
+  std::function<std::string(const RequestRecord&)> request_body_of;
 };
 
 // The folder a scenario's run gets: <out>/<name>-seed<seed>. False with a message when it would not
@@ -80,6 +83,8 @@ bool for_each_stored_decision(const std::filesystem::path& dir, const RunRecord&
                               const std::function<void(const DecisionRecord&)>& line, std::string& error);
 
 // A decision log's lines after the first `offset` (the warm-up's), read line by line into the compact form.
-DecisionLines read_decisions(const std::filesystem::path& file, std::size_t offset);
+// `lines_read`, when given, is set to the lines of the file that parse (count_jsonl's count) as this read saw
+// them: a log still growing is then parsed once for both its lines and their count.
+DecisionLines read_decisions(const std::filesystem::path& file, std::size_t offset, std::size_t* lines_read = nullptr);
 
 }  // namespace rrkit::harness

@@ -261,7 +261,8 @@ class ScenarioRun {
       if (rounds() > 1) round.only = round_indexes(planned, rounds(), k);
       try {
         auto sent = run_traffic_watched(round, progress, options_.interrupt, tick);
-        records_.insert(records_.end(), std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()));
+        if (records_.empty()) records_ = std::move(sent);  // one round: no second array of every record
+        else records_.insert(records_.end(), std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()));
       } catch (const std::exception& e) {
         traffic_error = std::string("traffic: ") + e.what();
       }
@@ -320,7 +321,8 @@ class ScenarioRun {
   void settle_traffic() {
     in_.scenario = &sc_;
     in_.sut = judging_;
-    in_.requests = records_;
+    // Handed over, not copied (a long run's records are held once), and handed back for the next round.
+    in_.requests = std::move(records_);
     if (plan_.roster) follow_instances(*plan_.roster, initial_gateways_, plan_.gateway_ports, in_, baseline_);
     in_.gateways = static_cast<int>(plan_.gateway_ports.size());
     in_.shared_consumer_group = sc_.shared_consumer_group;
@@ -341,6 +343,7 @@ class ScenarioRun {
                  counters_caught_up() && simulator_idle();
         },
         std::chrono::duration_cast<std::chrono::milliseconds>(sc_.settle), 250ms);
+    records_ = std::move(in_.requests);
   }
 
   void snapshot() {
@@ -354,10 +357,11 @@ class ScenarioRun {
 
   void read_decisions_now() {
     in_.decisions = DecisionLines{};  // freed first: the old and the new copy of a long log would double the peak
-    if (attached() && !decisions_file_.empty()) attached_end_ = decision_log_lines(decisions_file_.string());
+    // Attach mode: the lines the checks read are counted by the same read (the log is parsed once a poll).
     in_.decisions = decisions_file_.empty() ? DecisionLines{}
                                             : read_run_decisions(decisions_file_, decisions_offset_,
-                                                                 attached() ? fs::path() : run_dir_, further_offsets_);
+                                                                 attached() ? fs::path() : run_dir_, further_offsets_,
+                                                                 attached() ? &attached_end_ : nullptr);
   }
 
   // An unreadable figure never catches up: the wait runs to its deadline and the checks say why.
@@ -379,15 +383,7 @@ class ScenarioRun {
   // worker), or counters could match now and move again a moment later.
   bool simulator_idle() const {
     if (sim_) return sim_->idle();
-    if (!topo_) return true;
-    for (std::size_t k = 0; k < topo_->simulator_count(); ++k) {
-      auto& sim = topo_->simulator_instance(k);
-      if (!sim.process.alive()) continue;
-      const auto st = http::get(sim.control_port, "/stats", 1s);
-      const auto j = parse_bounded(st.ok() ? st.body : std::string("null"));
-      if (!j.value.is_object() || j.value.value("in_flight", 0) != 0 || j.value.value("queued", 0) != 0) return false;
-    }
-    return true;
+    return !topo_ || simulators_idle(*topo_);
   }
 
   // Keeps the evidence in the run folder (the stack is still up: the simulator's stats are read too).
@@ -397,7 +393,8 @@ class ScenarioRun {
       if (stats.ok()) std::ofstream(run_dir_ / run_files::kSimulatorStats) << stats.body << "\n";
     }
     StoredRun stored;
-    stored.history = std::move(records_);  // the checker has its own copy (in_.requests): one fewer held at the peak
+    stored.history = std::move(records_);
+    stored.request_body_of = [this](const RequestRecord& r) { return recorded_request_body(plan_, r.index, r.nonce); };
     stored.metrics = in_.gateway_metrics;
     stored.baseline = baseline_;
     RunRecord& r = stored.record;
@@ -418,6 +415,7 @@ class ScenarioRun {
     r.started_us = result_.started_us;
     r.interrupted = interrupted();
     save_run(run_dir_, stored);
+    in_.requests = std::move(stored.history);  // for the checks: the records are held once
   }
 
   // The checker's verdicts, and the commands that reproduce the run and its first failing requests.

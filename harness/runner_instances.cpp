@@ -1,5 +1,12 @@
 #include "harness/runner_instances.h"
 
+#include <chrono>
+#include <string>
+
+#include "common/json_limits.h"
+#include "harness/topology.h"
+#include "testkit/http_client.h"
+
 namespace rrkit::harness {
 
 std::vector<GatewayLife> gateway_lives(const GatewayRoster& roster, std::size_t initial) {
@@ -37,6 +44,17 @@ void follow_instances(const GatewayRoster& roster, std::size_t initial, std::vec
   ports = roster.ports();
   facts.gateway_life = gateway_lives(roster, initial);
   while (!baseline.empty() && baseline.size() < ports.size()) baseline.push_back({});
+}
+
+bool simulators_idle(Topology& topo) {
+  for (std::size_t k = 0; k < topo.simulator_count(); ++k) {
+    auto& sim = topo.simulator_instance(k);
+    if (!sim.process.alive()) continue;
+    const auto st = http::get(sim.control_port, "/stats", std::chrono::seconds(1));
+    const auto j = parse_bounded(st.ok() ? st.body : std::string("null"));
+    if (!j.value.is_object() || j.value.value("in_flight", 0) != 0 || j.value.value("queued", 0) != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace rrkit::harness

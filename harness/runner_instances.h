@@ -10,6 +10,8 @@
 
 namespace rrkit::harness {
 
+class Topology;
+
 // Each slot's life: those past `initial` joined, retired ones left. Empty when none changed (every
 // instance served throughout), as runs without such actions record it.
 std::vector<GatewayLife> gateway_lives(const GatewayRoster& roster, std::size_t initial);
@@ -25,5 +27,9 @@ std::vector<MetricsScrape> read_instances(const std::vector<std::uint16_t>& port
 // keeping one entry per instance (the checker subtracts nothing for a joined instance).
 void follow_instances(const GatewayRoster& roster, std::size_t initial, std::vector<std::uint16_t>& ports,
                       RunFacts& facts, std::vector<MetricsScrape>& baseline);
+
+// Whether every live simulator instance of the topology has nothing left to send (replies waiting on a
+// delay, a reorder window or a worker), by its /stats; one that cannot be read is not idle.
+bool simulators_idle(Topology& topo);
 
 }  // namespace rrkit::harness

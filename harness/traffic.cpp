@@ -259,8 +259,9 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
         }
       }
     }
-    // A good answer is checked now and not kept: a long run then holds no bodies of answers that passed.
-    if (rec.outcome == Outcome::ok) compact_verified_answer(plan.answer, rec, sh.may_be_run_nonce);
+    // A good answer is checked now and neither body kept (the history renders the request's again): a long run
+    // then holds no bodies of answers that passed.
+    if (rec.outcome == Outcome::ok && compact_verified_answer(plan.answer, rec, sh.may_be_run_nonce)) rec.request_body.clear();
     sh.progress.answered.fetch_add(1);
     if (res.keep_alive()) {
       std::optional<std::chrono::milliseconds> server_timeout;
@@ -300,8 +301,7 @@ void prepare(Shared& sh, const std::vector<std::uint64_t>& indexes) {
     r.nonce = request_key(plan.key_prefix, plan.seed, r.index);
     r.gateway = static_cast<int>(r.index % plan.gateway_ports.size());
     // The history keeps the scenario's body (what the echo must carry); the SUT's template wraps it.
-    const auto body = render_body(plan.body_template, r.index, r.nonce, plan.nonce_field);
-    r.request_body = safe_dump(body);
+    r.request_body = recorded_request_body(plan, r.index, r.nonce);
   }
   sh.may_be_run_nonce = [&plan](std::string_view n) { return is_plan_key(n, plan.key_prefix, plan.seed); };
 }

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json_limits.h"
+
 namespace rrkit::harness {
 
 namespace {
@@ -80,6 +82,10 @@ std::uint64_t planned_requests(const TrafficPlan& plan) {
   if (plan.mode == TrafficPlan::Mode::open) return open_loop_offsets(plan).size();
   if (plan.requests == 0 && plan.duration.count() > 0) return kClosedLoopForDuration;
   return std::max<std::uint64_t>(plan.requests, 1);
+}
+
+std::string recorded_request_body(const TrafficPlan& plan, std::uint64_t index, std::string_view nonce) {
+  return safe_dump(render_body(plan.body_template, index, std::string(nonce), plan.nonce_field));
 }
 
 std::string request_key(std::string_view prefix, std::uint64_t seed, std::uint64_t index) {

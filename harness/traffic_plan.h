@@ -92,6 +92,11 @@ std::optional<std::vector<std::uint64_t>> parse_index_list(std::string_view text
 nlohmann::json render_body(const nlohmann::json& templ, std::uint64_t seq, const std::string& nonce,
                            const std::string& nonce_field);
 
+// The request body a record keeps for the history: the scenario's body for its index and nonce (what the echo
+// must carry), before the SUT's template wraps it. A record whose answer was verified on arrival drops it; the
+// run folder's history renders it again from here, so it keeps every request's body all the same.
+std::string recorded_request_body(const TrafficPlan& plan, std::uint64_t index, std::string_view nonce);
+
 // Closed loop for a duration: the bound of its records (enough that the workers cannot run out first).
 inline constexpr std::uint64_t kClosedLoopForDuration = 50000;
 

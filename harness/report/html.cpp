@@ -223,12 +223,12 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
                       "<th>simulator</th></tr></thead><tbody>",
                    unusual.size(), unusual_total);
     for (const auto* r : unusual) {
-      std::string sim = r->simulator_rule.empty() ? r->simulator_action
+      std::string sim = r->simulator_rule.empty() ? r->simulator_action.str()
                                                   : fmt::format("{}: {}", r->simulator_rule, r->simulator_action);
       std::string outcome = to_string(r->outcome);
       if (!r->client_error.empty()) outcome += " (" + r->client_error + ")";
       // The gateway's answer as a tooltip: what a mis-correlated or malformed reply actually said.
-      std::string answer = r->response_body.size() > 400 ? r->response_body.substr(0, 400) + "..." : r->response_body;
+      std::string answer = r->response_body.size() > 400 ? r->response_body.substr(0, 400) + "..." : r->response_body.str();
       fmt::format_to(o, "<tr title=\"{}\">", html(answer.empty() ? std::string("no response body") : "response: " + answer));
       fmt::format_to(o,
                      "<td class=\"num\">{}</td><td><code>{}</code></td><td><code>{}</code></td>"

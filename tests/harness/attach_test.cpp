@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "harness/attach.h"
+#include "harness/decision_logs.h"
 #include "harness/run_files.h"
 #include "harness/runner.h"
 #include "harness/stack_sut.h"
@@ -174,4 +175,28 @@ TEST_CASE("an attached run keeps the decision lines its checks read, not those t
   REQUIRE(kept.size() == 2);
   CHECK(kept[0].find(R"("n":1)") != std::string::npos);
   CHECK(kept[1].find(R"("n":2)") != std::string::npos);
+}
+
+TEST_CASE("the settle poll's read of an attached log counts its lines as decision_log_lines does", "[attach]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("rrkit-attach-count-{}", ::getpid());
+  fs::create_directories(dir);
+  const fs::path log = dir / "attached.jsonl";
+  {
+    std::ofstream out(log);
+    out << R"({"type":"event","event":"profile","n":0})" << "\n"
+        << "not json\n"
+        << "\n"
+        << R"({"type":"decision","id":"a","n":2})" << "\n"
+        << R"({"type":"reply","request_id":"a","reply_id":"a","n":3})" << "\n";
+  }
+  std::size_t lines = 99;
+  const DecisionLines read = read_run_decisions(log, 1, fs::path(), {}, &lines);
+  CHECK(lines == decision_log_lines(log.string()));
+  CHECK(lines == 3);
+  CHECK(read.size() == 2);  // the lines after the offset, which keep_attached_decisions keeps up to `lines`
+  std::size_t none = 99;
+  CHECK(read_run_decisions(dir / "missing.jsonl", 0, fs::path(), {}, &none).empty());
+  CHECK(none == 0);
+  fs::remove_all(dir);
 }

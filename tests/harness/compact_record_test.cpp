@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -213,6 +215,34 @@ TEST_CASE("a run folder of compact records replays to the same verdict, plain an
   REQUIRE(fs::exists(dir.path / (std::string(run_files::kHistory) + ".gz")));
   CHECK(fs::file_size(dir.path / (std::string(run_files::kHistory) + ".gz")) < plain_bytes);
   require_same_verdict(old_path, replay_of(dir.path, sc));
+}
+
+TEST_CASE("the history keeps every request's body and the id the client saw, whatever a record still holds") {
+  // A live run drops the request body of an answer verified on arrival and joins ids from the decision log
+  // into the records it checks; history.jsonl is what it was before either: replay reads the same file.
+  RequestRecord verified = rrkit::harness::test::ok_record(0, "id-0", key(0), "");
+  verified.answer_verified = true;
+  RequestRecord joined;
+  joined.index = 1;
+  joined.nonce = key(1);
+  joined.outcome = Outcome::disconnected;
+  joined.request_body = R"({"nonce":"kept"})";
+  joined.correlation_id = "id-1";
+  joined.id_from_log = true;
+  StoredRun run;
+  run.record.metrics_errors = {""};
+  run.history = {verified, joined};
+  run.request_body_of = [](const RequestRecord& r) { return "rendered-" + std::to_string(r.index); };
+  TempDir dir;
+  save_run(dir.path, run);
+  std::ifstream in(dir.path / run_files::kHistory);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["request_body"] == "rendered-0");
+  CHECK(lines[0]["correlation_id"] == "id-0");
+  CHECK(lines[1]["request_body"] == R"({"nonce":"kept"})");  // a body the record holds is written as it is
+  CHECK(lines[1]["correlation_id"] == "");
 }
 
 TEST_CASE("a gzipped history that is cut short is an error, not a shorter run") {
