@@ -3,12 +3,17 @@
 // latency floors and rr-gateway (paths a, b, c), maximum sustained open-loop rate with CPU per
 // request, memory per waiting request, timeout precision, harness capacity, and the Node.js peer.
 // Figures only: nothing here passes or fails. Driven from main() on one thread.
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+// CLI11 is header-only and costs seconds of compile time in every translation unit that includes it
+// (its validators are namespace-scope objects built in each): only the files that add options include it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace rrkit::bench {
 

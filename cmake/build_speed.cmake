@@ -74,3 +74,19 @@ function(rrkit_unity target)
     target_compile_options(${target} PRIVATE -Wno-subobject-linkage)
   endif()
 endfunction()
+
+# rrkit_runtime_dependencies(target program...): target starts these programs when it runs (a test that
+# execs rr-gateway, rr-bench that starts rr-simulator) but does not compile against them. add_dependencies
+# would hold back every compile of target until the programs are linked (Ninja orders a target's objects
+# after its target-level dependencies), which chained rr-gateway's link, rr-bench's compile and
+# install_test's compile on the critical path of a cold build. With Ninja the programs become inputs of
+# target's link step only, so `--target target` still builds them and target's compiles run at once.
+function(rrkit_runtime_dependencies target)
+  if(NOT CMAKE_GENERATOR MATCHES "Ninja")
+    add_dependencies(${target} ${ARGN})
+    return()
+  endif()
+  foreach(_program IN LISTS ARGN)
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS $<TARGET_FILE:${_program}>)
+  endforeach()
+endfunction()

@@ -3,8 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdlib>
+#include <iostream>
 
+#include "common/build_info.h"
 #include "common/duration.h"
+#include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -149,6 +152,27 @@ std::optional<std::string> finalize(CLI::App& app, Config& cfg, const ConfigText
   }
   if (cfg.instance_id.empty()) cfg.instance_id = new_uuid_v4().substr(0, 8);
   if (cfg.id_field.empty()) return std::string("--id-field must not be empty");
+  return std::nullopt;
+}
+
+std::optional<int> parse_command_line(int argc, char** argv, Config& cfg, ConfigText& text) {
+  CLI::App app{"rr-gateway: synchronous HTTP request/reply over Kafka through a Dapr sidecar"};
+  add_options(app, cfg, text);
+  app.set_version_flag("--version", rrkit::version_text("rr-gateway"));
+  // Parsed here rather than by CLI11_PARSE, whose codes (100 and up) differ from rrkit's usage code.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? rrkit::exit_code::ok : rrkit::exit_code::usage;
+  }
+  if (auto error = finalize(app, cfg, text)) {
+    std::cerr << "rr-gateway: " << *error << "\n";
+    return rrkit::exit_code::usage;
+  }
+  if (text.print_config) {
+    std::cout << app.config_to_str(true, false);
+    return rrkit::exit_code::ok;
+  }
   return std::nullopt;
 }
 

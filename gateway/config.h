@@ -91,4 +91,10 @@ void add_options(CLI::App& app, Config& cfg, ConfigText& text);
 // cross-field rules. Returns an error message, or nullopt when the configuration is usable.
 std::optional<std::string> finalize(CLI::App& app, Config& cfg, const ConfigText& text);
 
+// rr-gateway's command line: registers the options, parses argv and finalizes cfg/text. Returns the exit
+// code when the program is done (--help, --version, --print-config: ok; bad flags: usage, with the error
+// on stderr), nullopt when the gateway should run. Here rather than in main.cpp because CLI11 is
+// header-only and costs seconds of compile time in each translation unit that uses it.
+std::optional<int> parse_command_line(int argc, char** argv, Config& cfg, ConfigText& text);
+
 }  // namespace rrkit::gateway

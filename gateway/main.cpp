@@ -1,10 +1,6 @@
 // rr-gateway: parses the configuration, wires the gateway and runs it.
 #include <sys/resource.h>
 
-#include <CLI/CLI.hpp>
-#include <iostream>
-
-#include "common/build_info.h"
 #include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -28,23 +24,7 @@ int main(int argc, char** argv) {
   rrkit::gateway::Config cfg;
   rrkit::gateway::ConfigText text;
   cfg.instance_id = rrkit::new_uuid_v4().substr(0, 8);
-  CLI::App app{"rr-gateway: synchronous HTTP request/reply over Kafka through a Dapr sidecar"};
-  rrkit::gateway::add_options(app, cfg, text);
-  app.set_version_flag("--version", rrkit::version_text("rr-gateway"));
-  // Parsed here rather than by CLI11_PARSE, whose codes (100 and up) differ from rrkit's usage code.
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? rrkit::exit_code::ok : rrkit::exit_code::usage;
-  }
-  if (auto error = rrkit::gateway::finalize(app, cfg, text)) {
-    std::cerr << "rr-gateway: " << *error << "\n";
-    return rrkit::exit_code::usage;
-  }
-  if (text.print_config) {
-    std::cout << app.config_to_str(true, false);
-    return rrkit::exit_code::ok;
-  }
+  if (auto done = rrkit::gateway::parse_command_line(argc, argv, cfg, text)) return *done;
   raise_fd_limit();
   auto logger = rrkit::log::make("gateway", cfg.log_level);
   try {

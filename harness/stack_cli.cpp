@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/json_limits.h"

@@ -4,10 +4,15 @@
 #include <optional>
 #include <ostream>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "testkit/stack.h"
+
+// CLI11 is header-only and costs seconds of compile time in every translation unit that includes it
+// (its validators are namespace-scope objects built in each): only the files that add options include it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace rrkit::harness {
 

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <charconv>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <thread>
 
+#include "common/build_info.h"
 #include "common/duration.h"
 #include "common/endpoint.h"
 #include "common/log.h"
@@ -69,6 +71,20 @@ void add_options(CLI::App& app, Config& c) {
 }
 
 void finish_options(CLI::App& app, Config& c) { c.seed_given = app.count("--seed") > 0 || std::getenv("RR_SIMULATOR_SEED"); }
+
+std::optional<int> parse_command_line(int argc, char** argv, Config& config) {
+  CLI::App app{"rr-simulator: the legacy A system (Kafka request/reply) with seeded per-message faults"};
+  add_options(app, config);
+  app.set_version_flag("--version", rrkit::version_text("rr-simulator"));
+  // Parsed here rather than by CLI11_PARSE, whose codes (100 and up) differ from rrkit's usage code.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? rrkit::exit_code::ok : rrkit::exit_code::usage;
+  }
+  finish_options(app, config);
+  return std::nullopt;
+}
 
 nlohmann::json to_json(const Config& c) {
   return {{"brokers", c.brokers},

@@ -1,13 +1,19 @@
 #pragma once
 // rr-simulator's typed configuration and its run loop (main.cpp only parses flags).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/exit_codes.h"
+
+// CLI11 is header-only and costs seconds of compile time in every translation unit that includes it
+// (its validators are namespace-scope objects built in each): only app.cpp includes it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace rrkit::simulator {
 
@@ -42,6 +48,9 @@ struct Config {
 void add_options(CLI::App& app, Config& config);
 // Call after parsing: records whether the seed was given explicitly.
 void finish_options(CLI::App& app, Config& config);
+// rr-simulator's command line: add_options, parse argv, finish_options. Returns the exit code when the
+// program is done (--help, --version: ok; bad flags: usage), nullopt when the simulator should run.
+std::optional<int> parse_command_line(int argc, char** argv, Config& config);
 nlohmann::json to_json(const Config& config);
 
 // Runs the simulator until SIGTERM/SIGINT, a fatal error, or the crash fault. Returns the exit code.
