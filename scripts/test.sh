@@ -7,7 +7,7 @@
 # fails the run; scripts/fuzz.sh runs them longer).
 # Extra arguments go to the first ctest run (e.g. -L unit, -R scenario). That run includes the
 # conformance runs (the scenarios tagged `conformance`, once per gateway: rr-gateway, node-gateway and
-# seed-gateway, about 4, 7 and 8 minutes on a 2-core machine; `-LE conformance` leaves them out).
+# seed-gateway, about 4, 6.5 and 6.5 minutes on a 2-core machine; `-LE conformance` leaves them out).
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
 "$RRKIT_ROOT/scripts/examples.sh"
