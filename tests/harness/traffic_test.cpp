@@ -186,6 +186,25 @@ TrafficPlan ten_workers(std::uint16_t port, const std::shared_ptr<KeptConnection
   return plan;
 }
 
+
+// A first run on `keep`: its ten connections are opened and left there.
+void first_run_keeping_ten(const KeepAliveServer& server, const std::shared_ptr<KeptConnections>& keep) {
+  TrafficProgress first;
+  require_all_answered_once(run_traffic(ten_workers(server.port(), keep), first), server);
+  CHECK(first.connections_opened == 10);
+  REQUIRE(keep->size() == 10);
+}
+
+// The run after it, on the same `keep` with keys of its own: every request answered once.
+void next_run_answered_once(const KeepAliveServer& server, const std::shared_ptr<KeptConnections>& keep,
+                            TrafficProgress& progress) {
+  TrafficPlan next = ten_workers(server.port(), keep);
+  next.key_prefix = "next";
+  const auto records = run_traffic(next, progress);
+  REQUIRE(records.size() == 40);
+  require_all_answered_once(records, server);
+}
+
 }  // namespace
 
 TEST_CASE("kept connections carry one run's idle connections to the next, which opens none of its own") {
@@ -195,16 +214,9 @@ TEST_CASE("kept connections carry one run's idle connections to the next, which 
   o.answer_delay = 20ms;
   KeepAliveServer server(o);
   const auto keep = std::make_shared<KeptConnections>();
-  TrafficProgress first;
-  require_all_answered_once(run_traffic(ten_workers(server.port(), keep), first), server);
-  CHECK(first.connections_opened == 10);
-  CHECK(keep->size() == 10);
-  TrafficPlan next = ten_workers(server.port(), keep);
-  next.key_prefix = "next";
+  first_run_keeping_ten(server, keep);
   TrafficProgress second;
-  const auto records = run_traffic(next, second);
-  REQUIRE(records.size() == 40);
-  require_all_answered_once(records, server);
+  next_run_answered_once(server, keep, second);
   CHECK(second.connections_opened == 0);
   CHECK(server.connections() == 10);
   CHECK(keep->size() == 10);
@@ -222,16 +234,10 @@ TEST_CASE("a kept connection the server closed in between is not used again") {
   o.idle_close = 150ms;
   KeepAliveServer server(o);
   const auto keep = std::make_shared<KeptConnections>();
-  TrafficProgress first;
-  require_all_answered_once(run_traffic(ten_workers(server.port(), keep), first), server);
-  REQUIRE(keep->size() == 10);
+  first_run_keeping_ten(server, keep);
   REQUIRE(rrkit::proc::wait_until([&] { return server.idle_closes() == 10; }, 10s, 20ms));
-  TrafficPlan next = ten_workers(server.port(), keep);
-  next.key_prefix = "next";
   TrafficProgress second;
-  const auto records = run_traffic(next, second);
-  REQUIRE(records.size() == 40);
-  require_all_answered_once(records, server);
+  next_run_answered_once(server, keep, second);
   CHECK(second.stale_discarded == 10);
   CHECK(second.connections_opened == 10);
 }
