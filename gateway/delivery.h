@@ -13,7 +13,9 @@
 namespace rrkit::gateway {
 
 struct Delivery {
-  nlohmann::json reply;  // the reply object as the replier sent it
+  // The reply object as JSON text: the replier's own bytes when they arrive as such (a rawPayload
+  // delivery, a bulk entry's base64 event), else the object serialised. Valid JSON, bounded in depth.
+  std::string reply;
   std::string id;        // its correlation id (may be empty only for probes)
   bool probe = false;    // a readiness probe (ours or another instance's)
 };

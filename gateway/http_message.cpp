@@ -8,11 +8,15 @@
 namespace rrkit::gateway {
 
 Response make_response(http::status status, const nlohmann::json& body, unsigned version, bool keep_alive) {
+  return make_response(status, rrkit::safe_dump(body), version, keep_alive);
+}
+
+Response make_response(http::status status, std::string body, unsigned version, bool keep_alive) {
   Response res{status, version};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::server, "rr-gateway");
   res.keep_alive(keep_alive);
-  res.body() = rrkit::safe_dump(body);
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }

@@ -19,6 +19,8 @@ using Response = http::response<http::string_body>;
 
 // A JSON answer (Content-Type, Server, Content-Length set).
 Response make_response(http::status status, const nlohmann::json& body, unsigned version, bool keep_alive);
+// The same with the body already serialised (valid JSON text).
+Response make_response(http::status status, std::string body, unsigned version, bool keep_alive);
 Response error_response(const HttpError& e, unsigned version, bool keep_alive);
 
 double seconds_since(Clock::time_point t);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -39,7 +40,7 @@ std::string_view to_string(Finish f);
 // Handed to a waiter by whoever removed its entry (a reply or shutdown).
 struct Completion {
   Finish how = Finish::replied;
-  nlohmann::json reply;  // the reply object as received; only for Finish::replied
+  std::string reply;  // the reply object as JSON text (Delivery::reply); only for Finish::replied
 };
 
 class PendingTable {

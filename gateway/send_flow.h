@@ -76,6 +76,7 @@ class SendFlow {
   std::optional<Response> publish_failed(const Prepared& p, const DaprResult& published);
   Response completed_answer(const Prepared& p, Completion& done);
   Response answer(const Prepared& p, http::status status, const nlohmann::json& body, Outcome o);
+  Response answer(const Prepared& p, http::status status, std::string body, Outcome o);
   Response timeout_answer(const Prepared& p);
   boost::asio::awaitable<void> publish(std::shared_ptr<Waiter> waiter, CorrelationId id, std::string body,
                                        Clock::time_point deadline);

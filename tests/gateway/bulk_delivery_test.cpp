@@ -62,7 +62,7 @@ struct Harness {
   // A waiting request; the vector gets its reply when one is matched.
   void wait_for(const std::string& id) {
     REQUIRE(state.table.insert(CorrelationId(id), Clock::now(), [this](Completion c) {
-      answered.push_back(c.reply);
+      answered.push_back(json::parse(c.reply));
     }) == PendingTable::Insert::inserted);
   }
 

@@ -3,6 +3,7 @@
 #include "common/base64.h"
 #include "common/json_limits.h"
 #include "gateway/delivery.h"
+#include "gateway/envelope_scan.h"
 
 namespace delivery_test {
 
@@ -19,7 +20,7 @@ TEST_CASE("delivery: plain reply object") {
   auto r = parse_delivery(kReply.dump(), "correlationId");
   REQUIRE(r.delivery);
   CHECK(r.delivery->id == kReply["correlationId"]);
-  CHECK(r.delivery->reply == kReply);
+  CHECK(json::parse(r.delivery->reply) == kReply);
   CHECK_FALSE(r.delivery->probe);
 }
 
@@ -27,11 +28,11 @@ TEST_CASE("delivery: CloudEvent with data object or JSON string") {
   json ce = {{"specversion", "1.0"}, {"type", "com.dapr.event.sent"}, {"source", "x"}, {"id", "e1"}, {"data", kReply}};
   auto r = parse_delivery(ce.dump(), "correlationId");
   REQUIRE(r.delivery);
-  CHECK(r.delivery->reply == kReply);
+  CHECK(json::parse(r.delivery->reply) == kReply);
   ce["data"] = kReply.dump();
   r = parse_delivery(ce.dump(), "correlationId");
   REQUIRE(r.delivery);
-  CHECK(r.delivery->reply == kReply);
+  CHECK(json::parse(r.delivery->reply) == kReply);
 }
 
 TEST_CASE("delivery: CloudEvent with data_base64 (rawPayload)") {
@@ -137,16 +138,68 @@ TEST_CASE("delivery: read without the envelope's other members, the same result 
     if (!fast.delivery) continue;
     CHECK(fast.delivery->id == reference.delivery->id);
     CHECK(fast.delivery->probe == reference.delivery->probe);
-    CHECK(fast.delivery->reply == reference.delivery->reply);
-    CHECK(fast.delivery->reply.dump() == reference.delivery->reply.dump());
+    CHECK(json::parse(fast.delivery->reply) == json::parse(reference.delivery->reply));
   }
   // The plain reply keeps the members the envelope reading drops.
   const auto plain = parse_delivery(bodies[3], "correlationId");
   REQUIRE(plain.delivery);
-  CHECK(plain.delivery->reply.contains("payload"));
-  CHECK(plain.delivery->reply.contains("note"));
-  CHECK(parse_delivery(bodies[0], "correlationId").delivery->reply == kReply);
+  CHECK(json::parse(plain.delivery->reply).contains("payload"));
+  CHECK(json::parse(plain.delivery->reply).contains("note"));
+  // A rawPayload delivery's reply is the replier's own bytes, passed on as they came.
+  CHECK(parse_delivery(bodies[0], "correlationId").delivery->reply == kReply.dump());
   CHECK(parse_delivery(bodies[9], "correlationId").error == "delivery body is not valid JSON");
+}
+
+}  // namespace delivery_test
+
+namespace delivery_test {
+
+TEST_CASE("member scan: the last top-level member of each key asked for, or nothing") {
+  constexpr std::string_view kKeys[] = {"data_base64", "flag"};
+  auto m = scan_members(R"({"id":"e","data_base64":"YQ==","flag":true,"x":{"data_base64":"Yg=="}})", kKeys);
+  REQUIRE(m);
+  CHECK(m->object);
+  REQUIRE(m->members[0]);
+  CHECK(m->members[0]->kind == ScannedMember::Kind::string);
+  CHECK(m->members[0]->text == "YQ==");
+  REQUIRE(m->members[1]);
+  CHECK(m->members[1]->kind == ScannedMember::Kind::boolean);
+  CHECK(m->members[1]->truth);
+  m = scan_members(R"({"data_base64":"YQ==","data_base64":"Yg\/Yw==","flag":1,"flag":false})", kKeys);
+  REQUIRE(m);
+  CHECK(m->members[0]->text == "Yg/Yw==");  // unescaped
+  CHECK_FALSE(m->members[1]->truth);
+  m = scan_members(R"({"data_base64":"YQ==","data_base64":{"a":1},"flag":true,"flag":null})", kKeys);
+  REQUIRE(m);
+  CHECK(m->members[0]->kind == ScannedMember::Kind::other);
+  CHECK(m->members[1]->kind == ScannedMember::Kind::other);
+  m = scan_members(R"({"data":{"data_base64":"YQ=="}})", kKeys);
+  REQUIRE(m);
+  CHECK(m->object);
+  CHECK_FALSE(m->members[0]);
+  m = scan_members(R"(["data_base64","YQ==",{"data_base64":"YQ=="}])", kKeys);
+  REQUIRE(m);
+  CHECK_FALSE(m->object);
+  CHECK_FALSE(m->members[0]);
+  // Whatever this parser refuses goes to parse_bounded, whose verdict counts: trailing text, a byte-order
+  // mark (which nlohmann skips), nesting past the limit.
+  CHECK_FALSE(scan_members(R"({"data_base64":"YQ=="} x)", kKeys));
+  CHECK_FALSE(scan_members("\xEF\xBB\xBF" R"({"data_base64":"YQ=="})", kKeys));
+  const std::string deep = std::string(rrkit::kMaxJsonDepth, '[') + std::string(rrkit::kMaxJsonDepth, ']');
+  CHECK_FALSE(scan_members(R"({"data_base64":"YQ==","d":)" + deep + "}", kKeys));
+  const std::string at_limit = std::string(rrkit::kMaxJsonDepth - 1, '[') + std::string(rrkit::kMaxJsonDepth - 1, ']');
+  CHECK(scan_members(R"({"data_base64":"YQ==","d":)" + at_limit + "}", kKeys));
+  // A number too large for a double: nlohmann refuses it, so the scan must (found by fuzzing).
+  CHECK_FALSE(scan_members(R"({"data_base64":"YQ==","n":99e4592})", kKeys));
+  CHECK_FALSE(scan_members(R"({"n":-1e400})", kKeys));
+  CHECK(scan_members(R"({"n":1e-400,"m":18446744073709551616})", kKeys));
+  CHECK(parse_delivery(R"({"co`relationId":"y","n":99e4592,"m":999e40})", "correlationId").error ==
+        "delivery body is not valid JSON");
+  // The byte-order-marked delivery is still taken, by the whole-document path.
+  const std::string bom = "\xEF\xBB\xBF" R"({"specversion":"1.0","data_base64":")" + rrkit::base64_encode(kReply.dump()) + "\"}";
+  const auto r = parse_delivery(bom, "correlationId");
+  REQUIRE(r.delivery);
+  CHECK(json::parse(r.delivery->reply) == kReply);
 }
 
 }  // namespace delivery_test

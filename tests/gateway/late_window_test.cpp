@@ -109,7 +109,7 @@ TEST_CASE("late window: at shutdown a reply matched just before the close still 
   auto waiting = t.close(t0 + 11ms);
   REQUIRE(waiting.size() == 1);  // only b: a is no longer the shutdown's to answer
   for (auto& n : waiting) n(Completion{Finish::shutdown, {}});
-  matched.notify(Completion{Finish::replied, {{"correlationId", "a"}}});
+  matched.notify(Completion{Finish::replied, R"({"correlationId":"a"})"});
   CHECK(told_a == std::vector<Finish>{Finish::replied});
   CHECK(told_b == std::vector<Finish>{Finish::shutdown});
   // b's reply, arriving mid-shutdown, is late; a second copy of a's is a duplicate.

@@ -45,7 +45,7 @@ TEST_CASE("pending table: a reply removes the entry once and hands over the noti
   auto c = t.classify_reply(id, now);
   REQUIRE(c.cls == ReplyClass::matched);
   REQUIRE(c.notify);
-  c.notify(Completion{Finish::replied, {{"x", 1}}});
+  c.notify(Completion{Finish::replied, R"({"x":1})"});
   CHECK(p.calls == 1);
   CHECK(t.size() == 0);
   // A second copy of the same reply is a duplicate, and nothing else is removed.
