@@ -116,7 +116,7 @@ int run(const Config& c_in) {
                    {{"kafka", versions::kKafka}, {"daprd", versions::kDaprd}, {"rrkit", versions::kRrkit},
                     {"librdkafka", rd_kafka_version_str()}}},
                   {"run_dir", c.run_dir.string()},
-                  {"noise", "2-core machine shared with other work while measuring: figures are noisy"}};
+                  {"load_average_start", load_average()}};
   say("rr-bench: logs in " + c.run_dir.string());
 
   // Section 5 first: it needs no stack, and the machine is quietest before Kafka starts.
@@ -143,8 +143,9 @@ int run(const Config& c_in) {
                           selected(c, "memory") || selected(c, "levers") || selected(c, "peer");
   if (!need_stack) {
     results["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    results["load_average_end"] = load_average();
     write_file(c.json_out, results.dump(2) + "\n");
-    write_file(c.markdown_out, markdown(results));
+    write_markdown(c.markdown_out, results);
     return 0;
   }
 
@@ -401,8 +402,9 @@ int run(const Config& c_in) {
 
   topo.down();
   results["duration_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  results["load_average_end"] = load_average();
   write_file(c.json_out, results.dump(2) + "\n");
-  write_file(c.markdown_out, markdown(results));
+  write_markdown(c.markdown_out, results);
   say(fmt::format("rr-bench: done in {:.0f} s{}{}", results["duration_s"].get<double>(),
                   c.json_out.empty() ? "" : ", JSON " + c.json_out,
                   c.markdown_out.empty() ? "" : ", markdown " + c.markdown_out));

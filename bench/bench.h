@@ -48,5 +48,9 @@ int run(const Config& config);
 
 // RESULTS.md from the results document.
 std::string markdown(const nlohmann::json& results);
+// Writes markdown(results) to path, keeping whatever an existing file has from kKeptTail on: measurements made
+// by hand (and said so) that a run of rr-bench does not repeat.
+inline constexpr const char* kKeptTail = "<!-- rr-bench keeps what follows when it rewrites this file -->";
+void write_markdown(const std::string& path, const nlohmann::json& results);
 
 }  // namespace rrkit::bench

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
       std::cerr << "rr-bench: --render needs a results JSON and --markdown FILE\n";
       return 3;
     }
-    std::ofstream(config.markdown_out) << rrkit::bench::markdown(results);
+    rrkit::bench::write_markdown(config.markdown_out, results);
     return 0;
   }
   if (print_config) {

@@ -1,9 +1,12 @@
 // RESULTS.md from the results document: one table per section, every figure quoted.
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "bench/bench.h"
+#include "bench/sections.h"
 
 namespace rrkit::bench {
 
@@ -20,9 +23,9 @@ std::string ms(const json& j, const char* key) { return fmt::format("{:.2f}", nu
 std::string markdown(const json& r) {
   std::ostringstream o;
   o << "# rrkit benchmark results\n\n"
-    << "Produced by `bench/run.sh` (rr-bench). Figures, not thresholds. The machine is shared (2 cores; another "
-       "engineer's end-to-end runs were using the CPU at the same time), so every figure is noisy: compare "
-       "ratios within one run rather than absolute numbers across runs.\n\n"
+    << "Produced by `bench/run.sh` (rr-bench) in one run. Figures, not thresholds. The whole stack (Kafka, daprd, "
+       "the gateways, the simulator and rr-bench's load) shares the machine's cores, and the load average below says "
+       "what else ran: compare ratios within one run rather than absolute numbers across runs.\n\n"
     << "How to run (from a clone, after `scripts/setup.sh` has provisioned Kafka and daprd): `bench/run.sh`. It "
        "builds only rr-bench with scripts/build.sh (in build/ when that is an optimised plain build, else "
        "build-bench/), installs examples/node-gateway with "
@@ -36,7 +39,12 @@ std::string markdown(const json& r) {
   if (r.contains("versions")) {
     for (const auto& [k, v] : r["versions"].items()) o << "| " << k << " | " << v.get<std::string>() << " |\n";
   }
-  o << "| run time | " << fmt::format("{:.0f} s", num(r, "duration_s")) << " |\n\n";
+  o << "| run time | " << fmt::format("{:.0f} s", num(r, "duration_s")) << " |\n";
+  if (r.contains("load_average_start")) {
+    o << "| load average (1, 5, 15 min) at start / end | " << r.value("load_average_start", "") << " / "
+      << r.value("load_average_end", "") << " |\n";
+  }
+  o << "\n";
 
   if (r.contains("latency")) {
     const auto& l = r["latency"];
@@ -79,16 +87,23 @@ std::string markdown(const json& r) {
       << fmt::format("Open loop, {:.0f} s per step, latency from the intended send time; sustained = every request "
                      "200 and p99 < {:.0f} ms. **Max sustained: {:.0f} req/s.**\n\n",
                      num(s, "step_seconds"), num(s, "p99_limit_ms"), num(s, "max_sustained_rps"))
-      << "| rate req/s | ok | failed | achieved req/s | p50 ms | p99 ms | sustained | CPU µs per request |\n"
-      << "|---|---|---|---|---|---|---|---|\n";
+      << "| rate req/s | ok | failed | achieved req/s | p50 ms | p99 ms | sustained | CPU µs per request | "
+         "gateway CPU ÷ daprd CPU |\n"
+      << "|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& st : s["steps"]) {
       std::string cpu;
-      for (const auto& [k, v] : st["cpu_us_per_request"].items()) {
-        cpu += fmt::format("{}{} {:.0f}", cpu.empty() ? "" : ", ", k, v.get<double>());
+      const json& per = st["cpu_us_per_request"];
+      for (const auto& [k, v] : per.items()) cpu += fmt::format("{}{} {:.0f}", cpu.empty() ? "" : ", ", k, v.get<double>());
+      // The gateway of the sweep (rr-gateway, or the peer) against its daprd, in the same step.
+      std::string over = "-";
+      for (const char* gw : {"gateway", "peer"}) {
+        if (per.contains(gw) && per.contains("daprd") && per["daprd"].get<double>() > 0) {
+          over = fmt::format("{:.2f}", per[gw].get<double>() / per["daprd"].get<double>());
+        }
       }
-      o << fmt::format("| {:.0f} | {} | {} | {:.0f} | {} | {} | {} | {} |\n", num(st, "rate"), st.value("ok", 0),
+      o << fmt::format("| {:.0f} | {} | {} | {:.0f} | {} | {} | {} | {} | {} |\n", num(st, "rate"), st.value("ok", 0),
                        st.value("failed", 0), num(st, "achieved_rps"), ms(st["latency"], "p50_ms"),
-                       ms(st["latency"], "p99_ms"), st.value("sustained", false) ? "yes" : "no", cpu);
+                       ms(st["latency"], "p99_ms"), st.value("sustained", false) ? "yes" : "no", cpu, over);
     }
     o << "\n";
   };
@@ -183,6 +198,16 @@ std::string markdown(const json& r) {
     }
   }
   return o.str();
+}
+
+void write_markdown(const std::string& path, const json& results) {
+  if (path.empty()) return;
+  std::string kept;
+  if (std::ifstream old(path); old) {
+    const std::string text((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+    if (const auto at = text.find(kKeptTail); at != std::string::npos) kept = text.substr(at);
+  }
+  write_file(path, markdown(results) + (kept.empty() ? "" : "\n" + kept));
 }
 
 }  // namespace rrkit::bench

@@ -43,6 +43,8 @@ long group_rss_kb(pid_t pgid);
 
 // "2 cores (Intel ...), 23 GiB, Linux 6.1.0": for the results header.
 std::string machine_description();
+// /proc/loadavg's first three figures ("1.52 0.98 0.61"): how busy the machine was besides the run.
+std::string load_average();
 
 // Current UTC time as ISO-8601.
 std::string utc_now_iso();
