@@ -259,9 +259,13 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
         }
       }
     }
-    // A good answer is checked now and neither body kept (the history renders the request's again): a long run
-    // then holds no bodies of answers that passed.
-    if (rec.outcome == Outcome::ok && compact_verified_answer(plan.answer, rec, sh.may_be_run_nonce)) rec.request_body.clear();
+    // Only a 200 is judged from the request's body (the history renders any request's again from the plan), so
+    // only a 200 gets it, and keeps it only when the answer is not checked now and found to be its own: a long
+    // run then holds no request body of a 504 or of an answer that passed, nor of a request still waiting.
+    if (rec.outcome == Outcome::ok) {
+      rec.request_body = recorded_request_body(plan, rec.index, rec.nonce);
+      if (compact_verified_answer(plan.answer, rec, sh.may_be_run_nonce)) rec.request_body.clear();
+    }
     sh.progress.answered.fetch_add(1);
     if (res.keep_alive()) {
       std::optional<std::chrono::milliseconds> server_timeout;
@@ -300,8 +304,6 @@ void prepare(Shared& sh, const std::vector<std::uint64_t>& indexes) {
     r.index = indexes[i];
     r.nonce = request_key(plan.key_prefix, plan.seed, r.index);
     r.gateway = static_cast<int>(r.index % plan.gateway_ports.size());
-    // The history keeps the scenario's body (what the echo must carry); the SUT's template wraps it.
-    r.request_body = recorded_request_body(plan, r.index, r.nonce);
   }
   sh.may_be_run_nonce = [&plan](std::string_view n) { return is_plan_key(n, plan.key_prefix, plan.seed); };
 }
