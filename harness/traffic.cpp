@@ -92,6 +92,7 @@ struct Shared {
   bool stopping = false;
   std::set<beast::tcp_stream*> active;
   net::steady_timer* schedule_timer = nullptr;
+  AnswerPatterns answers;  // answers other than 200s that differ only by the correlation id share a text
 };
 
 // Counts a coroutine as live for as long as it runs, so the stop watcher knows when all are done.
@@ -238,17 +239,17 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
                   : rec.http_status == plan.answer.timeout_status ? Outcome::timeout
                   : rec.http_status == 503                         ? Outcome::rejected
                                                                    : Outcome::error;
-    rec.response_body = std::move(res.body());
+    std::string body = std::move(res.body());
     {
       EnvList headers;
       if (plan.answer.correlation_id == IdSource::header) {
         for (const auto& field : res) headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
       }
-      if (const IdRead id = correlation_id_of(plan.answer, headers, rec.response_body); id.ok()) rec.correlation_id = id.id;
+      if (const IdRead id = correlation_id_of(plan.answer, headers, body); id.ok()) rec.correlation_id = id.id;
     }
     if (rec.correlation_id.empty() && !plan.id_pointer.empty()) {
       // The answer is outside input: bounded, so a body nested too deep is simply an answer without an id.
-      const auto j = parse_bounded(rec.response_body);
+      const auto j = parse_bounded(body);
       if (j.ok()) {
         std::string ptr_error;
         try {
@@ -259,6 +260,9 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
         }
       }
     }
+    // An answer other than a 200 is read whole only by the history and the HTML report: one that differs from the
+    // last such answer only by its id shares that one's text (a million 504s hold one body, not a million).
+    rec.response_body = rec.outcome == Outcome::ok ? AnswerText(body) : sh.answers.keep(std::move(body), rec.correlation_id);
     // Only a 200 is judged from the request's body (the history renders any request's again from the plan), so
     // only a 200 gets it, and keeps it only when the answer is not checked now and found to be its own: a long
     // run then holds no request body of a 504 or of an answer that passed, nor of a request still waiting.
@@ -384,7 +388,7 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
   if (plan.gateway_ports.empty()) return records;
   // The io_context outlives the pooled connections (declared first, destroyed last).
   net::io_context ioc(1);
-  Shared sh{plan, progress, records, ConnectionPool(progress), {}, {}, {}, {}, 0, false, false, {}, nullptr};
+  Shared sh{plan, progress, records, ConnectionPool(progress), {}, {}, {}, {}, 0, false, false, {}, nullptr, {}};
   std::uint64_t count = plan.requests;
   if (plan.mode == TrafficPlan::Mode::open) {
     sh.offsets_us = open_loop_offsets(plan);
