@@ -6,7 +6,8 @@
 //
 // InlineText<N>: N bytes, up to N - 1 characters inline (a correlation id in 40, a nonce in 24), longer on
 // the heap. HeapText: 8 bytes, nothing for an empty text (most client errors and answer bodies), the text on
-// the heap otherwise. Both are plain values: copyable, movable, compared and printed as their text.
+// the heap otherwise. Both are plain values: copyable, movable, compared and printed as their text. AnswerText
+// (below) is a HeapText that may instead share one text among answers that differ only by the correlation id.
 #include <atomic>
 #include <compare>
 #include <cstddef>
