@@ -2,8 +2,9 @@
 """rr-gateway's own cost, without Kafka or daprd: figures for bench/PROFILING.md.
 
 A stand-in for daprd answers every publish 204 at once and, with --replies, posts the published
-body back to the gateway's reply route over one kept-alive connection (a plain reply the gateway
-matches by its correlation id). Nothing here is a test; it prints figures.
+body back to the gateway's reply route over one kept-alive connection (a reply the gateway matches by
+its correlation id), wrapped as daprd wraps it for the gateway's rawPayload subscription: a CloudEvent
+with the bytes in data_base64 (--delivery plain posts the bare reply object instead). Nothing here is a test; it prints figures.
 
   gateway_alone.py --gateway build/bin/rr-gateway waiting --counts 10000,19000
       N clients each hold one POST /api/send (the stand-in never replies); once the gateway's
@@ -18,6 +19,7 @@ Both the gateway and this driver need a descriptor per waiting request: RLIMIT_N
 """
 import argparse
 import asyncio
+import base64
 import json
 import os
 import resource
@@ -78,9 +80,10 @@ def settled(pid):
 class StandIn:
     """daprd's publish endpoint: 204 at once; with replies, the body goes back to /dapr/replies."""
 
-    def __init__(self, callback_port, replies):
+    def __init__(self, callback_port, replies, envelope=True):
         self.callback_port = callback_port
         self.replies = replies
+        self.envelope = envelope
         self.queue = asyncio.Queue()
 
     async def handle(self, reader, writer):
@@ -95,7 +98,7 @@ class StandIn:
                 first = head.split(b"\r\n", 1)[0]
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
                 if self.replies and b"/v1.0/publish/" in first:
-                    self.queue.put_nowait(body)
+                    self.queue.put_nowait(cloud_event(body) if self.envelope else body)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
@@ -115,6 +118,18 @@ class StandIn:
                     length = int(line.split(b":")[1])
             if length:
                 await reader.readexactly(length)
+
+
+def cloud_event(raw):
+    """The reply as daprd delivers it to a rawPayload subscription: a CloudEvent whose data_base64 holds
+    the bytes the replier produced, with the envelope fields daprd adds (values shaped like its own)."""
+    return json.dumps({
+        "data_base64": base64.b64encode(raw).decode(), "datacontenttype": "application/octet-stream",
+        "id": "6f1c1f0e-1d1b-4c44-9d6e-5f4e0b9f5b21", "pubsubname": "rr-pubsub", "source": "rr-simulator",
+        "specversion": "1.0", "time": "2026-12-01T10:00:00Z", "topic": "rr-replies",
+        "traceid": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": "",
+        "type": "com.dapr.event.sent"}).encode()
 
 
 def request_bytes(i, timeout_ms):
@@ -180,7 +195,7 @@ async def main_async(args):
     lim = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (lim[1], lim[1]))
     port, callback, dapr = free_port(), free_port(), free_port()
-    standin = StandIn(callback, replies=args.mode == "sequential")
+    standin = StandIn(callback, replies=args.mode == "sequential", envelope=args.delivery == "cloudevent")
     server = await asyncio.start_server(standin.handle, "127.0.0.1", dapr, backlog=1024)
     deliverer = asyncio.ensure_future(standin.deliver())
     cmd = shlex.split(args.wrap) + [args.gateway, "--listen", f"127.0.0.1:{port}", "--callback-listen",
@@ -251,6 +266,9 @@ def main():
     p.add_argument("--wrap", default="", help="command the gateway runs under, e.g. valgrind --tool=callgrind")
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--gateway-args", nargs="*", default=[])
+    p.add_argument("--delivery", choices=["cloudevent", "plain"], default="cloudevent",
+                   help="how a reply reaches the gateway: as daprd delivers it to a rawPayload subscription "
+                        "(a CloudEvent with data_base64, the default) or as the plain reply object")
     sub = p.add_subparsers(dest="mode", required=True)
     w = sub.add_parser("waiting")
     w.add_argument("--counts", type=lambda s: [int(x) for x in s.split(",")], default=[10000, 19000])

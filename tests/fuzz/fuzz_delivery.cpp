@@ -2,7 +2,13 @@
 // body as daprd posts it. The input is the whole HTTP body, read both as a single delivery and as
 // a bulk delivery (the form with --reply-bulk-subscribe). A parsed reply is then serialised the way
 // rr-gateway answers the waiting client with it, since that is where a hostile reply would do its damage.
+// A single delivery is read without building the envelope's other members; the target aborts when that
+// reading and the reading of the whole document (parse_bounded, then parse_delivery_value) disagree.
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
+
+#include "common/json_limits.h"
 
 #include "gateway/bulk_delivery.h"
 #include "gateway/delivery.h"
@@ -14,11 +20,26 @@ void answer(const rrkit::gateway::DeliveryResult& result) {
   const nlohmann::json answer = {{"correlationId", result.delivery->id}, {"response", result.delivery->reply}};
   (void)answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+void same_as_whole(std::string_view text, const rrkit::gateway::DeliveryResult& fast) {
+  auto whole = rrkit::parse_bounded(text);
+  if (whole.errc == rrkit::JsonErrc::invalid && fast.error != "delivery body is not valid JSON") std::abort();
+  if (whole.errc == rrkit::JsonErrc::too_deep && fast.error.find("deeper") == std::string::npos) std::abort();
+  if (!whole.ok()) return;
+  const auto reference = rrkit::gateway::parse_delivery_value(std::move(whole.value), "correlationId");
+  if (fast.error != reference.error || fast.delivery.has_value() != reference.delivery.has_value()) std::abort();
+  if (fast.delivery && (fast.delivery->id != reference.delivery->id || fast.delivery->probe != reference.delivery->probe ||
+                        fast.delivery->reply != reference.delivery->reply)) {
+    std::abort();
+  }
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto text = rrkit::fuzz::as_text(data, size);
-  answer(rrkit::gateway::parse_delivery(text, "correlationId"));
+  const auto single = rrkit::gateway::parse_delivery(text, "correlationId");
+  same_as_whole(text, single);
+  answer(single);
   const auto batch = rrkit::gateway::parse_bulk_delivery(text, "correlationId");
   for (const auto& entry : batch.entries) answer(entry.result);
   return 0;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/base64.h"
+#include "common/json_limits.h"
 #include "gateway/delivery.h"
 
 namespace delivery_test {
@@ -100,6 +101,52 @@ TEST_CASE("delivery: a reply nested too deep is malformed (DROP), in every envel
     CHECK_FALSE(r.delivery);
     CHECK(r.error.find("deeper") != std::string::npos);
   }
+}
+
+}  // namespace delivery_test
+
+namespace delivery_test {
+
+TEST_CASE("delivery: read without the envelope's other members, the same result as from the whole document") {
+  const std::string id = kReply["correlationId"];
+  const std::string b64 = rrkit::base64_encode(kReply.dump());
+  const std::string bodies[] = {
+      // as daprd delivers to a rawPayload subscription: trace context, nested and array members dropped
+      R"({"data_base64":")" + b64 + R"(","datacontenttype":"application/octet-stream","id":"e","pubsubname":"p",)"
+          R"("source":"s","specversion":"1.0","time":"t","topic":"r","traceid":"00-1","traceparent":"00-1",)"
+          R"("tracestate":"","type":"com.dapr.event.sent","x":{"y":[1,{"z":null}],"w":true},"v":[[],{}]})",
+      // duplicate keys: the last one wins, kept or dropped members alike
+      R"({"specversion":"1.0","data":{"correlationId":"a"},"id":"1","data":)" + kReply.dump() + R"(,"id":{"n":[2]}})",
+      R"({"data_base64":"!!","specversion":"1.0","data_base64":")" + b64 + R"("})",
+      // plain replies with members beyond the four: read again whole, every member kept
+      R"({"correlationId":")" + id + R"(","payload":{"a":[1,2.5,-3,18446744073709551615]},"note":"x"})",
+      R"({"correlationId":")" + id + R"(","data":{"a":1},"extra":[{"b":"c"}]})",
+      R"({"rrkitProbe":true,"correlationId":"probe-i-1","other":{}})",
+      // not a delivery
+      R"({"id":"e","source":{"a":[1]}})", R"({"specversion":"1.0","data":[1],"id":"e"})", R"([{"data":1}])",
+      R"({"a":1} trailing)", R"({"a":[1,}})", "",
+  };
+  for (const std::string& body : bodies) {
+    INFO(body);
+    const auto fast = parse_delivery(body, "correlationId");
+    auto whole = rrkit::parse_bounded(body);
+    const auto reference = whole.ok() ? parse_delivery_value(std::move(whole.value), "correlationId")
+                                      : DeliveryResult{std::nullopt, "delivery body is not valid JSON"};
+    CHECK(fast.error == reference.error);
+    REQUIRE(fast.delivery.has_value() == reference.delivery.has_value());
+    if (!fast.delivery) continue;
+    CHECK(fast.delivery->id == reference.delivery->id);
+    CHECK(fast.delivery->probe == reference.delivery->probe);
+    CHECK(fast.delivery->reply == reference.delivery->reply);
+    CHECK(fast.delivery->reply.dump() == reference.delivery->reply.dump());
+  }
+  // The plain reply keeps the members the envelope reading drops.
+  const auto plain = parse_delivery(bodies[3], "correlationId");
+  REQUIRE(plain.delivery);
+  CHECK(plain.delivery->reply.contains("payload"));
+  CHECK(plain.delivery->reply.contains("note"));
+  CHECK(parse_delivery(bodies[0], "correlationId").delivery->reply == kReply);
+  CHECK(parse_delivery(bodies[9], "correlationId").error == "delivery body is not valid JSON");
 }
 
 }  // namespace delivery_test
