@@ -6,7 +6,9 @@
 //
 // InlineText<N>: N bytes, up to N - 1 characters inline (a correlation id in 40, a nonce in 24), longer on
 // the heap. HeapText: 8 bytes, nothing for an empty text (most client errors and answer bodies), the text on
-// the heap otherwise. Both are plain values: copyable, movable, compared and printed as their text.
+// the heap otherwise. Both are plain values: copyable, movable, compared and printed as their text. AnswerText
+// (below) is a HeapText that may instead share one text among answers that differ only by the correlation id.
+#include <atomic>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -186,6 +189,115 @@ class HeapText : public text_detail::TextApi<HeapText> {
   std::unique_ptr<char[]> block_;
 };
 
+// An answer body in 8 bytes: the text itself (as a HeapText), or a pattern shared by every answer that differs
+// from it only by the request's correlation id: a gateway's 504 body names the id and nothing else of the request,
+// and a run of a million timeouts would otherwise hold a million copies of it. view() is the text held: all of it
+// for an own text, nothing for a shared one, whose text is text(id) with the id of the record that holds it.
+class AnswerText : public text_detail::TextApi<AnswerText> {
+  // The shared pattern: the text with the id cut out at `cut`, counted by its holders (records move between
+  // threads, so the count is atomic).
+  struct Pattern {
+    std::atomic<std::size_t> holders{1};
+    std::size_t cut = 0;
+    std::string rest;
+  };
+
+ public:
+  AnswerText() noexcept = default;
+  AnswerText(std::string_view s) : bits_(s.empty() ? 0 : reinterpret_cast<std::uintptr_t>(text_detail::make_block(s))) {}  // NOLINT
+  AnswerText(const std::string& s) : AnswerText(std::string_view(s)) {}  // NOLINT
+  AnswerText(const char* s) : AnswerText(std::string_view(s)) {}         // NOLINT
+  AnswerText(const AnswerText& o) : bits_(o.bits_) {
+    if (shared()) pattern()->holders.fetch_add(1, std::memory_order_relaxed);
+    else if (bits_ != 0) bits_ = reinterpret_cast<std::uintptr_t>(text_detail::make_block(o.view()));
+  }
+  AnswerText(AnswerText&& o) noexcept : bits_(std::exchange(o.bits_, 0)) {}
+  AnswerText& operator=(const AnswerText& o) {
+    if (this != &o) *this = AnswerText(o);
+    return *this;
+  }
+  AnswerText& operator=(AnswerText&& o) noexcept {
+    if (this != &o) {
+      release();
+      bits_ = std::exchange(o.bits_, 0);
+    }
+    return *this;
+  }
+  AnswerText& operator=(std::string_view s) { return assign(s); }
+  AnswerText& operator=(const std::string& s) { return assign(s); }
+  AnswerText& operator=(const char* s) { return assign(std::string_view(s)); }
+  ~AnswerText() { release(); }
+
+  AnswerText& assign(std::string_view s) {
+    AnswerText fresh(s);  // before the old text goes: s may be a view of it
+    return *this = std::move(fresh);
+  }
+  void clear() {
+    release();
+    bits_ = 0;
+  }
+  // The text held (empty for a shared pattern: see text()).
+  std::string_view view() const { return shared() ? std::string_view() : text_detail::block_view(block()); }
+  bool shared() const { return (bits_ & 1U) != 0; }
+  // The whole answer: the own text, or the pattern with `id` put back where it was cut out.
+  std::string text(std::string_view id) const {
+    if (!shared()) return std::string(view());
+    const Pattern* p = pattern();
+    std::string out;
+    out.reserve(p->rest.size() + id.size());
+    out.append(p->rest, 0, p->cut).append(id).append(p->rest, p->cut);
+    return out;
+  }
+
+ private:
+  friend class AnswerPatterns;
+
+  const char* block() const { return reinterpret_cast<const char*>(bits_); }
+  Pattern* pattern() const { return reinterpret_cast<Pattern*>(bits_ & ~std::uintptr_t{1}); }
+  void release() {
+    if (shared()) {
+      Pattern* p = pattern();
+      if (p->holders.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+    } else if (bits_ != 0) {
+      delete[] block();
+    }
+    bits_ = 0;
+  }
+
+  std::uintptr_t bits_ = 0;  // 0: no text; low bit 0: an own text block (make_block); low bit 1: a Pattern
+};
+
+// Interns the answers of one traffic run: an answer that names `id` once and is otherwise the same as the one
+// before it shares that one's pattern. The first answer of a shape keeps its own text (so a run of answers that
+// are all different costs no more than before); the second makes the pattern that the later ones share.
+class AnswerPatterns {
+ public:
+  AnswerText keep(std::string text, std::string_view id) {
+    const std::size_t at = id.empty() ? std::string::npos : text.find(id);
+    if (at == std::string::npos || text.find(id, at + id.size()) != std::string::npos) return AnswerText(text);
+    text.erase(at, id.size());
+    if (!last_.shared() || last_.pattern()->cut != at || last_.pattern()->rest != text) {
+      if (candidate_cut_ != at || candidate_ != text) {
+        candidate_cut_ = at;
+        candidate_ = text;
+        text.insert(at, id);
+        return AnswerText(text);
+      }
+      last_.release();
+      auto* p = new AnswerText::Pattern;
+      p->cut = at;
+      p->rest = std::move(text);
+      last_.bits_ = reinterpret_cast<std::uintptr_t>(p) | 1U;
+    }
+    return last_;
+  }
+
+ private:
+  AnswerText last_;  // the pattern made last (shared), or nothing
+  std::string candidate_;
+  std::size_t candidate_cut_ = std::string::npos;
+};
+
 }  // namespace rrkit::harness
 
 template <std::size_t N>
@@ -199,6 +311,13 @@ template <>
 struct fmt::formatter<rrkit::harness::HeapText> : fmt::formatter<std::string_view> {
   template <typename Ctx>
   auto format(const rrkit::harness::HeapText& t, Ctx& ctx) const {
+    return fmt::formatter<std::string_view>::format(t.view(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<rrkit::harness::AnswerText> : fmt::formatter<std::string_view> {
+  template <typename Ctx>
+  auto format(const rrkit::harness::AnswerText& t, Ctx& ctx) const {
     return fmt::formatter<std::string_view>::format(t.view(), ctx);
   }
 };

@@ -159,11 +159,15 @@ struct RequestRecord {
   InlineText<16> simulator_rule;  // rule the simulator applied ("" if it never saw the request)
   InlineText<16> simulator_action;  // summary of the decision, e.g. "reply after 120ms", "drop", "duplicate x2"
   HeapText request_body;          // the JSON sent (kept in history.jsonl for replay, not in reports)
-  HeapText response_body;         // the gateway's answer body (likewise)
+  // The gateway's answer body (likewise). Any answer but a 200 may hold it as a pattern shared with the answers
+  // that differ from it only by the correlation id (AnswerText): read it whole with response_text().
+  AnswerText response_body;
   // In double: times read back from a file may be anything, and a difference of two int64 can overflow.
   double latency_ms() const {
     return done_us > 0 ? (static_cast<double>(done_us) - static_cast<double>(intended_us)) / 1000.0 : -1.0;
   }
+  // The answer body as the gateway sent it.
+  std::string response_text() const { return response_body.text(correlation_id); }
   // The classification as run.json and the reports spell it ("http_502" for an http_answer).
   std::string classification_text() const { return harness::classification_text(classification, http_status); }
 };

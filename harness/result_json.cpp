@@ -52,6 +52,11 @@ class reader {
     get(key, text);
     out = text;
   }
+  void get(std::string_view key, AnswerText& out) const {
+    std::string text;
+    get(key, text);
+    out = text;
+  }
   void get(std::string_view key, bool& out) const {
     if (const json* v = find(key)) {
       if (!v->is_boolean()) fail(key, fmt::format("expected true or false, got {}", type_name(*v)));

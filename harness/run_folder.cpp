@@ -36,7 +36,7 @@ Json history_line(const RequestRecord& r, const StoredRun& run) {
   Json j = to_json(r);
   if (r.id_from_log) j["correlation_id"] = "";
   j["request_body"] = r.request_body.empty() && run.request_body_of ? run.request_body_of(r) : r.request_body.str();
-  j["response_body"] = r.response_body;
+  j["response_body"] = r.response_text();
   if (r.answer_verified) j["answer_verified"] = true;
   return j;
 }

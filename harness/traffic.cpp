@@ -92,6 +92,7 @@ struct Shared {
   bool stopping = false;
   std::set<beast::tcp_stream*> active;
   net::steady_timer* schedule_timer = nullptr;
+  AnswerPatterns answers;  // answers other than 200s that differ only by the correlation id share a text
 };
 
 // Counts a coroutine as live for as long as it runs, so the stop watcher knows when all are done.
@@ -238,17 +239,17 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
                   : rec.http_status == plan.answer.timeout_status ? Outcome::timeout
                   : rec.http_status == 503                         ? Outcome::rejected
                                                                    : Outcome::error;
-    rec.response_body = std::move(res.body());
+    std::string body = std::move(res.body());
     {
       EnvList headers;
       if (plan.answer.correlation_id == IdSource::header) {
         for (const auto& field : res) headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
       }
-      if (const IdRead id = correlation_id_of(plan.answer, headers, rec.response_body); id.ok()) rec.correlation_id = id.id;
+      if (const IdRead id = correlation_id_of(plan.answer, headers, body); id.ok()) rec.correlation_id = id.id;
     }
     if (rec.correlation_id.empty() && !plan.id_pointer.empty()) {
       // The answer is outside input: bounded, so a body nested too deep is simply an answer without an id.
-      const auto j = parse_bounded(rec.response_body);
+      const auto j = parse_bounded(body);
       if (j.ok()) {
         std::string ptr_error;
         try {
@@ -259,9 +260,16 @@ net::awaitable<void> exchange_once(Shared& sh, std::size_t i) {
         }
       }
     }
-    // A good answer is checked now and neither body kept (the history renders the request's again): a long run
-    // then holds no bodies of answers that passed.
-    if (rec.outcome == Outcome::ok && compact_verified_answer(plan.answer, rec, sh.may_be_run_nonce)) rec.request_body.clear();
+    // An answer other than a 200 is read whole only by the history and the HTML report: one that differs from the
+    // last such answer only by its id shares that one's text (a million 504s hold one body, not a million).
+    rec.response_body = rec.outcome == Outcome::ok ? AnswerText(body) : sh.answers.keep(std::move(body), rec.correlation_id);
+    // Only a 200 is judged from the request's body (the history renders any request's again from the plan), so
+    // only a 200 gets it, and keeps it only when the answer is not checked now and found to be its own: a long
+    // run then holds no request body of a 504 or of an answer that passed, nor of a request still waiting.
+    if (rec.outcome == Outcome::ok) {
+      rec.request_body = recorded_request_body(plan, rec.index, rec.nonce);
+      if (compact_verified_answer(plan.answer, rec, sh.may_be_run_nonce)) rec.request_body.clear();
+    }
     sh.progress.answered.fetch_add(1);
     if (res.keep_alive()) {
       std::optional<std::chrono::milliseconds> server_timeout;
@@ -300,8 +308,6 @@ void prepare(Shared& sh, const std::vector<std::uint64_t>& indexes) {
     r.index = indexes[i];
     r.nonce = request_key(plan.key_prefix, plan.seed, r.index);
     r.gateway = static_cast<int>(r.index % plan.gateway_ports.size());
-    // The history keeps the scenario's body (what the echo must carry); the SUT's template wraps it.
-    r.request_body = recorded_request_body(plan, r.index, r.nonce);
   }
   sh.may_be_run_nonce = [&plan](std::string_view n) { return is_plan_key(n, plan.key_prefix, plan.seed); };
 }
@@ -382,7 +388,7 @@ std::vector<RequestRecord> run_traffic(const TrafficPlan& plan, TrafficProgress&
   if (plan.gateway_ports.empty()) return records;
   // The io_context outlives the pooled connections (declared first, destroyed last).
   net::io_context ioc(1);
-  Shared sh{plan, progress, records, ConnectionPool(progress), {}, {}, {}, {}, 0, false, false, {}, nullptr};
+  Shared sh{plan, progress, records, ConnectionPool(progress), {}, {}, {}, {}, 0, false, false, {}, nullptr, {}};
   std::uint64_t count = plan.requests;
   if (plan.mode == TrafficPlan::Mode::open) {
     sh.offsets_us = open_loop_offsets(plan);

@@ -228,7 +228,8 @@ void scenario_section(std::string& out, const ScenarioResult& s, std::size_t i) 
       std::string outcome = to_string(r->outcome);
       if (!r->client_error.empty()) outcome += " (" + r->client_error + ")";
       // The gateway's answer as a tooltip: what a mis-correlated or malformed reply actually said.
-      std::string answer = r->response_body.size() > 400 ? r->response_body.substr(0, 400) + "..." : r->response_body.str();
+      std::string answer = r->response_text();
+      if (answer.size() > 400) answer = answer.substr(0, 400) + "...";
       fmt::format_to(o, "<tr title=\"{}\">", html(answer.empty() ? std::string("no response body") : "response: " + answer));
       fmt::format_to(o,
                      "<td class=\"num\">{}</td><td><code>{}</code></td><td><code>{}</code></td>"

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -243,6 +244,41 @@ TEST_CASE("the history keeps every request's body and the id the client saw, wha
   CHECK(lines[0]["correlation_id"] == "id-0");
   CHECK(lines[1]["request_body"] == R"({"nonce":"kept"})");  // a body the record holds is written as it is
   CHECK(lines[1]["correlation_id"] == "");
+}
+
+TEST_CASE("a 504 that holds neither body writes the history line it wrote with both") {
+  // A live run keeps no request body of a 504 (the plan renders it again) and shares the text of 504 answers
+  // that differ only by the id: history.jsonl must not change by a byte.
+  TrafficPlan plan;
+  plan.seed = kSeed;
+  plan.body_template = {{"action", "echo"}};
+  const auto body = [](const std::string& id) { return R"({"correlationId":")" + id + R"(","error":"timeout","timeoutMs":500})"; };
+  AnswerPatterns patterns;
+  StoredRun whole, compact;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    const std::string id = "id-" + std::to_string(i) + "-3f1c2a9e-7d4b-4c1e-9a2f";
+    RequestRecord r = timed_out(i, id);
+    r.request_body = recorded_request_body(plan, i, r.nonce);
+    r.response_body = body(id);
+    whole.history.push_back(r);
+    r.request_body.clear();
+    r.response_body = patterns.keep(body(id), id);
+    compact.history.push_back(r);
+  }
+  REQUIRE(compact.history.back().response_body.shared());
+  REQUIRE(compact.history.back().request_body.empty());
+  compact.request_body_of = [&plan](const RequestRecord& r) { return recorded_request_body(plan, r.index, r.nonce); };
+  whole.record.metrics_errors = compact.record.metrics_errors = {""};
+  TempDir a, b;
+  save_run(a.path, whole);
+  save_run(b.path, compact);
+  const auto text = [](const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string expected = text(a.path / run_files::kHistory);
+  CHECK(expected.find(R"(\"timeoutMs\":500)") != std::string::npos);
+  CHECK(text(b.path / run_files::kHistory) == expected);
 }
 
 TEST_CASE("a gzipped history that is cut short is an error, not a shorter run") {

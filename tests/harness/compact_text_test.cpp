@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -59,6 +60,7 @@ TEST_CASE("compact texts read, copy, move and compare as the strings they hold",
     reads_as_string<InlineText<24>>(text);
     reads_as_string<InlineText<40>>(text);
     reads_as_string<HeapText>(text);
+    reads_as_string<AnswerText>(text);
   }
   const InlineText<40> id = "3f1c2a9e-7d4b-4c1e-9a2f-0b8d6e5c4a31";
   CHECK(id == "3f1c2a9e-7d4b-4c1e-9a2f-0b8d6e5c4a31");
@@ -74,6 +76,7 @@ TEST_CASE("a request record is compact: 36-character ids and short texts are hel
   STATIC_REQUIRE(sizeof(RequestRecord) <= 176);
   STATIC_REQUIRE(sizeof(InlineText<40>) == 40);
   STATIC_REQUIRE(sizeof(HeapText) == 8);
+  STATIC_REQUIRE(sizeof(AnswerText) == 8);
   RequestRecord r;
   r.correlation_id = "3f1c2a9e-7d4b-4c1e-9a2f-0b8d6e5c4a31";
   r.nonce = "rr-123456789-1000000";
@@ -87,6 +90,55 @@ TEST_CASE("a request record is compact: 36-character ids and short texts are hel
     CHECK(t.data() >= begin);
     CHECK(t.data() + t.size() <= end);
   }
+}
+
+TEST_CASE("answers that differ only by the correlation id share one text and read back whole", "[unit]") {
+  // rr-gateway's 504 body names the request's id and nothing else of it.
+  const auto body = [](const std::string& id) { return R"({"correlationId":")" + id + R"(","error":"timeout","timeoutMs":500})"; };
+  AnswerPatterns patterns;
+  std::vector<std::string> ids;
+  std::vector<AnswerText> kept;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(fmt::format("3f1c2a9e-7d4b-4c1e-9a2f-0b8d6e5c4a{:02}", i));
+    kept.push_back(patterns.keep(body(ids.back()), ids.back()));
+  }
+  // The first of a shape keeps its own text; from the second on they share the pattern.
+  CHECK_FALSE(kept[0].shared());
+  CHECK(kept[0] == body(ids[0]));
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    INFO(i);
+    CHECK(kept[i].shared() == (i > 0));
+    CHECK(kept[i].text(ids[i]) == body(ids[i]));
+  }
+  // A shared text holds nothing of its own: only text(id) reads it, and copies and moves keep it.
+  CHECK(kept[1].empty());
+  AnswerText copy = kept[2];
+  AnswerText moved = std::move(kept[3]);
+  kept.clear();  // the pattern outlives the interner's other holders
+  CHECK(copy.text(ids[2]) == body(ids[2]));
+  CHECK(moved.text(ids[3]) == body(ids[3]));
+
+  // Anything else keeps its own text: no id, an id absent from the answer or named twice, another shape.
+  CHECK_FALSE(patterns.keep(body("x"), "").shared());
+  CHECK_FALSE(patterns.keep(R"({"error":"timeout"})", ids[0]).shared());
+  const std::string twice = body(ids[0]) + ids[0];
+  const AnswerText doubled = patterns.keep(twice, ids[0]);
+  CHECK_FALSE(doubled.shared());
+  CHECK(doubled.text(ids[0]) == twice);
+  const AnswerText other = patterns.keep(R"({"correlationId":")" + ids[1] + R"(","error":"overloaded"})", ids[1]);
+  CHECK_FALSE(other.shared());
+  CHECK(other.text(ids[1]) == R"({"correlationId":")" + ids[1] + R"(","error":"overloaded"})");
+  // The earlier pattern is still shared by the next answer of its shape after a first one of another shape.
+  const AnswerText again = patterns.keep(body(ids[4]), ids[4]);
+  CHECK(again.shared());
+  CHECK(again.text(ids[4]) == body(ids[4]));
+
+  RequestRecord r;
+  r.correlation_id = ids[2];
+  r.response_body = copy;
+  CHECK(r.response_text() == body(ids[2]));
+  r.response_body = "own text";
+  CHECK(r.response_text() == "own text");
 }
 
 }  // namespace compact_text_test
