@@ -193,6 +193,16 @@ std::string markdown(const json& r) {
                        ms(at_lat, "p50_ms"), ms(at_lat, "p99_ms"));
     }
     o << "\n";
+    if (r["levers"].contains("over_off") && !r["levers"]["over_off"].empty()) {
+      // The shipped defaults ("off") are the old behaviour, measured in the same run.
+      o << "Each lever ÷ off (above 1 is better for max rate, below 1 for latency):\n\n"
+        << "| lever | max sustained rate | low-load p50 | low-load p99 |\n|---|---|---|---|\n";
+      for (const auto& [name, v] : r["levers"]["over_off"].items()) {
+        o << fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} |\n", name, num(v, "max_rate"), num(v, "p50_low_load"),
+                         num(v, "p99_low_load"));
+      }
+      o << "\n";
+    }
     for (const auto& v : r["levers"]["variants"]) {
       if (v.contains("max_rate")) sweep(v["max_rate"], "7. rr-gateway, lever " + v.value("name", std::string()));
     }
