@@ -50,29 +50,24 @@ using nlohmann::json;
 
 // Builds the document as nlohmann's own parser does (the same value types; of duplicate keys the last
 // wins) while counting the nesting, so that a document too deep is refused as it is read instead of by a
-// scan of the whole text before. Members of the top-level object that `keep` refuses are read and dropped.
+// scan of the whole text before.
 class BoundedDom {
  public:
-  BoundedDom(std::size_t max_depth, const KeepMember* keep) : max_depth_(max_depth), keep_(keep) {}
+  explicit BoundedDom(std::size_t max_depth) : max_depth_(max_depth) {}
 
   bool null() { return put(json(nullptr)); }
   bool boolean(bool v) { return put(json(v)); }
   bool number_integer(json::number_integer_t v) { return put(json(v)); }
   bool number_unsigned(json::number_unsigned_t v) { return put(json(v)); }
   bool number_float(json::number_float_t v, const json::string_t& /*text*/) { return put(json(v)); }
-  bool string(json::string_t& v) { return dropping() || put(json(std::move(v))); }
+  bool string(json::string_t& v) { return put(json(std::move(v))); }
   bool binary(json::binary_t& /*v*/) { return false; }  // JSON text has none
   bool start_object(std::size_t /*elements*/) { return open(json::object()); }
   bool start_array(std::size_t /*elements*/) { return open(json::array()); }
   bool end_object() { return close(); }
   bool end_array() { return close(); }
   bool key(json::string_t& k) {
-    if (drop_depth_ == 0 && open_.size() == 1 && keep_ != nullptr && !(*keep_)(k)) {
-      drop_next_ = true;
-      ++dropped_;
-    } else if (drop_depth_ == 0) {
-      key_ = std::move(k);
-    }
+    key_ = std::move(k);
     return true;
   }
   template <class Exception>
@@ -82,16 +77,8 @@ class BoundedDom {
 
   json take() { return std::move(root_); }
   bool too_deep() const { return too_deep_; }
-  std::size_t dropped() const { return dropped_; }
 
  private:
-  // True when the value now read belongs to a dropped member (and consumes it).
-  bool dropping() {
-    if (drop_depth_ > 0) return true;
-    if (!drop_next_) return false;
-    drop_next_ = false;
-    return true;
-  }
   json* place(json v) {
     if (open_.empty()) {
       root_ = std::move(v);
@@ -107,67 +94,43 @@ class BoundedDom {
     return &slot;
   }
   bool put(json v) {
-    if (!dropping()) place(std::move(v));
+    place(std::move(v));
     return true;
   }
   bool open(json v) {
-    if (++depth_ > max_depth_) {
+    if (open_.size() == max_depth_) {  // this container would be one level past the limit
       too_deep_ = true;
       return false;
     }
-    if (drop_depth_ > 0) {
-      ++drop_depth_;
-    } else if (drop_next_) {
-      drop_next_ = false;
-      drop_depth_ = 1;
-    } else {
-      open_.push_back(place(std::move(v)));
-    }
+    open_.push_back(place(std::move(v)));
     return true;
   }
   bool close() {
-    --depth_;
-    if (drop_depth_ > 0) {
-      --drop_depth_;
-    } else {
-      open_.pop_back();
-    }
+    open_.pop_back();
     return true;
   }
 
   std::size_t max_depth_;
-  const KeepMember* keep_;
   json root_;
-  std::vector<json*> open_;  // the containers being filled, innermost last (pointers stay valid: a
-                             // container only grows while none of its children is open)
+  std::vector<json*> open_;  // the containers being filled, innermost last: its size is the depth
+                             // (pointers stay valid: a container only grows while none of its children is open)
   std::string key_;
-  std::size_t depth_ = 0;
-  std::size_t drop_depth_ = 0;  // > 0 inside a dropped member's value
-  std::size_t dropped_ = 0;
-  bool drop_next_ = false;  // the next value is a dropped member's
   bool too_deep_ = false;
 };
 
-BoundedJson parse_with(std::string_view text, std::size_t max_depth, const KeepMember* keep) {
+}  // namespace
+
+BoundedJson parse_bounded(std::string_view text, std::size_t max_depth) {
   BoundedJson out;
-  BoundedDom dom(max_depth, keep);
+  BoundedDom dom(max_depth);
   if (json::sax_parse(text, &dom, json::input_format_t::json, /*strict=*/true)) {
     out.value = dom.take();
-    out.dropped_members = dom.dropped();
     return out;
   }
   out.value = json(json::value_t::discarded);
   // Too deep wherever the text nests too deep, even past a syntax error (json_depth reads on).
   out.errc = dom.too_deep() || json_depth(text, max_depth) > max_depth ? JsonErrc::too_deep : JsonErrc::invalid;
   return out;
-}
-
-}  // namespace
-
-BoundedJson parse_bounded(std::string_view text, std::size_t max_depth) { return parse_with(text, max_depth, nullptr); }
-
-BoundedJson parse_bounded_members(std::string_view text, const KeepMember& keep, std::size_t max_depth) {
-  return parse_with(text, max_depth, &keep);
 }
 
 std::size_t json_value_depth(const nlohmann::json& value, std::size_t limit) {

@@ -5,8 +5,6 @@
 // parser of outside input therefore goes through parse_bounded, which refuses such documents
 // before nlohmann sees them, so later dumps and comparisons are safe on any thread.
 #include <cstddef>
-#include <functional>
-#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -22,7 +20,6 @@ enum class JsonErrc { none, invalid, too_deep };
 struct BoundedJson {
   nlohmann::json value;        // discarded() unless errc == none
   JsonErrc errc = JsonErrc::none;
-  std::size_t dropped_members = 0;  // top-level members parse_bounded_members left out
   bool ok() const { return errc == JsonErrc::none; }
 };
 
@@ -33,11 +30,6 @@ std::size_t json_depth(std::string_view text, std::size_t limit = kMaxJsonDepth)
 // Parses text without exceptions: too_deep when nesting exceeds max_depth, invalid when it is not
 // JSON (trailing garbage included).
 BoundedJson parse_bounded(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
-
-// parse_bounded, except that the members of a top-level object whose key `keep` refuses are validated
-// and left out of the value (counted in dropped_members): for envelopes whose other members nobody reads.
-using KeepMember = std::function<bool(const std::string& key)>;
-BoundedJson parse_bounded_members(std::string_view text, const KeepMember& keep, std::size_t max_depth = kMaxJsonDepth);
 
 // The nesting depth of an already-built value, without recursion (explicit stack), stopping past
 // limit. For values assembled in code from parts that were each bounded.

@@ -14,18 +14,25 @@ using nlohmann::json;
 
 DeliveryResult malformed(std::string why) { return {std::nullopt, std::move(why)}; }
 
-// The reply itself, once unwrapped from the envelope.
-DeliveryResult from_reply(json reply, const std::string& id_field) {
-  if (!reply.is_object()) return malformed("reply is not a JSON object");
+// The rules for a reply object, whichever way it was read: its string id field (empty when absent or not a
+// string) and its rrkitProbe flag (true only when the boolean true) decide; text is the reply as JSON.
+DeliveryResult reply_of(std::string id, bool probe_flag, const std::string& id_field, std::string text) {
   Delivery d;
-  const auto probe_flag = reply.find("rrkitProbe");
-  d.probe = probe_flag != reply.end() && probe_flag->is_boolean() && probe_flag->get<bool>();
-  const auto id = reply.find(id_field);
-  if (id != reply.end() && id->is_string()) d.id = id->get<std::string>();
-  if (d.id.rfind("probe-", 0) == 0) d.probe = true;
+  d.probe = probe_flag || id.rfind("probe-", 0) == 0;
+  d.id = std::move(id);
   if (d.id.empty() && !d.probe) return malformed("reply has no string field \"" + id_field + "\"");
-  d.reply = rrkit::safe_dump(reply);
+  d.reply = std::move(text);
   return {std::move(d), {}};
+}
+
+// The reply itself, once unwrapped from the envelope.
+DeliveryResult from_reply(const json& reply, const std::string& id_field) {
+  if (!reply.is_object()) return malformed("reply is not a JSON object");
+  const auto probe_flag = reply.find("rrkitProbe");
+  const auto id = reply.find(id_field);
+  return reply_of(id != reply.end() && id->is_string() ? id->get<std::string>() : std::string(),
+                  probe_flag != reply.end() && probe_flag->is_boolean() && probe_flag->get<bool>(), id_field,
+                  rrkit::safe_dump(reply));
 }
 
 // The members a delivery is read by, in scan_members' order.
@@ -34,15 +41,11 @@ enum Member : std::size_t { kId, kProbe, kBase64, kSpecversion, kData };
 // The same rules as from_reply, on a scanned text (members kId and kProbe).
 DeliveryResult reply_from_scan(ScannedObject& scanned, std::string_view text, const std::string& id_field) {
   if (!scanned.object) return malformed("reply is not a JSON object");
-  Delivery d;
   auto& id = scanned.members[kId];
   const auto& probe_flag = scanned.members[kProbe];
-  d.probe = probe_flag && probe_flag->kind == ScannedMember::Kind::boolean && probe_flag->truth;
-  if (id && id->kind == ScannedMember::Kind::string) d.id = std::move(id->text);
-  if (d.id.rfind("probe-", 0) == 0) d.probe = true;
-  if (d.id.empty() && !d.probe) return malformed("reply has no string field \"" + id_field + "\"");
-  d.reply = std::string(text);
-  return DeliveryResult{std::move(d), {}};
+  return reply_of(id && id->kind == ScannedMember::Kind::string ? std::move(id->text) : std::string(),
+                  probe_flag && probe_flag->kind == ScannedMember::Kind::boolean && probe_flag->truth, id_field,
+                  std::string(text));
 }
 
 // from_reply without building the reply: nullopt when the scanner refuses the text (parse_bounded decides then).
@@ -62,7 +65,7 @@ DeliveryResult parse_json_text(std::string_view text, const std::string& id_fiel
     return malformed(std::string(what) + " is nested deeper than " + std::to_string(rrkit::kMaxJsonDepth) + " levels");
   }
   if (!parsed.ok()) return malformed(std::string(what) + " is not valid JSON");
-  return from_reply(std::move(parsed.value), id_field);
+  return from_reply(parsed.value, id_field);
 }
 
 
@@ -91,17 +94,12 @@ DeliveryResult parse_delivery(std::string_view body, const std::string& id_field
     const bool event = m[kSpecversion] || (m[kData] && !m[kId]);
     if (!event) return reply_from_scan(*scanned, body, id_field);
   }
-  // daprd puts about ten envelope members (id, source, time, trace context...) around every reply; only
-  // four decide a delivery's shape, and building the others cost a tenth of rr-gateway's work per request.
-  auto bounded = rrkit::parse_bounded_members(body, [&id_field](const std::string& key) {
-    return key == "specversion" || key == "data" || key == "data_base64" || key == id_field;
-  });
+  // A CloudEvent carrying its reply in `data`, or a text the scanner refused: the whole document.
+  auto bounded = rrkit::parse_bounded(body);
   if (bounded.errc == rrkit::JsonErrc::too_deep) {
     return malformed("delivery body is nested deeper than " + std::to_string(rrkit::kMaxJsonDepth) + " levels");
   }
   if (!bounded.ok()) return malformed("delivery body is not valid JSON");
-  // A plain reply is the whole object: read it again, whole (only a text the scanner refused gets here).
-  if (bounded.dropped_members > 0 && !is_event(bounded.value, id_field)) bounded = rrkit::parse_bounded(body);
   return parse_delivery_value(std::move(bounded.value), id_field);
 }
 
@@ -113,7 +111,7 @@ DeliveryResult parse_delivery_value(json doc, const std::string& id_field) {
   if (!doc.is_object()) return malformed("delivery body is not a JSON object");
 
   const bool has_b64 = doc.contains("data_base64");
-  if (!is_event(doc, id_field)) return from_reply(std::move(doc), id_field);
+  if (!is_event(doc, id_field)) return from_reply(doc, id_field);
 
   if (has_b64) {
     const auto& b = doc["data_base64"];
@@ -126,7 +124,7 @@ DeliveryResult parse_delivery_value(json doc, const std::string& id_field) {
   json data = std::move(doc["data"]);
   // Publishers that send JSON as text end up with a JSON string in `data`.
   if (data.is_string()) return parse_json_text(data.get<std::string>(), id_field, "CloudEvent data string");
-  return from_reply(std::move(data), id_field);
+  return from_reply(data, id_field);
 }
 
 }  // namespace rrkit::gateway

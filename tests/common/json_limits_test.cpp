@@ -64,24 +64,6 @@ TEST_CASE("json_limits: the document is what nlohmann's own parser builds") {
   }
 }
 
-TEST_CASE("json_limits: parse_bounded_members leaves out the top-level members it is told to, and counts them") {
-  const std::string text = R"({"keep":{"a":[1,{"b":2}]},"drop":{"c":[[{"d":"e"}]]},"skip":"s","keep2":[{}],"drop":7})";
-  const auto r = rrkit::parse_bounded_members(text, [](const std::string& key) { return key.rfind("keep", 0) == 0; });
-  REQUIRE(r.ok());
-  CHECK(r.dropped_members == 3);
-  CHECK(r.value == nlohmann::json::parse(R"({"keep":{"a":[1,{"b":2}]},"keep2":[{}]})"));
-  // Only the top level is filtered; a dropped member's text is still validated and its depth counted.
-  const auto keep_none = [](const std::string&) { return false; };
-  CHECK(rrkit::parse_bounded_members(R"({"x":{"keep":1}})", keep_none).value == nlohmann::json::object());
-  CHECK(rrkit::parse_bounded_members(R"({"x":[1,}]})", keep_none).errc == JsonErrc::invalid);
-  CHECK(rrkit::parse_bounded_members(nested(rrkit::kMaxJsonDepth), keep_none).errc == JsonErrc::too_deep);
-  // Not an object: nothing to filter.
-  const auto array = rrkit::parse_bounded_members(R"([{"x":1}])", keep_none);
-  REQUIRE(array.ok());
-  CHECK(array.dropped_members == 0);
-  CHECK(array.value == nlohmann::json::parse(R"([{"x":1}])"));
-}
-
 TEST_CASE("json_limits: value depth without recursion, and a dump that cannot crash or throw") {
   nlohmann::json deep = nlohmann::json::array();
   for (int i = 0; i < 200000; ++i) {
