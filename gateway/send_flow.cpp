@@ -5,6 +5,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <atomic>
 #include <memory>
 
@@ -40,18 +44,13 @@ struct Waiter {
   bool finished = false;   // the answer is decided and the connection handed back
 };
 
-namespace {
-
-// Readable while waiting: true when the client closed (EOF / reset), false when it merely
-// pipelined more bytes.
-bool client_closed(tcp::socket& socket) {
+ClientSocket peek_client(tcp::socket& socket) {
   char byte = 0;
-  boost::system::error_code ec;
-  const std::size_t n = socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
-  return ec || n == 0;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return ClientSocket::pipelined;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return ClientSocket::nothing;
+  return ClientSocket::closed;
 }
-
-}  // namespace
 
 std::variant<Response, Prepared> SendFlow::prepare(const Request& req, Clock::time_point started) {
   const Config& cfg = state_.cfg;
@@ -230,16 +229,21 @@ void SendFlow::park(Prepared p, std::shared_ptr<ParkedConnection> conn) {
 
   // The reply may arrive before daprd even answers the publish: the waiter holds it.
   asio::co_spawn(ex, publish(w, w->p.id, std::move(w->p.body), w->p.deadline), asio::detached);
-  // Readable while waiting: the client closing, or pipelining (watched once, not re-armed).
-  w->conn->socket.async_wait(tcp::socket::wait_read, [w](const boost::system::error_code& ec) {
-    if (ec || w->finished) return;  // cancelled when the wait ends, or the socket failed
-    w->readable = true;
-    advance(w);
-  });
+  watch_client(w);
   w->timer.expires_at(w->p.deadline);
   w->timer.async_wait([w](const boost::system::error_code& ec) {
     if (ec || w->finished) return;
     w->expired = true;
+    advance(w);
+  });
+}
+
+// Readable while waiting: the client closing, or pipelining (then no longer watched: its bytes wait
+// for the connection's next read), or nothing at all (watched again).
+void SendFlow::watch_client(const std::shared_ptr<Waiter>& w) {
+  w->conn->socket.async_wait(tcp::socket::wait_read, [w](const boost::system::error_code& ec) {
+    if (ec || w->finished) return;  // cancelled when the wait ends, or the socket failed
+    w->readable = true;
     advance(w);
   });
 }
@@ -272,13 +276,17 @@ void SendFlow::decide(const std::shared_ptr<Waiter>& w) {
   }
   if (w->readable) {
     w->readable = false;
-    if (client_closed(w->conn->socket)) {
-      if (self.state_.table.finish(p.id, Finish::client_gone, Clock::now())) {
-        self.state_.metrics.request(Outcome::client_gone, seconds_since(p.started));
-        log::info(self.state_.logger, "client gone before the reply", {{"cid", p.id.str()}});
-        return complete(w, std::nullopt);
-      }
-      w->lost_race = true;
+    switch (peek_client(w->conn->socket)) {
+      case ClientSocket::closed:
+        if (self.state_.table.finish(p.id, Finish::client_gone, Clock::now())) {
+          self.state_.metrics.request(Outcome::client_gone, seconds_since(p.started));
+          log::info(self.state_.logger, "client gone before the reply", {{"cid", p.id.str()}});
+          return complete(w, std::nullopt);
+        }
+        w->lost_race = true;
+        return;
+      case ClientSocket::nothing: return watch_client(w);
+      case ClientSocket::pipelined: return;
     }
     return;
   }
