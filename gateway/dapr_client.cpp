@@ -13,16 +13,15 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
-#include <sys/socket.h>
 
 #include <cctype>
-#include <cerrno>
 #include <deque>
 #include <mutex>
 #include <vector>
 
 #include "gateway/dapr_retry.h"
 #include "gateway/http_message.h"
+#include "gateway/socket_peek.h"
 #include "gateway/tuple_awaitable.h"
 
 namespace rrkit::gateway {
@@ -153,12 +152,8 @@ struct DaprClient::Impl {
 
   // An idle pooled connection that daprd closed (or wrote to unasked) is not worth a request:
   // sending on it would fail after the bytes left, and such a request may not be retried.
-  static bool peer_closed(tcp::socket& socket) {
-    char byte = 0;
-    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-    return true;  // 0: EOF; > 0: unsolicited bytes (e.g. a 408), the stream is out of step
-  }
+  // EOF, or unsolicited bytes (e.g. a 408): the stream is out of step.
+  static bool peer_closed(tcp::socket& socket) { return peek_socket(socket) != Peek::nothing; }
 
   // `wire` is the whole request as serialised once by call(): one plain write per attempt.
   asio::awaitable<Exchange> exchange(Conn& c, const std::string& wire, std::chrono::steady_clock::time_point deadline) {

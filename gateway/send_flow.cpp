@@ -5,15 +5,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <sys/socket.h>
-
-#include <cerrno>
-
 #include <atomic>
 #include <memory>
 
 #include "common/json_limits.h"
 #include "gateway/send_request.h"
+#include "gateway/socket_peek.h"
 #include "gateway/tuple_awaitable.h"
 
 namespace rrkit::gateway {
@@ -43,14 +40,6 @@ struct Waiter {
   bool lost_race = false;  // our removal attempt failed: the winner's notify is on its way
   bool finished = false;   // the answer is decided and the connection handed back
 };
-
-ClientSocket peek_client(tcp::socket& socket) {
-  char byte = 0;
-  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0) return ClientSocket::pipelined;
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return ClientSocket::nothing;
-  return ClientSocket::closed;
-}
 
 std::variant<Response, Prepared> SendFlow::prepare(const Request& req, Clock::time_point started) {
   const Config& cfg = state_.cfg;
@@ -276,8 +265,8 @@ void SendFlow::decide(const std::shared_ptr<Waiter>& w) {
   }
   if (w->readable) {
     w->readable = false;
-    switch (peek_client(w->conn->socket)) {
-      case ClientSocket::closed:
+    switch (peek_socket(w->conn->socket)) {
+      case Peek::closed:
         if (self.state_.table.finish(p.id, Finish::client_gone, Clock::now())) {
           self.state_.metrics.request(Outcome::client_gone, seconds_since(p.started));
           log::info(self.state_.logger, "client gone before the reply", {{"cid", p.id.str()}});
@@ -285,8 +274,8 @@ void SendFlow::decide(const std::shared_ptr<Waiter>& w) {
         }
         w->lost_race = true;
         return;
-      case ClientSocket::nothing: return watch_client(w);
-      case ClientSocket::pipelined: return;
+      case Peek::nothing: return watch_client(w);
+      case Peek::bytes: return;
     }
     return;
   }

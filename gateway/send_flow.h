@@ -42,19 +42,6 @@ struct Prepared {
 
 struct Waiter;
 
-// What a waiting client's socket holds when it is reported readable.
-enum class ClientSocket {
-  closed,     // end of stream or an error: the client left
-  pipelined,  // bytes of a next request are waiting to be read
-  nothing,    // no byte and no end: the readiness was spurious (epoll may report a socket readable
-              // after the bytes that made it so were read), so the watch goes on
-};
-
-// Looks without blocking and without consuming a byte. A blocking look waited, on the waiter's
-// strand, for the client's next byte or its close: its reply, its deadline and every other request
-// of the strand stood still until then.
-ClientSocket peek_client(boost::asio::ip::tcp::socket& socket);
-
 // A client connection parked while its request waits. resume() is called exactly once, on the
 // socket's strand, with the answer to write, or nullopt when the client left (nobody to answer).
 class ParkedConnection {

@@ -11,14 +11,14 @@
 #include <array>
 #include <chrono>
 
-#include "gateway/send_flow.h"
+#include "gateway/socket_peek.h"
 
-namespace client_watch_test {
+namespace socket_peek_test {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using rrkit::gateway::ClientSocket;
-using rrkit::gateway::peek_client;
+using rrkit::gateway::Peek;
+using rrkit::gateway::peek_socket;
 
 // A connected pair on the loopback: `server` is what the gateway holds of a waiting client.
 struct Pair {
@@ -44,8 +44,8 @@ TEST_CASE("client watch: a waiting client that sent nothing more is seen at once
   // left: a request whose reply was in waited for its client's own 30 s timeout. Were it to block
   // again, this case would hang until ctest's timeout.
   Pair p;
-  CHECK(peek_client(p.server) == ClientSocket::nothing);
-  CHECK(peek_client(p.server) == ClientSocket::nothing);
+  CHECK(peek_socket(p.server) == Peek::nothing);
+  CHECK(peek_socket(p.server) == Peek::nothing);
 }
 
 TEST_CASE("client watch: pipelined bytes are seen and left for the next read") {
@@ -54,10 +54,10 @@ TEST_CASE("client watch: pipelined bytes are seen and left for the next read") {
   REQUIRE(readable_within(p.server, std::chrono::seconds(5)));
   // The look must not take the bytes.
   std::array<char, 5> got{};
-  for (int i = 0; i < 2; ++i) CHECK(peek_client(p.server) == ClientSocket::pipelined);
+  for (int i = 0; i < 2; ++i) CHECK(peek_socket(p.server) == Peek::bytes);
   asio::read(p.server, asio::buffer(got));
   CHECK(std::string_view(got.data(), got.size()) == "GET /");
-  CHECK(peek_client(p.server) == ClientSocket::nothing);
+  CHECK(peek_socket(p.server) == Peek::nothing);
 }
 
 TEST_CASE("client watch: a client that closed or reset is gone") {
@@ -65,22 +65,22 @@ TEST_CASE("client watch: a client that closed or reset is gone") {
     Pair p;
     p.client.close();
     REQUIRE(readable_within(p.server, std::chrono::seconds(5)));
-    CHECK(peek_client(p.server) == ClientSocket::closed);
+    CHECK(peek_socket(p.server) == Peek::closed);
   }
   SECTION("reset") {
     Pair p;
     p.client.set_option(asio::socket_base::linger(true, 0));  // close() sends a reset
     p.client.close();
     REQUIRE(readable_within(p.server, std::chrono::seconds(5)));
-    CHECK(peek_client(p.server) == ClientSocket::closed);
+    CHECK(peek_socket(p.server) == Peek::closed);
   }
   SECTION("shut down for sending, after a pipelined byte: the byte comes first") {
     Pair p;
     asio::write(p.client, asio::buffer(std::string_view("x")));
     p.client.shutdown(tcp::socket::shutdown_send);
     REQUIRE(readable_within(p.server, std::chrono::seconds(5)));
-    CHECK(peek_client(p.server) == ClientSocket::pipelined);
+    CHECK(peek_socket(p.server) == Peek::bytes);
   }
 }
 
-}  // namespace client_watch_test
+}  // namespace socket_peek_test
