@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace rrkit {
 
 std::string base64_encode(std::string_view bytes) {
@@ -13,11 +16,15 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64_decode(std::string_view input) {
-  // Line breaks and spaces (MIME-style wrapping) are not part of the data.
-  std::string text;
-  text.reserve(input.size());
-  for (const char c : input) {
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') text.push_back(c);
+  // Line breaks and spaces (MIME-style wrapping) are not part of the data. Most texts have
+  // none, and are decoded where they are.
+  const auto blank = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  std::string stripped;
+  std::string_view text = input;
+  if (std::any_of(input.begin(), input.end(), blank)) {
+    stripped.reserve(input.size());
+    std::copy_if(input.begin(), input.end(), std::back_inserter(stripped), [&](char c) { return !blank(c); });
+    text = stripped;
   }
   if (text.size() % 4 != 0) return std::nullopt;
   if (text.empty()) return std::string();

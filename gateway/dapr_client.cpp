@@ -14,15 +14,16 @@
 #include <boost/beast/http.hpp>
 
 
-#include <cctype>
 #include <deque>
 #include <mutex>
 #include <vector>
 
 #include "gateway/dapr_retry.h"
+#include "gateway/executors.h"
 #include "gateway/http_message.h"
 #include "gateway/socket_peek.h"
 #include "gateway/tuple_awaitable.h"
+#include "gateway/write_now.h"
 
 namespace rrkit::gateway {
 
@@ -32,19 +33,48 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 
-std::string url_encode(const std::string& value) {
+namespace {
+
+bool unreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.' || c == '~';
+}
+
+// Appends value percent-encoded: every byte but the unreserved ones (RFC 3986) as %XX.
+void append_encoded(std::string& out, std::string_view value) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  std::size_t i = 0;
+  while (i < value.size()) {
+    std::size_t run = i;  // a run of unreserved bytes goes in at once
+    while (run < value.size() && unreserved(static_cast<unsigned char>(value[run]))) ++run;
+    out.append(value.data() + i, run - i);
+    if (run == value.size()) break;
+    const auto c = static_cast<unsigned char>(value[run]);
+    const char escaped[3] = {'%', kHex[c >> 4], kHex[c & 15]};
+    out.append(escaped, 3);
+    i = run + 1;
+  }
+}
+
+}  // namespace
+
+std::string request_wire(std::string_view method, std::string_view target, std::string_view host_field,
+                         std::string_view api_token, std::string_view body) {
+  std::string wire;
+  wire.reserve(method.size() + target.size() + host_field.size() + api_token.size() + body.size() + 128);
+  wire.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(host_field).append("\r\n");
+  if (!api_token.empty()) wire.append("dapr-api-token: ").append(api_token).append("\r\n");
+  if (!body.empty() || method == "POST") {
+    wire.append("Content-Type: application/json\r\nContent-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  wire.append("\r\n").append(body);
+  return wire;
+}
+
+std::string url_encode(const std::string& value) {
   std::string out;
   out.reserve(value.size());
-  for (const unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
+  append_encoded(out, value);
   return out;
 }
 
@@ -61,15 +91,21 @@ std::string publish_target(const std::string& pubsub, const std::string& topic, 
   std::string target;
   target.reserve(prefix.text.size() + 160);
   target += prefix.text;
-  for (const auto& [name, value] : metadata) target += "&metadata." + url_encode(name) + "=" + url_encode(value);
+  for (const auto& [name, value] : metadata) {
+    target += "&metadata.";
+    append_encoded(target, name);
+    target += '=';
+    append_encoded(target, value);
+  }
   return target;
 }
 
 namespace {
 
 struct Conn {
-  explicit Conn(asio::io_context& ioc) : strand(asio::make_strand(ioc)), stream(strand) {}
-  asio::strand<asio::io_context::executor_type> strand;
+  Conn(asio::io_context& ioc, bool single_thread)
+      : strand(connection_executor(ioc, single_thread)), stream(strand) {}
+  asio::any_io_executor strand;  // a strand unless there is one I/O thread
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   bool connected = false;
@@ -86,9 +122,11 @@ struct Slot {
 }  // namespace
 
 struct DaprClient::Impl {
-  Impl(asio::io_context& i, DaprClientConfig c) : ioc(i), config(std::move(c)) {}
+  Impl(asio::io_context& i, DaprClientConfig c)
+      : ioc(i), config(std::move(c)), host_field(config.host + ":" + std::to_string(config.port)) {}
   asio::io_context& ioc;
   DaprClientConfig config;
+  std::string host_field;  // the Host field of every request
   std::mutex mutex;
   std::vector<std::unique_ptr<Conn>> idle;
   std::size_t open = 0;  // connections counted against max_connections (idle or in use)
@@ -108,7 +146,7 @@ struct DaprClient::Impl {
       if (open < config.max_connections) {
         ++open;
         ok = true;
-        co_return std::make_unique<Conn>(ioc);
+        co_return std::make_unique<Conn>(ioc, config.single_thread);
       }
       slot = std::make_shared<Slot>(co_await asio::this_coro::executor);
       waiters.push_back(slot);
@@ -123,7 +161,7 @@ struct DaprClient::Impl {
       co_return nullptr;
     }
     ok = true;
-    co_return slot->conn ? std::move(slot->conn) : std::make_unique<Conn>(ioc);
+    co_return slot->conn ? std::move(slot->conn) : std::make_unique<Conn>(ioc, config.single_thread);
   }
 
   // Gives a connection (or, when null, its slot) to the next queued caller or the pool.
@@ -182,14 +220,18 @@ struct DaprClient::Impl {
       }
       c.connected = true;
     }
-    c.stream.expires_at(deadline);
-    auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(wire), tuple_awaitable);
-    if (wec) {
-      ex.failure.bytes_written = wn;
-      ex.failure.timed_out = wec == beast::error::timeout;
-      ex.result = {wec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
-                   "write to daprd: " + wec.message()};
-      co_return ex;
+    std::size_t written = write_now(c.stream.socket(), wire);
+    if (written < wire.size()) {
+      c.stream.expires_at(deadline);
+      auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(wire) + written, tuple_awaitable);
+      written += wn;
+      if (wec) {
+        ex.failure.bytes_written = written;
+        ex.failure.timed_out = wec == beast::error::timeout;
+        ex.result = {wec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
+                     "write to daprd: " + wec.message()};
+        co_return ex;
+      }
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(4 * 1024 * 1024);
@@ -197,7 +239,7 @@ struct DaprClient::Impl {
     auto [rec, rn] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
     if (rec) {
       // The whole request was written: daprd may have published it before the read failed.
-      ex.failure.bytes_written = wn;
+      ex.failure.bytes_written = written;
       ex.failure.timed_out = rec == beast::error::timeout;
       ex.result = {rec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
                    "read from daprd: " + rec.message()};
@@ -247,18 +289,10 @@ asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string tar
   auto impl = impl_;
   const bool bounded_wait = options.acquire_deadline && *options.acquire_deadline < deadline;
   const auto acquire_by = bounded_wait ? *options.acquire_deadline : deadline;
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, impl->config.host + ":" + std::to_string(impl->config.port));
-  req.keep_alive(true);
-  if (!impl->config.api_token.empty()) req.set("dapr-api-token", impl->config.api_token);
-  if (!body.empty() || method == "POST") {
-    req.set(http::field::content_type, "application/json");
-    req.body() = std::move(body);
-  }
-  req.prepare_payload();
   // Serialised once: a retry sends the same bytes, and neither attempt copies the request.
-  const std::string wire = to_wire(req);
-  req = {};
+  std::string wire = request_wire(method, target, impl->host_field, impl->config.api_token, body);
+  body = std::string();
+  target = std::string();
 
   for (int attempt = 0;; ++attempt) {
     bool ok = false;
@@ -274,7 +308,14 @@ asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string tar
     bool keep = false;
     ExchangeFailure failure;
     Conn* c = conn.get();
-    auto result = co_await asio::co_spawn(c->strand, impl->run_on(c, wire, deadline, keep, failure), use_awaitable);
+    // Two statements, not a conditional expression: GCC 12 destroys the result of a co_await in
+    // a ?: operand twice.
+    DaprResult result;
+    if (impl->config.single_thread) {
+      result = co_await impl->run_on(c, wire, deadline, keep, failure);
+    } else {
+      result = co_await asio::co_spawn(c->strand, impl->run_on(c, wire, deadline, keep, failure), use_awaitable);
+    }
     if (result.ok() || result.kind == DaprResult::Kind::rejected) {
       if (keep) {
         impl->release(std::move(conn));

@@ -1,8 +1,8 @@
 #pragma once
 // The client of the local daprd sidecar: the two Dapr calls the gateway makes (publish, health),
 // each spelled only here, over a bounded keep-alive connection pool that is a private detail.
-// Ownership: one per gateway, shared by all sessions; safe from any thread. Each pooled
-// connection lives on its own strand; a call runs there and the caller awaits it.
+// Ownership: one per gateway, shared by all sessions; safe from any thread. With several I/O
+// threads each pooled connection lives on its own strand; a call runs there and the caller awaits it.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -25,6 +26,9 @@ struct DaprClientConfig {
   std::uint16_t port = 3500;
   std::string api_token;             // sent as dapr-api-token when not empty
   std::size_t max_connections = 64;  // callers queue beyond this
+  // One I/O thread runs the io_context: a call then runs on its caller's coroutine, with no
+  // strand per connection and no hop to it (executors.h).
+  bool single_thread = false;
 };
 
 struct DaprResult {
@@ -45,6 +49,13 @@ using PublishMetadata = std::vector<std::pair<std::string, std::string>>;
 // The request target of a publish: /v1.0/publish/{pubsub}/{topic}?metadata.rawPayload=true&metadata.<name>=<value>...
 // with every part percent-encoded.
 std::string publish_target(const std::string& pubsub, const std::string& topic, const PublishMetadata& metadata);
+
+// One request to daprd as it goes on the wire, in the bytes Beast's serialiser wrote for the same
+// message: the start line, Host (host_field is "host:port"), dapr-api-token when not empty,
+// Content-Type and Content-Length when there is a body or the method is POST, then the body.
+// HTTP/1.1 keeps the connection alive by default: no Connection field.
+std::string request_wire(std::string_view method, std::string_view target, std::string_view host_field,
+                         std::string_view api_token, std::string_view body);
 
 class DaprClient {
  public:

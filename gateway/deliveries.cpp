@@ -10,12 +10,13 @@ namespace rrkit::gateway {
 using nlohmann::json;
 
 namespace {
-const json& success() {
-  static const json kSuccess = {{"status", "SUCCESS"}};
+// Written out once: the answer to every delivery is one of these two texts.
+const std::string& success() {
+  static const std::string kSuccess = json{{"status", "SUCCESS"}}.dump();
   return kSuccess;
 }
-const json& drop() {
-  static const json kDrop = {{"status", "DROP"}};
+const std::string& drop() {
+  static const std::string kDrop = json{{"status", "DROP"}}.dump();
   return kDrop;
 }
 

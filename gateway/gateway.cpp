@@ -17,6 +17,7 @@
 
 #include "gateway/dapr_client.h"
 #include "gateway/deliveries.h"
+#include "gateway/executors.h"
 #include "gateway/http_server.h"
 #include "gateway/limits.h"
 #include "gateway/readiness.h"
@@ -37,16 +38,23 @@ std::size_t descriptor_limit() {
   return static_cast<std::size_t>(lim.rlim_cur);
 }
 
+// One I/O thread, and nothing else touches the io_context (no other thread posts to it or
+// stops it): its scheduler and reactor need no locks. Several threads: the usual locking.
+int concurrency_hint(unsigned threads) {
+  return threads == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE : static_cast<int>(threads);
+}
+
 }  // namespace
 
 // The wiring: every room built once, in the order they depend on each other.
 struct Gateway::Impl {
   Impl(Config c, log::Logger l)
       : state(std::move(c), std::move(l)),
-        ioc(static_cast<int>(state.cfg.threads)),
-        control(asio::make_strand(ioc)),
+        ioc(concurrency_hint(state.cfg.threads)),
+        control(connection_executor(ioc, state.cfg.threads == 1)),
         signals(control, SIGTERM, SIGINT),
-        dapr(ioc, {state.cfg.dapr_host, state.cfg.dapr_http_port, state.cfg.dapr_api_token, state.cfg.dapr_connections}),
+        dapr(ioc, {state.cfg.dapr_host, state.cfg.dapr_http_port, state.cfg.dapr_api_token, state.cfg.dapr_connections,
+                   state.cfg.threads == 1}),
         readiness(state, dapr),
         deliveries(state, readiness),
         send(state, dapr),
@@ -57,7 +65,7 @@ struct Gateway::Impl {
   // out of it. The pending table is empty by then (shutdown closes it), so it holds no timer.
   State state;
   asio::io_context ioc;  // declared before every I/O object: destroyed after them
-  asio::strand<asio::io_context::executor_type> control;  // acceptors, signals, shutdown
+  asio::any_io_executor control;  // acceptors, signals, shutdown (a strand with several threads)
   asio::signal_set signals;
   DaprClient dapr;
   Readiness readiness;
@@ -114,7 +122,7 @@ struct Gateway::Impl {
     signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (!ec) asio::co_spawn(control, shutdown(sig), asio::detached);
     });
-    asio::co_spawn(asio::make_strand(ioc), readiness.run(), asio::detached);
+    asio::co_spawn(connection_executor(ioc, cfg.threads == 1), readiness.run(), asio::detached);
     log::info(state.logger, "started",
               {{"instance", cfg.instance_id}, {"dapr_http_port", cfg.dapr_http_port}, {"pubsub", cfg.pubsub},
                {"request_topic", cfg.request_topic}, {"reply_topic", cfg.subscribed_reply_topic()},

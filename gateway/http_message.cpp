@@ -100,6 +100,20 @@ std::string to_wire(Request& msg) {
   return append_rest(text, msg);
 }
 
+boost::system::error_code parse_buffered(http::request_parser<http::string_body>& parser,
+                                         boost::beast::flat_buffer& buffer) {
+  boost::system::error_code ec;
+  const auto finished = [&] { return parser.is_done() || (!parser.eager() && parser.is_header_done()); };
+  while (!finished() && buffer.size() > 0) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec) return ec;
+    if (used == 0) break;
+  }
+  if (finished()) return {};
+  return http::error::need_more;
+}
+
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace rrkit::gateway

@@ -1,7 +1,9 @@
 #pragma once
 // The HTTP message types every room of the gateway answers with, and the one JSON answer builder,
 // so that each room's handlers are plain functions from a request to a response.
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <string>
@@ -32,5 +34,14 @@ double seconds_since(Clock::time_point t);
 // (a chunked message is left to it).
 std::string to_wire(Response& msg);
 std::string to_wire(Request& msg);
+
+// Parses what the buffer already holds, consuming what it used: up to the end of the header when
+// the parser is not eager, else as much of the message as is there. http::error::need_more when bytes
+// are missing; an asynchronous read then goes on from where this stopped. Most requests and
+// deliveries arrive whole in a connection's first read and are parsed here without another read:
+// no timer set, no completion scheduled, no coroutine resumed. Any other error is the parser's
+// verdict on the bytes (a bad header, a header or body over its limit).
+boost::system::error_code parse_buffered(http::request_parser<http::string_body>& parser,
+                                         boost::beast::flat_buffer& buffer);
 
 }  // namespace rrkit::gateway

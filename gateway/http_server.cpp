@@ -14,7 +14,9 @@
 #include <optional>
 #include <variant>
 
+#include "gateway/executors.h"
 #include "gateway/tuple_awaitable.h"
+#include "gateway/write_now.h"
 
 namespace rrkit::gateway {
 
@@ -62,8 +64,10 @@ asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, std
   const bool keep = res.keep_alive();
   if (keep) res.set("Keep-Alive", keep_alive_value(idle_timeout));
   const std::string text = to_wire(res);
+  const std::size_t sent = write_now(stream.socket(), text);
+  if (sent == text.size()) co_return keep;
   stream.expires_after(30s);
-  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(text), tuple_awaitable);
+  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(text) + sent, tuple_awaitable);
   co_return !wec && keep;
 }
 
@@ -140,13 +144,18 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
   if (buffer.size() == 0) {
     // A new connection must start its request soon; a kept-alive one may idle longer.
     stream.expires_after(first ? cfg.header_timeout : cfg.idle_timeout);
-    auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(512), tuple_awaitable);
+    // A delivery (a CloudEvent and daprd's headers) is a kilobyte or two: room for all of it.
+    auto [rec, rn] = co_await stream.async_read_some(buffer.prepare(roles & kCallback ? 4096 : 512), tuple_awaitable);
     if (rec) co_return step;
     buffer.commit(rn);
   }
-  // Measured from the first byte: a client trickling its header is cut off here.
-  stream.expires_after(cfg.header_timeout);
-  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+  boost::system::error_code hec = parse_buffered(parser, buffer);
+  if (hec == http::error::need_more) {
+    // Measured from the first byte: a client trickling its header is cut off here.
+    stream.expires_after(cfg.header_timeout);
+    auto [ec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+    hec = ec;
+  }
   if (hec) {
     if (hec != http::error::end_of_stream && hec != beast::error::timeout && hec != asio::error::connection_reset &&
         hec != asio::error::operation_aborted) {
@@ -174,8 +183,13 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
     co_return step;
   }
   parser.body_limit(limit);  // a chunked body is counted as it arrives
-  stream.expires_after(30s);
-  auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+  parser.eager(true);
+  boost::system::error_code bec = parse_buffered(parser, buffer);
+  if (bec == http::error::need_more) {
+    stream.expires_after(30s);
+    auto [ec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+    bec = ec;
+  }
   if (bec == http::error::body_limit) {
     // The stream cannot be resynchronised after a refused chunked body: answer, then close.
     Response res = route == Route::reply ? deliveries.drop_oversize(parser.get().version(), false, limit + 1)
@@ -271,7 +285,7 @@ void HttpServer::close() {
 asio::awaitable<void> HttpServer::accept_loop(tcp::acceptor& acc, unsigned roles) {
   asio::steady_timer backoff(control_);
   while (!state_.stopping) {
-    auto [ec, socket] = co_await acc.async_accept(asio::make_strand(ioc_), tuple_awaitable);
+    auto [ec, socket] = co_await acc.async_accept(connection_executor(ioc_, state_.cfg.threads == 1), tuple_awaitable);
     if (ec) {
       if (state_.stopping || ec == asio::error::operation_aborted) co_return;
       // Out of descriptors and the like: say so and retry instead of dying.

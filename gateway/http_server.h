@@ -43,9 +43,8 @@ class ConnectionToken {
 
 class HttpServer {
  public:
-  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-
-  HttpServer(State& state, boost::asio::io_context& ioc, Strand control, Routes& routes, SendFlow& send,
+  // control: the acceptors' executor (a strand when there are several I/O threads).
+  HttpServer(State& state, boost::asio::io_context& ioc, boost::asio::any_io_executor control, Routes& routes, SendFlow& send,
              Deliveries& deliveries)
       : state_(state), ioc_(ioc), control_(control), routes_(routes), send_(send), deliveries_(deliveries) {}
 
@@ -67,7 +66,7 @@ class HttpServer {
 
   State& state_;
   boost::asio::io_context& ioc_;
-  Strand control_;
+  boost::asio::any_io_executor control_;
   Routes& routes_;
   SendFlow& send_;
   Deliveries& deliveries_;

@@ -1,6 +1,10 @@
 // rr-gateway: parses the configuration, wires the gateway and runs it.
 #include <sys/resource.h>
 
+#ifdef RRKIT_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 #include "common/exit_codes.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -27,6 +31,10 @@ int main(int argc, char** argv) {
   if (auto done = rrkit::gateway::parse_command_line(argc, argv, cfg, text)) return *done;
   raise_fd_limit();
   auto logger = rrkit::log::make("gateway", cfg.log_level);
+#ifdef RRKIT_MIMALLOC
+  // Linked in place of glibc's malloc for the whole process (gateway/CMakeLists.txt).
+  rrkit::log::info(logger, "allocator", {{"allocator", "mimalloc"}, {"version", mi_version()}});
+#endif
   try {
     rrkit::gateway::Gateway gateway(cfg, logger);
     return gateway.run();

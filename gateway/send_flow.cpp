@@ -5,7 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <memory>
 
 #include "common/json_limits.h"
@@ -167,7 +169,18 @@ Response SendFlow::completed_answer(const Prepared& p, Completion& done) {
   if (done.how == Finish::replied) {
     // The reply's text goes into the answer as it came (valid JSON, bounded in depth: see Delivery),
     // neither parsed into a document nor serialised again.
-    std::string body = R"({"correlationId":)" + json(p.id.str()).dump() + R"(,"response":)";
+    const std::string& id = p.id.str();
+    std::string body;
+    body.reserve(id.size() + done.reply.size() + 40);
+    body += R"({"correlationId":)";
+    // The gateway's ids are UUIDs, which JSON takes as they are; anything else is escaped.
+    const bool plain = std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
+    if (plain) {
+      body.append("\"").append(id).append("\"");
+    } else {
+      body += json(id).dump();
+    }
+    body += R"(,"response":)";
     body += done.reply;
     body += '}';
     return answer(p, http::status::ok, std::move(body), Outcome::ok);

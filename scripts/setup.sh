@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config curl procps ccache
   librdkafka-dev libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libboost1.81-dev
-  libspdlog-dev libyaml-cpp-dev libssl-dev prometheus-cpp-dev
+  libspdlog-dev libyaml-cpp-dev libssl-dev prometheus-cpp-dev libmimalloc-dev
   openjdk-17-jre-headless maven golang-go
   # The fuzz targets (scripts/fuzz.sh, the CI fuzz stage): clang and the compiler-rt package that
   # ships libclang_rt.fuzzer (libFuzzer) and the sanitizer runtimes for that clang version.

@@ -33,6 +33,11 @@ TEST_CASE("base64 round-trips and rejects garbage") {
   }
   CHECK(rrkit::base64_encode("{\"a\":1}") == "eyJhIjoxfQ==");
   CHECK(rrkit::base64_decode("YW\nJj") == std::string("abc"));
+  // MIME-style wrapping anywhere, the padding included, is not part of the data.
+  CHECK(rrkit::base64_decode(" YW\tJj\r\n") == std::string("abc"));
+  CHECK(rrkit::base64_decode("YQ=\r\n=") == std::string("a"));
+  CHECK(rrkit::base64_decode(" \n") == std::string());
+  CHECK_FALSE(rrkit::base64_decode("YW J"));
   CHECK_FALSE(rrkit::base64_decode("abc"));
   CHECK_FALSE(rrkit::base64_decode("!!!!"));
 }

@@ -4,6 +4,9 @@
 
 #include <sstream>
 
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/ostream.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "gateway/http_message.h"
@@ -55,6 +58,95 @@ TEST_CASE("http message: to_wire writes the bytes of Beast's serializer for answ
   chunked.chunked(true);
   chunked.body() = "abc";
   CHECK(to_wire(chunked) == beast_bytes(chunked));
+}
+
+namespace {
+
+void append(boost::beast::flat_buffer& buffer, std::string_view text) { boost::beast::ostream(buffer) << text; }
+
+// The header, then the whole message, as the session reads them.
+boost::system::error_code parse_request(http::request_parser<http::string_body>& parser,
+                                        boost::beast::flat_buffer& buffer) {
+  if (!parser.is_header_done()) {
+    if (auto ec = parse_buffered(parser, buffer)) return ec;
+  }
+  parser.eager(true);
+  return parse_buffered(parser, buffer);
+}
+
+const std::string kPost =
+    "POST /api/send HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n"
+    R"({"payload":1})" "\n";
+
+}  // namespace
+
+TEST_CASE("http message: parse_buffered reads a request that is all in the buffer, and leaves what follows") {
+  boost::beast::flat_buffer buffer;
+  const std::string next = "GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n";
+  append(buffer, kPost + next);
+  http::request_parser<http::string_body> parser;
+  REQUIRE_FALSE(parse_buffered(parser, buffer));  // the header only: the body waits for its limit
+  CHECK(parser.is_header_done());
+  CHECK_FALSE(parser.is_done());
+  parser.eager(true);
+  REQUIRE_FALSE(parse_buffered(parser, buffer));
+  REQUIRE(parser.is_done());
+  CHECK(parser.get().target() == "/api/send");
+  CHECK(parser.get().body() == "{\"payload\":1}\n");
+  CHECK(boost::beast::buffers_to_string(buffer.data()) == next);  // pipelined: untouched
+
+  http::request_parser<http::string_body> second;
+  REQUIRE_FALSE(parse_request(second, buffer));
+  CHECK(second.get().target() == "/healthz");
+  CHECK(buffer.size() == 0);
+}
+
+TEST_CASE("http message: parse_buffered asks for more at every split point, then reads the same request") {
+  const std::string chunked =
+      "POST /api/send HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
+  for (const std::string& text : {kPost, chunked}) {
+    for (std::size_t cut = 0; cut < text.size(); ++cut) {
+      CAPTURE(cut);
+      boost::beast::flat_buffer buffer;
+      append(buffer, text.substr(0, cut));
+      http::request_parser<http::string_body> parser;
+      CHECK(parse_request(parser, buffer) == http::error::need_more);
+      CHECK_FALSE(parser.is_done());
+      append(buffer, text.substr(cut));
+      REQUIRE_FALSE(parse_request(parser, buffer));
+      REQUIRE(parser.is_done());
+      CHECK(parser.get().method() == http::verb::post);
+      CHECK(parser.get().body() == (text == kPost ? "{\"payload\":1}\n" : "{\"a\":1}"));
+      CHECK(buffer.size() == 0);
+    }
+  }
+}
+
+TEST_CASE("http message: parse_buffered returns the parser's own verdict on bad bytes and limits") {
+  boost::beast::flat_buffer bad;
+  append(bad, "POST /api/send HTTP/1.1\r\nBad Header\r\n\r\n");
+  http::request_parser<http::string_body> p1;
+  const auto ec = parse_buffered(p1, bad);
+  CHECK(ec);
+  CHECK(ec != http::error::need_more);
+
+  boost::beast::flat_buffer big;
+  append(big, "GET / HTTP/1.1\r\nX-Long: " + std::string(200, 'x') + "\r\n\r\n");
+  http::request_parser<http::string_body> p2;
+  p2.header_limit(64);
+  CHECK(parse_buffered(p2, big) == http::error::header_limit);
+
+  boost::beast::flat_buffer body;
+  append(body, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n");
+  http::request_parser<http::string_body> p3;
+  REQUIRE_FALSE(parse_buffered(p3, body));
+  p3.body_limit(8);
+  p3.eager(true);
+  CHECK(parse_buffered(p3, body) == http::error::body_limit);
+
+  boost::beast::flat_buffer empty;
+  http::request_parser<http::string_body> p4;
+  CHECK(parse_buffered(p4, empty) == http::error::need_more);
 }
 
 }  // namespace http_message_test
