@@ -82,15 +82,19 @@ Clock::duration PendingTable::oldest_age(Clock::time_point now) const {
 
 void PendingTable::remember(const CorrelationId& id, bool answered, Clock::time_point now) {
   if (limits_.late_window_max == 0 || limits_.late_window.count() <= 0) return;
-  finished_[id] = Finished{now, answered, false};
-  finished_order_.emplace_back(now, id);
+  const auto [it, fresh] = finished_.try_emplace(id, Finished{now, answered, false});
+  if (fresh) {
+    finished_order_.emplace_back(now, &it->first);
+  } else {
+    it->second = Finished{now, answered, false};  // insert() refuses a remembered id: not expected
+  }
   evict(now);
 }
 
 void PendingTable::evict(Clock::time_point now) {
   while (!finished_order_.empty() &&
          (finished_order_.size() > limits_.late_window_max || finished_order_.front().first + limits_.late_window <= now)) {
-    finished_.erase(finished_order_.front().second);
+    finished_.erase(finished_.find(*finished_order_.front().second));
     finished_order_.pop_front();
   }
 }

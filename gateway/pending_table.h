@@ -98,8 +98,9 @@ class PendingTable {
   bool closed_ = false;
   std::unordered_map<CorrelationId, Pending, CorrelationIdHash> pending_;
   std::unordered_map<CorrelationId, Finished, CorrelationIdHash> finished_;
-  // Finished ids in finishing order: the front is evicted first (by age or by count).
-  std::deque<std::pair<Clock::time_point, CorrelationId>> finished_order_;
+  // Finished ids in finishing order: the front is evicted first (by age or by count). Each points at
+  // its key in finished_ (a node's key never moves) instead of holding a second copy of the id.
+  std::deque<std::pair<Clock::time_point, const CorrelationId*>> finished_order_;
 };
 
 }  // namespace rrkit::gateway

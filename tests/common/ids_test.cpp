@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "common/ids.h"
 
@@ -16,6 +18,26 @@ TEST_CASE("correlation ids are distinct UUIDv4 strings") {
     seen.insert(id);
   }
   CHECK(seen.size() == 1000);
+}
+
+TEST_CASE("ids drawn on several threads, across refills of each thread's random bytes, never repeat") {
+  // 600 ids per thread use three 4 KiB draws of kernel randomness each.
+  std::vector<std::vector<std::string>> drawn(4);
+  std::vector<std::thread> threads;
+  for (auto& ids : drawn) {
+    threads.emplace_back([&ids] {
+      for (int i = 0; i < 600; ++i) ids.push_back(rrkit::new_uuid_v4());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> seen;
+  for (const auto& ids : drawn) {
+    for (const auto& id : ids) {
+      CHECK(id.find_first_not_of("0123456789abcdef-") == std::string::npos);  // canonical lowercase
+      seen.insert(id);
+    }
+  }
+  CHECK(seen.size() == 4 * 600);
 }
 
 TEST_CASE("looks_like_uuid rejects other shapes") {
