@@ -60,9 +60,16 @@ asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer
 
 // Writes an answer, promising Keep-Alive: timeout=N when the connection stays open; false
 // when the connection is done (write failed, or not keep-alive).
+// The Keep-Alive value, written once per idle timeout instead of per answer.
+const std::string& keep_alive_text(std::chrono::milliseconds idle_timeout) {
+  thread_local std::pair<std::chrono::milliseconds, std::string> cached{std::chrono::milliseconds(-1), {}};
+  if (cached.first != idle_timeout) cached = {idle_timeout, keep_alive_value(idle_timeout)};
+  return cached.second;
+}
+
 asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, std::chrono::milliseconds idle_timeout) {
   const bool keep = res.keep_alive();
-  if (keep) res.set("Keep-Alive", keep_alive_value(idle_timeout));
+  if (keep) res.set(http::field::keep_alive, keep_alive_text(idle_timeout));
   const std::string text = to_wire(res);
   const std::size_t sent = write_now(stream.socket(), text);
   if (sent == text.size()) co_return keep;
