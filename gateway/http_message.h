@@ -40,7 +40,8 @@ std::string to_wire(Request& msg);
 // are missing; an asynchronous read then goes on from where this stopped. Most requests and
 // deliveries arrive whole in a connection's first read and are parsed here without another read:
 // no timer set, no completion scheduled, no coroutine resumed. Any other error is the parser's
-// verdict on the bytes (a bad header, a header or body over its limit).
+// verdict on the bytes (a bad header, a header or body over its limit). A chunked body is not parsed
+// here: need_more, and Beast's asynchronous read parses it (the bytes stay in the buffer).
 boost::system::error_code parse_buffered(http::request_parser<http::string_body>& parser,
                                          boost::beast::flat_buffer& buffer);
 

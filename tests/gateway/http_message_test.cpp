@@ -102,9 +102,7 @@ TEST_CASE("http message: parse_buffered reads a request that is all in the buffe
 }
 
 TEST_CASE("http message: parse_buffered asks for more at every split point, then reads the same request") {
-  const std::string chunked =
-      "POST /api/send HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
-  for (const std::string& text : {kPost, chunked}) {
+  for (const std::string& text : {kPost}) {
     for (std::size_t cut = 0; cut < text.size(); ++cut) {
       CAPTURE(cut);
       boost::beast::flat_buffer buffer;
@@ -116,7 +114,7 @@ TEST_CASE("http message: parse_buffered asks for more at every split point, then
       REQUIRE_FALSE(parse_request(parser, buffer));
       REQUIRE(parser.is_done());
       CHECK(parser.get().method() == http::verb::post);
-      CHECK(parser.get().body() == (text == kPost ? "{\"payload\":1}\n" : "{\"a\":1}"));
+      CHECK(parser.get().body() == "{\"payload\":1}\n");
       CHECK(buffer.size() == 0);
     }
   }
@@ -137,16 +135,36 @@ TEST_CASE("http message: parse_buffered returns the parser's own verdict on bad 
   CHECK(parse_buffered(p2, big) == http::error::header_limit);
 
   boost::beast::flat_buffer body;
-  append(body, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n");
+  append(body, "POST / HTTP/1.1\r\nContent-Length: 16\r\n\r\n0123456789abcdef");
   http::request_parser<http::string_body> p3;
-  REQUIRE_FALSE(parse_buffered(p3, body));
-  p3.body_limit(8);
-  p3.eager(true);
+  p3.body_limit(8);  // Beast judges a declared length when the header ends
   CHECK(parse_buffered(p3, body) == http::error::body_limit);
 
   boost::beast::flat_buffer empty;
   http::request_parser<http::string_body> p4;
   CHECK(parse_buffered(p4, empty) == http::error::need_more);
+}
+
+TEST_CASE("http message: parse_buffered leaves a chunked body, all of it, to Beast's read") {
+  // Beast's read gives the parser what the buffer holds before it reads more: the chunk parser must not
+  // see the same bytes twice once the last chunk has begun (a Beast assertion, found by fuzz_http_request).
+  const std::string head = "POST /api/send HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string chunks = "4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n";
+  boost::beast::flat_buffer buffer;
+  append(buffer, head + chunks);
+  http::request_parser<http::string_body> parser;
+  REQUIRE_FALSE(parse_buffered(parser, buffer));
+  parser.eager(true);
+  CHECK(parse_buffered(parser, buffer) == http::error::need_more);
+  CHECK(parse_buffered(parser, buffer) == http::error::need_more);  // again, with nothing new: still untouched
+  CHECK(boost::beast::buffers_to_string(buffer.data()) == chunks);
+  // What Beast's read then does: the same bytes and the rest, to the parser.
+  append(buffer, "\r\n");
+  boost::system::error_code ec;
+  buffer.consume(parser.put(buffer.data(), ec));
+  REQUIRE_FALSE(ec);
+  CHECK(parser.is_done());
+  CHECK(parser.get().body() == "{\"a\":1}");
 }
 
 }  // namespace http_message_test
