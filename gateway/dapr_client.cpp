@@ -193,6 +193,15 @@ struct DaprClient::Impl {
   // EOF, or unsolicited bytes (e.g. a 408): the stream is out of step.
   static bool peer_closed(tcp::socket& socket) { return peek_socket(socket) != Peek::nothing; }
 
+  // An exchange that failed after `written` bytes of the request left: what the retry decision needs.
+  static Exchange failed(Exchange ex, std::size_t written, const boost::system::error_code& ec, const char* what) {
+    const bool timed_out = ec == beast::error::timeout;
+    ex.failure.bytes_written = written;
+    ex.failure.timed_out = timed_out;
+    ex.result = {timed_out ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {}, what + ec.message()};
+    return ex;
+  }
+
   // `wire` is the whole request as serialised once by call(): one plain write per attempt.
   asio::awaitable<Exchange> exchange(Conn& c, const std::string& wire, std::chrono::steady_clock::time_point deadline) {
     Exchange ex;
@@ -225,26 +234,14 @@ struct DaprClient::Impl {
       c.stream.expires_at(deadline);
       auto [wec, wn] = co_await asio::async_write(c.stream, asio::buffer(wire) + written, tuple_awaitable);
       written += wn;
-      if (wec) {
-        ex.failure.bytes_written = written;
-        ex.failure.timed_out = wec == beast::error::timeout;
-        ex.result = {wec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
-                     "write to daprd: " + wec.message()};
-        co_return ex;
-      }
+      if (wec) co_return failed(std::move(ex), written, wec, "write to daprd: ");
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(4 * 1024 * 1024);
     c.stream.expires_at(deadline);
     auto [rec, rn] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
-    if (rec) {
-      // The whole request was written: daprd may have published it before the read failed.
-      ex.failure.bytes_written = written;
-      ex.failure.timed_out = rec == beast::error::timeout;
-      ex.result = {rec == beast::error::timeout ? DaprResult::Kind::timeout : DaprResult::Kind::unreachable, 0, {},
-                   "read from daprd: " + rec.message()};
-      co_return ex;
-    }
+    // The whole request was written: daprd may have published it before the read failed.
+    if (rec) co_return failed(std::move(ex), written, rec, "read from daprd: ");
     auto res = parser.release();
     const int status = static_cast<int>(res.result_int());
     ex.keep = res.keep_alive();

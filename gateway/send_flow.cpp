@@ -5,11 +5,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <memory>
 
+#include "common/ids.h"
 #include "common/json_limits.h"
 #include "gateway/send_request.h"
 #include "gateway/socket_peek.h"
@@ -174,8 +173,7 @@ Response SendFlow::completed_answer(const Prepared& p, Completion& done) {
     body.reserve(id.size() + done.reply.size() + 40);
     body += R"({"correlationId":)";
     // The gateway's ids are UUIDs, which JSON takes as they are; anything else is escaped.
-    const bool plain = std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
-    if (plain) {
+    if (looks_like_uuid(id)) {
       body.append("\"").append(id).append("\"");
     } else {
       body += json(id).dump();
