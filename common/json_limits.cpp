@@ -1,5 +1,6 @@
 #include "common/json_limits.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -183,6 +184,17 @@ bool valid_utf8(std::string_view s) {
     i += len;
   }
   return true;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (plain) {
+    out += '"';
+    out.append(s);
+    out += '"';
+  } else {
+    out += safe_dump(nlohmann::json(std::string(s)));
+  }
 }
 
 std::string safe_dump(const nlohmann::json& value, int indent, std::size_t limit) {

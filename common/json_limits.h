@@ -5,6 +5,7 @@
 // parser of outside input therefore goes through parse_bounded, which refuses such documents
 // before nlohmann sees them, so later dumps and comparisons are safe on any thread.
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,10 @@ std::size_t json_value_depth(const nlohmann::json& value, std::size_t limit = kM
 // nlohmann's strict dump() to serialise it unchanged. Bytes from Kafka keys, headers or bodies are
 // checked with it before they go into a reply.
 bool valid_utf8(std::string_view s);
+
+// Appends s as a JSON string: quoted as it is when it is printable ASCII without a quote or a
+// backslash (ids, field names), else as safe_dump writes it.
+void append_json_string(std::string& out, std::string_view s);
 
 // dump() that never throws on invalid UTF-8 (bytes are replaced by U+FFFD) and never recurses
 // past the limit: a value deeper than limit is written as the string "<too deep>".

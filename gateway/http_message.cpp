@@ -100,6 +100,36 @@ std::string to_wire(Request& msg) {
   return append_rest(text, msg);
 }
 
+Rendered render_response(http::status status, std::string_view body, unsigned version, bool keep_alive,
+                         std::span<const Field> fields, std::string_view keep_alive_value) {
+  Rendered out{{}, keep_alive};
+  std::string& text = out.wire;
+  text.reserve(200 + body.size());
+  append_version(text, version);
+  const unsigned code = static_cast<unsigned>(status);
+  text.push_back(' ');
+  text.push_back(static_cast<char>('0' + code / 100 % 10));
+  text.push_back(static_cast<char>('0' + code / 10 % 10));
+  text.push_back(static_cast<char>('0' + code % 10));
+  text.push_back(' ');
+  const auto reason = http::obsolete_reason(status);
+  text.append(reason.data(), reason.size());
+  text.append("\r\nContent-Type: application/json\r\nServer: rr-gateway\r\n");
+  // What Beast's keep_alive() writes: HTTP/1.1 states only a close, HTTP/1.0 only a keep-alive.
+  if (version >= 11 && !keep_alive) text.append("Connection: close\r\n");
+  if (version < 11 && keep_alive) text.append("Connection: keep-alive\r\n");
+  text.append("Content-Length: ");
+  text.append(std::to_string(body.size()));
+  text.append("\r\n", 2);
+  for (const auto& [name, value] : fields) {
+    text.append(name).append(": ", 2).append(value).append("\r\n", 2);
+  }
+  if (keep_alive) text.append("Keep-Alive: ").append(keep_alive_value).append("\r\n", 2);
+  text.append("\r\n", 2);
+  text.append(body);
+  return out;
+}
+
 boost::system::error_code parse_buffered(http::request_parser<http::string_body>& parser,
                                          boost::beast::flat_buffer& buffer) {
   boost::system::error_code ec;

@@ -6,7 +6,10 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +27,21 @@ Response make_response(http::status status, const nlohmann::json& body, unsigned
 // The same with the body already serialised (valid JSON text).
 Response make_response(http::status status, std::string body, unsigned version, bool keep_alive);
 Response error_response(const HttpError& e, unsigned version, bool keep_alive);
+
+// An answer already in its bytes on the wire, and whether its connection stays open after it.
+struct Rendered {
+  std::string wire;
+  bool keep_alive = false;
+};
+
+using Field = std::pair<std::string_view, std::string_view>;
+
+// The bytes that write_answer sends for make_response(status, body, version, keep_alive) with the
+// fields inserted after it, in order: written directly instead of through Beast's field list, which
+// allocates and indexes every field. keep_alive_value is the Keep-Alive field's value, written when
+// the connection stays open.
+Rendered render_response(http::status status, std::string_view body, unsigned version, bool keep_alive,
+                         std::span<const Field> fields, std::string_view keep_alive_value);
 
 double seconds_since(Clock::time_point t);
 

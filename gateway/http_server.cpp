@@ -58,24 +58,28 @@ asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer
   co_return true;
 }
 
-// Writes an answer, promising Keep-Alive: timeout=N when the connection stays open; false
-// when the connection is done (write failed, or not keep-alive).
-// The Keep-Alive value, written once per idle timeout instead of per answer.
-const std::string& keep_alive_text(std::chrono::milliseconds idle_timeout) {
-  thread_local std::pair<std::chrono::milliseconds, std::string> cached{std::chrono::milliseconds(-1), {}};
-  if (cached.first != idle_timeout) cached = {idle_timeout, keep_alive_value(idle_timeout)};
-  return cached.second;
-}
-
-asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, std::chrono::milliseconds idle_timeout) {
-  const bool keep = res.keep_alive();
-  if (keep) res.set(http::field::keep_alive, keep_alive_text(idle_timeout));
-  const std::string text = to_wire(res);
+// Writes a message's bytes: at once when the socket takes them whole, else asynchronously.
+asio::awaitable<bool> write_text(beast::tcp_stream& stream, const std::string& text) {
   const std::size_t sent = write_now(stream.socket(), text);
-  if (sent == text.size()) co_return keep;
+  if (sent == text.size()) co_return true;
   stream.expires_after(30s);
   auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(text) + sent, tuple_awaitable);
-  co_return !wec && keep;
+  co_return !wec;
+}
+
+// Writes an answer, promising Keep-Alive (the State's value) when the connection stays open; false
+// when the connection is done (write failed, or not keep-alive).
+asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Response& res, const std::string& keep_alive) {
+  const bool keep = res.keep_alive();
+  if (keep) res.set(http::field::keep_alive, keep_alive);
+  const std::string text = to_wire(res);
+  const bool written = co_await write_text(stream, text);
+  co_return written && keep;
+}
+
+asio::awaitable<bool> write_answer(beast::tcp_stream& stream, const Rendered& res) {
+  const bool written = co_await write_text(stream, res.wire);
+  co_return written && res.keep_alive;
 }
 
 Response too_large(State& state, Route route, unsigned version, Clock::time_point started, std::size_t limit) {
@@ -181,11 +185,11 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
       const bool keep = parser.get().keep_alive();
       if (!co_await discard_body(stream, buffer, parser)) co_return step;  // parser is spent after this
       Response res = deliveries.drop_oversize(version, keep, *declared);
-      if (co_await write_answer(stream, res, cfg.idle_timeout)) step.kind = Step::Kind::next;
+      if (co_await write_answer(stream, res, state.keep_alive)) step.kind = Step::Kind::next;
       co_return step;
     }
     Response res = too_large(state, route, parser.get().version(), started, limit);
-    co_await write_answer(stream, res, cfg.idle_timeout);
+    co_await write_answer(stream, res, state.keep_alive);
     co_await linger_close(stream, 2s);
     co_return step;
   }
@@ -201,7 +205,7 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
     // The stream cannot be resynchronised after a refused chunked body: answer, then close.
     Response res = route == Route::reply ? deliveries.drop_oversize(parser.get().version(), false, limit + 1)
                                          : too_large(state, route, parser.get().version(), started, limit);
-    co_await write_answer(stream, res, cfg.idle_timeout);
+    co_await write_answer(stream, res, state.keep_alive);
     co_await linger_close(stream, 2s);
     co_return step;
   }
@@ -221,7 +225,7 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
 
 struct HttpServer::Resumed {
   beast::flat_buffer buffer;  // bytes the client pipelined behind the request
-  Response answer;
+  Rendered answer;
   InFlight in_flight;  // released once the answer is written
 };
 
@@ -237,7 +241,7 @@ class HttpServer::Parked final : public ParkedConnection {
         token_(std::move(token)),
         in_flight_(std::move(in_flight)) {}
 
-  void resume(std::optional<Response> answer) override {
+  void resume(std::optional<Rendered> answer) override {
     if (!answer) {  // the client went away while waiting: nobody to answer
       boost::system::error_code ignored;
       socket.shutdown(tcp::socket::shutdown_send, ignored);
@@ -338,7 +342,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, unsigned roles, Co
     if (resumed) {  // back from a wait: its answer first, then the connection goes on
       first = false;
       buffer = std::move(resumed->buffer);
-      keep = co_await write_answer(stream, resumed->answer, state_.cfg.idle_timeout);
+      keep = co_await write_answer(stream, resumed->answer);
       resumed.reset();
     }
     for (; keep; first = false) {
@@ -352,7 +356,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, unsigned roles, Co
         send_.park(std::move(*step.prepared), std::move(parked));
         co_return;  // the connection lives on in the send flow, and comes back with its answer
       }
-      if (!co_await write_answer(stream, *step.res, state_.cfg.idle_timeout)) break;
+      if (!co_await write_answer(stream, *step.res, state_.keep_alive)) break;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "common/json_limits.h"
 #include "gateway/send_request.h"
+#include "gateway/limits.h"
 #include "gateway/socket_peek.h"
 #include "gateway/tuple_awaitable.h"
 
@@ -54,34 +55,38 @@ std::variant<Response, Prepared> SendFlow::prepare(const Request& req, Clock::ti
   };
   if (state_.stopping) return reject({503, "shutdown", "gateway is shutting down"}, Outcome::shutdown);
 
+  const auto th = req.find("X-Request-Timeout-Ms");
+  auto timeout = request_timeout(th == req.end() ? std::nullopt : std::optional<std::string_view>(th->value()),
+                                 cfg.timeout, cfg.max_timeout);
+  // The body's verdicts (413, 415, 400) come before the timeout header's.
   const auto ct = req.find(http::field::content_type);
-  auto validated = validate_send(ct == req.end() ? std::string_view() : std::string_view(ct->value()), req.body(),
-                                 cfg.max_body);
-  if (auto* e = std::get_if<HttpError>(&validated)) {
+  Prepared p{new_correlation_id(), {}, started, started, {}, v, keep};
+  auto stamped = stamp_send(ct == req.end() ? std::string_view() : std::string_view(ct->value()), req.body(),
+                            cfg.max_body, cfg.id_field, p.id.str());
+  if (auto* e = std::get_if<HttpError>(&stamped)) {
     const Outcome o = e->status == 413 ? Outcome::too_large
                       : e->status == 415 ? Outcome::unsupported_media
                                          : Outcome::bad_request;
     return reject(*e, o);
   }
-  const auto th = req.find("X-Request-Timeout-Ms");
-  auto timeout = request_timeout(th == req.end() ? std::nullopt : std::optional<std::string_view>(th->value()),
-                                 cfg.timeout, cfg.max_timeout);
   if (auto* e = std::get_if<HttpError>(&timeout)) return reject(*e, Outcome::bad_request);
-  const auto timeout_ms = std::get<std::chrono::milliseconds>(timeout);
-
-  Prepared p{new_correlation_id(), {}, started, started + timeout_ms, timeout_ms, v, keep};
-  p.body = stamp_request(std::get<json>(std::move(validated)), cfg.id_field, p.id.str()).dump();
+  p.timeout = std::get<std::chrono::milliseconds>(timeout);
+  p.deadline = started + p.timeout;
+  p.body = std::get<std::string>(std::move(stamped));
   return p;
 }
 
-Response SendFlow::answer(const Prepared& p, http::status status, const json& body, Outcome o) {
-  return answer(p, status, rrkit::safe_dump(body), o);
+Rendered SendFlow::answer(const Prepared& p, http::status status, const json& body, Outcome o,
+                          std::string_view retry_after) {
+  return answer_text(p, status, rrkit::safe_dump(body), o, retry_after);
 }
 
-Response SendFlow::answer(const Prepared& p, http::status status, std::string body, Outcome o) {
+Rendered SendFlow::answer_text(const Prepared& p, http::status status, std::string_view body, Outcome o,
+                               std::string_view retry_after) {
   state_.metrics.request(o, seconds_since(p.started));
-  Response r = make_response(status, std::move(body), p.version, p.keep && !state_.stopping);
-  r.insert(http::field::unknown, "X-Correlation-Id", p.id.str());  // a fresh answer: no field to replace, no name lookup
+  const Field fields[] = {{"X-Correlation-Id", p.id.str()}, {"Retry-After", retry_after}};
+  Rendered r = render_response(status, body, p.version, p.keep && !state_.stopping,
+                               std::span(fields, retry_after.empty() ? 1 : 2), state_.keep_alive);
   // A 200 is logged at debug level: at info, a line per request (built, formatted and flushed)
   // cost about a tenth of the gateway's CPU per request. Every other answer (timeout, overload,
   // publish failure, shutdown) stays at info, with its correlation id. The fields are built only
@@ -95,14 +100,14 @@ Response SendFlow::answer(const Prepared& p, http::status status, std::string bo
   return r;
 }
 
-Response SendFlow::timeout_answer(const Prepared& p) {
+Rendered SendFlow::timeout_answer(const Prepared& p) {
   return answer(p, http::status::gateway_timeout,
                 {{"correlationId", p.id.str()}, {"error", "timeout"}, {"timeoutMs", p.timeout.count()}},
                 Outcome::timeout);
 }
 
 // The answer when the table refused the entry; nullopt when it was inserted.
-std::optional<Response> SendFlow::register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter) {
+std::optional<Rendered> SendFlow::register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter) {
   PendingTable::Notify notify = [waiter](Completion c) {
     asio::post(waiter->timer.get_executor(), [waiter, c = std::move(c)]() mutable {
       waiter->result = std::move(c);
@@ -112,12 +117,10 @@ std::optional<Response> SendFlow::register_pending(const Prepared& p, const std:
   switch (state_.table.insert(p.id, p.started, std::move(notify))) {
     case PendingTable::Insert::inserted: return std::nullopt;
     case PendingTable::Insert::full: {
-      Response r = answer(p, http::status::service_unavailable,
-                          {{"correlationId", p.id.str()}, {"error", "overloaded"},
-                           {"message", "max pending requests (" + std::to_string(state_.cfg.max_pending) + ") reached"}},
-                          Outcome::overloaded);
-      r.set(http::field::retry_after, "1");
-      return r;
+      return answer(p, http::status::service_unavailable,
+                    {{"correlationId", p.id.str()}, {"error", "overloaded"},
+                     {"message", "max pending requests (" + std::to_string(state_.cfg.max_pending) + ") reached"}},
+                    Outcome::overloaded, "1");
     }
     case PendingTable::Insert::closed:
       return answer(p, http::status::service_unavailable, {{"correlationId", p.id.str()}, {"error", "shutdown"}},
@@ -131,7 +134,7 @@ std::optional<Response> SendFlow::register_pending(const Prepared& p, const std:
 
 // After a failed publish: the answer if we removed the entry ourselves, nullopt when someone
 // else (a reply, or shutdown) removed it first and their answer is on its way to the waiter.
-std::optional<Response> SendFlow::publish_failed(const Prepared& p, const DaprResult& published) {
+std::optional<Rendered> SendFlow::publish_failed(const Prepared& p, const DaprResult& published) {
   const bool timed_out = published.kind == DaprResult::Kind::timeout;
   if (!state_.table.finish(p.id, timed_out ? Finish::timed_out : Finish::publish_failed, Clock::now())) {
     return std::nullopt;
@@ -145,14 +148,12 @@ std::optional<Response> SendFlow::publish_failed(const Prepared& p, const DaprRe
   if (timed_out) return timeout_answer(p);
   if (busy) {
     // Nothing was sent: the client may retry at once, elsewhere or a moment later.
-    Response r = answer(p, http::status::service_unavailable,
-                        {{"correlationId", p.id.str()},
-                         {"error", "dapr_busy"},
-                         {"message", "no connection to daprd free within " +
-                                         std::to_string(state_.cfg.dapr_acquire_timeout.count()) + " ms"}},
-                        Outcome::publish_failed);
-    r.set(http::field::retry_after, "1");
-    return r;
+    return answer(p, http::status::service_unavailable,
+                  {{"correlationId", p.id.str()},
+                   {"error", "dapr_busy"},
+                   {"message", "no connection to daprd free within " +
+                                   std::to_string(state_.cfg.dapr_acquire_timeout.count()) + " ms"}},
+                  Outcome::publish_failed, "1");
   }
   const bool unreachable = published.kind == DaprResult::Kind::unreachable;
   return answer(p, unreachable ? http::status::service_unavailable : http::status::bad_gateway,
@@ -164,7 +165,7 @@ std::optional<Response> SendFlow::publish_failed(const Prepared& p, const DaprRe
                 Outcome::publish_failed);
 }
 
-Response SendFlow::completed_answer(const Prepared& p, Completion& done) {
+Rendered SendFlow::completed_answer(const Prepared& p, Completion& done) {
   if (done.how == Finish::replied) {
     // The reply's text goes into the answer as it came (valid JSON, bounded in depth: see Delivery),
     // neither parsed into a document nor serialised again.
@@ -172,16 +173,11 @@ Response SendFlow::completed_answer(const Prepared& p, Completion& done) {
     std::string body;
     body.reserve(id.size() + done.reply.size() + 40);
     body += R"({"correlationId":)";
-    // The gateway's ids are UUIDs, which JSON takes as they are; anything else is escaped.
-    if (looks_like_uuid(id)) {
-      body.append("\"").append(id).append("\"");
-    } else {
-      body += json(id).dump();
-    }
+    rrkit::append_json_string(body, id);
     body += R"(,"response":)";
     body += done.reply;
     body += '}';
-    return answer(p, http::status::ok, std::move(body), Outcome::ok);
+    return answer_text(p, http::status::ok, body, Outcome::ok);
   }
   return answer(p, http::status::service_unavailable,
                 {{"correlationId", p.id.str()}, {"error", "shutdown"}, {"message", "gateway is shutting down"}},
@@ -296,7 +292,7 @@ void SendFlow::decide(const std::shared_ptr<Waiter>& w) {
   }
 }
 
-void SendFlow::complete(const std::shared_ptr<Waiter>& w, std::optional<Response> answer) {
+void SendFlow::complete(const std::shared_ptr<Waiter>& w, std::optional<Rendered> answer) {
   w->finished = true;
   w->abandoned = true;  // answered (or gone): a publish not yet sent must not be
   w->timer.cancel();

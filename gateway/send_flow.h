@@ -50,7 +50,7 @@ class ParkedConnection {
   ParkedConnection(const ParkedConnection&) = delete;
   ParkedConnection& operator=(const ParkedConnection&) = delete;
   virtual ~ParkedConnection() = default;
-  virtual void resume(std::optional<Response> answer) = 0;
+  virtual void resume(std::optional<Rendered> answer) = 0;
   // Watched for the client closing while the request waits; handed back through resume's owner.
   boost::asio::ip::tcp::socket socket;
 };
@@ -71,14 +71,18 @@ class SendFlow {
   // Decides what the waiter's latest event means; on its strand.
   static void advance(const std::shared_ptr<Waiter>& w);
   static void decide(const std::shared_ptr<Waiter>& w);
-  static void complete(const std::shared_ptr<Waiter>& w, std::optional<Response> answer);
+  static void complete(const std::shared_ptr<Waiter>& w, std::optional<Rendered> answer);
   static void watch_client(const std::shared_ptr<Waiter>& w);
-  std::optional<Response> register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter);
-  std::optional<Response> publish_failed(const Prepared& p, const DaprResult& published);
-  Response completed_answer(const Prepared& p, Completion& done);
-  Response answer(const Prepared& p, http::status status, const nlohmann::json& body, Outcome o);
-  Response answer(const Prepared& p, http::status status, std::string body, Outcome o);
-  Response timeout_answer(const Prepared& p);
+  std::optional<Rendered> register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter);
+  std::optional<Rendered> publish_failed(const Prepared& p, const DaprResult& published);
+  Rendered completed_answer(const Prepared& p, Completion& done);
+  // A parked request's answer, counted and logged; retry_after is sent when not empty.
+  Rendered answer(const Prepared& p, http::status status, const nlohmann::json& body, Outcome o,
+                  std::string_view retry_after = {});
+  // The same with the body already serialised (valid JSON text).
+  Rendered answer_text(const Prepared& p, http::status status, std::string_view body, Outcome o,
+                       std::string_view retry_after = {});
+  Rendered timeout_answer(const Prepared& p);
   boost::asio::awaitable<void> publish(std::shared_ptr<Waiter> waiter, CorrelationId id, std::string body,
                                        Clock::time_point deadline);
 

@@ -39,4 +39,13 @@ std::variant<std::chrono::milliseconds, HttpError> request_timeout(std::optional
 // (any value the client put there is overwritten: ids are the gateway's to give).
 nlohmann::json stamp_request(nlohmann::json request, const std::string& id_field, const std::string& id);
 
+// validate_send and stamp_request in one step, to the text that is published: the same verdicts,
+// and a body that parses to stamp_request's document. An object without the id field keeps the
+// client's own bytes (its key order, whitespace and number spellings) with the id member put first:
+// it is read by a validating scan that builds no document. Any other body (the client set the id
+// field, or the scan refuses it) goes through the document, and its serialisation is published.
+std::variant<std::string, HttpError> stamp_send(std::string_view content_type, std::string_view body,
+                                                std::size_t max_body, const std::string& id_field,
+                                                const std::string& id);
+
 }  // namespace rrkit::gateway

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "gateway/config.h"
+#include "gateway/limits.h"
 #include "gateway/metrics.h"
 #include "gateway/pending_table.h"
 
@@ -15,9 +16,13 @@ namespace rrkit::gateway {
 
 struct State {
   State(Config c, log::Logger l)
-      : cfg(std::move(c)), logger(std::move(l)), table({cfg.max_pending, cfg.late_window, cfg.late_window_max}) {}
+      : cfg(std::move(c)),
+        keep_alive(keep_alive_value(cfg.idle_timeout)),
+        logger(std::move(l)),
+        table({cfg.max_pending, cfg.late_window, cfg.late_window_max}) {}
 
   const Config cfg;
+  const std::string keep_alive;  // the Keep-Alive value promised with every answer on a kept-alive connection
   log::Logger logger;
   PendingTable table;
   Metrics metrics;

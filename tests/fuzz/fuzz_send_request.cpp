@@ -1,7 +1,8 @@
 // Fuzz target: a client's POST /api/send (gateway/send_request.h).
 // Input: line 1 is the Content-Type header, line 2 the X-Request-Timeout-Ms header ("-" alone:
-// header absent), the rest is the body. An accepted body is stamped with an id and serialised,
-// as rr-gateway does before publishing it.
+// header absent), the rest is the body. An accepted body is stamped with an id and serialised.
+// The text rr-gateway publishes (stamp_send) must give validate_send's verdict and, when accepted,
+// parse to stamp_request's document.
 #include <chrono>
 #include <optional>
 #include <variant>
@@ -20,11 +21,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* t = std::get_if<std::chrono::milliseconds>(&timeout); t && (*t <= 0ms || *t > 60s)) {
     __builtin_trap();  // the contract: positive and capped
   }
+  const std::string field = "correlationId";
+  const std::string id = "00000000-0000-4000-8000-000000000000";
   auto validated = rrkit::gateway::validate_send(content_type, text, 1 << 20);
+  const auto published = rrkit::gateway::stamp_send(content_type, text, 1 << 20, field, id);
   if (auto* body = std::get_if<nlohmann::json>(&validated)) {
-    (void)rrkit::gateway::stamp_request(std::move(*body), "correlationId", "00000000-0000-4000-8000-000000000000")
-        .dump();
+    const auto* published_text = std::get_if<std::string>(&published);
+    if (published_text == nullptr) __builtin_trap();  // validate_send accepted what stamp_send refused
+    auto stamped = rrkit::gateway::stamp_request(std::move(*body), field, id);
+    (void)stamped.dump();
+    if (nlohmann::json::parse(*published_text, nullptr, /*allow_exceptions=*/false) != stamped) __builtin_trap();
   } else {
+    const auto* refused = std::get_if<rrkit::gateway::HttpError>(&published);
+    const auto& expected = std::get<rrkit::gateway::HttpError>(validated);
+    if (refused == nullptr || refused->status != expected.status || refused->code != expected.code) __builtin_trap();
     // rr-gateway writes error answers with bytes that are not UTF-8 (from the echoed Content-Type) replaced.
     (void)std::get<rrkit::gateway::HttpError>(validated).body().dump(-1, ' ', false,
                                                                      nlohmann::json::error_handler_t::replace);

@@ -60,6 +60,35 @@ TEST_CASE("http message: to_wire writes the bytes of Beast's serializer for answ
   CHECK(to_wire(chunked) == beast_bytes(chunked));
 }
 
+TEST_CASE("http message: render_response writes the bytes of the Beast answer it stands for") {
+  const http::status statuses[] = {http::status::ok, http::status::bad_gateway, http::status::service_unavailable,
+                                   http::status::gateway_timeout, http::status::internal_server_error};
+  const Field id{"X-Correlation-Id", "00000000-0000-4000-8000-000000000001"};
+  const Field both[] = {id, {"Retry-After", "1"}};
+  const std::span<const Field> field_sets[] = {{}, std::span(both, 1), both};
+  int checked = 0;
+  for (const auto status : statuses) {
+    for (const unsigned version : {10U, 11U}) {
+      for (const bool keep : {true, false}) {
+        for (const auto fields : field_sets) {
+          for (const std::string body : {"", R"({"correlationId":"c-1","response":{"a":[1,2]}})"}) {
+            INFO(static_cast<int>(status) << " HTTP/" << version << " keep " << keep << " fields " << fields.size());
+            // As rr-gateway built it before: the message, its fields, then Keep-Alive when it stays open.
+            Response res = make_response(status, body, version, keep);
+            for (const auto& [name, value] : fields) res.insert(name, value);
+            if (res.keep_alive()) res.set(http::field::keep_alive, "timeout=120");
+            const Rendered rendered = render_response(status, body, version, keep, fields, "timeout=120");
+            CHECK(rendered.wire == beast_bytes(res));
+            CHECK(rendered.keep_alive == res.keep_alive());
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked == 5 * 2 * 2 * 3 * 2);
+}
+
 namespace {
 
 void append(boost::beast::flat_buffer& buffer, std::string_view text) { boost::beast::ostream(buffer) << text; }

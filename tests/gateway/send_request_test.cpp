@@ -59,6 +59,65 @@ TEST_CASE("send validation: the gateway's id overwrites the client's") {
   CHECK(stamp_request({{"a", 1}}, "rid", "x")["rid"] == "x");
 }
 
+namespace {
+// stamp_send's text, which must parse to stamp_request's document of the same body.
+std::string stamped_text(std::string_view body, const std::string& field = "correlationId") {
+  auto out = stamp_send("application/json", body, 1 << 20, field, "00000000-0000-4000-8000-000000000001");
+  REQUIRE(std::holds_alternative<std::string>(out));
+  auto doc = validate_send("application/json", body, 1 << 20);
+  REQUIRE(std::holds_alternative<json>(doc));
+  CHECK(json::parse(std::get<std::string>(out)) ==
+        stamp_request(std::get<json>(std::move(doc)), field, "00000000-0000-4000-8000-000000000001"));
+  return std::get<std::string>(out);
+}
+}  // namespace
+
+TEST_CASE("send validation: an object without the id field is published in the client's own bytes") {
+  const std::string id = R"("correlationId":"00000000-0000-4000-8000-000000000001")";
+  // Key order, whitespace and number spellings are the client's; the id goes first.
+  CHECK(stamped_text(R"({"z":1,"a":[1.50, 2e3],"big":123456789012345678901234567890})") ==
+        "{" + id + R"(,"z":1,"a":[1.50, 2e3],"big":123456789012345678901234567890})");
+  CHECK(stamped_text(" \r\n\t{ \"a\" : { \"correlationId\": 1 } }\n") ==
+        " \r\n\t{" + id + ", \"a\" : { \"correlationId\": 1 } }\n");
+  // An empty object gets no comma.
+  CHECK(stamped_text("{}") == "{" + id + "}");
+  CHECK(stamped_text("{ \t\n}") == "{" + id + " \t\n}");
+  // Strings with escapes and non-ASCII text stay as written.
+  CHECK(stamped_text(R"({"s":"\u00e9\n\"","t":"é"})") == "{" + id + R"(,"s":"\u00e9\n\"","t":"é"})");
+  // A field name that JSON must escape is escaped.
+  CHECK(stamped_text(R"({"a":1})", "re\"ply id") ==
+        R"({"re\"ply id":"00000000-0000-4000-8000-000000000001","a":1})");
+}
+
+TEST_CASE("send validation: a body that sets the id field, or that the scan refuses, goes through the document") {
+  // The client's id is replaced, not duplicated; the document's serialisation is published.
+  CHECK(stamped_text(R"({"b":2,"correlationId":"mine","a":1})") ==
+        R"({"a":1,"b":2,"correlationId":"00000000-0000-4000-8000-000000000001"})");
+  CHECK(stamped_text(R"({"correlationId":null})") == R"({"correlationId":"00000000-0000-4000-8000-000000000001"})");
+  // An escaped spelling of the field's name is the same key.
+  CHECK(stamped_text(R"({"correlation\u0049d":7})") == R"({"correlationId":"00000000-0000-4000-8000-000000000001"})");
+  // A byte-order mark: nlohmann takes it, Boost.JSON's scan does not.
+  CHECK(stamped_text("\xEF\xBB\xBF{\"a\":1}") == R"({"a":1,"correlationId":"00000000-0000-4000-8000-000000000001"})");
+}
+
+TEST_CASE("send validation: stamp_send gives validate_send's verdicts") {
+  const std::string deep = "{\"a\":" + std::string(200, '[') + std::string(200, ']') + "}";
+  const std::pair<std::string, std::string> cases[] = {
+      {"application/json", "{\"a\":1"}, {"application/json", ""},       {"application/json", "[1,2]"},
+      {"application/json", "42"},       {"text/plain", "{}"},          {"application/json", std::string(2000, ' ')},
+      {"application/json", deep},       {"application/json", "{\"a\":1} x"}, {"application/json", "{\"a\":\"\xff\"}"},
+      {"application/json", "{\"a\":1e999}"}};
+  for (const auto& [type, body] : cases) {
+    INFO(body.substr(0, 40));
+    const auto stamped = stamp_send(type, body, 1024, "correlationId", "x");
+    const auto validated = validate_send(type, body, 1024);
+    REQUIRE(std::holds_alternative<HttpError>(stamped));
+    REQUIRE(std::holds_alternative<HttpError>(validated));
+    CHECK(std::get<HttpError>(stamped).status == std::get<HttpError>(validated).status);
+    CHECK(std::get<HttpError>(stamped).code == std::get<HttpError>(validated).code);
+  }
+}
+
 TEST_CASE("config: endpoints") {
   auto ep = parse_endpoint("127.0.0.1:8080");
   REQUIRE(ep);
