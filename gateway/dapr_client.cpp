@@ -238,8 +238,33 @@ struct DaprClient::Impl {
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(4 * 1024 * 1024);
+    parser.eager(true);
     c.stream.expires_at(deadline);
-    auto [rec, rn] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
+    // daprd's answer (a 204, or a short error) nearly always arrives in one read and is parsed from
+    // the buffer; Beast's composed read takes over when it does not.
+    boost::system::error_code rec = parse_buffered(parser, c.buffer);
+    if (rec == http::error::need_more && c.buffer.size() == 0) {
+      auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(2048), tuple_awaitable);
+      c.buffer.commit(n);
+      if (!ec) {
+        rec = parse_buffered(parser, c.buffer);
+      } else if (ec == asio::error::eof) {
+        // What Beast's read makes of the end of the stream. Not read again: after a read found the
+        // end, Asio waits for a readiness event that will not come.
+        rec = {};
+        if (parser.got_some()) {
+          parser.put_eof(rec);
+        } else {
+          rec = http::error::end_of_stream;
+        }
+      } else {
+        rec = ec;  // a timeout or a reset, as Beast's read reports them
+      }
+    }
+    if (rec == http::error::need_more) {
+      auto [ec, n] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
+      rec = ec;
+    }
     // The whole request was written: daprd may have published it before the read failed.
     if (rec) co_return failed(std::move(ex), written, rec, "read from daprd: ");
     auto res = parser.release();

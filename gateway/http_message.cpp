@@ -130,23 +130,41 @@ Rendered render_response(http::status status, std::string_view body, unsigned ve
   return out;
 }
 
-boost::system::error_code parse_buffered(http::request_parser<http::string_body>& parser,
+template <bool isRequest>
+boost::system::error_code parse_buffered(http::parser<isRequest, http::string_body>& parser,
                                          boost::beast::flat_buffer& buffer) {
-  boost::system::error_code ec;
-  const auto finished = [&] { return parser.is_done() || (!parser.eager() && parser.is_header_done()); };
+  // Gives the parser what the buffer holds until done says so, or the bytes run out.
+  const auto feed = [&](auto done) -> boost::system::error_code {
+    boost::system::error_code ec;
+    while (!done() && buffer.size() > 0) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec) return ec;
+      if (used == 0) break;
+    }
+    return done() ? boost::system::error_code() : http::error::need_more;
+  };
+  // The header alone first, even for an eager parser, which would otherwise go on into the body
+  // within the same put.
+  if (!parser.is_header_done()) {
+    const bool eager = parser.eager();
+    parser.eager(false);
+    const auto ec = feed([&] { return parser.is_header_done(); });
+    parser.eager(eager);
+    if (ec) return ec;
+  }
+  if (!parser.eager() || parser.is_done()) return {};
   // A chunked body is left to Beast's read. That read first gives the parser what the buffer holds
   // before it reads more, and Beast's chunk parser must not see the same bytes twice once the last
   // chunk has begun (it asserts there: found by fuzz_http_request).
-  if (!finished() && parser.is_header_done() && parser.chunked()) return http::error::need_more;
-  while (!finished() && buffer.size() > 0) {
-    const std::size_t used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec) return ec;
-    if (used == 0) break;
-  }
-  if (finished()) return {};
-  return http::error::need_more;
+  if (parser.chunked()) return http::error::need_more;
+  return feed([&] { return parser.is_done(); });
 }
+
+template boost::system::error_code parse_buffered<true>(http::request_parser<http::string_body>&,
+                                                        boost::beast::flat_buffer&);
+template boost::system::error_code parse_buffered<false>(http::response_parser<http::string_body>&,
+                                                         boost::beast::flat_buffer&);
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 

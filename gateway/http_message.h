@@ -55,12 +55,14 @@ std::string to_wire(Request& msg);
 
 // Parses what the buffer already holds, consuming what it used: up to the end of the header when
 // the parser is not eager, else as much of the message as is there. http::error::need_more when bytes
-// are missing; an asynchronous read then goes on from where this stopped. Most requests and
-// deliveries arrive whole in a connection's first read and are parsed here without another read:
-// no timer set, no completion scheduled, no coroutine resumed. Any other error is the parser's
+// are missing; an asynchronous read then goes on from where this stopped. Most requests, deliveries
+// and daprd's answers arrive whole in a connection's first read and are parsed here without another
+// read: no timer set, no completion scheduled, no coroutine resumed. Any other error is the parser's
 // verdict on the bytes (a bad header, a header or body over its limit). A chunked body is not parsed
 // here: need_more, and Beast's asynchronous read parses it (the bytes stay in the buffer).
-boost::system::error_code parse_buffered(http::request_parser<http::string_body>& parser,
+// Instantiated for requests (the gateway's listeners) and responses (daprd's answers).
+template <bool isRequest>
+boost::system::error_code parse_buffered(http::parser<isRequest, http::string_body>& parser,
                                          boost::beast::flat_buffer& buffer);
 
 }  // namespace rrkit::gateway

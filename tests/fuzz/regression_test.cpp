@@ -60,6 +60,28 @@ TEST_CASE("fuzz regression: a chunked request whose last chunk has begun is left
   CHECK(ec == http::error::need_more);
 }
 
+TEST_CASE("fuzz regression: daprd's chunked answer is left to Beast's read although the parser is eager from the start",
+          "[fuzz][gateway]") {
+  // finding_eager_chunked_answer.txt: the Dapr client's response parser is eager from the start, and
+  // an eager parser goes on from the header into the body within one put. The chunks were then
+  // parsed from the buffer when all there, and their first bytes seen twice when not.
+  namespace http = boost::beast::http;
+  const std::string header = "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string chunks : {"0\r\n", "5\r\nhello\r\n0\r\n\r\n"}) {
+    INFO(chunks);
+    boost::beast::flat_buffer buffer;
+    const std::string text = header + chunks;
+    auto room = buffer.prepare(text.size());
+    std::memcpy(room.data(), text.data(), text.size());
+    buffer.commit(text.size());
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    CHECK(rrkit::gateway::parse_buffered(parser, buffer) == http::error::need_more);
+    CHECK(parser.is_header_done());
+    CHECK(buffer.size() == chunks.size());  // every chunk byte untouched, for Beast's read
+  }
+}
+
 TEST_CASE("fuzz regression: a deeply nested Dapr delivery is malformed (DROP), not a crash when answered",
           "[fuzz][gateway]") {
   const auto plain = rrkit::gateway::parse_delivery(

@@ -1,6 +1,18 @@
 #include <catch2/catch.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <thread>
+#include <vector>
 
 #include "gateway/dapr_client.h"
 #include "gateway/http_message.h"
@@ -66,6 +78,115 @@ TEST_CASE("dapr client: a request's bytes are those Beast wrote for the same mes
   CHECK(request_wire("POST", "/p", "h:1", "t", "{}") ==
         "POST /p HTTP/1.1\r\nHost: h:1\r\ndapr-api-token: t\r\nContent-Type: application/json\r\n"
         "Content-Length: 2\r\n\r\n{}");
+}
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+// A stand-in for daprd on a loopback port, for one connection: it reads one request (header and a
+// Content-Length body), then `answer` writes what it likes on the socket (in parts, or nothing).
+class OneAnswer {
+ public:
+  explicit OneAnswer(std::function<void(tcp::socket&)> answer)
+      : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        thread_([this, answer = std::move(answer)] {
+          tcp::socket socket(ioc_);
+          acceptor_.accept(socket);
+          socket.set_option(tcp::no_delay(true));
+          std::string in;
+          const std::size_t header = asio::read_until(socket, asio::dynamic_buffer(in), "\r\n\r\n");
+          const auto at = in.find("Content-Length: ");
+          const std::size_t length = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
+          if (in.size() < header + length) {
+            asio::read(socket, asio::dynamic_buffer(in), asio::transfer_exactly(header + length - in.size()));
+          }
+          answer(socket);
+          boost::system::error_code ignored;
+          socket.shutdown(tcp::socket::shutdown_both, ignored);
+        }) {}
+  ~OneAnswer() { thread_.join(); }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+// Writes the parts one by one, each sent on its own (no delay, a moment apart) so the client reads
+// them in separate arrivals as a slow daprd would send them; the client's verdict does not depend on it.
+std::function<void(tcp::socket&)> in_parts(std::vector<std::string> parts) {
+  return [parts = std::move(parts)](tcp::socket& socket) {
+    for (const auto& part : parts) {
+      asio::write(socket, asio::buffer(part));
+      std::this_thread::sleep_for(20ms);
+    }
+  };
+}
+
+DaprResult publish_to(std::uint16_t port, std::chrono::milliseconds within = 5s) {
+  asio::io_context ioc;
+  DaprClient client(ioc, DaprClientConfig{"127.0.0.1", port, "", 4, true});
+  DaprResult result;
+  asio::co_spawn(ioc, client.publish("rr-pubsub", "rr.requests", R"({"a":1})", {}, std::chrono::steady_clock::now() + within),
+                 [&](std::exception_ptr e, DaprResult r) {
+                   REQUIRE_FALSE(e);
+                   result = std::move(r);
+                 });
+  ioc.run();
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("dapr client: daprd's answer is read whole, in parts, chunked, or not at all") {
+  SECTION("a 204 in one piece") {
+    OneAnswer daprd(in_parts({"HTTP/1.1 204 No Content\r\nTraceparent: 00-1-2-01\r\n\r\n"}));
+    const auto r = publish_to(daprd.port());
+    CHECK(r.kind == DaprResult::Kind::ok);
+    CHECK(r.status == 204);
+  }
+  SECTION("an error answer whose header and body arrive in parts") {
+    OneAnswer daprd(in_parts({"HTTP/1.1 400 Bad Req", "uest\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n",
+                              R"({"errorCode":)", R"("ERR_X"})" "    "}));
+    const auto r = publish_to(daprd.port());
+    CHECK(r.kind == DaprResult::Kind::rejected);
+    CHECK(r.status == 400);
+    CHECK(r.body == R"({"errorCode":"ERR_X"})" "    ");
+  }
+  SECTION("a chunked error answer") {
+    OneAnswer daprd(in_parts({"HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+                              "0\r\n\r\n"}));
+    const auto r = publish_to(daprd.port());
+    CHECK(r.kind == DaprResult::Kind::rejected);
+    CHECK(r.status == 500);
+    CHECK(r.body == "hello");
+  }
+  SECTION("the connection closed after the request, no answer: unreachable, not sent again") {
+    OneAnswer daprd(in_parts({}));
+    const auto r = publish_to(daprd.port());
+    INFO(r.error);
+    CHECK(r.kind == DaprResult::Kind::unreachable);
+    CHECK(r.error.find("read from daprd") != std::string::npos);
+  }
+  SECTION("the connection closed in the middle of the header") {
+    OneAnswer daprd(in_parts({"HTTP/1.1 204 No Con"}));
+    const auto r = publish_to(daprd.port());
+    INFO(r.error);
+    CHECK(r.kind == DaprResult::Kind::unreachable);
+    CHECK(r.error.find("read from daprd") != std::string::npos);
+  }
+  SECTION("no answer before the deadline: timeout") {
+    std::promise<void> done;
+    auto finished = done.get_future();
+    OneAnswer daprd([&](tcp::socket&) { finished.wait(); });
+    const auto r = publish_to(daprd.port(), 300ms);
+    done.set_value();
+    CHECK(r.kind == DaprResult::Kind::timeout);
+  }
 }
 
 }  // namespace dapr_client_test
