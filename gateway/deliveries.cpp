@@ -57,10 +57,11 @@ bool Deliveries::take(DeliveryResult& parsed, std::size_t bytes) {
   return true;
 }
 
-Response Deliveries::handle(const Request& req, bool keep) {
+Answer Deliveries::handle(const Request& req, bool keep) {
   if (state_.cfg.reply_bulk_subscribe) return handle_bulk(req, keep);
   auto parsed = parse_delivery(req.body(), state_.cfg.id_field);
-  return make_response(http::status::ok, take(parsed, req.body().size()) ? success() : drop(), req.version(), keep);
+  return render_response(http::status::ok, take(parsed, req.body().size()) ? success() : drop(), req.version(), keep,
+                         {}, state_.keep_alive);
 }
 
 // Every entry gets the status its single delivery would get, so a batch never makes daprd retry.

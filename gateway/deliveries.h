@@ -19,8 +19,9 @@ class Deliveries {
  public:
   Deliveries(State& state, Readiness& readiness) : state_(state), readiness_(readiness) {}
 
-  // POST on the reply route: classifies the reply and hands a matched one to its waiter.
-  Response handle(const Request& req, bool keep);
+  // POST on the reply route: classifies the reply and hands a matched one to its waiter. A single
+  // delivery's answer is rendered (one of two texts); a batch's is a message.
+  Answer handle(const Request& req, bool keep);
 
   // A delivery whose body exceeds --max-reply-body (already read and discarded).
   Response drop_oversize(unsigned version, bool keep, std::uint64_t bytes);

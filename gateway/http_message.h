@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,10 @@ struct Rendered {
 };
 
 using Field = std::pair<std::string_view, std::string_view>;
+
+// What a connection writes back: a Beast message, or one already rendered (the answers written once
+// per request: a parked request's, a delivery's).
+using Answer = std::variant<Response, Rendered>;
 
 // The bytes that write_answer sends for make_response(status, body, version, keep_alive) with the
 // fields inserted after it, in order: written directly instead of through Beast's field list, which

@@ -82,6 +82,11 @@ asio::awaitable<bool> write_answer(beast::tcp_stream& stream, const Rendered& re
   co_return written && res.keep_alive;
 }
 
+asio::awaitable<bool> write_answer(beast::tcp_stream& stream, Answer& res, const std::string& keep_alive) {
+  if (auto* rendered = std::get_if<Rendered>(&res)) co_return co_await write_answer(stream, *rendered);
+  co_return co_await write_answer(stream, std::get<Response>(res), keep_alive);
+}
+
 Response too_large(State& state, Route route, unsigned version, Clock::time_point started, std::size_t limit) {
   HttpError e{413, "too_large", "body exceeds " + std::to_string(limit) + " bytes"};
   if (route == Route::send) {
@@ -133,7 +138,7 @@ class InFlight {
 struct Step {
   enum class Kind { stop, next, answer, send };
   Kind kind = Kind::stop;   // stop: close; next: already answered, read the next request
-  std::optional<Response> res;        // answer: write it
+  std::optional<Answer> res;          // answer: write it
   std::optional<Prepared> prepared;   // send: publish and wait for the reply
   InFlight in_flight;
 };
@@ -214,6 +219,9 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
   if (auto* p = std::get_if<Prepared>(&routed)) {
     step.kind = Step::Kind::send;
     step.prepared = std::move(*p);
+  } else if (auto* rendered = std::get_if<Rendered>(&routed)) {
+    step.kind = Step::Kind::answer;
+    step.res = std::move(*rendered);
   } else {
     step.kind = Step::Kind::answer;
     step.res = std::move(std::get<Response>(routed));

@@ -10,15 +10,19 @@ namespace rrkit::gateway {
 
 using nlohmann::json;
 
-std::variant<Response, Prepared> Routes::route(const Request& req, unsigned roles, Clock::time_point started) {
+Routes::Routed Routes::route(const Request& req, unsigned roles, Clock::time_point started) {
   if (route_of(req.target(), roles) == Route::send && req.method() == http::verb::post) {
-    return send_.prepare(req, started);
+    auto prepared = send_.prepare(req, started);
+    if (auto* p = std::get_if<Prepared>(&prepared)) return std::move(*p);
+    return std::get<Response>(std::move(prepared));
   }
-  return dispatch(req, roles, started);
+  auto answer = dispatch(req, roles, started);
+  if (auto* rendered = std::get_if<Rendered>(&answer)) return std::move(*rendered);
+  return std::get<Response>(std::move(answer));
 }
 
 // Every route but POST /api/send.
-Response Routes::dispatch(const Request& req, unsigned roles, Clock::time_point started) {
+Answer Routes::dispatch(const Request& req, unsigned roles, Clock::time_point started) {
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
   const unsigned v = req.version();

@@ -18,11 +18,14 @@ class Routes {
   Routes(State& state, Readiness& readiness, Deliveries& deliveries, SendFlow& send)
       : state_(state), readiness_(readiness), deliveries_(deliveries), send_(send) {}
 
+  // An answer, or a request to publish.
+  using Routed = std::variant<Response, Rendered, Prepared>;
+
   // `roles` are those of the listener the request came in on (limits.h).
-  std::variant<Response, Prepared> route(const Request& req, unsigned roles, Clock::time_point started);
+  Routed route(const Request& req, unsigned roles, Clock::time_point started);
 
  private:
-  Response dispatch(const Request& req, unsigned roles, Clock::time_point started);
+  Answer dispatch(const Request& req, unsigned roles, Clock::time_point started);
   nlohmann::json subscriptions() const;
   // False when an app token is configured and the request does not carry it.
   bool callback_authorised(const Request& req) const;
