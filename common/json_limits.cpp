@@ -1,6 +1,7 @@
 #include "common/json_limits.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -186,8 +187,17 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+namespace {
+// The bytes a JSON string holds as they are: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x7f; ++c) table[c] = c != '"' && c != '\\';
+  return table;
+}();
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
-  const bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) { return kPlain[static_cast<unsigned char>(c)]; });
   if (plain) {
     out += '"';
     out.append(s);

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 
 
+#include <array>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -35,10 +36,17 @@ using asio::use_awaitable;
 
 namespace {
 
-bool unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
-}
+// The unreserved bytes of RFC 3986, looked up (a publish encodes two ids per request).
+constexpr std::array<bool, 256> kUnreserved = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == '.' || c == '~';
+  }
+  return table;
+}();
+
+bool unreserved(unsigned char c) { return kUnreserved[c]; }
 
 // Appends value percent-encoded: every byte but the unreserved ones (RFC 3986) as %XX.
 void append_encoded(std::string& out, std::string_view value) {
