@@ -43,8 +43,11 @@ void add_options(CLI::App& app, Config& c) {
   if (c.peer_dir.empty()) c.peer_dir = RRKIT_BENCH_PEER_DIR;
   app.add_option("--sections", c.sections, "Comma list of capacity,latency,rate,timeout,memory,levers,peer or all")
       ->envname(env("SECTIONS"))->capture_default_str();
-  app.add_option("--latency-requests", c.latency_requests, "Sequential requests per path (latency)")
+  app.add_option("--latency-requests", c.latency_requests, "Sequential requests per path and round (latency)")
       ->envname(env("LATENCY_REQUESTS"))->capture_default_str();
+  app.add_option("--latency-rounds", c.latency_rounds,
+                 "Rounds of the latency section: each path in turn, then again; percentiles of the pooled samples")
+      ->envname(env("LATENCY_ROUNDS"))->check(CLI::Range(1, 100))->capture_default_str();
   app.add_option("--rates", c.rates, "Open-loop rate steps, req/s")->delimiter(',')->envname(env("RATES"))->capture_default_str();
   app.add_option("--step-seconds", c.step_seconds, "Length of each rate step")
       ->envname(env("STEP_SECONDS"))->capture_default_str();
@@ -184,28 +187,79 @@ int run(const Config& c_in) {
   int status = 0;
 
   if (selected(c, "latency")) {
-    say(fmt::format("== round-trip latency at low load, {} sequential requests per path", c.latency_requests));
+    say(fmt::format("== round-trip latency at low load, {} rounds of {} sequential requests per path", c.latency_rounds,
+                    c.latency_requests));
     json lat = json::object();
-    FloorResult a, b;
-    const bool a_ok = kafka_pingpong(brokers, c.latency_requests, a, error);
-    if (!report_floor(a_ok, a, error, "(a) raw librdkafka", lat, "a_raw_kafka")) status = 2;
-    const bool b_ok = dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, b, error);
-    if (!report_floor(b_ok, b, error, "(b) through daprd", lat, "b_dapr_floor")) status = 2;
+    // Each round measures every path once, in turn, so that what the machine does meanwhile (Kafka's
+    // flushes, a JVM collection, daprd's own work) falls on every path alike; the percentiles below are
+    // of the samples of all rounds pooled, and each round's own c / best (b) shows the spread.
+    FloorResult a, b, bg;
+    bool a_ok = true, b_ok = true, bg_ok = grpc_floor_built();
+    std::string a_error, b_error, bg_error;
+    std::vector<double> c_ms;
+    std::uint64_t failed = 0;
+    json rounds = json::array();
+    const auto pool = [](FloorResult& into, FloorResult& round) {
+      into.samples_ms.insert(into.samples_ms.end(), round.samples_ms.begin(), round.samples_ms.end());
+      into.lost += round.lost;
+      into.notes = round.notes;
+    };
+    // c over the better of the two (b) floors, per percentile.
+    const auto over_best = [](const Percentiles& cp, const Percentiles* fb, const Percentiles* fg) {
+      json out = json::object();
+      for (const auto& [name, cv, vb, vg] :
+           {std::tuple{"p50", cp.p50, fb ? fb->p50 : 0.0, fg ? fg->p50 : 0.0},
+            std::tuple{"p99", cp.p99, fb ? fb->p99 : 0.0, fg ? fg->p99 : 0.0},
+            std::tuple{"p999", cp.p999, fb ? fb->p999 : 0.0, fg ? fg->p999 : 0.0}}) {
+        const double best = fg && (!fb || vg < vb) ? vg : vb;
+        out[name] = ratio(cv, best);
+      }
+      return out;
+    };
+    for (int round = 1; round <= c.latency_rounds; ++round) {
+      json this_round = {{"round", round}};
+      FloorResult ra, rb, rbg;
+      if (a_ok && (a_ok = kafka_pingpong(brokers, c.latency_requests, ra, a_error))) {
+        pool(a, ra);
+        this_round["a"] = ra.latency.to_json();
+      }
+      if (b_ok && (b_ok = dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, rb, b_error))) {
+        pool(b, rb);
+        this_round["b"] = rb.latency.to_json();
+      }
+      if (bg_ok && (bg_ok = dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, rbg, bg_error,
+                                          DaprTransport::grpc))) {
+        pool(bg, rbg);
+        this_round["b_grpc"] = rbg.latency.to_json();
+      }
+      std::uint64_t round_failed = 0;
+      auto rc = sequential_samples(gw.port, c.latency_requests, round_failed);
+      failed += round_failed;
+      const Percentiles pc = percentiles(rc);
+      c_ms.insert(c_ms.end(), rc.begin(), rc.end());
+      this_round["c"] = pc.to_json();
+      this_round["c_over_best_b"] = over_best(pc, b_ok ? &rb.latency : nullptr, bg_ok ? &rbg.latency : nullptr);
+      const auto& q = this_round["c_over_best_b"];
+      say(fmt::format("  round {}: c p50 {:.2f} p99 {:.2f} ms; c / best (b): p50 {:.2f} p99 {:.2f} p999 {:.2f}", round,
+                      pc.p50, pc.p99, q["p50"].get<double>(), q["p99"].get<double>(), q["p999"].get<double>()));
+      rounds.push_back(std::move(this_round));
+    }
+    for (FloorResult* f : {&a, &b, &bg}) f->latency = percentiles(f->samples_ms);
+    if (!report_floor(a_ok, a, a_error, "(a) raw librdkafka", lat, "a_raw_kafka")) status = 2;
+    if (!report_floor(b_ok, b, b_error, "(b) through daprd", lat, "b_dapr_floor")) status = 2;
     // The floor is the best client daprd can have: kept-alive HTTP and gRPC, c/b against the better one.
-    FloorResult bg;
-    bool bg_ok = false;
     if (grpc_floor_built()) {
-      bg_ok = dapr_pingpong(paths, c.run_dir, brokers, c.latency_requests, bg, error, DaprTransport::grpc);
-      if (!report_floor(bg_ok, bg, error, "(b) daprd over gRPC", lat, "b_dapr_floor_grpc")) status = 2;
+      if (!report_floor(bg_ok, bg, bg_error, "(b) daprd over gRPC", lat, "b_dapr_floor_grpc")) status = 2;
     } else {
       lat["b_dapr_floor_grpc"] = {{"skipped", "rr-bench built without gRPC (RR_BENCH_GRPC=1 bench/run.sh)"}};
       say("  (b) daprd over gRPC: skipped, rr-bench built without gRPC (RR_BENCH_GRPC=1 bench/run.sh)");
     }
-    std::uint64_t failed = 0;
-    const auto cl = sequential_latency(gw.port, c.latency_requests, failed);
+    const Percentiles cl = percentiles(c_ms);
     lat["c_rr_gateway"] = cl.to_json();
     lat["c_rr_gateway"]["failed"] = failed;
     lat["c_rr_gateway"]["how"] = "harness run_traffic, closed loop with 1 worker (keep-alive), rr-simulator no faults";
+    lat["rounds"] = std::move(rounds);
+    lat["requests_per_round"] = c.latency_requests;
     say(fmt::format("  (c) rr-gateway:     p50 {:.2f} ms p99 {:.2f} ms p999 {:.2f} ms ({} failed)", cl.p50, cl.p99,
                     cl.p999, failed));
     json ratios = json::object();
@@ -217,13 +271,11 @@ int run(const Config& c_in) {
       ratios[std::string("c_over_a_") + name] = ratio(cv, fa);
     }
     // Per percentile, the lower of the two floors.
-    for (const auto& [name, fb, fg] : {std::tuple{"p50", b.latency.p50, bg.latency.p50},
-                                       std::tuple{"p99", b.latency.p99, bg.latency.p99},
-                                       std::tuple{"p999", b.latency.p999, bg.latency.p999}}) {
-      const double cv = std::string(name) == "p50" ? cl.p50 : std::string(name) == "p99" ? cl.p99 : cl.p999;
-      const double best = bg_ok && (!b_ok || fg < fb) ? fg : fb;
-      ratios[std::string("c_over_best_b_") + name] = ratio(cv, best);
-      if (bg_ok) ratios[std::string("c_over_b_grpc_") + name] = ratio(cv, fg);
+    const json best = over_best(cl, b_ok ? &b.latency : nullptr, bg_ok ? &bg.latency : nullptr);
+    const json grpc_only = over_best(cl, nullptr, &bg.latency);
+    for (const std::string name : {"p50", "p99", "p999"}) {
+      ratios["c_over_best_b_" + name] = best[name];
+      if (bg_ok) ratios["c_over_b_grpc_" + name] = grpc_only[name];
     }
     lat["ratios"] = ratios;
     say(fmt::format("  c / best (b): p50 {:.2f} p99 {:.2f} p999 {:.2f}", ratios["c_over_best_b_p50"].get<double>(),

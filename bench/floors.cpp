@@ -141,7 +141,8 @@ bool kafka_pingpong(const std::string& brokers, int requests, FloorResult& out, 
         ++out.lost;
       }
     }
-    out.latency = percentiles(std::move(ms));
+    out.latency = percentiles(ms);
+    out.samples_ms = std::move(ms);
     out.notes = "librdkafka 2.0.2 C++, one thread each side, linger.ms=0, 1 partition, sequential";
   }
   stop = true;
@@ -349,7 +350,8 @@ bool dapr_pingpong(const stack::Paths& paths, const std::filesystem::path& run_d
       ++out.lost;
     }
   }
-  out.latency = percentiles(std::move(ms));
+  out.latency = percentiles(ms);
+  out.samples_ms = std::move(ms);
   const std::string delivered =
       ", rr-simulator replies, daprd delivers to the bench's own endpoint over kept-alive connections (rawPayload "
       "subscription), sequential";

@@ -15,6 +15,7 @@ namespace rrkit::bench {
 
 struct FloorResult {
   Percentiles latency;
+  std::vector<double> samples_ms;  // every answered request's round trip, from which latency was taken
   std::uint64_t lost = 0;  // requests whose reply did not come within 5 s
   std::string notes;       // how it was measured, for the results file
 };

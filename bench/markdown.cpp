@@ -79,6 +79,20 @@ std::string markdown(const json& r) {
                          num(q, "c_over_best_b_p99"), num(q, "c_over_best_b_p999"));
       }
     }
+    if (l.contains("rounds") && !l["rounds"].empty()) {
+      o << fmt::format("\nThe paths were measured in turn, {} rounds of {} requests each, and the figures above are "
+                       "of every round's samples pooled. Each round alone, c / best of the (b) floors of that round "
+                       "(p50 / p99 / p99.9):",
+                       l["rounds"].size(), l.value("requests_per_round", 0));
+      for (const auto& round : l["rounds"]) {
+        if (!round.contains("c_over_best_b")) continue;
+        const auto& q = round["c_over_best_b"];
+        o << fmt::format(" round {}: {:.2f} / {:.2f} / {:.2f};", round.value("round", 0), num(q, "p50"),
+                         num(q, "p99"), num(q, "p999"));
+      }
+      o.seekp(-1, std::ios_base::cur);
+      o << ".\n";
+    }
     o << "\n";
   }
 

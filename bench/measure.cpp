@@ -43,12 +43,16 @@ Percentiles percentiles(std::vector<double> v) {
 }
 
 Percentiles ok_latency(const std::vector<harness::RequestRecord>& records) {
+  return percentiles(ok_latencies_ms(records));
+}
+
+std::vector<double> ok_latencies_ms(const std::vector<harness::RequestRecord>& records) {
   std::vector<double> ms;
   ms.reserve(records.size());
   for (const auto& r : records) {
     if (r.http_status == 200) ms.push_back(r.latency_ms());
   }
-  return percentiles(std::move(ms));
+  return ms;
 }
 
 namespace {

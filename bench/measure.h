@@ -24,6 +24,7 @@ Percentiles percentiles(std::vector<double> samples_ms);
 
 // Latency (from the intended send time) of the requests answered 200.
 Percentiles ok_latency(const std::vector<harness::RequestRecord>& records);
+std::vector<double> ok_latencies_ms(const std::vector<harness::RequestRecord>& records);
 
 // utime + stime in seconds of every process in the process group `pgid` (a stack child and
 // whatever it started, e.g. a JVM behind a launcher). 0 when none is found.

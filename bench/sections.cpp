@@ -79,6 +79,10 @@ TrafficPlan base_plan(std::uint16_t port) {
 
 // Sequential requests (one worker, keep-alive): the low-load latency of path (c) and of the peer.
 Percentiles sequential_latency(std::uint16_t port, int requests, std::uint64_t& failed) {
+  return percentiles(sequential_samples(port, requests, failed));
+}
+
+std::vector<double> sequential_samples(std::uint16_t port, int requests, std::uint64_t& failed) {
   auto plan = base_plan(port);
   plan.mode = TrafficPlan::Mode::closed;
   plan.concurrency = 1;
@@ -87,7 +91,7 @@ Percentiles sequential_latency(std::uint16_t port, int requests, std::uint64_t& 
   const auto records = harness::run_traffic(plan, progress);
   failed = static_cast<std::uint64_t>(
       std::count_if(records.begin(), records.end(), [](const auto& r) { return r.http_status != 200; }));
-  return ok_latency(records);
+  return ok_latencies_ms(records);
 }
 
 // Sends until `warm` requests in a row got 200: the reply path is live end to end.

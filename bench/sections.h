@@ -37,6 +37,8 @@ double ratio(double a, double b);
 std::optional<double> scrape(std::uint16_t port, const std::string& series);
 harness::TrafficPlan base_plan(std::uint16_t port);
 Percentiles sequential_latency(std::uint16_t port, int requests, std::uint64_t& failed);
+// The same, each answered request's latency in milliseconds.
+std::vector<double> sequential_samples(std::uint16_t port, int requests, std::uint64_t& failed);
 bool warm_up(std::uint16_t port, int warm, std::chrono::seconds budget);
 
 struct Watched {
