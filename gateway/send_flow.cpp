@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -108,8 +109,10 @@ Rendered SendFlow::timeout_answer(const Prepared& p) {
 
 // The answer when the table refused the entry; nullopt when it was inserted.
 std::optional<Rendered> SendFlow::register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter) {
+  // Dispatched: on the waiter's own thread (one I/O thread: the delivery's) the answer is decided at
+  // once, without another turn of the scheduler; from elsewhere it is posted.
   PendingTable::Notify notify = [waiter](Completion c) {
-    asio::post(waiter->timer.get_executor(), [waiter, c = std::move(c)]() mutable {
+    asio::dispatch(waiter->timer.get_executor(), [waiter, c = std::move(c)]() mutable {
       waiter->result = std::move(c);
       advance(waiter);
     });
