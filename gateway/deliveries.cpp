@@ -28,6 +28,12 @@ Response drop_batch(std::string_view error, unsigned version, bool keep) {
 }
 }  // namespace
 
+Deliveries::Deliveries(State& state, Readiness& readiness)
+    : state_(state),
+      readiness_(readiness),
+      kept_success_(render_response(http::status::ok, success(), 11, true, {}, state.keep_alive)),
+      kept_drop_(render_response(http::status::ok, drop(), 11, true, {}, state.keep_alive)) {}
+
 bool Deliveries::take(DeliveryResult& parsed, std::size_t bytes) {
   if (!parsed.delivery) {
     state_.metrics.reply(ReplyClass::malformed);
@@ -60,8 +66,9 @@ bool Deliveries::take(DeliveryResult& parsed, std::size_t bytes) {
 Answer Deliveries::handle(const Request& req, bool keep) {
   if (state_.cfg.reply_bulk_subscribe) return handle_bulk(req, keep);
   auto parsed = parse_delivery(req.body(), state_.cfg.id_field);
-  return render_response(http::status::ok, take(parsed, req.body().size()) ? success() : drop(), req.version(), keep,
-                         {}, state_.keep_alive);
+  const bool taken = take(parsed, req.body().size());
+  if (req.version() == 11 && keep) return taken ? kept_success_ : kept_drop_;
+  return render_response(http::status::ok, taken ? success() : drop(), req.version(), keep, {}, state_.keep_alive);
 }
 
 // Every entry gets the status its single delivery would get, so a batch never makes daprd retry.

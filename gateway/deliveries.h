@@ -17,7 +17,7 @@ namespace rrkit::gateway {
 
 class Deliveries {
  public:
-  Deliveries(State& state, Readiness& readiness) : state_(state), readiness_(readiness) {}
+  Deliveries(State& state, Readiness& readiness);
 
   // POST on the reply route: classifies the reply and hands a matched one to its waiter. A single
   // delivery's answer is rendered (one of two texts); a batch's is a message.
@@ -36,6 +36,9 @@ class Deliveries {
 
   State& state_;
   Readiness& readiness_;
+  // The single route's SUCCESS and DROP on a kept-alive HTTP/1.1 connection (daprd's), rendered once.
+  const Rendered kept_success_;
+  const Rendered kept_drop_;
 };
 
 }  // namespace rrkit::gateway

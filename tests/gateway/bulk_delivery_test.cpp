@@ -173,6 +173,25 @@ TEST_CASE("bulk delivery: the single route keeps its answers when bulk subscribe
   CHECK(parse_bounded(body_of(h.post("{broken"))).value == json{{"status", "DROP"}});
   CHECK(h.deliveries.drop_oversize(11, true, 10u << 20).result() == http::status::ok);
   CHECK(parse_bounded(body_of(h.post(reply_bytes("nobody")))).value == json{{"status", "SUCCESS"}});
+  // The answers kept rendered for daprd's kept-alive HTTP/1.1 connections are what rendering gives, and
+  // another version or a connection that closes gets its own.
+  const auto answer = [&](std::string body, unsigned version, bool keep) {
+    Request req{http::verb::post, "/dapr/replies", version};
+    req.body() = std::move(body);
+    req.prepare_payload();
+    auto out = h.deliveries.handle(req, keep);
+    REQUIRE(std::holds_alternative<Rendered>(out));
+    return std::get<Rendered>(std::move(out));
+  };
+  const std::string success = R"({"status":"SUCCESS"})";
+  const std::string drop = R"({"status":"DROP"})";
+  CHECK(answer(reply_bytes("nobody"), 11, true).wire ==
+        render_response(http::status::ok, success, 11, true, {}, h.state.keep_alive).wire);
+  CHECK(answer("{broken", 11, true).wire == render_response(http::status::ok, drop, 11, true, {}, h.state.keep_alive).wire);
+  const Rendered closing = answer(reply_bytes("nobody"), 11, false);
+  CHECK_FALSE(closing.keep_alive);
+  CHECK(closing.wire.find("Connection: close\r\n") != std::string::npos);
+  CHECK(answer(reply_bytes("nobody"), 10, true).wire.rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
 }
 
 TEST_CASE("bulk delivery: CloudEvent entries, probes and entries without an id") {
