@@ -59,6 +59,8 @@ struct Config {
   unsigned reply_bulk_max_messages = 100;
   std::chrono::milliseconds reply_bulk_max_await{5};
   unsigned threads = 1;
+  // One I/O thread: connections need no strands, daprd calls no hop, the io_context no locks (executors.h).
+  bool single_thread() const { return threads == 1; }
   std::size_t dapr_connections = 64;
   std::string log_level = "info";
   // Secrets come from the environment only (APP_API_TOKEN / DAPR_API_TOKEN) and are never printed.

@@ -40,8 +40,8 @@ std::size_t descriptor_limit() {
 
 // One I/O thread, and nothing else touches the io_context (no other thread posts to it or
 // stops it): its scheduler and reactor need no locks. Several threads: the usual locking.
-int concurrency_hint(unsigned threads) {
-  return threads == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE : static_cast<int>(threads);
+int concurrency_hint(const Config& cfg) {
+  return cfg.single_thread() ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE : static_cast<int>(cfg.threads);
 }
 
 }  // namespace
@@ -50,11 +50,11 @@ int concurrency_hint(unsigned threads) {
 struct Gateway::Impl {
   Impl(Config c, log::Logger l)
       : state(std::move(c), std::move(l)),
-        ioc(concurrency_hint(state.cfg.threads)),
-        control(connection_executor(ioc, state.cfg.threads == 1)),
+        ioc(concurrency_hint(state.cfg)),
+        control(connection_executor(ioc, state.cfg.single_thread())),
         signals(control, SIGTERM, SIGINT),
         dapr(ioc, {state.cfg.dapr_host, state.cfg.dapr_http_port, state.cfg.dapr_api_token, state.cfg.dapr_connections,
-                   state.cfg.threads == 1}),
+                   state.cfg.single_thread()}),
         readiness(state, dapr),
         deliveries(state, readiness),
         send(state, dapr),
@@ -122,7 +122,7 @@ struct Gateway::Impl {
     signals.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (!ec) asio::co_spawn(control, shutdown(sig), asio::detached);
     });
-    asio::co_spawn(connection_executor(ioc, cfg.threads == 1), readiness.run(), asio::detached);
+    asio::co_spawn(connection_executor(ioc, cfg.single_thread()), readiness.run(), asio::detached);
     log::info(state.logger, "started",
               {{"instance", cfg.instance_id}, {"dapr_http_port", cfg.dapr_http_port}, {"pubsub", cfg.pubsub},
                {"request_topic", cfg.request_topic}, {"reply_topic", cfg.subscribed_reply_topic()},

@@ -304,7 +304,7 @@ void HttpServer::close() {
 asio::awaitable<void> HttpServer::accept_loop(tcp::acceptor& acc, unsigned roles) {
   asio::steady_timer backoff(control_);
   while (!state_.stopping) {
-    auto [ec, socket] = co_await acc.async_accept(connection_executor(ioc_, state_.cfg.threads == 1), tuple_awaitable);
+    auto [ec, socket] = co_await acc.async_accept(connection_executor(ioc_, state_.cfg.single_thread()), tuple_awaitable);
     if (ec) {
       if (state_.stopping || ec == asio::error::operation_aborted) co_return;
       // Out of descriptors and the like: say so and retry instead of dying.
