@@ -9,18 +9,23 @@ namespace rrkit {
 
 class CorrelationId {
  public:
-  CorrelationId() = default;
-  explicit CorrelationId(std::string value) : value_(std::move(value)) {}
+  CorrelationId() : CorrelationId(std::string()) {}
+  explicit CorrelationId(std::string value) : value_(std::move(value)), hash_(std::hash<std::string>{}(value_)) {}
   const std::string& str() const { return value_; }
   bool empty() const { return value_.empty(); }
-  auto operator<=>(const CorrelationId&) const = default;
+  // The hash of the text, computed once: the gateway's tables look an id up several times, and a
+  // table walking a bucket then compares hashes before it reads the text (kept apart, on the heap).
+  std::size_t hash() const { return hash_; }
+  bool operator==(const CorrelationId& other) const { return hash_ == other.hash_ && value_ == other.value_; }
+  std::strong_ordering operator<=>(const CorrelationId& other) const { return value_ <=> other.value_; }
 
  private:
   std::string value_;
+  std::size_t hash_;
 };
 
 struct CorrelationIdHash {
-  std::size_t operator()(const CorrelationId& id) const noexcept { return std::hash<std::string>{}(id.str()); }
+  std::size_t operator()(const CorrelationId& id) const noexcept { return id.hash(); }
 };
 
 // A fresh random (version 4) UUID in canonical lowercase form.

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <unordered_map>
+
 #include <set>
 #include <thread>
 #include <vector>
@@ -44,6 +46,25 @@ TEST_CASE("looks_like_uuid rejects other shapes") {
   CHECK_FALSE(rrkit::looks_like_uuid(""));
   CHECK_FALSE(rrkit::looks_like_uuid("not-a-uuid"));
   CHECK_FALSE(rrkit::looks_like_uuid("0123456789abcdef0123456789abcdef0123"));
+}
+
+TEST_CASE("ids: a correlation id keeps its text's hash, and equality and order are the text's") {
+  const rrkit::CorrelationId a("00000000-0000-4000-8000-000000000001");
+  const rrkit::CorrelationId same(std::string("00000000-0000-4000-8000-000000000001"));
+  const rrkit::CorrelationId b("00000000-0000-4000-8000-000000000002");
+  CHECK(a == same);
+  CHECK(a.hash() == same.hash());
+  CHECK(a.hash() == std::hash<std::string>{}(a.str()));
+  CHECK(rrkit::CorrelationIdHash{}(a) == a.hash());
+  CHECK_FALSE(a == b);
+  CHECK(a < b);
+  CHECK((b <=> a) == std::strong_ordering::greater);
+  CHECK(rrkit::CorrelationId().empty());
+  CHECK(rrkit::CorrelationId() == rrkit::CorrelationId(""));
+  // In a table: found by an equal id built elsewhere, not by another.
+  std::unordered_map<rrkit::CorrelationId, int, rrkit::CorrelationIdHash> table{{a, 1}};
+  CHECK(table.count(same) == 1);
+  CHECK(table.count(b) == 0);
 }
 
 }  // namespace ids_test
