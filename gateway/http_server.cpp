@@ -219,12 +219,9 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
   if (auto* p = std::get_if<Prepared>(&routed)) {
     step.kind = Step::Kind::send;
     step.prepared = std::move(*p);
-  } else if (auto* rendered = std::get_if<Rendered>(&routed)) {
-    step.kind = Step::Kind::answer;
-    step.res = std::move(*rendered);
   } else {
     step.kind = Step::Kind::answer;
-    step.res = std::move(std::get<Response>(routed));
+    step.res = std::move(std::get<Answer>(routed));
   }
   co_return step;
 }

@@ -14,11 +14,9 @@ Routes::Routed Routes::route(const Request& req, unsigned roles, Clock::time_poi
   if (route_of(req.target(), roles) == Route::send && req.method() == http::verb::post) {
     auto prepared = send_.prepare(req, started);
     if (auto* p = std::get_if<Prepared>(&prepared)) return std::move(*p);
-    return std::get<Response>(std::move(prepared));
+    return Answer(std::get<Response>(std::move(prepared)));
   }
-  auto answer = dispatch(req, roles, started);
-  if (auto* rendered = std::get_if<Rendered>(&answer)) return std::move(*rendered);
-  return std::get<Response>(std::move(answer));
+  return dispatch(req, roles, started);
 }
 
 // Every route but POST /api/send.

@@ -19,7 +19,7 @@ class Routes {
       : state_(state), readiness_(readiness), deliveries_(deliveries), send_(send) {}
 
   // An answer, or a request to publish.
-  using Routed = std::variant<Response, Rendered, Prepared>;
+  using Routed = std::variant<Answer, Prepared>;
 
   // `roles` are those of the listener the request came in on (limits.h).
   Routed route(const Request& req, unsigned roles, Clock::time_point started);
