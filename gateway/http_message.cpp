@@ -67,22 +67,26 @@ void append_version(std::string& text, unsigned version) {
   text.push_back(static_cast<char>('0' + version % 10));
 }
 
+// "HTTP/1.1 200 OK\r\n"
+void append_status_line(std::string& text, unsigned version, unsigned code, std::string_view reason) {
+  append_version(text, version);
+  text.push_back(' ');
+  text.push_back(static_cast<char>('0' + code / 100 % 10));
+  text.push_back(static_cast<char>('0' + code / 10 % 10));
+  text.push_back(static_cast<char>('0' + code % 10));
+  text.push_back(' ');
+  text.append(reason.data(), reason.size());
+  text.append("\r\n", 2);
+}
+
 }  // namespace
 
 std::string to_wire(Response& msg) {
   if (msg.chunked()) return beast_wire(msg);
   std::string text;
   text.reserve(192 + msg.body().size());
-  append_version(text, msg.version());
-  const unsigned code = msg.result_int();
-  text.push_back(' ');
-  text.push_back(static_cast<char>('0' + code / 100 % 10));
-  text.push_back(static_cast<char>('0' + code / 10 % 10));
-  text.push_back(static_cast<char>('0' + code % 10));
-  text.push_back(' ');
   const auto reason = msg.reason();
-  text.append(reason.data(), reason.size());
-  text.append("\r\n", 2);
+  append_status_line(text, msg.version(), msg.result_int(), std::string_view(reason.data(), reason.size()));
   return append_rest(text, msg);
 }
 
@@ -105,16 +109,9 @@ Rendered render_response(http::status status, std::string_view body, unsigned ve
   Rendered out{{}, keep_alive};
   std::string& text = out.wire;
   text.reserve(200 + body.size());
-  append_version(text, version);
-  const unsigned code = static_cast<unsigned>(status);
-  text.push_back(' ');
-  text.push_back(static_cast<char>('0' + code / 100 % 10));
-  text.push_back(static_cast<char>('0' + code / 10 % 10));
-  text.push_back(static_cast<char>('0' + code % 10));
-  text.push_back(' ');
   const auto reason = http::obsolete_reason(status);
-  text.append(reason.data(), reason.size());
-  text.append("\r\nContent-Type: application/json\r\nServer: rr-gateway\r\n");
+  append_status_line(text, version, static_cast<unsigned>(status), std::string_view(reason.data(), reason.size()));
+  text.append("Content-Type: application/json\r\nServer: rr-gateway\r\n");
   // What Beast's keep_alive() writes: HTTP/1.1 states only a close, HTTP/1.0 only a keep-alive.
   if (version >= 11 && !keep_alive) text.append("Connection: close\r\n");
   if (version < 11 && keep_alive) text.append("Connection: keep-alive\r\n");
