@@ -22,6 +22,7 @@
 #include "gateway/dapr_retry.h"
 #include "gateway/executors.h"
 #include "gateway/http_message.h"
+#include "gateway/read_deadline.h"
 #include "gateway/socket_peek.h"
 #include "gateway/tuple_awaitable.h"
 #include "gateway/write_now.h"
@@ -112,10 +113,14 @@ namespace {
 
 struct Conn {
   Conn(asio::io_context& ioc, bool single_thread)
-      : strand(connection_executor(ioc, single_thread)), stream(strand) {}
+      : strand(connection_executor(ioc, single_thread)), stream(strand), read_deadline(ReadDeadline::make(strand)) {}
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn() { read_deadline->close(); }
   asio::any_io_executor strand;  // a strand unless there is one I/O thread
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
+  std::shared_ptr<ReadDeadline> read_deadline;  // of the read of daprd's answer (see read_deadline.h)
   bool connected = false;
 };
 
@@ -247,12 +252,11 @@ struct DaprClient::Impl {
     http::response_parser<http::string_body> parser;
     parser.body_limit(4 * 1024 * 1024);
     parser.eager(true);
-    c.stream.expires_at(deadline);
     // daprd's answer (a 204, or a short error) nearly always arrives in one read and is parsed from
     // the buffer; Beast's composed read takes over when it does not.
     boost::system::error_code rec = parse_buffered(parser, c.buffer);
     if (rec == http::error::need_more && c.buffer.size() == 0) {
-      auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(2048), tuple_awaitable);
+      auto [ec, n] = co_await c.read_deadline->read_some(c.stream.socket(), c.buffer.prepare(2048), deadline);
       c.buffer.commit(n);
       if (!ec) {
         rec = parse_buffered(parser, c.buffer);
@@ -270,6 +274,7 @@ struct DaprClient::Impl {
       }
     }
     if (rec == http::error::need_more) {
+      c.stream.expires_at(deadline);
       auto [ec, n] = co_await http::async_read(c.stream, c.buffer, parser, tuple_awaitable);
       rec = ec;
     }

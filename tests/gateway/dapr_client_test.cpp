@@ -135,6 +135,7 @@ DaprResult publish_to(std::uint16_t port, std::chrono::milliseconds within = 5s)
                  [&](std::exception_ptr e, DaprResult r) {
                    REQUIRE_FALSE(e);
                    result = std::move(r);
+                   client.close_idle();  // as the gateway does when it stops: nothing is left to run
                  });
   ioc.run();
   return result;
