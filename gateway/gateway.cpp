@@ -59,7 +59,13 @@ struct Gateway::Impl {
         deliveries(state, readiness),
         send(state, dapr),
         routes(state, readiness, deliveries, send),
-        server(state, ioc, control, routes, send, deliveries) {}
+        server(state, ioc, control, routes, send, deliveries) {
+    if (state.cfg.single_thread()) state.reaper.attach(ioc.get_executor());
+  }
+  // The reaper's timer goes before the io_context; the reaper itself outlives it (see state.h).
+  ~Impl() { state.reaper.detach(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   // Outlives the io_context: session frames that the io_context destroys still count themselves
   // out of it. The pending table is empty by then (shutdown closes it), so it holds no timer.

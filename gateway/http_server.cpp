@@ -11,11 +11,11 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <tuple>
 #include <optional>
 #include <variant>
 
 #include "gateway/executors.h"
-#include "gateway/read_deadline.h"
 #include "gateway/tuple_awaitable.h"
 #include "gateway/write_now.h"
 
@@ -148,8 +148,8 @@ struct Step {
 // coroutine in its frame for the frame's whole life: the parser, the request and the rejection
 // answers live here and are freed before a request waits for its reply, so the session's frame,
 // alive for every waiting request, holds only the stream, the buffer and the next step.
-asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer, ReadDeadline& deadline,
-                                   unsigned roles, bool first, State& state, Routes& routes, Deliveries& deliveries) {
+asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer, unsigned roles, bool first,
+                                   State& state, Routes& routes, Deliveries& deliveries) {
   const Config& cfg = state.cfg;
   Step step;
   http::request_parser<http::string_body> parser;
@@ -161,8 +161,16 @@ asio::awaitable<Step> read_request(beast::tcp_stream& stream, beast::flat_buffer
   if (buffer.size() == 0) {
     // A new connection must start its request soon; a kept-alive one may idle longer. A delivery
     // (a CloudEvent and daprd's headers) is a kilobyte or two: room for all of it.
-    auto [rec, rn] = co_await deadline.read_some(stream.socket(), buffer.prepare(roles & kCallback ? 4096 : 512),
-                                                 Clock::now() + (first ? cfg.header_timeout : cfg.idle_timeout));
+    const std::chrono::milliseconds timeout = first ? cfg.header_timeout : cfg.idle_timeout;
+    const auto room = buffer.prepare(roles & kCallback ? 4096 : 512);
+    boost::system::error_code rec;
+    std::size_t rn = 0;
+    if (state.reaper.attached()) {  // one I/O thread: one timer for every connection's wait (read_reaper.h)
+      std::tie(rec, rn) = co_await state.reaper.read_some(stream.socket(), room, timeout);
+    } else {
+      stream.expires_after(timeout);
+      std::tie(rec, rn) = co_await stream.async_read_some(room, tuple_awaitable);
+    }
     if (rec) co_return step;
     buffer.commit(rn);
   }
@@ -233,21 +241,19 @@ struct HttpServer::Resumed {
   beast::flat_buffer buffer;  // bytes the client pipelined behind the request
   Rendered answer;
   InFlight in_flight;  // released once the answer is written
-  std::shared_ptr<ReadDeadline> deadline;  // the connection's, kept while it waits
 };
 
 // The connection of a request waiting for its reply: socket, buffer and counts, no coroutine.
 class HttpServer::Parked final : public ParkedConnection {
  public:
   Parked(HttpServer& server, tcp::socket client, beast::flat_buffer buffer, unsigned roles, ConnectionToken token,
-         InFlight in_flight, std::shared_ptr<ReadDeadline> deadline)
+         InFlight in_flight)
       : ParkedConnection(std::move(client)),
         server_(server),
         buffer_(std::move(buffer)),
         roles_(roles),
         token_(std::move(token)),
-        in_flight_(std::move(in_flight)),
-        deadline_(std::move(deadline)) {}
+        in_flight_(std::move(in_flight)) {}
 
   void resume(std::optional<Rendered> answer) override {
     if (!answer) {  // the client went away while waiting: nobody to answer
@@ -255,8 +261,7 @@ class HttpServer::Parked final : public ParkedConnection {
       socket.shutdown(tcp::socket::shutdown_send, ignored);
       return;
     }
-    auto resumed = std::make_unique<Resumed>(
-        Resumed{std::move(buffer_), std::move(*answer), std::move(in_flight_), std::move(deadline_)});
+    auto resumed = std::make_unique<Resumed>(Resumed{std::move(buffer_), std::move(*answer), std::move(in_flight_)});
     auto ex = socket.get_executor();
     asio::co_spawn(ex, server_.session(std::move(socket), roles_, std::move(token_), std::move(resumed)),
                    asio::detached);
@@ -268,7 +273,6 @@ class HttpServer::Parked final : public ParkedConnection {
   unsigned roles_;
   ConnectionToken token_;
   InFlight in_flight_;
-  std::shared_ptr<ReadDeadline> deadline_;
 };
 
 bool HttpServer::bind(const Endpoint& ep, unsigned roles) {
@@ -347,32 +351,22 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket, unsigned roles, Co
   try {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
-    std::shared_ptr<ReadDeadline> deadline;
-    struct CloseDeadline {  // when the connection ends here (a parked one took it along)
-      std::shared_ptr<ReadDeadline>& d;
-      ~CloseDeadline() {
-        if (d) d->close();
-      }
-    } close_deadline{deadline};
     bool keep = true;
     bool first = true;  // a new connection must start its request within the header timeout
     if (resumed) {  // back from a wait: its answer first, then the connection goes on
       first = false;
       buffer = std::move(resumed->buffer);
-      deadline = std::move(resumed->deadline);
       keep = co_await write_answer(stream, resumed->answer);
       resumed.reset();
-    } else {
-      deadline = ReadDeadline::make(stream.get_executor());
     }
     for (; keep; first = false) {
-      Step step = co_await read_request(stream, buffer, *deadline, roles, first, state_, routes_, deliveries_);
+      Step step = co_await read_request(stream, buffer, roles, first, state_, routes_, deliveries_);
       if (step.kind == Step::Kind::next) continue;
       if (step.kind == Step::Kind::stop) break;
       if (step.kind == Step::Kind::send) {
         if (buffer.size() == 0) buffer.shrink_to_fit();  // nothing pipelined: no need to hold 512 B
         auto parked = std::make_shared<Parked>(*this, stream.release_socket(), std::move(buffer), roles,
-                                               std::move(token), std::move(step.in_flight), std::move(deadline));
+                                               std::move(token), std::move(step.in_flight));
         send_.park(std::move(*step.prepared), std::move(parked));
         co_return;  // the connection lives on in the send flow, and comes back with its answer
       }

@@ -1,12 +1,13 @@
 #pragma once
-// The deadline of a connection's reads, kept by one timer per connection that is re-armed only when
-// it fires. A timer armed for each read and cancelled when the read completes (Beast's stream
-// timeouts) costs the I/O loop a completion to run and a poll of the reactor before it, three times
-// per request (the client's request, daprd's answer to the publish, the delivery). Here starting a
-// read stores its deadline and arms the timer only if it is not armed already for a time no later;
-// when the timer fires early for the current read it is armed again for that read's deadline, so a
-// read is still cut off at its own deadline exactly. A connection whose reads follow each other
-// closely (each deadline later than the one before) sees its timer fire about once per timeout.
+// The deadline of a pooled daprd connection's reads, kept by one timer per connection that is
+// re-armed only when it fires. A timer armed for each read and cancelled when the read completes
+// (Beast's stream timeouts) costs the I/O loop a completion to run and a poll of the reactor before it,
+// for every publish. Here starting a read stores its deadline and arms the timer only if it is not
+// armed already for a time no later; when the timer fires early for the current read it is armed again
+// for that read's deadline, so a read is still cut off at its own deadline exactly. A connection whose
+// reads follow each other closely (each deadline later than the one before) sees its timer fire about
+// once per timeout. (Client and delivery connections, far more numerous, share one timer instead:
+// read_reaper.h.)
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>

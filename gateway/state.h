@@ -11,6 +11,7 @@
 #include "gateway/limits.h"
 #include "gateway/metrics.h"
 #include "gateway/pending_table.h"
+#include "gateway/read_reaper.h"
 
 namespace rrkit::gateway {
 
@@ -30,6 +31,10 @@ struct State {
   std::atomic<int> active{0};                 // requests between "headers read" and "answer written"
   std::atomic<std::size_t> client_open{0};    // connections of the client (or shared) listener
   std::atomic<std::size_t> callback_open{0};  // connections of a separate callback listener
+  // The deadlines of the reads that start a request, with one I/O thread only (attached by the
+  // Gateway then; the one member not safe from any thread). Here because session frames that the
+  // io_context destroys unlink their reads from it.
+  ReadReaper reaper;
 };
 
 }  // namespace rrkit::gateway
