@@ -8,6 +8,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <stdexcept>
 
 namespace rrkit {
@@ -54,6 +56,46 @@ std::string new_uuid_v4() {
   id.data[6] = static_cast<std::uint8_t>((id.data[6] & 0x0F) | 0x40);  // version 4
   id.data[8] = static_cast<std::uint8_t>((id.data[8] & 0x3F) | 0x80);  // RFC 4122 variant
   return boost::uuids::to_string(id);
+}
+
+CorrelationId::CorrelationId(std::string_view value) : CorrelationId(value, std::hash<std::string_view>{}(value)) {}
+
+CorrelationId::CorrelationId(std::string_view value, std::size_t hash) : hash_(hash) {
+  if (value.size() > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("correlation id too long");
+  size_ = static_cast<std::uint32_t>(value.size());
+  if (size_ <= kInline) {
+    if (size_ != 0) std::memcpy(text_.inline_, value.data(), size_);
+  } else {
+    text_.heap_ = new char[size_];
+    std::memcpy(text_.heap_, value.data(), size_);
+  }
+}
+
+CorrelationId::CorrelationId(CorrelationId&& other) noexcept : hash_(other.hash_), size_(other.size_), text_(other.text_) {
+  other.size_ = 0;  // a heap text now belongs to this one
+  other.hash_ = std::hash<std::string_view>{}(std::string_view());
+}
+
+CorrelationId& CorrelationId::operator=(const CorrelationId& other) {
+  if (this != &other) *this = CorrelationId(other);
+  return *this;
+}
+
+CorrelationId& CorrelationId::operator=(CorrelationId&& other) noexcept {
+  if (this != &other) {
+    release();
+    hash_ = other.hash_;
+    size_ = other.size_;
+    text_ = other.text_;
+    other.size_ = 0;
+    other.hash_ = std::hash<std::string_view>{}(std::string_view());
+  }
+  return *this;
+}
+
+void CorrelationId::release() noexcept {
+  if (size_ > kInline) delete[] text_.heap_;
+  size_ = 0;
 }
 
 CorrelationId new_correlation_id() { return CorrelationId(new_uuid_v4()); }

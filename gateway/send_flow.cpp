@@ -172,7 +172,7 @@ Rendered SendFlow::completed_answer(const Prepared& p, Completion& done) {
   if (done.how == Finish::replied) {
     // The reply's text goes into the answer as it came (valid JSON, bounded in depth: see Delivery),
     // neither parsed into a document nor serialised again.
-    const std::string& id = p.id.str();
+    const std::string_view id = p.id.str();
     std::string body;
     body.reserve(id.size() + done.reply.size() + 40);
     body += R"({"correlationId":)";
@@ -195,7 +195,7 @@ namespace {
 // The publish metadata of a request. The id as partition key keeps a request's copies in order;
 // as metadata it becomes a Kafka header for repliers that read it there.
 PublishMetadata request_metadata(const Config& cfg, const CorrelationId& id) {
-  PublishMetadata metadata{{"partitionKey", id.str()}, {"correlationId", id.str()}};
+  PublishMetadata metadata{{"partitionKey", std::string(id.str())}, {"correlationId", std::string(id.str())}};
   if (cfg.reply_mode == ReplyMode::reply_to) metadata.emplace_back("replyTo", cfg.subscribed_reply_topic());
   return metadata;
 }

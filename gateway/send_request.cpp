@@ -56,7 +56,7 @@ std::variant<nlohmann::json, HttpError> parse_object(std::string_view body) {
 }
 
 // body is an object (a scan accepted it): the id member is put right after its opening brace.
-std::string splice_id(std::string_view body, const std::string& id_field, const std::string& id) {
+std::string splice_id(std::string_view body, const std::string& id_field, std::string_view id) {
   const std::size_t open = body.find('{') + 1;
   std::string out;
   out.reserve(body.size() + id_field.size() + id.size() + 8);
@@ -80,7 +80,7 @@ std::variant<nlohmann::json, HttpError> validate_send(std::string_view content_t
 
 std::variant<std::string, HttpError> stamp_send(std::string_view content_type, std::string_view body,
                                                 std::size_t max_body, const std::string& id_field,
-                                                const std::string& id) {
+                                                std::string_view id) {
   if (auto e = check_framing(content_type, body, max_body)) return std::move(*e);
   const std::string_view keys[] = {id_field};
   if (const auto scanned = scan_members(body, keys); scanned && scanned->object && !scanned->members[0]) {
@@ -88,7 +88,7 @@ std::variant<std::string, HttpError> stamp_send(std::string_view content_type, s
   }
   auto parsed = parse_object(body);
   if (auto* e = std::get_if<HttpError>(&parsed)) return std::move(*e);
-  return stamp_request(std::get<nlohmann::json>(std::move(parsed)), id_field, id).dump();
+  return stamp_request(std::get<nlohmann::json>(std::move(parsed)), id_field, std::string(id)).dump();
 }
 
 std::variant<std::chrono::milliseconds, HttpError> request_timeout(std::optional<std::string_view> header,

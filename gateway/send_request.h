@@ -46,6 +46,6 @@ nlohmann::json stamp_request(nlohmann::json request, const std::string& id_field
 // field, or the scan refuses it) goes through the document, and its serialisation is published.
 std::variant<std::string, HttpError> stamp_send(std::string_view content_type, std::string_view body,
                                                 std::size_t max_body, const std::string& id_field,
-                                                const std::string& id);
+                                                std::string_view id);
 
 }  // namespace rrkit::gateway

@@ -54,7 +54,7 @@ TEST_CASE("ids: a correlation id keeps its text's hash, and equality and order a
   const rrkit::CorrelationId b("00000000-0000-4000-8000-000000000002");
   CHECK(a == same);
   CHECK(a.hash() == same.hash());
-  CHECK(a.hash() == std::hash<std::string>{}(a.str()));
+  CHECK(a.hash() == std::hash<std::string_view>{}(a.str()));
   CHECK(rrkit::CorrelationIdHash{}(a) == a.hash());
   CHECK_FALSE(a == b);
   CHECK(a < b);
@@ -65,6 +65,42 @@ TEST_CASE("ids: a correlation id keeps its text's hash, and equality and order a
   std::unordered_map<rrkit::CorrelationId, int, rrkit::CorrelationIdHash> table{{a, 1}};
   CHECK(table.count(same) == 1);
   CHECK(table.count(b) == 0);
+}
+
+TEST_CASE("ids: a correlation id of any length survives copies, moves and assignments whole") {
+  const std::string uuid = "00000000-0000-4000-8000-000000000001";  // kept inside the object
+  const std::string longer(200, 'x');                              // kept on the heap
+  const std::string just_over(rrkit::CorrelationId::kInline + 1, 'y');
+  for (const std::string& text : {std::string(), std::string("short"), uuid, just_over, longer}) {
+    INFO(text.size() << " characters");
+    const rrkit::CorrelationId original(text);
+    CHECK(original.str() == text);
+    CHECK(original.hash() == std::hash<std::string_view>{}(text));
+
+    rrkit::CorrelationId copy(original);
+    CHECK(copy == original);
+    CHECK(copy.str() == text);
+    rrkit::CorrelationId moved(std::move(copy));
+    CHECK(moved.str() == text);
+    CHECK(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from id is the empty id
+    CHECK(copy == rrkit::CorrelationId());
+
+    // Assignment over every kind of text, and onto itself.
+    for (const std::string& other : {std::string(), uuid, longer}) {
+      rrkit::CorrelationId target(other);
+      target = original;
+      CHECK(target.str() == text);
+      rrkit::CorrelationId source(original);
+      rrkit::CorrelationId target2(other);
+      target2 = std::move(source);
+      CHECK(target2 == original);
+      CHECK(source.empty());  // NOLINT(bugprone-use-after-move)
+    }
+    rrkit::CorrelationId self(original);
+    const rrkit::CorrelationId& alias = self;
+    self = alias;
+    CHECK(self.str() == text);
+  }
 }
 
 }  // namespace ids_test
