@@ -12,17 +12,129 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
+#include "gateway/read_deadline.h"
 #include "gateway/read_reaper.h"
 
-namespace read_reaper_test {
+// The two ways rr-gateway keeps a read's deadline without a timer armed and cancelled per read:
+// ReadDeadline (one timer per pooled daprd connection) and ReadReaper (one timer for every client and
+// delivery connection).
+namespace read_deadlines_test {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using rrkit::gateway::ReadDeadline;
 using rrkit::gateway::ReadReaper;
-using Clock = ReadReaper::Clock;
+using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+// A connected pair on the loopback: the gateway reads `server`.
+struct Pair {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  tcp::socket client{ioc};
+  tcp::socket server{ioc};
+  std::shared_ptr<ReadDeadline> deadline = ReadDeadline::make(ioc.get_executor());
+  Pair() {
+    client.connect(acceptor.local_endpoint());
+    acceptor.accept(server);
+  }
+
+  struct Read {
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    Clock::time_point done;
+  };
+
+  // One read through the deadline, run to completion; ctest's timeout is the backstop should it hang.
+  Read read(Clock::time_point by) {
+    std::optional<Read> got;
+    std::array<char, 64> buf{};
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          auto [ec, n] = co_await deadline->read_some(server, asio::buffer(buf), by);
+          got = Read{ec, n, Clock::now()};
+        },
+        asio::detached);
+    ioc.restart();
+    while (!got && ioc.run_one() > 0) {
+    }
+    REQUIRE(got);
+    return *got;
+  }
+};
+
+TEST_CASE("read deadline: a read that gets nothing is cut off at its deadline with a timeout") {
+  Pair p;
+  const auto start = Clock::now();
+  const auto r = p.read(start + 50ms);
+  CHECK(r.ec == boost::beast::error::timeout);
+  CHECK(r.done >= start + 50ms);
+  CHECK(p.deadline->expired());
+  // The connection is still usable: bytes sent afterwards are read.
+  asio::write(p.client, asio::buffer(std::string_view("GET /")));
+  const auto again = p.read(Clock::now() + 10s);
+  CHECK_FALSE(again.ec);
+  CHECK(again.n == 5);
+  CHECK_FALSE(p.deadline->expired());
+}
+
+TEST_CASE("read deadline: reads that complete arm the timer once, not once per read") {
+  Pair p;
+  for (int i = 0; i < 100; ++i) {
+    asio::write(p.client, asio::buffer(std::string_view("x")));
+    const auto r = p.read(Clock::now() + 60s);  // each deadline later than the one before
+    REQUIRE_FALSE(r.ec);
+    CHECK(r.n == 1);
+  }
+  CHECK(p.deadline->arms() == 1);
+  CHECK(p.deadline->armed());
+}
+
+TEST_CASE("read deadline: an earlier deadline than the armed one cuts the read off at its own time") {
+  Pair p;
+  asio::write(p.client, asio::buffer(std::string_view("x")));
+  REQUIRE_FALSE(p.read(Clock::now() + 60s).ec);  // armed for a minute from now
+  const auto start = Clock::now();
+  const auto r = p.read(start + 50ms);
+  CHECK(r.ec == boost::beast::error::timeout);
+  CHECK(r.done >= start + 50ms);
+  CHECK(r.done < start + 30s);
+  CHECK(p.deadline->arms() == 2);
+}
+
+TEST_CASE("read deadline: a timer that fires early for a later read is armed again for that read's deadline") {
+  Pair p;
+  asio::write(p.client, asio::buffer(std::string_view("x")));
+  REQUIRE_FALSE(p.read(Clock::now() + 30ms).ec);  // the timer is armed for 30 ms from now
+  // The next read's deadline is later: the timer fires at the 30 ms, finds the read's deadline not
+  // reached, and is armed for it; the read is cut off at its own deadline, not at the first.
+  const auto start = Clock::now();
+  const auto r = p.read(start + 150ms);
+  CHECK(r.ec == boost::beast::error::timeout);
+  CHECK(r.done >= start + 150ms);
+  CHECK(p.deadline->arms() == 2);
+}
+
+TEST_CASE("read deadline: a timer that fires with no read waiting leaves the next read to arm it") {
+  Pair p;
+  asio::write(p.client, asio::buffer(std::string_view("x")));
+  REQUIRE_FALSE(p.read(Clock::now() + 20ms).ec);
+  // Let the timer fire with nothing to cut off.
+  while (p.deadline->armed()) {
+    p.ioc.restart();
+    REQUIRE(p.ioc.run_one_for(5s) > 0);
+  }
+  CHECK_FALSE(p.deadline->expired());
+  asio::write(p.client, asio::buffer(std::string_view("y")));
+  const auto r = p.read(Clock::now() + 60s);
+  CHECK_FALSE(r.ec);
+  CHECK(p.deadline->armed());
+  CHECK(p.deadline->arms() == 2);
+}
 
 struct Result {
   boost::system::error_code ec;
@@ -172,4 +284,4 @@ TEST_CASE("read reaper: a read whose coroutine is destroyed while it waits leave
   CHECK_FALSE(never.has_value());
 }
 
-}  // namespace read_reaper_test
+}  // namespace read_deadlines_test
