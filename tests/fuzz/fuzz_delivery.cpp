@@ -5,10 +5,14 @@
 // A single delivery is read without building the envelope's other members; the target aborts when that
 // reading and the reading of the whole document (parse_bounded, then parse_delivery_value) disagree.
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "common/ids.h"
 #include "common/json_limits.h"
 
 #include "gateway/bulk_delivery.h"
@@ -20,6 +24,14 @@ namespace {
 // than a parsed document may be, whatever the delivery was.
 void answer(const rrkit::gateway::DeliveryResult& result) {
   if (!result.delivery) return;
+  // The gateway looks the reply's id up as a CorrelationId (inline up to 36 characters, else on the heap):
+  // whatever the id, the id and its copies keep its text whole.
+  const rrkit::CorrelationId id(result.delivery->id);
+  rrkit::CorrelationId copy(id);
+  const rrkit::CorrelationId moved(std::move(copy));
+  if (id.str() != result.delivery->id || !(moved == id) || id.hash() != std::hash<std::string_view>{}(id.str())) {
+    std::abort();
+  }
   const std::string body = R"({"correlationId":)" + nlohmann::json(result.delivery->id).dump() + R"(,"response":)" +
                            result.delivery->reply + "}";
   if (!rrkit::parse_bounded(body, rrkit::kMaxJsonDepth + 1).ok()) std::abort();
