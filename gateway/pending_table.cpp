@@ -17,9 +17,9 @@ PendingTable::Insert PendingTable::insert(const CorrelationId& id, Clock::time_p
   std::lock_guard lock(mutex_);
   if (closed_) return Insert::closed;
   if (pending_.size() >= limits_.max_pending) return Insert::full;
-  if (pending_.count(id) != 0 || finished_.count(id) != 0) return Insert::duplicate_id;
-  pending_.emplace(id, Pending{now, std::move(notify)});
-  return Insert::inserted;
+  if (finished_.contains(id)) return Insert::duplicate_id;
+  const auto [it, fresh] = pending_.try_emplace(id, Pending{now, std::move(notify)});
+  return fresh ? Insert::inserted : Insert::duplicate_id;
 }
 
 bool PendingTable::finish(const CorrelationId& id, Finish how, Clock::time_point now) {
@@ -84,7 +84,7 @@ void PendingTable::remember(const CorrelationId& id, bool answered, Clock::time_
   if (limits_.late_window_max == 0 || limits_.late_window.count() <= 0) return;
   const auto [it, fresh] = finished_.try_emplace(id, Finished{now, answered, false});
   if (fresh) {
-    finished_order_.emplace_back(now, &it->first);
+    finished_order_.emplace_back(now, id);
   } else {
     it->second = Finished{now, answered, false};  // insert() refuses a remembered id: not expected
   }
@@ -94,7 +94,7 @@ void PendingTable::remember(const CorrelationId& id, bool answered, Clock::time_
 void PendingTable::evict(Clock::time_point now) {
   while (!finished_order_.empty() &&
          (finished_order_.size() > limits_.late_window_max || finished_order_.front().first + limits_.late_window <= now)) {
-    finished_.erase(finished_.find(*finished_order_.front().second));
+    finished_.erase(finished_order_.front().second);
     finished_order_.pop_front();
   }
 }

@@ -15,9 +15,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/gateway_metrics.h"
@@ -96,11 +96,14 @@ class PendingTable {
   Limits limits_;
   mutable std::mutex mutex_;
   bool closed_ = false;
-  std::unordered_map<CorrelationId, Pending, CorrelationIdHash> pending_;
-  std::unordered_map<CorrelationId, Finished, CorrelationIdHash> finished_;
-  // Finished ids in finishing order: the front is evicted first (by age or by count). Each points at
-  // its key in finished_ (a node's key never moves) instead of holding a second copy of the id.
-  std::deque<std::pair<Clock::time_point, const CorrelationId*>> finished_order_;
+  // Open addressing (entries in one array, not a node each): at a high rate the late window holds
+  // its maximum of ids, and every request looks ids up in both tables; a lookup here reads one
+  // group of metadata and one slot instead of walking a bucket's chain of separately allocated nodes.
+  boost::unordered_flat_map<CorrelationId, Pending, CorrelationIdHash> pending_;
+  boost::unordered_flat_map<CorrelationId, Finished, CorrelationIdHash> finished_;
+  // Finished ids in finishing order: the front is evicted first (by age or by count). A copy of the
+  // id, since finished_'s entries move when it grows.
+  std::deque<std::pair<Clock::time_point, CorrelationId>> finished_order_;
 };
 
 }  // namespace rrkit::gateway

@@ -102,6 +102,50 @@ TEST_CASE("pending table: max pending is enforced and ids are unique") {
   CHECK(t.insert(CorrelationId("3"), now, p.notify()) == PendingTable::Insert::inserted);
 }
 
+TEST_CASE("pending table: a remembered id is refused as a new one until it is forgotten") {
+  const auto t0 = Clock::now();
+  PendingTable t(limits(100, 1s));
+  Probe p;
+  REQUIRE(t.insert(CorrelationId("r"), t0, p.notify()) == PendingTable::Insert::inserted);
+  REQUIRE(t.classify_reply(CorrelationId("r"), t0).cls == ReplyClass::matched);
+  CHECK(t.insert(CorrelationId("r"), t0 + 10ms, p.notify()) == PendingTable::Insert::duplicate_id);
+  CHECK(t.size() == 0);
+  // Once the window has passed (and something made the table look at the time), it is new again.
+  CHECK(t.classify_reply(CorrelationId("other"), t0 + 2s).cls == ReplyClass::unknown);
+  CHECK(t.insert(CorrelationId("r"), t0 + 2s, p.notify()) == PendingTable::Insert::inserted);
+}
+
+TEST_CASE("pending table: a long churn keeps exactly the newest ids and every waiter") {
+  // 60,000 requests through a window of 1,000 ids with 300 waiting: both tables grow, and
+  // entries are inserted and erased far more often than they are held, so the tables rebuild
+  // themselves many times. None of that may lose a waiter or misclassify an id.
+  const auto t0 = Clock::now();
+  constexpr int kWaiting = 300, kTotal = 60000, kWindow = 1000;
+  PendingTable t(limits(kWaiting + 1, 60s, kWindow));
+  Probe p;
+  const auto id = [](int i) { return CorrelationId("id-" + std::to_string(i)); };
+  for (int i = 0; i < kWaiting; ++i) REQUIRE(t.insert(id(i), t0, p.notify()) == PendingTable::Insert::inserted);
+  int matched = 0;
+  for (int i = kWaiting; i < kTotal; ++i) {
+    const auto now = t0 + std::chrono::microseconds(i);
+    REQUIRE(t.insert(id(i), now, p.notify()) == PendingTable::Insert::inserted);
+    auto c = t.classify_reply(id(i - kWaiting), now);
+    REQUIRE(c.cls == ReplyClass::matched);
+    c.notify(Completion{Finish::replied, {}});
+    ++matched;
+  }
+  CHECK(matched == kTotal - kWaiting);
+  CHECK(p.calls == kTotal - kWaiting);
+  CHECK(t.size() == static_cast<std::size_t>(kWaiting));
+  CHECK(t.remembered() == static_cast<std::size_t>(kWindow));
+  const auto later = t0 + 1s;
+  const int newest_finished = kTotal - kWaiting - 1;
+  CHECK(t.classify_reply(id(newest_finished), later).cls == ReplyClass::duplicate);
+  CHECK(t.classify_reply(id(newest_finished - kWindow + 1), later).cls == ReplyClass::duplicate);
+  CHECK(t.classify_reply(id(newest_finished - kWindow), later).cls == ReplyClass::unknown);
+  CHECK(t.classify_reply(id(kTotal - 1), later).cls == ReplyClass::matched);
+}
+
 TEST_CASE("pending table: unknown ids and the bounded late window") {
   const auto t0 = Clock::now();
   SECTION("never seen") {
