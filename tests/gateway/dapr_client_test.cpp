@@ -8,6 +8,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -116,13 +123,53 @@ class OneAnswer {
   std::thread thread_;
 };
 
-// Writes the parts one by one, each sent on its own (no delay, a moment apart) so the client reads
-// them in separate arrivals as a slow daprd would send them; the client's verdict does not depend on it.
-std::function<void(tcp::socket&)> in_parts(std::vector<std::string> parts) {
-  return [parts = std::move(parts)](tcp::socket& socket) {
-    for (const auto& part : parts) {
-      asio::write(socket, asio::buffer(part));
-      std::this_thread::sleep_for(20ms);
+// The descriptor, in this process, of the client's end of a connection whose server end is `server`:
+// the test's client and its stand-in daprd share the process, so the client's socket can be looked at.
+int client_descriptor(const tcp::socket& server) {
+  const std::uint16_t client_port = server.remote_endpoint().port();
+  const std::uint16_t server_port = server.local_endpoint().port();
+  for (int fd = 0; fd < 4096; ++fd) {
+    sockaddr_in local{};
+    sockaddr_in peer{};
+    socklen_t local_len = sizeof local;
+    socklen_t peer_len = sizeof peer;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 || local.sin_family != AF_INET) continue;
+    if (ntohs(local.sin_port) != client_port) continue;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0 || ntohs(peer.sin_port) != server_port) continue;
+    return fd;
+  }
+  return -1;
+}
+
+// Waits (5 s at most) until the client has taken off its socket every byte the server sent so far:
+// the server's send queue is empty (all of it reached the client's socket) and so is the client's
+// receive queue (the client read it).
+bool client_has_read(tcp::socket& server, int client_fd) {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until) {
+    int unsent = 0;
+    int unread = 0;
+    if (ioctl(server.native_handle(), SIOCOUTQ, &unsent) != 0 || ioctl(client_fd, FIONREAD, &unread) != 0) return false;
+    if (unsent == 0 && unread == 0) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
+// Whether each part but the last was read by the client before the next was sent: set by in_parts.
+struct Pacing {
+  std::atomic<bool> apart{true};
+};
+
+// Writes the parts one by one, the next only once the client has read the one before, so the client
+// meets them in separate reads as it would meet a slow daprd's answer.
+std::function<void(tcp::socket&)> in_parts(std::vector<std::string> parts, Pacing& pacing) {
+  return [parts = std::move(parts), &pacing](tcp::socket& socket) {
+    const int client = client_descriptor(socket);
+    if (client < 0) pacing.apart = false;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (i > 0 && !(client >= 0 && client_has_read(socket, client))) pacing.apart = false;
+      asio::write(socket, asio::buffer(parts[i]));
     }
   };
 }
@@ -145,36 +192,45 @@ DaprResult publish_to(std::uint16_t port, std::chrono::milliseconds within = 5s)
 
 TEST_CASE("dapr client: daprd's answer is read whole, in parts, chunked, or not at all") {
   SECTION("a 204 in one piece") {
-    OneAnswer daprd(in_parts({"HTTP/1.1 204 No Content\r\nTraceparent: 00-1-2-01\r\n\r\n"}));
+    Pacing pacing;
+    OneAnswer daprd(in_parts({"HTTP/1.1 204 No Content\r\nTraceparent: 00-1-2-01\r\n\r\n"}, pacing));
     const auto r = publish_to(daprd.port());
     CHECK(r.kind == DaprResult::Kind::ok);
     CHECK(r.status == 204);
   }
   SECTION("an error answer whose header and body arrive in parts") {
+    Pacing pacing;
     OneAnswer daprd(in_parts({"HTTP/1.1 400 Bad Req", "uest\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n",
-                              R"({"errorCode":)", R"("ERR_X"})" "    "}));
+                              R"({"errorCode":)", R"("ERR_X"})" "    "},
+                             pacing));
     const auto r = publish_to(daprd.port());
+    CHECK(pacing.apart);
     CHECK(r.kind == DaprResult::Kind::rejected);
     CHECK(r.status == 400);
     CHECK(r.body == R"({"errorCode":"ERR_X"})" "    ");
   }
   SECTION("a chunked error answer") {
+    Pacing pacing;
     OneAnswer daprd(in_parts({"HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
-                              "0\r\n\r\n"}));
+                              "0\r\n\r\n"},
+                             pacing));
     const auto r = publish_to(daprd.port());
+    CHECK(pacing.apart);
     CHECK(r.kind == DaprResult::Kind::rejected);
     CHECK(r.status == 500);
     CHECK(r.body == "hello");
   }
   SECTION("the connection closed after the request, no answer: unreachable, not sent again") {
-    OneAnswer daprd(in_parts({}));
+    Pacing pacing;
+    OneAnswer daprd(in_parts({}, pacing));
     const auto r = publish_to(daprd.port());
     INFO(r.error);
     CHECK(r.kind == DaprResult::Kind::unreachable);
     CHECK(r.error.find("read from daprd") != std::string::npos);
   }
   SECTION("the connection closed in the middle of the header") {
-    OneAnswer daprd(in_parts({"HTTP/1.1 204 No Con"}));
+    Pacing pacing;
+    OneAnswer daprd(in_parts({"HTTP/1.1 204 No Con"}, pacing));
     const auto r = publish_to(daprd.port());
     INFO(r.error);
     CHECK(r.kind == DaprResult::Kind::unreachable);
