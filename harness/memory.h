@@ -66,6 +66,12 @@ struct MemoryFigures {
   double bytes_per_timed_out = 0;         // least-squares slope of RSS over timed-out requests, rounds 1..N
   bool grew_every_round = false;          // RSS rose in every round after the first
   std::vector<double> round_growth_bytes; // growth of each round after the first
+  // The lowest sample of the later half of the rounds less the highest of the earlier half (the middle
+  // round of an odd count in neither), and that rise per request timed out between the two halves: a
+  // leak whose RSS dips once (a garbage collector giving pages back) still rose to stay.
+  double level_rise_bytes = 0;
+  double level_rise_per_timed_out = 0;
+  bool rose_to_stay = false;              // level_rise_per_timed_out above max_bytes_per_timed_out
 };
 
 struct MemoryVerdict {

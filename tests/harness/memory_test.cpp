@@ -104,6 +104,49 @@ TEST_CASE("memory_returns: node-gateway's swinging but flat RSS passes", "[unit]
   CHECK_FALSE(v.figures.grew_every_round);
 }
 
+// The three gateways' leak soaks in one conformance run (2026-12-02, fresh clone; scenarios/leak-soak.yaml,
+// 4 rounds of 20,000 timed-out requests, RSS in MiB after each round's settle).
+TEST_CASE("memory_returns: the seed gateway's leak fails although its RSS dips in the last round", "[unit][memory]") {
+  // Node gave 12 MiB back after round 4; what the seed keeps of every timed-out request it did not.
+  const auto v = judge_memory(rounds({213.0, 256.9, 333.8, 322.2}, 20'000, 20'000));
+  INFO(v.detail);
+  CHECK_FALSE(v.figures.grew_every_round);
+  CHECK(v.figures.rose_to_stay);
+  CHECK(v.figures.level_rise_bytes == Approx((322.2 - 256.9) * kMiB).margin(kMiB / 10));
+  CHECK(v.figures.level_rise_per_timed_out > 3'000);
+  CHECK(v.state == CheckState::fail);
+  CHECK(v.detail.find("rose to stay") != std::string::npos);
+}
+
+TEST_CASE("memory_returns: node-gateway's and rr-gateway's soaks of the same run pass", "[unit][memory]") {
+  SECTION("node-gateway: up in the second round, then flat") {
+    const auto v = judge_memory(rounds({209.5, 221.5, 222.3, 220.3}, 20'000, 20'000));
+    INFO(v.detail);
+    CHECK_FALSE(v.figures.rose_to_stay);
+    CHECK(v.state == CheckState::pass);
+  }
+  SECTION("rr-gateway: its late-reply memory filling, under the noise floor") {
+    const auto v = judge_memory(rounds({13.6, 16.7, 22.2, 22.3}, 20'000, 20'000));
+    INFO(v.detail);
+    CHECK(v.figures.grew_every_round);
+    CHECK(v.state == CheckState::pass);
+  }
+}
+
+TEST_CASE("memory_returns: rising to stay needs the later rounds all above the earlier ones", "[unit][memory]") {
+  // One high sample early (a burst the collector had not yet returned) does not make a leak of a rise after it.
+  const auto v = judge_memory(rounds({100, 160, 125, 150, 150}, 20'000, 20'000));
+  INFO(v.detail);
+  CHECK_FALSE(v.figures.grew_every_round);
+  CHECK_FALSE(v.figures.rose_to_stay);
+  CHECK(v.state == CheckState::pass);
+  // Two rounds: the later half is the second sample, the earlier the first.
+  const auto two = judge_memory(rounds({100, 150}, 20'000, 20'000));
+  INFO(two.detail);
+  CHECK(two.figures.rose_to_stay);
+  CHECK(two.state == CheckState::fail);
+}
+
 TEST_CASE("memory_returns: a 300 B per request leak fails above 2 MiB of noise", "[unit][memory]") {
   SECTION("4 rounds of 20,000") {
     // 3 × 5.7 MiB after the first round: 17.2 MiB nominal, so noise on the first and last samples that
