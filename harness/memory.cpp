@@ -243,9 +243,9 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
   // pages back in one round (the seed gateway: 213, 257, 334, 322 MiB) without giving back what it keeps.
   const std::size_t n_traffic = traffic.size();
   double earlier_max = sum_rss(*traffic.front());
-  for (std::size_t i = 0; i < n_traffic / 2; ++i) earlier_max = std::max(earlier_max, sum_rss(*traffic[i]));
+  for (std::size_t i = 1; i < n_traffic / 2; ++i) earlier_max = std::max(earlier_max, sum_rss(*traffic[i]));
   double later_min = sum_rss(*traffic.back());
-  for (std::size_t i = (n_traffic + 1) / 2; i < n_traffic; ++i) later_min = std::min(later_min, sum_rss(*traffic[i]));
+  for (std::size_t i = (n_traffic + 1) / 2; i + 1 < n_traffic; ++i) later_min = std::min(later_min, sum_rss(*traffic[i]));
   // The requests that timed out between the last sample of the earlier half and the first of the later.
   const std::uint64_t before = traffic[n_traffic / 2 - 1]->timed_out_so_far;
   const std::uint64_t after = traffic[(n_traffic + 1) / 2]->timed_out_so_far;
