@@ -20,7 +20,7 @@ namespace rrkit::bench {
 struct Config {
   std::string sections = "all";  // comma list: capacity,latency,rate,timeout,memory,levers,peer (or all)
   int latency_requests = 1000;   // sequential requests per path and round for section 1
-  int latency_rounds = 3;        // section 1's paths are measured in turn, this many times over
+  int latency_rounds = 10;       // section 1's paths are measured in turn, this many times over
   std::vector<double> rates = {100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000};  // open-loop steps (req/s)
   double step_seconds = 4;       // length of each rate step
   double p99_limit_ms = 100;     // a step is sustained when p99 is under this and every request got 200
