@@ -21,7 +21,7 @@ struct Config {
   std::string sections = "all";  // comma list: capacity,latency,rate,timeout,memory,levers,peer (or all)
   int latency_requests = 1000;   // sequential requests per path and round for section 1
   int latency_rounds = 10;       // section 1's paths are measured in turn, this many times over
-  std::vector<double> rates = {100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000};  // open-loop steps (req/s)
+  std::vector<double> rates = {100, 250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000};  // open-loop steps (req/s)
   double step_seconds = 4;       // length of each rate step
   double p99_limit_ms = 100;     // a step is sustained when p99 is under this and every request got 200
   std::vector<int> waiting = {10000, 19000};  // waiting requests for the memory figures
