@@ -110,8 +110,8 @@ namespace {
 // The running simulator as the control API sees it.
 class Control final : public ControlTarget {
  public:
-  Control(Engine& engine, KafkaConsumerLoop& consumer, Metrics& metrics, const Config& config, log::Logger logger)
-      : engine_(engine), consumer_(consumer), metrics_(metrics), config_(config), logger_(std::move(logger)) {}
+  Control(Engine& engine, KafkaConsumerLoop& consumer, Metrics& metrics, log::Logger logger)
+      : engine_(engine), consumer_(consumer), metrics_(metrics), logger_(std::move(logger)) {}
   nlohmann::json health() override {
     return {{"status", "ok"}, {"assigned_partitions", engine_.assigned_partitions()}, {"seed", engine_.seed()}};
   }
@@ -139,7 +139,6 @@ class Control final : public ControlTarget {
   Engine& engine_;
   KafkaConsumerLoop& consumer_;
   Metrics& metrics_;
-  const Config& config_;
   log::Logger logger_;
 };
 
@@ -248,7 +247,7 @@ int run(const Config& config) {
     return kExitRuntime;
   }
 
-  Control control(engine, consumer, metrics, config, logger);
+  Control control(engine, consumer, metrics, logger);
   ControlServer server([&control](const ControlRequest& r) { return handle_control(control, r); }, logger);
   if (control_on && !server.start(control_host, control_port, error)) {
     std::cerr << "rr-simulator: " << error << "\n";
