@@ -18,6 +18,9 @@ inline constexpr char kPending[] = "rr_gateway_pending";                        
 inline constexpr char kOldestPending[] = "rr_gateway_oldest_pending_seconds";      // gauge
 inline constexpr char kRequestDuration[] = "rr_gateway_request_duration_seconds";  // histogram
 inline constexpr char kPublishDuration[] = "rr_gateway_publish_duration_seconds";  // histogram
+// Bulk publish (--publish-bulk-max): calls to daprd's bulk route, and the requests they carried.
+inline constexpr char kBulkPublishCalls[] = "rr_gateway_bulk_publish_calls_total";      // counter
+inline constexpr char kBulkPublishEntries[] = "rr_gateway_bulk_publish_entries_total";  // counter
 inline constexpr char kConnections[] = "rr_gateway_connections";                   // gauge{listener}
 inline constexpr char kConnectionsRefused[] = "rr_gateway_connections_refused_total";  // counter{listener}
 

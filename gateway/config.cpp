@@ -102,6 +102,15 @@ void add_options(CLI::App& app, Config& cfg, ConfigText& text) {
                  "bulk subscribe: longest wait for a batch to fill (maxAwaitDurationMs, at least 1ms)")
       ->envname(env("REPLY_BULK_MAX_AWAIT"))
       ->check(check_duration);
+  app.add_option("--publish-bulk-max", cfg.publish_bulk_max,
+                 "publish requests queued behind a publish together with daprd's bulk publish, up to this many per call "
+                 "(0: off; needs --threads 1)")
+      ->envname(env("PUBLISH_BULK_MAX"))
+      ->check(CLI::Range(0u, 10000u));
+  app.add_option("--publish-bulk-calls", cfg.publish_bulk_calls,
+                 "bulk publish: calls in flight at once; requests arriving meanwhile queue for the next call")
+      ->envname(env("PUBLISH_BULK_CALLS"))
+      ->check(CLI::Range(1u, 64u));
   app.add_option("--id-field", cfg.id_field, "body field that carries the correlation id")->envname(env("ID_FIELD"));
   app.add_option("--threads", cfg.threads, "io threads")->envname(env("THREADS"))->check(CLI::Range(1u, 64u));
   app.add_option("--dapr-connections", cfg.dapr_connections, "keep-alive connections to daprd at most")
@@ -150,6 +159,7 @@ std::optional<std::string> finalize(CLI::App& app, Config& cfg, const ConfigText
   if (cfg.reply_bulk_max_await.count() < 1 || cfg.reply_bulk_max_await.count() > 600000) {
     return std::string("--reply-bulk-max-await must be between 1ms and 10m");
   }
+  if (cfg.publish_bulk_max > 0 && !cfg.single_thread()) return std::string("--publish-bulk-max needs --threads 1");
   if (cfg.instance_id.empty()) cfg.instance_id = new_uuid_v4().substr(0, 8);
   if (cfg.id_field.empty()) return std::string("--id-field must not be empty");
   return std::nullopt;

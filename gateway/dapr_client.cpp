@@ -19,6 +19,7 @@
 #include <mutex>
 #include <vector>
 
+#include "gateway/bulk_publish.h"
 #include "gateway/dapr_retry.h"
 #include "gateway/executors.h"
 #include "gateway/http_message.h"
@@ -317,6 +318,12 @@ asio::awaitable<DaprResult> DaprClient::publish(const std::string& pubsub, const
 
 asio::awaitable<DaprResult> DaprClient::healthz(std::chrono::steady_clock::time_point deadline) {
   return call("GET", "/v1.0/healthz", "", deadline, CallOptions{});
+}
+
+asio::awaitable<DaprResult> DaprClient::publish_bulk(const std::string& pubsub, const std::string& topic,
+                                                     std::string body, std::chrono::steady_clock::time_point deadline,
+                                                     CallOptions options) {
+  return call("POST", bulk_publish_target(pubsub, topic), std::move(body), deadline, options);
 }
 
 asio::awaitable<DaprResult> DaprClient::call(std::string method, std::string target, std::string body,

@@ -86,6 +86,12 @@ class DaprClient {
                                              const PublishMetadata& metadata,
                                              std::chrono::steady_clock::time_point deadline);
 
+  // Publishes several requests in one call through daprd's bulk publish API (gateway/bulk_publish.h
+  // spells the target and body): a 2xx answer is ok for every entry; a rejection's body names the
+  // entries that failed (parse_bulk_failures).
+  boost::asio::awaitable<DaprResult> publish_bulk(const std::string& pubsub, const std::string& topic, std::string body,
+                                                  std::chrono::steady_clock::time_point deadline, CallOptions options);
+
   // daprd's health endpoint: ok when daprd is up and its components are initialised.
   boost::asio::awaitable<DaprResult> healthz(std::chrono::steady_clock::time_point deadline);
 

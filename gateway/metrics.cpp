@@ -54,6 +54,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("latency of the publish call to daprd")
                            .Register(*registry_)
                            .Add({}, latency_buckets());
+  bulk_calls_ = &prometheus::BuildCounter()
+                     .Name(gm::kBulkPublishCalls)
+                     .Help("bulk publish calls to daprd (--publish-bulk-max)")
+                     .Register(*registry_)
+                     .Add({});
+  bulk_entries_ = &prometheus::BuildCounter()
+                       .Name(gm::kBulkPublishEntries)
+                       .Help("requests carried by bulk publish calls")
+                       .Register(*registry_)
+                       .Add({});
   auto& conns = prometheus::BuildGauge()
                     .Name(gm::kConnections)
                     .Help("open connections by listener (a shared listener counts as client)")
@@ -77,6 +87,10 @@ void Metrics::request(Outcome o, double seconds) {
 
 void Metrics::reply(ReplyClass c) { replies_[static_cast<std::size_t>(c)]->Increment(); }
 void Metrics::publish(double seconds) { publish_duration_->Observe(seconds); }
+void Metrics::bulk_publish(std::size_t entries) {
+  bulk_calls_->Increment();
+  bulk_entries_->Increment(static_cast<double>(entries));
+}
 void Metrics::connection_refused(bool callback_listener) {
   (callback_listener ? callback_refused_ : client_refused_)->Increment();
 }

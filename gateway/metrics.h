@@ -30,6 +30,8 @@ class Metrics {
   void request(Outcome o, double seconds);
   void reply(ReplyClass c);
   void publish(double seconds);
+  // One bulk publish call carrying `entries` requests.
+  void bulk_publish(std::size_t entries);
   // A connection closed at once because its listener was at its cap.
   void connection_refused(bool callback_listener);
   double requests(Outcome o) const;
@@ -46,6 +48,8 @@ class Metrics {
   prometheus::Gauge* oldest_ = nullptr;
   prometheus::Histogram* request_duration_ = nullptr;
   prometheus::Histogram* publish_duration_ = nullptr;
+  prometheus::Counter* bulk_calls_ = nullptr;
+  prometheus::Counter* bulk_entries_ = nullptr;
   prometheus::Gauge* client_connections_ = nullptr;
   prometheus::Gauge* callback_connections_ = nullptr;
   prometheus::Counter* client_refused_ = nullptr;

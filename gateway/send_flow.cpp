@@ -5,13 +5,17 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <memory>
 #include <utility>
 
 #include "common/ids.h"
 #include "common/json_limits.h"
+#include "gateway/bulk_publish.h"
 #include "gateway/send_request.h"
 #include "gateway/limits.h"
 #include "gateway/socket_peek.h"
@@ -223,13 +227,117 @@ asio::awaitable<void> SendFlow::publish(std::shared_ptr<Waiter> waiter, Correlat
   advance(waiter);
 }
 
+// Bulk publish. A parked request joins the queue; a drain (at most publish_bulk_calls of them) takes
+// what is queued, up to publish_bulk_max, into one call and, when that call is answered, takes what
+// queued meanwhile. A lone request goes as a plain publish, so at low load nothing waits; under load
+// the requests that arrive during one call's round trip go together in the next.
+void SendFlow::enqueue_publish(const asio::any_io_executor& ex, QueuedPublish q) {
+  publish_queue_.push_back(std::move(q));
+  if (publish_calls_ >= state_.cfg.publish_bulk_calls) return;
+  ++publish_calls_;
+  asio::co_spawn(ex, drain_publishes(), asio::detached);
+}
+
+asio::awaitable<void> SendFlow::drain_publishes() {
+  const Config& cfg = state_.cfg;
+  while (!publish_queue_.empty()) {
+    std::vector<QueuedPublish> batch;
+    while (!publish_queue_.empty() && batch.size() < cfg.publish_bulk_max) {
+      QueuedPublish q = std::move(publish_queue_.front());
+      publish_queue_.pop_front();
+      if (q.waiter->abandoned) continue;  // its client was answered before it was sent: never sent
+      // A JSON string carries only UTF-8: a body that is not goes alone, as its bytes.
+      if (!valid_utf8(q.body)) {
+        asio::co_spawn(co_await asio::this_coro::executor,
+                       publish(q.waiter, std::move(q.id), std::move(q.body), q.deadline), asio::detached);
+        continue;
+      }
+      batch.push_back(std::move(q));
+    }
+    if (batch.empty()) continue;
+    try {
+      co_await publish_batch(std::move(batch));
+    } catch (const std::exception& e) {
+      // Each waiter still answers at its deadline; the drain goes on with the next batch.
+      log::error(state_.logger, "bulk publish failed", {{"error", e.what()}});
+    }
+  }
+  --publish_calls_;
+}
+
+asio::awaitable<void> SendFlow::publish_batch(std::vector<QueuedPublish> batch) {
+  const Config& cfg = state_.cfg;
+  if (batch.size() == 1) {
+    QueuedPublish& q = batch.front();
+    auto sent = dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(q.body), request_metadata(cfg, q.id), q.deadline,
+                              {q.start + cfg.dapr_acquire_timeout, &q.waiter->abandoned});
+    DaprResult result = co_await std::move(sent);
+    published(q, std::move(result));
+    co_return;
+  }
+  // The call lasts until the latest deadline of its requests (each waiter answers at its own) and
+  // waits for a connection no longer than its oldest request may.
+  Clock::time_point deadline = batch.front().deadline;
+  Clock::time_point acquire_by = batch.front().start + cfg.dapr_acquire_timeout;
+  std::vector<BulkPublishEntry> entries;
+  entries.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    QueuedPublish& q = batch[i];
+    deadline = std::max(deadline, q.deadline);
+    acquire_by = std::min(acquire_by, q.start + cfg.dapr_acquire_timeout);
+    entries.push_back({std::to_string(i), std::move(q.body), request_metadata(cfg, q.id)});
+  }
+  std::string body = bulk_publish_body(entries);
+  entries.clear();
+  state_.metrics.bulk_publish(batch.size());
+  DaprResult result = co_await dapr_.publish_bulk(cfg.pubsub, cfg.request_topic, std::move(body), deadline,
+                                                  {acquire_by, nullptr});
+  if (result.kind != DaprResult::Kind::rejected) {
+    for (const QueuedPublish& q : batch) published(q, result);
+    co_return;
+  }
+  // A rejection names the entries that failed; one that names none failed them all.
+  const BulkFailures failures = parse_bulk_failures(result.body, batch.size());
+  if (!failures.names_entries) {
+    for (const QueuedPublish& q : batch) published(q, result);
+    co_return;
+  }
+  std::vector<const BulkFailures::Failed*> failed(batch.size(), nullptr);
+  for (const auto& f : failures.failed) {
+    std::size_t index = 0;
+    const auto [end, ec] = std::from_chars(f.entry_id.data(), f.entry_id.data() + f.entry_id.size(), index);
+    if (ec == std::errc() && end == f.entry_id.data() + f.entry_id.size() && index < batch.size()) failed[index] = &f;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (failed[i] == nullptr) {
+      published(batch[i], DaprResult{DaprResult::Kind::ok, result.status, {}, {}});
+    } else {
+      published(batch[i], DaprResult{DaprResult::Kind::rejected, result.status,
+                                     failed[i]->error.empty() ? result.body : failed[i]->error, {}});
+    }
+  }
+}
+
+// One request's publish settled: as publish() does after its own call.
+void SendFlow::published(const QueuedPublish& q, DaprResult result) {
+  if (result.kind == DaprResult::Kind::abandoned) return;
+  state_.metrics.publish(seconds_since(q.start));
+  if (result.ok()) return;
+  q.waiter->publish_failure = std::make_unique<DaprResult>(std::move(result));
+  advance(q.waiter);
+}
+
 void SendFlow::park(Prepared p, std::shared_ptr<ParkedConnection> conn) {
   const auto ex = conn->socket.get_executor();
   auto w = std::make_shared<Waiter>(*this, std::move(p), std::move(conn));
   if (auto refused = register_pending(w->p, w)) return complete(w, std::move(refused));
 
   // The reply may arrive before daprd even answers the publish: the waiter holds it.
-  asio::co_spawn(ex, publish(w, w->p.id, std::move(w->p.body), w->p.deadline), asio::detached);
+  if (state_.cfg.publish_bulk_max > 0) {
+    enqueue_publish(ex, {w, w->p.id, std::move(w->p.body), w->p.deadline, Clock::now()});
+  } else {
+    asio::co_spawn(ex, publish(w, w->p.id, std::move(w->p.body), w->p.deadline), asio::detached);
+  }
   watch_client(w);
   w->timer.expires_at(w->p.deadline);
   w->timer.async_wait([w](const boost::system::error_code& ec) {

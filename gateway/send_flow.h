@@ -14,11 +14,14 @@
 // Ownership: one per Gateway; park() runs on the calling connection's strand, and so do the
 // publish it starts and every callback of its waiter.
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -75,6 +78,7 @@ class SendFlow {
   static void watch_client(const std::shared_ptr<Waiter>& w);
   std::optional<Rendered> register_pending(const Prepared& p, const std::shared_ptr<Waiter>& waiter);
   std::optional<Rendered> publish_failed(const Prepared& p, const DaprResult& published);
+
   Rendered completed_answer(const Prepared& p, Completion& done);
   // A parked request's answer, counted and logged; retry_after is sent when not empty.
   Rendered answer(const Prepared& p, http::status status, const nlohmann::json& body, Outcome o,
@@ -86,8 +90,24 @@ class SendFlow {
   boost::asio::awaitable<void> publish(std::shared_ptr<Waiter> waiter, CorrelationId id, std::string body,
                                        Clock::time_point deadline);
 
+  // Bulk publish (Config::publish_bulk_max > 0; one I/O thread): a request parked while
+  // publish_bulk_calls calls are in flight waits here for the next call.
+  struct QueuedPublish {
+    std::shared_ptr<Waiter> waiter;
+    CorrelationId id;
+    std::string body;
+    Clock::time_point deadline;
+    Clock::time_point start;
+  };
+  void enqueue_publish(const boost::asio::any_io_executor& ex, QueuedPublish q);
+  boost::asio::awaitable<void> drain_publishes();
+  boost::asio::awaitable<void> publish_batch(std::vector<QueuedPublish> batch);
+  void published(const QueuedPublish& q, DaprResult result);
+
   State& state_;
   DaprClient& dapr_;
+  std::deque<QueuedPublish> publish_queue_;
+  unsigned publish_calls_ = 0;  // drains running, each with at most one call in flight
 };
 
 }  // namespace rrkit::gateway

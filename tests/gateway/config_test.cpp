@@ -122,4 +122,20 @@ TEST_CASE("config: bulk subscribe on the reply subscription is off by default an
   CHECK_THROWS(parse({"--reply-bulk-max-messages", "0"}));
 }
 
+TEST_CASE("config: bulk publish is off by default, and needs one I/O thread") {
+  auto p = parse({});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.publish_bulk_max == 0);
+  CHECK(p.cfg.publish_bulk_calls == 1);
+  p = parse({"--publish-bulk-max", "50", "--publish-bulk-calls", "2"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.publish_bulk_max == 50);
+  CHECK(p.cfg.publish_bulk_calls == 2);
+  p = parse({"--publish-bulk-max", "50", "--threads", "2"});
+  REQUIRE(p.error);
+  CHECK(p.error->find("--threads 1") != std::string::npos);
+  CHECK_THROWS(parse({"--publish-bulk-calls", "0"}));
+  CHECK_THROWS(parse({"--publish-bulk-max", "10001"}));
+}
+
 }  // namespace config_test

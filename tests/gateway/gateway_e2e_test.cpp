@@ -638,6 +638,38 @@ TEST_CASE("gateway e2e: a stalled daprd gets 503 dapr_busy at once, 504 on time 
   REQUIRE(proc::wait_gone(gw.gateway().pid(), 15s));
 }
 
+TEST_CASE("gateway e2e: requests queued behind a publish go together in one bulk publish") {
+  replier();
+  Instance gw = start_instance({"gw-bulkpub", {"--timeout", "10s", "--publish-bulk-max", "20"}, "", "", false});
+  // One at a time: each goes alone, as a plain publish.
+  for (int i = 0; i < 5; ++i) {
+    json req = {{"seq", i}, {"nonce", new_uuid_v4()}};
+    check_round_trip(send(gw.port(), req), req);
+  }
+  CHECK(metric(gw, "rr_gateway_bulk_publish_calls_total") == 0);
+  // A burst: requests that arrive while a publish is in flight queue and go in bulk calls, and
+  // every client still gets the reply to its own request, its body as it sent it.
+  std::vector<std::future<void>> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.push_back(std::async(std::launch::async, [&gw, c] {
+      for (int i = 0; i < 10; ++i) {
+        json req = {{"client", c}, {"i", i}, {"big", 12345678901234567890ULL}, {"text", "é\n\u0001"}, {"nonce", new_uuid_v4()}};
+        check_round_trip(send(gw.port(), req), req);
+      }
+    }));
+  }
+  for (auto& f : clients) f.get();
+  CHECK(metric(gw, "rr_gateway_requests_total{outcome=\"ok\"}") == 165);
+  CHECK(metric(gw, "rr_gateway_replies_total{class=\"matched\"}") == 165);
+  CHECK(metric(gw, "rr_gateway_pending") == 0);
+  const double calls = metric(gw, "rr_gateway_bulk_publish_calls_total");
+  const double entries = metric(gw, "rr_gateway_bulk_publish_entries_total");
+  INFO("bulk calls " << calls << ", requests in them " << entries);
+  CHECK(calls >= 1);
+  CHECK(entries >= 2 * calls);
+  CHECK(entries <= 160);
+}
+
 TEST_CASE("gateway e2e: bulk subscribe on the reply subscription keeps every reply rule") {
   replier();
   Instance gw = start_instance(
