@@ -219,12 +219,8 @@ asio::awaitable<void> SendFlow::publish(std::shared_ptr<Waiter> waiter, Correlat
   auto sent = dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(body), request_metadata(cfg, id), deadline,
                             {publish_start + cfg.dapr_acquire_timeout, &waiter->abandoned});
   id = CorrelationId();  // only the metadata needed it: not held while the publish is in flight
-  DaprResult published = co_await std::move(sent);
-  if (published.kind == DaprResult::Kind::abandoned) co_return;
-  state_.metrics.publish(seconds_since(publish_start));
-  if (published.ok()) co_return;
-  waiter->publish_failure = std::make_unique<DaprResult>(std::move(published));
-  advance(waiter);
+  DaprResult result = co_await std::move(sent);
+  published(waiter, publish_start, std::move(result));
 }
 
 // Bulk publish. A parked request joins the queue; a drain (at most publish_bulk_calls of them) takes
@@ -272,7 +268,7 @@ asio::awaitable<void> SendFlow::publish_batch(std::vector<QueuedPublish> batch) 
     auto sent = dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(q.body), request_metadata(cfg, q.id), q.deadline,
                               {q.start + cfg.dapr_acquire_timeout, &q.waiter->abandoned});
     DaprResult result = co_await std::move(sent);
-    published(q, std::move(result));
+    published(q.waiter, q.start, std::move(result));
     co_return;
   }
   // The call lasts until the latest deadline of its requests (each waiter answers at its own) and
@@ -293,13 +289,13 @@ asio::awaitable<void> SendFlow::publish_batch(std::vector<QueuedPublish> batch) 
   DaprResult result = co_await dapr_.publish_bulk(cfg.pubsub, cfg.request_topic, std::move(body), deadline,
                                                   {acquire_by, nullptr});
   if (result.kind != DaprResult::Kind::rejected) {
-    for (const QueuedPublish& q : batch) published(q, result);
+    for (const QueuedPublish& q : batch) published(q.waiter, q.start, result);
     co_return;
   }
   // A rejection names the entries that failed; one that names none failed them all.
   const BulkFailures failures = parse_bulk_failures(result.body, batch.size());
   if (!failures.names_entries) {
-    for (const QueuedPublish& q : batch) published(q, result);
+    for (const QueuedPublish& q : batch) published(q.waiter, q.start, result);
     co_return;
   }
   std::vector<const BulkFailures::Failed*> failed(batch.size(), nullptr);
@@ -310,21 +306,21 @@ asio::awaitable<void> SendFlow::publish_batch(std::vector<QueuedPublish> batch) 
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (failed[i] == nullptr) {
-      published(batch[i], DaprResult{DaprResult::Kind::ok, result.status, {}, {}});
+      published(batch[i].waiter, batch[i].start, DaprResult{DaprResult::Kind::ok, result.status, {}, {}});
     } else {
-      published(batch[i], DaprResult{DaprResult::Kind::rejected, result.status,
+      published(batch[i].waiter, batch[i].start, DaprResult{DaprResult::Kind::rejected, result.status,
                                      failed[i]->error.empty() ? result.body : failed[i]->error, {}});
     }
   }
 }
 
-// One request's publish settled: as publish() does after its own call.
-void SendFlow::published(const QueuedPublish& q, DaprResult result) {
+// One request's publish settled, alone or in a bulk call: counted, and a failure handed to its waiter.
+void SendFlow::published(const std::shared_ptr<Waiter>& waiter, Clock::time_point start, DaprResult result) {
   if (result.kind == DaprResult::Kind::abandoned) return;
-  state_.metrics.publish(seconds_since(q.start));
+  state_.metrics.publish(seconds_since(start));
   if (result.ok()) return;
-  q.waiter->publish_failure = std::make_unique<DaprResult>(std::move(result));
-  advance(q.waiter);
+  waiter->publish_failure = std::make_unique<DaprResult>(std::move(result));
+  advance(waiter);
 }
 
 void SendFlow::park(Prepared p, std::shared_ptr<ParkedConnection> conn) {

@@ -102,7 +102,7 @@ class SendFlow {
   void enqueue_publish(const boost::asio::any_io_executor& ex, QueuedPublish q);
   boost::asio::awaitable<void> drain_publishes();
   boost::asio::awaitable<void> publish_batch(std::vector<QueuedPublish> batch);
-  void published(const QueuedPublish& q, DaprResult result);
+  void published(const std::shared_ptr<Waiter>& waiter, Clock::time_point start, DaprResult result);
 
   State& state_;
   DaprClient& dapr_;
