@@ -68,9 +68,11 @@ void add_options(CLI::App& app, Config& c) {
       ->envname(env("CAPACITY_SECONDS"))->capture_default_str();
   app.add_option("--capacity-concurrency", c.capacity_concurrency, "Closed-loop workers of the harness-capacity run")
       ->envname(env("CAPACITY_CONCURRENCY"))->capture_default_str();
-  app.add_option("--bulk-max-messages", c.bulk_max_messages, "levers: replies per batch of the bulk variant")
+  app.add_option("--publish-bulk-max", c.publish_bulk_max, "levers: requests per bulk publish of the bulk-publish variant")
+      ->envname(env("PUBLISH_BULK_MAX"))->capture_default_str()->check(CLI::Range(1, 10000));
+  app.add_option("--bulk-max-messages", c.bulk_max_messages, "levers: replies per batch of the bulk-subscribe variant")
       ->envname(env("BULK_MAX_MESSAGES"))->capture_default_str()->check(CLI::Range(1, 10000));
-  app.add_option("--bulk-max-await-ms", c.bulk_max_await_ms, "levers: longest wait for a batch of the bulk variant")
+  app.add_option("--bulk-max-await-ms", c.bulk_max_await_ms, "levers: longest wait for a batch of the bulk-subscribe variant")
       ->envname(env("BULK_MAX_AWAIT_MS"))->capture_default_str()->check(CLI::Range(1, 600000));
   app.add_option("--peer-dir", c.peer_dir, "Folder of the Node.js peer (server.js, node_modules)")
       ->envname(env("PEER_DIR"))->capture_default_str();

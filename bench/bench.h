@@ -21,7 +21,8 @@ struct Config {
   std::string sections = "all";  // comma list: capacity,latency,rate,timeout,memory,levers,peer (or all)
   int latency_requests = 1000;   // sequential requests per path and round for section 1
   int latency_rounds = 10;       // section 1's paths are measured in turn, this many times over
-  std::vector<double> rates = {100, 250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000};  // open-loop steps (req/s)
+  // Open-loop steps (req/s).
+  std::vector<double> rates = {100, 250, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000};
   double step_seconds = 4;       // length of each rate step
   double p99_limit_ms = 100;     // a step is sustained when p99 is under this and every request got 200
   std::vector<int> waiting = {10000, 19000};  // waiting requests for the memory figures
@@ -31,7 +32,8 @@ struct Config {
   int timeout_ms = 200;          // X-Request-Timeout-Ms for section 4
   double capacity_seconds = 3;   // section 5
   int capacity_concurrency = 64;
-  int bulk_max_messages = 100;   // levers: rr-gateway --reply-bulk-max-messages of the "bulk" variant
+  int publish_bulk_max = 100;    // levers: rr-gateway --publish-bulk-max of the "bulk-publish" and "both" variants
+  int bulk_max_messages = 100;   // levers: rr-gateway --reply-bulk-max-messages of the "bulk-subscribe" variant
   int bulk_max_await_ms = 5;     // levers: its --reply-bulk-max-await
   std::string peer_dir;          // examples/node-gateway (server.js, sut.yaml, node_modules)
   std::string node = "node";

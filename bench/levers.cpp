@@ -58,10 +58,17 @@ struct Pair {
 }  // namespace
 
 std::vector<Lever> levers(const Config& c) {
-  return {{"off", {}},
-          {"bulk",
-           {"--reply-bulk-subscribe", "--reply-bulk-max-messages", std::to_string(c.bulk_max_messages),
-            "--reply-bulk-max-await", fmt::format("{}ms", c.bulk_max_await_ms)}}};
+  const std::vector<std::string> subscribe = {"--reply-bulk-subscribe", "--reply-bulk-max-messages",
+                                              std::to_string(c.bulk_max_messages), "--reply-bulk-max-await",
+                                              fmt::format("{}ms", c.bulk_max_await_ms)};
+  const std::vector<std::string> publish = {"--publish-bulk-max", std::to_string(c.publish_bulk_max)};
+  std::vector<std::string> both = publish;
+  both.insert(both.end(), subscribe.begin(), subscribe.end());
+  // "off" names every lever's off position, so it stays the single-message path whatever the defaults are.
+  return {{"off", {"--publish-bulk-max", "0"}},
+          {"bulk-publish", publish},
+          {"bulk-subscribe", subscribe},
+          {"both", both}};
 }
 
 json lever_runs(const Config& c, const stack::Paths& paths, const std::string& brokers, pid_t kafka, pid_t simulator,

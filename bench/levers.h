@@ -17,8 +17,9 @@ struct Lever {
   std::vector<std::string> gateway_args;
 };
 
-// The variants measured: "off" (the default flags) and "bulk" (--reply-bulk-subscribe with the run's
-// count and await).
+// The variants measured: "off" (one publish per request, one delivery per reply), "bulk-publish"
+// (--publish-bulk-max with the run's count), "bulk-subscribe" (--reply-bulk-subscribe with the run's count and
+// await) and "both".
 std::vector<Lever> levers(const Config& c);
 
 // Runs every variant in turn; `kafka` and `simulator` are the process groups whose CPU counts too.
