@@ -104,7 +104,7 @@ void add_options(CLI::App& app, Config& cfg, ConfigText& text) {
       ->check(check_duration);
   app.add_option("--publish-bulk-max", cfg.publish_bulk_max,
                  "publish requests queued behind a publish together with daprd's bulk publish, up to this many per call "
-                 "(0: off; needs --threads 1)")
+                 "(0: off; needs --threads 1, and is off by default with more)")
       ->envname(env("PUBLISH_BULK_MAX"))
       ->check(CLI::Range(0u, 10000u));
   app.add_option("--publish-bulk-calls", cfg.publish_bulk_calls,
@@ -159,7 +159,12 @@ std::optional<std::string> finalize(CLI::App& app, Config& cfg, const ConfigText
   if (cfg.reply_bulk_max_await.count() < 1 || cfg.reply_bulk_max_await.count() > 600000) {
     return std::string("--reply-bulk-max-await must be between 1ms and 10m");
   }
-  if (cfg.publish_bulk_max > 0 && !cfg.single_thread()) return std::string("--publish-bulk-max needs --threads 1");
+  if (cfg.publish_bulk_max > 0 && !cfg.single_thread()) {
+    if (app.count("--publish-bulk-max") > 0) return std::string("--publish-bulk-max needs --threads 1");
+    // On by default only where it can run: with several I/O threads every request is its own publish.
+    cfg.publish_bulk_max = 0;
+    app.get_option("--publish-bulk-max")->default_str("0");
+  }
   if (cfg.instance_id.empty()) cfg.instance_id = new_uuid_v4().substr(0, 8);
   if (cfg.id_field.empty()) return std::string("--id-field must not be empty");
   return std::nullopt;

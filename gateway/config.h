@@ -58,10 +58,11 @@ struct Config {
   bool reply_bulk_subscribe = false;
   unsigned reply_bulk_max_messages = 100;
   std::chrono::milliseconds reply_bulk_max_await{5};
-  // Bulk publish of queued requests: requests that arrive while publish_bulk_calls bulk calls are
+  // Bulk publish of queued requests: requests that arrive while publish_bulk_calls publishes are
   // in flight wait and go together, up to publish_bulk_max per call (a request alone goes as a plain
-  // publish, so a lone request waits for nothing). 0: off, every request its own publish (the default).
-  unsigned publish_bulk_max = 0;
+  // publish, so a lone request waits for nothing). 0: off, every request its own publish. On by
+  // default with one I/O thread, off by default with more (it needs one; bench/RESULTS.md section 7).
+  unsigned publish_bulk_max = 100;
   unsigned publish_bulk_calls = 1;
   unsigned threads = 1;
   // One I/O thread: connections need no strands, daprd calls no hop, the io_context no locks (executors.h).

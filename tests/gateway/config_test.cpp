@@ -122,16 +122,34 @@ TEST_CASE("config: bulk subscribe on the reply subscription is off by default an
   CHECK_THROWS(parse({"--reply-bulk-max-messages", "0"}));
 }
 
-TEST_CASE("config: bulk publish is off by default, and needs one I/O thread") {
+TEST_CASE("config: bulk publish is on by default with one I/O thread, and needs one") {
   auto p = parse({});
   REQUIRE_FALSE(p.error);
-  CHECK(p.cfg.publish_bulk_max == 0);
+  CHECK(p.cfg.publish_bulk_max == 100);
   CHECK(p.cfg.publish_bulk_calls == 1);
+  p = parse({"--publish-bulk-max", "0"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.publish_bulk_max == 0);
+  // Several threads turn the default off; asking for it with them is an error.
+  p = parse({"--threads", "2"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.cfg.publish_bulk_max == 0);
+  p = parse({"--threads", "2", "--publish-bulk-max", "0"});
+  REQUIRE_FALSE(p.error);
   p = parse({"--publish-bulk-max", "50", "--publish-bulk-calls", "2"});
   REQUIRE_FALSE(p.error);
   CHECK(p.cfg.publish_bulk_max == 50);
   CHECK(p.cfg.publish_bulk_calls == 2);
   p = parse({"--publish-bulk-max", "50", "--threads", "2"});
+  REQUIRE(p.error);
+  CHECK(p.error->find("--threads 1") != std::string::npos);
+  p = parse({"--publish-bulk-max", "100", "--threads", "2"});
+  REQUIRE(p.error);
+  CHECK(p.error->find("--threads 1") != std::string::npos);
+  // From the environment as from the flag.
+  ::setenv("RR_GATEWAY_PUBLISH_BULK_MAX", "20", 1);
+  p = parse({"--threads", "2"});
+  ::unsetenv("RR_GATEWAY_PUBLISH_BULK_MAX");
   REQUIRE(p.error);
   CHECK(p.error->find("--threads 1") != std::string::npos);
   CHECK_THROWS(parse({"--publish-bulk-calls", "0"}));
