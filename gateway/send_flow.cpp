@@ -223,40 +223,74 @@ asio::awaitable<void> SendFlow::publish(std::shared_ptr<Waiter> waiter, Correlat
   published(waiter, publish_start, std::move(result));
 }
 
-// Bulk publish. A parked request joins the queue; a drain (at most publish_bulk_calls of them) takes
-// what is queued, up to publish_bulk_max, into one call and, when that call is answered, takes what
-// queued meanwhile. A lone request goes as a plain publish, so at low load nothing waits; under load
-// the requests that arrive during one call's round trip go together in the next.
+// Bulk publish. A parked request joins the queue; a drain (publish_bulk_calls of them) takes what is
+// queued, up to publish_bulk_max, into one call and, when that call is answered, takes what queued
+// meanwhile. A lone request goes as a plain publish, so at low load nothing waits; under load the
+// requests that arrive during one call's round trip go together in the next.
 void SendFlow::enqueue_publish(const asio::any_io_executor& ex, QueuedPublish q) {
   publish_queue_.push_back(std::move(q));
+  arm_queue_timer(ex);
   if (publish_calls_ >= state_.cfg.publish_bulk_calls) return;
   ++publish_calls_;
-  asio::co_spawn(ex, drain_publishes(), asio::detached);
+  asio::co_spawn(ex, drain_publishes({}), asio::detached);
 }
 
-asio::awaitable<void> SendFlow::drain_publishes() {
-  const Config& cfg = state_.cfg;
-  while (!publish_queue_.empty()) {
-    std::vector<QueuedPublish> batch;
-    while (!publish_queue_.empty() && batch.size() < cfg.publish_bulk_max) {
-      QueuedPublish q = std::move(publish_queue_.front());
-      publish_queue_.pop_front();
-      if (q.waiter->abandoned) continue;  // its client was answered before it was sent: never sent
-      // A JSON string carries only UTF-8: a body that is not goes alone, as its bytes.
-      if (!valid_utf8(q.body)) {
-        asio::co_spawn(co_await asio::this_coro::executor,
-                       publish(q.waiter, std::move(q.id), std::move(q.body), q.deadline), asio::detached);
-        continue;
-      }
-      batch.push_back(std::move(q));
+// The queue is in arrival order, so its front is the first to have waited --dapr-acquire-timeout:
+// one timer serves the whole queue, armed while anything is queued (one wake-up per acquire timeout
+// at most).
+void SendFlow::arm_queue_timer(const asio::any_io_executor& ex) {
+  if (queue_timer_armed_ || publish_queue_.empty()) return;
+  if (!queue_timer_) queue_timer_.emplace(ex);
+  queue_timer_armed_ = true;
+  queue_timer_->expires_at(publish_queue_.front().start + state_.cfg.dapr_acquire_timeout);
+  queue_timer_->async_wait([this, ex](const boost::system::error_code& ec) {
+    if (ec) return;
+    expire_queued(ex);
+  });
+}
+
+// The calls in flight are slow (daprd stalled, or a call waiting on one partition's leader): the
+// requests that waited longest go now in a call of their own, as each would on a connection of its own
+// without bulk publish. That call takes a daprd connection only if one is free at once, since its
+// requests have already waited their acquire timeout: otherwise they are answered 503 dapr_busy.
+void SendFlow::expire_queued(const asio::any_io_executor& ex) {
+  queue_timer_armed_ = false;
+  while (!publish_queue_.empty() && publish_queue_.front().waiter->abandoned) publish_queue_.pop_front();
+  if (publish_queue_.empty()) return;
+  if (publish_queue_.front().start + state_.cfg.dapr_acquire_timeout <= Clock::now()) {
+    ++publish_calls_;
+    asio::co_spawn(ex, drain_publishes(take_batch(ex)), asio::detached);
+  }
+  arm_queue_timer(ex);
+}
+
+std::vector<SendFlow::QueuedPublish> SendFlow::take_batch(const asio::any_io_executor& ex) {
+  std::vector<QueuedPublish> batch;
+  while (!publish_queue_.empty() && batch.size() < state_.cfg.publish_bulk_max) {
+    QueuedPublish q = std::move(publish_queue_.front());
+    publish_queue_.pop_front();
+    if (q.waiter->abandoned) continue;  // its client was answered before it was sent: never sent
+    // A JSON string carries only UTF-8: a body that is not goes alone, as its bytes.
+    if (!valid_utf8(q.body)) {
+      asio::co_spawn(ex, publish(q.waiter, std::move(q.id), std::move(q.body), q.deadline), asio::detached);
+      continue;
     }
-    if (batch.empty()) continue;
+    batch.push_back(std::move(q));
+  }
+  return batch;
+}
+
+asio::awaitable<void> SendFlow::drain_publishes(std::vector<QueuedPublish> batch) {
+  const auto ex = co_await asio::this_coro::executor;
+  if (batch.empty()) batch = take_batch(ex);
+  while (!batch.empty()) {
     try {
       co_await publish_batch(std::move(batch));
     } catch (const std::exception& e) {
       // Each waiter still answers at its deadline; the drain goes on with the next batch.
       log::error(state_.logger, "bulk publish failed", {{"error", e.what()}});
     }
+    batch = take_batch(ex);
   }
   --publish_calls_;
 }

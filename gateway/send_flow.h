@@ -24,6 +24,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "common/ids.h"
 #include "gateway/dapr_client.h"
@@ -100,7 +101,14 @@ class SendFlow {
     Clock::time_point start;
   };
   void enqueue_publish(const boost::asio::any_io_executor& ex, QueuedPublish q);
-  boost::asio::awaitable<void> drain_publishes();
+  // A queued request still waiting after --dapr-acquire-timeout starts a call of its own, which takes a
+  // daprd connection only if one is free at once (else 503 dapr_busy, as without bulk publish).
+  void arm_queue_timer(const boost::asio::any_io_executor& ex);
+  void expire_queued(const boost::asio::any_io_executor& ex);
+  // Up to publish_bulk_max queued requests still wanted (a body that is not UTF-8 is published alone).
+  std::vector<QueuedPublish> take_batch(const boost::asio::any_io_executor& ex);
+  // Publishes `batch`, then what is queued, until the queue is empty.
+  boost::asio::awaitable<void> drain_publishes(std::vector<QueuedPublish> batch);
   boost::asio::awaitable<void> publish_batch(std::vector<QueuedPublish> batch);
   void published(const std::shared_ptr<Waiter>& waiter, Clock::time_point start, DaprResult result);
 
@@ -108,6 +116,8 @@ class SendFlow {
   DaprClient& dapr_;
   std::deque<QueuedPublish> publish_queue_;
   unsigned publish_calls_ = 0;  // drains running, each with at most one call in flight
+  std::optional<boost::asio::steady_timer> queue_timer_;  // at the oldest queued request's acquire deadline
+  bool queue_timer_armed_ = false;
 };
 
 }  // namespace rrkit::gateway

@@ -579,8 +579,13 @@ TEST_CASE("gateway e2e: connection cap, header deadline and Keep-Alive") {
 
 TEST_CASE("gateway e2e: a stalled daprd gets 503 dapr_busy at once, 504 on time and a prompt shutdown") {
   replier();
-  Instance gw = start_instance(
-      {"gw-stall", {"--dapr-connections", "3", "--dapr-acquire-timeout", "100ms", "--timeout", "20s"}, "", "", false});
+  // One publish per request, so that each waits for a connection of the pool (the bulk queue is below).
+  Instance gw = start_instance({"gw-stall",
+                                {"--dapr-connections", "3", "--dapr-acquire-timeout", "100ms", "--timeout", "20s",
+                                 "--publish-bulk-max", "0"},
+                                "",
+                                "",
+                                false});
   json warm = {{"warm", 1}};
   check_round_trip(send(gw.port(), warm), warm);
   auto& daprd = gw.daprd().process();
@@ -636,6 +641,79 @@ TEST_CASE("gateway e2e: a stalled daprd gets 503 dapr_busy at once, 504 on time 
   CHECK(parse(r)["error"] == "shutdown");
   CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // at once, not at the 20 s deadline
   REQUIRE(proc::wait_gone(gw.gateway().pid(), 15s));
+}
+
+TEST_CASE("gateway e2e: with a stalled daprd, queued requests go in calls of their own, then get 503 dapr_busy") {
+  replier();
+  // Bulk publish is on by default: one call in flight, the requests arriving meanwhile queue for the next.
+  Instance gw = start_instance(
+      {"gw-stall-bulk", {"--dapr-connections", "3", "--dapr-acquire-timeout", "100ms", "--timeout", "20s"}, "", "", false});
+  json warm = {{"warm", 1}};
+  check_round_trip(send(gw.port(), warm), warm);
+  auto& daprd = gw.daprd().process();
+  daprd.pause();
+  struct Resume {
+    stack::Process& p;
+    ~Resume() { p.resume(); }
+  } resume{daprd};
+
+  constexpr int kTimeoutMs = 5000;
+  struct Timed {
+    http::Response r;
+    std::chrono::milliseconds took;
+  };
+  const auto group = [&](const std::string& name) {
+    std::vector<std::future<Timed>> calls;
+    for (int i = 0; i < 6; ++i) {
+      calls.push_back(std::async(std::launch::async, [&, name, i] {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = send(gw.port(), {{"stall", name}, {"i", i}}, kTimeoutMs);
+        return Timed{r, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)};
+      }));
+    }
+    return calls;
+  };
+  const auto bulk_calls = [&] { return callback_metric(gw, "rr_gateway_bulk_publish_calls_total").value_or(-1); };
+
+  // The first request's publish holds the one call in flight, hanging in the stalled daprd.
+  auto first = std::async(std::launch::async, [&] { return send(gw.port(), {{"stall", "first"}}, kTimeoutMs); });
+  REQUIRE(wait_metric(gw, "rr_gateway_pending", 1, 5s));
+  // Six more queue behind it. After the acquire timeout they go in a call of their own on a second
+  // connection (the third is free, or held by the gateway's health check of daprd).
+  auto a = group("a");
+  REQUIRE(proc::wait_until([&] { return bulk_calls() >= 1.0; }, 5s));
+  // Two more groups, one after the other: each starts a call of its own too, and by the last of them
+  // every connection is held (first, a, and b or the health check), so at least one group finds none
+  // free and is answered 503 dapr_busy at once instead of waiting for its deadline.
+  auto b = group("b");
+  REQUIRE(proc::wait_until([&] { return bulk_calls() >= 2.0; }, 5s));
+  auto c = group("c");
+  REQUIRE(proc::wait_until([&] { return bulk_calls() >= 3.0; }, 5s));
+
+  const auto judge = [&](std::vector<std::future<Timed>>& calls) {
+    int busy = 0;
+    for (auto& f : calls) {
+      const auto t = f.get();
+      INFO("status " << t.r.status << " after " << t.took.count() << " ms: " << t.r.body);
+      if (t.r.status == 503) {
+        ++busy;
+        CHECK(parse(t.r)["error"] == "dapr_busy");
+        CHECK(t.r.header("Retry-After") == "1");
+        CHECK(t.took < std::chrono::milliseconds(kTimeoutMs));
+      } else {
+        CHECK(t.r.status == 504);
+        CHECK(t.took >= std::chrono::milliseconds(kTimeoutMs));
+      }
+    }
+    return busy;
+  };
+  CHECK(judge(a) == 0);  // a connection was free for them: published into the stalled daprd, 504 on time
+  const int busy_b = judge(b);
+  const int busy_c = judge(c);
+  CHECK((busy_b == 6 || busy_c == 6));  // a group's requests share one call: all or none find no connection
+  CHECK(first.get().status == 504);
+  REQUIRE(wait_metric(gw, "rr_gateway_pending", 0, 5s));
+  CHECK(bulk_calls() == 3.0);
 }
 
 TEST_CASE("gateway e2e: requests queued behind a publish go together in one bulk publish") {
