@@ -212,15 +212,14 @@ PublishMetadata request_metadata(const Config& cfg, const CorrelationId& id) {
 // the client at the deadline whatever the publish is doing, and a publish still waiting for
 // a daprd connection by then is never sent (the waiter's abandoned flag).
 asio::awaitable<void> SendFlow::publish(std::shared_ptr<Waiter> waiter, CorrelationId id, std::string body,
-                                        Clock::time_point deadline) {
+                                        Clock::time_point deadline, Clock::time_point start) {
   const Config& cfg = state_.cfg;
-  const Clock::time_point publish_start = Clock::now();
   // Started in its own statement so that the metadata and target are freed before the wait.
   auto sent = dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(body), request_metadata(cfg, id), deadline,
-                            {publish_start + cfg.dapr_acquire_timeout, &waiter->abandoned});
+                            {start + cfg.dapr_acquire_timeout, &waiter->abandoned});
   id = CorrelationId();  // only the metadata needed it: not held while the publish is in flight
   DaprResult result = co_await std::move(sent);
-  published(waiter, publish_start, std::move(result));
+  published(waiter, start, std::move(result));
 }
 
 // Bulk publish. A parked request joins the queue; a drain (publish_bulk_calls of them) takes what is
@@ -272,7 +271,7 @@ std::vector<SendFlow::QueuedPublish> SendFlow::take_batch(const asio::any_io_exe
     if (q.waiter->abandoned) continue;  // its client was answered before it was sent: never sent
     // A JSON string carries only UTF-8: a body that is not goes alone, as its bytes.
     if (!valid_utf8(q.body)) {
-      asio::co_spawn(ex, publish(q.waiter, std::move(q.id), std::move(q.body), q.deadline), asio::detached);
+      asio::co_spawn(ex, publish(q.waiter, std::move(q.id), std::move(q.body), q.deadline, q.start), asio::detached);
       continue;
     }
     batch.push_back(std::move(q));
@@ -299,10 +298,7 @@ asio::awaitable<void> SendFlow::publish_batch(std::vector<QueuedPublish> batch) 
   const Config& cfg = state_.cfg;
   if (batch.size() == 1) {
     QueuedPublish& q = batch.front();
-    auto sent = dapr_.publish(cfg.pubsub, cfg.request_topic, std::move(q.body), request_metadata(cfg, q.id), q.deadline,
-                              {q.start + cfg.dapr_acquire_timeout, &q.waiter->abandoned});
-    DaprResult result = co_await std::move(sent);
-    published(q.waiter, q.start, std::move(result));
+    co_await publish(std::move(q.waiter), std::move(q.id), std::move(q.body), q.deadline, q.start);
     co_return;
   }
   // The call lasts until the latest deadline of its requests (each waiter answers at its own) and
@@ -366,7 +362,7 @@ void SendFlow::park(Prepared p, std::shared_ptr<ParkedConnection> conn) {
   if (state_.cfg.publish_bulk_max > 0) {
     enqueue_publish(ex, {w, w->p.id, std::move(w->p.body), w->p.deadline, Clock::now()});
   } else {
-    asio::co_spawn(ex, publish(w, w->p.id, std::move(w->p.body), w->p.deadline), asio::detached);
+    asio::co_spawn(ex, publish(w, w->p.id, std::move(w->p.body), w->p.deadline, Clock::now()), asio::detached);
   }
   watch_client(w);
   w->timer.expires_at(w->p.deadline);

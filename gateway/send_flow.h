@@ -88,8 +88,9 @@ class SendFlow {
   Rendered answer_text(const Prepared& p, http::status status, std::string_view body, Outcome o,
                        std::string_view retry_after = {});
   Rendered timeout_answer(const Prepared& p);
+  // One request's own publish; `start` is when it began to wait for one (its acquire wait counts from there).
   boost::asio::awaitable<void> publish(std::shared_ptr<Waiter> waiter, CorrelationId id, std::string body,
-                                       Clock::time_point deadline);
+                                       Clock::time_point deadline, Clock::time_point start);
 
   // Bulk publish (Config::publish_bulk_max > 0; one I/O thread): a request parked while
   // publish_bulk_calls calls are in flight waits here for the next call.
