@@ -181,9 +181,13 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
   };
 
   v.figures.rounds = static_cast<int>(traffic.size());
-  if (traffic.size() < 2) {
+  const int warmup = std::max(1, config.warmup_rounds);
+  v.figures.warmup_rounds = warmup;
+  if (traffic.size() < static_cast<std::size_t>(warmup) + 1) {
     return finish(CheckState::not_applicable,
-                  "RSS trend needs at least two traffic rounds (traffic.rounds), this run had " +
+                  "RSS trend needs at least two traffic rounds after the warm-up's last (traffic.rounds of " +
+                      std::to_string(warmup + 1) + " or more with " + std::to_string(warmup) +
+                      " warm-up round" + (warmup == 1 ? "" : "s") + "), this run had " +
                       std::to_string(traffic.size()));
   }
   for (const auto* s : traffic) {
@@ -201,10 +205,13 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
                                                     ": a different number of gateway processes was sampled");
     }
   }
+  // Every round was checked above; the trend starts at the sample after the warm-up's last round.
+  traffic.erase(traffic.begin(), traffic.begin() + (warmup - 1));
   const auto& first = *traffic.front();
   const auto& last = *traffic.back();
   if (last.timed_out_so_far <= first.timed_out_so_far) {
-    return finish(CheckState::not_applicable, "no request timed out after the first round (the allocator's warm-up)");
+    return finish(CheckState::not_applicable, "no request timed out after the warm-up (round " +
+                                                  std::to_string(first.round) + ")");
   }
 
   MemoryFigures& f = v.figures;
@@ -221,7 +228,7 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
     f.round_growth_bytes.push_back(g);
     if (g <= 0) f.grew_every_round = false;
   }
-  // Least squares over rounds 1..N: one noisy sample in the middle moves the slope less than it moves a
+  // Least squares over rounds W..N: one noisy sample in the middle moves the slope less than it moves a
   // difference of two samples.
   double mx = 0, my = 0;
   for (const auto* s : traffic) {
@@ -258,7 +265,8 @@ MemoryVerdict judge_memory(const std::vector<MemorySample>& samples, const Memor
   char rate[200];
   std::snprintf(rate, sizeof rate, "%.0f B per timed-out request over %llu (limit %.0f B)", f.bytes_per_timed_out,
                 static_cast<unsigned long long>(f.timed_out), config.max_bytes_per_timed_out);
-  std::string detail = "RSS " + mib(sum_rss(first)) + " after round 1 (warm-up), " + mib(sum_rss(last)) +
+  std::string detail = "RSS " + mib(sum_rss(first)) + " after round " + std::to_string(first.round) +
+                       " (end of the warm-up), " + mib(sum_rss(last)) +
                        " after round " + std::to_string(last.round) + "; growth per later round: " + growths +
                        "; " + rate + "; " + signed_mib(f.growth_bytes) + " in all (noise floor " +
                        mib(config.noise_floor_bytes) + "); the later rounds' lowest less the earlier rounds' highest: " +

@@ -417,8 +417,19 @@ std::optional<Scenario> load_scenario(const fs::path& path, std::string& error, 
         return false;
       }
       if (const auto m = e["memory"]) {
-        if (!m.IsMap()) return L.fail(m, "expect.memory", "must be a mapping {bytes_per_timed_out, noise_floor_mib}");
-        if (!L.only_keys(m, "expect.memory", {"bytes_per_timed_out", "noise_floor_mib"})) return false;
+        if (!m.IsMap()) {
+          return L.fail(m, "expect.memory", "must be a mapping {bytes_per_timed_out, noise_floor_mib, warmup_rounds}");
+        }
+        if (!L.only_keys(m, "expect.memory", {"bytes_per_timed_out", "noise_floor_mib", "warmup_rounds"})) return false;
+        if (!L.scalar(m, "warmup_rounds", "expect.memory.warmup_rounds", s.memory.warmup_rounds) ||
+            !L.positive(m, "warmup_rounds", "expect.memory.warmup_rounds", s.memory.warmup_rounds, 1, 999)) {
+          return false;
+        }
+        if (m["warmup_rounds"] && s.memory.warmup_rounds >= s.rounds) {
+          return L.fail(m["warmup_rounds"], "expect.memory.warmup_rounds",
+                        "must be less than traffic.rounds (" + std::to_string(s.rounds) +
+                            "): the trend needs two samples from the warm-up's last round on");
+        }
         double floor_mib = s.memory.noise_floor_bytes / (1024.0 * 1024.0);
         if (!L.scalar(m, "bytes_per_timed_out", "expect.memory.bytes_per_timed_out", s.memory.max_bytes_per_timed_out) ||
             !L.positive(m, "bytes_per_timed_out", "expect.memory.bytes_per_timed_out", s.memory.max_bytes_per_timed_out,

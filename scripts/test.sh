@@ -9,7 +9,7 @@
 # nothing but a few counters, so they are compiled once instead of once per stage.
 # Extra arguments go to the first ctest run (e.g. -L unit, -R scenario). That run includes the
 # conformance runs (the scenarios tagged `conformance`, once per gateway: rr-gateway, node-gateway and
-# seed-gateway, about 3.5, 4 and 4.5 minutes on a 2-core machine; `-LE conformance` leaves them out).
+# seed-gateway, about 4.5, 5.5 and 6 minutes on a 2-core machine; `-LE conformance` leaves them out).
 source "$(dirname "$0")/lib.sh"
 "$RRKIT_ROOT/scripts/setup.sh"
 "$RRKIT_ROOT/scripts/examples.sh"

@@ -296,7 +296,7 @@ TEST_CASE("traffic rounds and memory thresholds load, and rounds need a closed l
   const auto loaded = load_text(R"(name: rounds
 traffic: {mode: closed, concurrency: 8, requests: 80000, rounds: 4}
 expect:
-  memory: {bytes_per_timed_out: 300, noise_floor_mib: 8}
+  memory: {bytes_per_timed_out: 300, noise_floor_mib: 8, warmup_rounds: 2}
 )");
   INFO(loaded.error);
   const auto& s = loaded.scenario;
@@ -305,6 +305,17 @@ expect:
   CHECK(s->traffic.requests == 80000);
   CHECK(s->memory.max_bytes_per_timed_out == 300);
   CHECK(s->memory.noise_floor_bytes == 8.0 * 1024 * 1024);
+  CHECK(s->memory.warmup_rounds == 2);
+  const auto defaults = load_text("name: d\ntraffic: {requests: 8, rounds: 2}\n");
+  REQUIRE(defaults.scenario.has_value());
+  CHECK(defaults.scenario->memory.warmup_rounds == 1);
+  // The trend needs two samples from the warm-up's last round on.
+  CHECK(load_error("traffic: {requests: 8, rounds: 2}\nexpect:\n  memory: {warmup_rounds: 2}\n")
+            .find(":3: expect.memory.warmup_rounds: must be less than traffic.rounds (2)") != std::string::npos);
+  CHECK(load_error("traffic: {requests: 8, rounds: 4}\nexpect:\n  memory: {warmup_rounds: 0}\n")
+            .find("expect.memory.warmup_rounds: must be between") != std::string::npos);
+  CHECK(load_error("traffic: {requests: 8, rounds: 4}\nexpect:\n  memory: {warmup_rounds: two}\n")
+            .find("expect.memory.warmup_rounds: has the wrong type") != std::string::npos);
   CHECK(load_error("traffic: {mode: open, rate: 5, requests: 10, rounds: 2}\n").find(":1: traffic.rounds: rounds need") !=
         std::string::npos);
   CHECK(load_error("traffic: {duration: 5s, rounds: 2}\n").find("traffic.rounds: rounds need") != std::string::npos);
